@@ -1,0 +1,211 @@
+//! Typed column handles: `User::username` is a `Column<User, String>`.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::model::Model;
+use crate::sql::expr::{Assignment, CompareOp, Expr, Node, Order};
+use crate::value::{ColumnType, IntoField, Value};
+
+/// A handle to one column of model `M` whose field type is `T`. The derive generates one
+/// per column as an associated constant (`User::id`, `User::email`); its methods build
+/// typed expressions, so `User::id.eq("x")` does not compile.
+///
+/// ```
+/// # use flaskdb_core::{Column, Expr, Model};
+/// fn admins<M: Model>(username: Column<M, String>, id: Column<M, i64>) -> Expr {
+///     username.eq("admin").and(id.gt(3)).or(username.like("adm%"))
+/// }
+/// ```
+pub struct Column<M, T> {
+    name: &'static str,
+    _marker: PhantomData<fn() -> (M, T)>,
+}
+
+impl<M, T> Clone for Column<M, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M, T> Copy for Column<M, T> {}
+
+impl<M, T> fmt::Debug for Column<M, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Column({})", self.name)
+    }
+}
+
+impl<M, T> Column<M, T> {
+    /// The handle of column `name` (used by the derive).
+    #[doc(hidden)]
+    pub const fn new(name: &'static str) -> Self {
+        Column {
+            name,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The column's name in the database.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<M: Model, T: ColumnType> Column<M, T> {
+    pub(crate) fn node(self) -> Node {
+        Node::Column {
+            table: Cow::Borrowed(M::table().name()),
+            name: Cow::Borrowed(self.name),
+        }
+    }
+
+    fn compare(self, op: CompareOp, value: Value) -> Expr {
+        Expr(Node::Compare {
+            op,
+            left: Box::new(self.node()),
+            right: Box::new(Node::Value(value)),
+        })
+    }
+
+    fn value(v: impl IntoField<T>) -> Value {
+        v.into_field().into_value()
+    }
+
+    /// `column = value`; comparing with `None` gives `IS NULL`, as SQLAlchemy does.
+    pub fn eq(self, value: impl IntoField<T>) -> Expr {
+        match Self::value(value) {
+            Value::Null(_) => self.is_null(),
+            v => self.compare(CompareOp::Eq, v),
+        }
+    }
+
+    /// `column <> value`; comparing with `None` gives `IS NOT NULL`.
+    pub fn ne(self, value: impl IntoField<T>) -> Expr {
+        match Self::value(value) {
+            Value::Null(_) => self.is_not_null(),
+            v => self.compare(CompareOp::Ne, v),
+        }
+    }
+
+    /// `column < value`.
+    pub fn lt(self, value: impl IntoField<T>) -> Expr {
+        self.compare(CompareOp::Lt, Self::value(value))
+    }
+
+    /// `column <= value`.
+    pub fn le(self, value: impl IntoField<T>) -> Expr {
+        self.compare(CompareOp::Le, Self::value(value))
+    }
+
+    /// `column > value`.
+    pub fn gt(self, value: impl IntoField<T>) -> Expr {
+        self.compare(CompareOp::Gt, Self::value(value))
+    }
+
+    /// `column >= value`.
+    pub fn ge(self, value: impl IntoField<T>) -> Expr {
+        self.compare(CompareOp::Ge, Self::value(value))
+    }
+
+    /// `column IN (..)`; an empty list matches no row.
+    pub fn in_<V: IntoField<T>>(self, values: impl IntoIterator<Item = V>) -> Expr {
+        self.in_list(values, false)
+    }
+
+    /// `column NOT IN (..)`; an empty list matches every row.
+    pub fn not_in<V: IntoField<T>>(self, values: impl IntoIterator<Item = V>) -> Expr {
+        self.in_list(values, true)
+    }
+
+    fn in_list<V: IntoField<T>>(self, values: impl IntoIterator<Item = V>, negated: bool) -> Expr {
+        Expr(Node::In {
+            expr: Box::new(self.node()),
+            values: values.into_iter().map(Self::value).collect(),
+            negated,
+        })
+    }
+
+    /// `column BETWEEN low AND high` (both ends included).
+    pub fn between(self, low: impl IntoField<T>, high: impl IntoField<T>) -> Expr {
+        Expr(Node::Between {
+            expr: Box::new(self.node()),
+            low: Box::new(Node::Value(Self::value(low))),
+            high: Box::new(Node::Value(Self::value(high))),
+        })
+    }
+
+    /// `column IS NULL`.
+    pub fn is_null(self) -> Expr {
+        Expr(Node::IsNull {
+            expr: Box::new(self.node()),
+            negated: false,
+        })
+    }
+
+    /// `column IS NOT NULL`.
+    pub fn is_not_null(self) -> Expr {
+        Expr(Node::IsNull {
+            expr: Box::new(self.node()),
+            negated: true,
+        })
+    }
+
+    /// Ascending order on this column.
+    pub fn asc(self) -> Order {
+        Order {
+            expr: self.node(),
+            descending: false,
+        }
+    }
+
+    /// Descending order on this column.
+    pub fn desc(self) -> Order {
+        Order {
+            expr: self.node(),
+            descending: true,
+        }
+    }
+
+    /// `column = value` in a bulk update (`query.update(User::email.set("x"))`).
+    pub fn set(self, value: impl IntoField<T>) -> Assignment {
+        Assignment {
+            column: Cow::Borrowed(self.name),
+            value: Self::value(value),
+        }
+    }
+}
+
+/// Column types that hold text and so take LIKE patterns: `String` and `Option<String>`.
+pub trait TextColumn: ColumnType {}
+impl TextColumn for String {}
+impl TextColumn for Option<String> {}
+
+impl<M: Model, T: TextColumn> Column<M, T> {
+    /// `column LIKE pattern` (`%` and `_` are wildcards). Case sensitivity is the
+    /// database's: SQLite and MySQL's default collations ignore ASCII case, PostgreSQL
+    /// does not.
+    pub fn like(self, pattern: impl Into<String>) -> Expr {
+        self.like_node(pattern.into(), false)
+    }
+
+    /// Case-insensitive LIKE: native `ILIKE` on PostgreSQL, `LOWER(a) LIKE LOWER(b)`
+    /// elsewhere.
+    pub fn ilike(self, pattern: impl Into<String>) -> Expr {
+        self.like_node(pattern.into(), true)
+    }
+
+    fn like_node(self, pattern: String, case_insensitive: bool) -> Expr {
+        Expr(Node::Like {
+            expr: Box::new(self.node()),
+            pattern: Box::new(Node::Value(Value::Text(pattern))),
+            case_insensitive,
+        })
+    }
+}
+
+impl<M: Model, T: ColumnType> From<Column<M, T>> for Order {
+    fn from(column: Column<M, T>) -> Order {
+        column.asc()
+    }
+}

@@ -1,0 +1,435 @@
+//! Engines: one sqlx pool per bind, behind an enum over the concrete pool types.
+//!
+//! flaskdb does not build on `sqlx::Any`: it supports fewer column types and converts
+//! every value at runtime. Each enabled backend has its variant here, and the executor
+//! dispatches on it once per statement.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::config::EngineOptions;
+use crate::error::{Error, Result};
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+compile_error!("flaskdb needs at least one backend feature: sqlite, postgres or mysql");
+
+/// The database system behind an engine.
+///
+/// ```
+/// use flaskdb_core::Backend;
+/// assert_eq!(Backend::from_url("postgresql://localhost/app").unwrap(), Backend::Postgres);
+/// assert_eq!(Backend::from_url("mariadb://localhost/app").unwrap(), Backend::MySql);
+/// assert!(Backend::from_url("oracle://x").is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// SQLite (feature `sqlite`, on by default).
+    Sqlite,
+    /// PostgreSQL (feature `postgres`).
+    Postgres,
+    /// MySQL or MariaDB (feature `mysql`).
+    MySql,
+}
+
+impl Backend {
+    /// The backend a URL's scheme names.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an unknown scheme.
+    pub fn from_url(url: &str) -> Result<Backend> {
+        let scheme = url
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match scheme.as_str() {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            "mysql" | "mariadb" => Ok(Backend::MySql),
+            _ => Err(Error::Config(format!(
+                "unsupported database URL `{}`: the scheme must be sqlite:, postgres://, \
+                 postgresql://, mysql:// or mariadb://",
+                redact_url(url)
+            ))),
+        }
+    }
+
+    /// The cargo feature that enables this backend.
+    pub fn feature(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+            Backend::MySql => "mysql",
+        }
+    }
+}
+
+/// Replaces the password of a URL (`user:password@` and `password=` parameters) with `***`.
+///
+/// ```
+/// use flaskdb_core::redact_url;
+/// assert_eq!(redact_url("postgres://app:s3cret@db/app"), "postgres://app:***@db/app");
+/// assert_eq!(redact_url("mysql://h/db?password=x&ssl=1"), "mysql://h/db?password=***&ssl=1");
+/// assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
+/// ```
+pub fn redact_url(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some(start) = out.find("://").map(|i| i + 3) {
+        let authority_end = out[start..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| start + i);
+        if let Some(at) = out[start..authority_end].rfind('@').map(|i| start + i)
+            && let Some(colon) = out[start..at].find(':').map(|i| start + i)
+        {
+            out.replace_range(colon + 1..at, "***");
+        }
+    }
+    if let Some(q) = out.find('?') {
+        let (head, query) = out.split_at(q + 1);
+        let redacted: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out = format!("{head}{}", redacted.join("&"));
+    }
+    out
+}
+
+/// The pool of one engine; one variant per enabled backend.
+#[derive(Clone)]
+pub(crate) enum Pool {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgPool),
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::MySqlPool),
+}
+
+/// Runs `$body` with `$p` bound to the concrete pool (or any value of the same shape)
+/// of whichever backend `$pool` holds.
+macro_rules! with_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            #[cfg(feature = "sqlite")]
+            $crate::engine::Pool::Sqlite($p) => $body,
+            #[cfg(feature = "postgres")]
+            $crate::engine::Pool::Postgres($p) => $body,
+            #[cfg(feature = "mysql")]
+            $crate::engine::Pool::MySql($p) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+struct EngineInner {
+    backend: Backend,
+    url: String,
+    pool: Pool,
+    echo: bool,
+    /// Keeps a shared in-memory SQLite database alive while the engine lives, whatever
+    /// the pool does with its own connections.
+    #[cfg(feature = "sqlite")]
+    _keep_alive: Option<tokio::sync::Mutex<sqlx::SqliteConnection>>,
+}
+
+/// One database connection pool with its backend and redacted URL (Flask-SQLAlchemy's
+/// engine). Cheap to clone.
+///
+/// ```
+/// # tokio_test(async {
+/// use flaskdb_core::{Backend, Config, Db};
+/// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+/// let engine = db.engine()?;
+/// assert_eq!(engine.backend(), Backend::Sqlite);
+/// assert!(engine.as_sqlite().is_some());   // the sqlx pool, for raw sqlx queries
+/// # Ok::<(), flaskdb_core::Error>(()) });
+/// # fn tokio_test<F: std::future::Future<Output = flaskdb_core::Result<()>>>(f: F) {
+/// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f).unwrap()
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+impl Engine {
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// The URL with its password replaced by `***`.
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
+    pub(crate) fn echo(&self) -> bool {
+        self.inner.echo
+    }
+
+    /// The SQLite pool, if this is a SQLite engine.
+    #[cfg(feature = "sqlite")]
+    pub fn as_sqlite(&self) -> Option<&sqlx::SqlitePool> {
+        match &self.inner.pool {
+            Pool::Sqlite(p) => Some(p),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// The PostgreSQL pool, if this is a PostgreSQL engine.
+    #[cfg(feature = "postgres")]
+    pub fn as_postgres(&self) -> Option<&sqlx::PgPool> {
+        match &self.inner.pool {
+            Pool::Postgres(p) => Some(p),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// The MySQL/MariaDB pool, if this is a MySQL engine.
+    #[cfg(feature = "mysql")]
+    pub fn as_mysql(&self) -> Option<&sqlx::MySqlPool> {
+        match &self.inner.pool {
+            Pool::MySql(p) => Some(p),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// Connects to `url` with `options` over the driver defaults.
+    pub(crate) async fn connect(
+        url: &str,
+        options: &EngineOptions,
+        instance_path: &Path,
+        echo: bool,
+    ) -> Result<Engine> {
+        let backend = Backend::from_url(url)?;
+        let redacted = redact_url(url);
+        let fail = |source: sqlx::Error| Error::Connect {
+            url: redacted.clone(),
+            source,
+        };
+        match backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite => {
+                let (pool, keep_alive) = sqlite::connect(url, options, instance_path)
+                    .await
+                    .map_err(|e| match e {
+                        Error::Database(source) => fail(source),
+                        other => other,
+                    })?;
+                Ok(Engine::new(
+                    backend,
+                    redacted,
+                    Pool::Sqlite(pool),
+                    echo,
+                    keep_alive,
+                ))
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => {
+                let connect: sqlx::postgres::PgConnectOptions =
+                    url.parse().map_err(|e| invalid_url(url, e))?;
+                let pool = pool_options(options, &EngineOptions::default())
+                    .connect_with(connect)
+                    .await
+                    .map_err(fail)?;
+                Ok(Engine::new(
+                    backend,
+                    redacted,
+                    Pool::Postgres(pool),
+                    echo,
+                    None,
+                ))
+            }
+            #[cfg(feature = "mysql")]
+            Backend::MySql => {
+                let url = url.replacen("mariadb:", "mysql:", 1);
+                let connect: sqlx::mysql::MySqlConnectOptions =
+                    url.parse().map_err(|e| invalid_url(&url, e))?;
+                // Flask-SQLAlchemy's MySQL defaults: utf8mb4, and recycle after 2 hours.
+                let defaults =
+                    EngineOptions::default().max_lifetime(std::time::Duration::from_secs(7200));
+                let pool = pool_options(options, &defaults)
+                    .connect_with(connect.charset("utf8mb4"))
+                    .await
+                    .map_err(fail)?;
+                Ok(Engine::new(
+                    backend,
+                    redacted,
+                    Pool::MySql(pool),
+                    echo,
+                    None,
+                ))
+            }
+            #[allow(unreachable_patterns)]
+            other => {
+                let _ = (instance_path, echo, options);
+                Err(Error::Config(format!(
+                    "`{redacted}` needs the `{}` feature of flaskdb, which is not enabled",
+                    other.feature()
+                )))
+            }
+        }
+    }
+
+    fn new(
+        backend: Backend,
+        url: String,
+        pool: Pool,
+        echo: bool,
+        #[allow(unused_variables)] keep_alive: Option<KeepAlive>,
+    ) -> Engine {
+        Engine {
+            inner: Arc::new(EngineInner {
+                backend,
+                url,
+                pool,
+                echo,
+                #[cfg(feature = "sqlite")]
+                _keep_alive: keep_alive.map(tokio::sync::Mutex::new),
+            }),
+        }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+type KeepAlive = sqlx::SqliteConnection;
+#[cfg(not(feature = "sqlite"))]
+type KeepAlive = std::convert::Infallible;
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Engine({})", self.inner.url)
+    }
+}
+
+#[allow(dead_code)]
+fn invalid_url(url: &str, e: sqlx::Error) -> Error {
+    // sqlx's parse errors may quote the URL; say what is wrong without it.
+    let reason = match e {
+        sqlx::Error::Configuration(inner) => redact_url(&inner.to_string()).replace(url, ""),
+        other => other.to_string().replace(url, ""),
+    };
+    Error::Config(format!(
+        "invalid database URL `{}`: {reason}",
+        redact_url(url)
+    ))
+}
+
+/// The pool options: `defaults` (the driver's) overridden by `options`.
+fn pool_options<DB: sqlx::Database>(
+    options: &EngineOptions,
+    defaults: &EngineOptions,
+) -> sqlx::pool::PoolOptions<DB> {
+    let o = defaults.merged_with(options);
+    let mut pool = sqlx::pool::PoolOptions::<DB>::new();
+    if let Some(n) = o.get_max_connections() {
+        pool = pool.max_connections(n);
+    }
+    if let Some(n) = o.get_min_connections() {
+        pool = pool.min_connections(n);
+    }
+    if let Some(t) = o.get_acquire_timeout() {
+        pool = pool.acquire_timeout(t);
+    }
+    if let Some(t) = o.get_idle_timeout() {
+        pool = pool.idle_timeout(t);
+    }
+    if let Some(t) = o.get_max_lifetime() {
+        pool = pool.max_lifetime(t);
+    }
+    if let Some(b) = o.get_test_before_acquire() {
+        pool = pool.test_before_acquire(b);
+    }
+    pool
+}
+
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    use super::*;
+    use sqlx::ConnectOptions;
+    use sqlx::sqlite::SqliteConnectOptions;
+
+    /// A process-wide counter naming each in-memory database, so two `Db`s never share one.
+    static MEMORY_DATABASES: AtomicU64 = AtomicU64::new(0);
+
+    /// Connects a SQLite pool.
+    ///
+    /// An in-memory URL (`sqlite::memory:`, `sqlite://`, `sqlite://:memory:`, or
+    /// `mode=memory`) becomes one named shared-cache database per engine: every pooled
+    /// connection sees the same data, as Flask-SQLAlchemy's single shared connection does.
+    /// `read_uncommitted` lets a reader see an open write transaction instead of waiting
+    /// on its table lock. A relative file path resolves under `instance_path`.
+    pub(super) async fn connect(
+        url: &str,
+        options: &EngineOptions,
+        instance_path: &Path,
+    ) -> Result<(sqlx::SqlitePool, Option<sqlx::SqliteConnection>)> {
+        let rest = url["sqlite:".len()..].trim_start_matches("//");
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let memory =
+            path.is_empty() || path == ":memory:" || query.split('&').any(|p| p == "mode=memory");
+        if memory {
+            let n = MEMORY_DATABASES.fetch_add(1, Ordering::Relaxed);
+            let connect = SqliteConnectOptions::new()
+                .filename(format!("file:flaskdb-memory-{}-{n}", std::process::id()))
+                .in_memory(true)
+                .shared_cache(true)
+                .pragma("read_uncommitted", "true");
+            let keep_alive = connect.connect().await?;
+            // The memory database lives as long as the keep-alive connection: pooled
+            // connections may come and go freely.
+            let pool = pool_options(options, &EngineOptions::default())
+                .connect_with(connect)
+                .await?;
+            return Ok((pool, Some(keep_alive)));
+        }
+        let path = Path::new(path);
+        let file = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::fs::create_dir_all(instance_path).map_err(|e| {
+                Error::Config(format!(
+                    "cannot create the instance path {}: {e}",
+                    instance_path.display()
+                ))
+            })?;
+            instance_path.join(path)
+        };
+        let mut connect = SqliteConnectOptions::new()
+            .filename(&file)
+            .create_if_missing(true);
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            connect = match key {
+                "mode" if value == "ro" => connect.read_only(true),
+                "mode" if value == "rw" => connect.create_if_missing(false),
+                "mode" if value == "rwc" => connect,
+                "cache" if value == "shared" => connect.shared_cache(true),
+                "cache" if value == "private" => connect,
+                _ => {
+                    return Err(Error::Config(format!(
+                        "unsupported SQLite URL parameter `{pair}` in `{}`",
+                        redact_url(url)
+                    )));
+                }
+            };
+        }
+        let pool = pool_options(options, &EngineOptions::default())
+            .connect_with(connect)
+            .await?;
+        Ok((pool, None))
+    }
+}

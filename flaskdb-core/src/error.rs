@@ -1,0 +1,120 @@
+//! The one error type of flaskdb.
+
+use std::borrow::Cow;
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in flaskdb.
+///
+/// Variants carry data in fields so callers can match on them; messages never contain a
+/// password (URLs are redacted before they are put into an error).
+///
+/// ```
+/// use flaskdb_core::Error;
+/// let e = Error::NotFound { description: None };
+/// assert_eq!(e.status_code(), 404);
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A `*_or_404` helper or pagination found nothing; maps to HTTP 404.
+    #[error("404 not found: {}", description.as_deref().unwrap_or(NOT_FOUND_TEXT))]
+    NotFound {
+        /// Text for the 404 page; `None` means the standard text.
+        description: Option<String>,
+    },
+    /// `one()` found no row.
+    #[error("no row was found when one was required")]
+    NoResultFound,
+    /// `one()` found more than one row.
+    #[error("multiple rows were found when exactly one was required")]
+    MultipleResultsFound,
+    /// `Model::query()` or `flaskdb::session()` ran outside any scope with no global default.
+    #[error(
+        "no database context: run this inside `db.scope(async {{ .. }})`, call \
+         `flaskdb::set_global_default(db.clone())`, or use `db.query::<M>()` explicitly"
+    )]
+    NoContext,
+    /// A `Db` created with `Db::new()` was used before `db.init(config)`.
+    #[error("the database is not initialized: call `db.init(config).await` before using it")]
+    NotInitialized,
+    /// `db.init` was called on a `Db` that is already initialized.
+    #[error("the database is already initialized: `init` may be called only once")]
+    AlreadyInitialized,
+    /// A model, table or call names a bind key that is not configured.
+    #[error(
+        "bind `{0}` is not configured: add it with `Config::bind(\"{0}\", url)` or FLASKDB_BINDS"
+    )]
+    UnknownBind(String),
+    /// The configuration is invalid; the message says which key and why.
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// A required (NOT NULL, no default) column was not set on a builder.
+    #[error("missing value for required column `{table}.{column}`")]
+    MissingColumn {
+        /// The table.
+        table: String,
+        /// The column that was not set.
+        column: String,
+    },
+    /// A value read from the database could not be decoded into the field's type.
+    #[error("cannot decode column `{column}`: {message}")]
+    Decode {
+        /// The column (as named in the result set).
+        column: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The query cannot be expressed (for example `update()` with a limit).
+    #[error("invalid query: {0}")]
+    InvalidQuery(Cow<'static, str>),
+    /// The schema cannot be created as declared (for example a foreign-key cycle).
+    #[error("schema error: {0}")]
+    Schema(String),
+    /// Connecting to a database failed (the URL is redacted).
+    #[error("cannot connect to `{url}`: {source}")]
+    Connect {
+        /// The URL, with its password replaced by `***`.
+        url: String,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// An error from the database driver.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// The standard text of a 404 page, as Werkzeug writes it.
+pub const NOT_FOUND_TEXT: &str = "The requested URL was not found on the server. If you entered \
+     the URL manually please check your spelling and try again.";
+
+impl Error {
+    /// The HTTP status that best describes this error: 404 for [`Error::NotFound`],
+    /// 500 for everything else.
+    ///
+    /// ```
+    /// assert_eq!(flaskdb_core::Error::NoResultFound.status_code(), 500);
+    /// ```
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Error::NotFound { .. } => 404,
+            _ => 500,
+        }
+    }
+
+    /// Whether this is [`Error::NotFound`].
+    ///
+    /// ```
+    /// assert!(flaskdb_core::Error::NotFound { description: None }.is_not_found());
+    /// ```
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+
+    pub(crate) fn not_found(description: Option<&str>) -> Self {
+        Error::NotFound {
+            description: description.map(str::to_owned),
+        }
+    }
+}

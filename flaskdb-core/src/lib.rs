@@ -1,0 +1,52 @@
+//! The runtime of [flaskdb](https://docs.rs/flaskdb): configuration, one engine per bind,
+//! table metadata and DDL, typed queries, and the scoped context.
+//!
+//! Applications depend on the `flaskdb` crate, which re-exports everything here together
+//! with `#[derive(Model)]`. The modules:
+//!
+//! - [`Config`], [`BindConfig`], [`EngineOptions`]: Flask-SQLAlchemy's configuration keys.
+//! - [`Db`]: engines per bind, `create_all` / `drop_all`, raw SQL, `scope`.
+//! - [`Engine`], [`Backend`]: one sqlx pool (SQLite, PostgreSQL or MySQL/MariaDB).
+//! - [`Table`], [`ColumnDef`], [`Metadata`]: table metadata.
+//! - [`Model`], [`Column`], [`Expr`], [`Query`]: typed queries.
+//! - [`set_global_default`], [`in_current_scope`]: the context.
+//!
+//! `__private` holds what generated code names; it is not public API and not covered by
+//! semver.
+
+#![forbid(unsafe_code)]
+
+mod column;
+mod config;
+mod context;
+mod db;
+mod dialect;
+mod engine;
+mod error;
+mod executor;
+mod model;
+mod naming;
+mod query;
+mod schema;
+mod sql;
+mod sql_type;
+mod value;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use column::{Column, TextColumn};
+pub use config::{BindConfig, Config, EngineOptions};
+pub use context::{clear_global_default, in_current_scope, set_global_default};
+pub use db::Db;
+pub use engine::{Backend, Engine, redact_url};
+pub use error::{Error, NOT_FOUND_TEXT, Result};
+pub use executor::Row;
+pub use model::{FromRow, InsertRow, Insertable, KeyValues, Model, RowSource};
+pub use naming::camel_to_snake_case;
+pub use query::Query;
+pub use schema::{ColumnDef, ForeignKey, Index, Metadata, OnDelete, Table};
+pub use sql::expr::{Assignment, Assignments, Expr, Order};
+pub use sql_type::SqlType;
+pub use value::{ColumnType, IntoField, Value};

@@ -1,0 +1,250 @@
+//! The traits `#[derive(Model)]` implements, and row decoding.
+
+use std::sync::OnceLock;
+
+use crate::engine::Backend;
+use crate::error::{Error, Result};
+use crate::query::Query;
+use crate::schema::Table;
+use crate::value::{ColumnType, Value};
+
+/// A mapped table: implemented by `#[derive(Model)]`, not by hand.
+///
+/// ```
+/// use flaskdb_core::Model;
+/// fn table_name<M: Model>() -> &'static str {
+///     M::table().name()
+/// }
+/// ```
+pub trait Model: FromRow + Send + Sync + Unpin + 'static {
+    /// The primary key: the key field's type, or a tuple for a composite key.
+    type PrimaryKey: KeyValues;
+
+    /// The table metadata (name, bind, columns, keys, indexes).
+    fn table() -> &'static Table;
+
+    /// This row's primary key.
+    fn primary_key(&self) -> Self::PrimaryKey;
+
+    /// Every column value of this row, in column order.
+    fn values(&self) -> Vec<Value>;
+
+    /// A query over this model in the current context (the scope's `Db`, or the global
+    /// default). Fails with `Error::NoContext` when it runs outside both.
+    fn query() -> Query<Self> {
+        Query::current()
+    }
+
+    #[doc(hidden)]
+    fn statement_cache() -> &'static StatementCache;
+}
+
+/// A value decoded from a result row starting at a column offset: a model, or (for
+/// queries that select several things) a tuple of them.
+pub trait FromRow: Sized {
+    /// How many columns this value reads.
+    fn width() -> usize;
+    /// Decodes from `row`, reading columns `offset..offset + width()`.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] naming the column that did not fit its field.
+    fn from_row<R: RowSource>(row: &R, offset: usize) -> Result<Self>;
+}
+
+/// A result row of any enabled backend, read by column index.
+pub trait RowSource {
+    /// The value of column `index`, decoded straight into `T`.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] naming the column.
+    fn get<T: ColumnType>(&self, index: usize) -> Result<T>;
+}
+
+macro_rules! row_source {
+    ($feature:literal, $row:ty) => {
+        #[cfg(feature = $feature)]
+        impl RowSource for $row {
+            #[inline]
+            fn get<T: ColumnType>(&self, index: usize) -> Result<T> {
+                sqlx::Row::try_get::<T, usize>(self, index)
+                    .map_err(|e| decode_error(self, index, e))
+            }
+        }
+    };
+}
+
+row_source!("sqlite", sqlx::sqlite::SqliteRow);
+row_source!("postgres", sqlx::postgres::PgRow);
+row_source!("mysql", sqlx::mysql::MySqlRow);
+
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+fn decode_error<R: sqlx::Row>(row: &R, index: usize, e: sqlx::Error) -> Error {
+    use sqlx::Column;
+    let column = sqlx::Row::columns(row)
+        .get(index)
+        .map_or_else(|| format!("#{index}"), |c| c.name().to_owned());
+    let message = match e {
+        sqlx::Error::ColumnDecode { source, .. } => source.to_string(),
+        other => other.to_string(),
+    };
+    Error::Decode { column, message }
+}
+
+/// A primary-key value (one column, or a tuple for a composite key), as bound values.
+pub trait KeyValues {
+    /// The values, in primary-key column order.
+    fn key_values(self) -> Vec<Value>;
+}
+
+impl<T: ColumnType> KeyValues for T {
+    fn key_values(self) -> Vec<Value> {
+        vec![self.into_value()]
+    }
+}
+
+macro_rules! tuple_keys {
+    ($($name:ident),+) => {
+        impl<$($name: ColumnType),+> KeyValues for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn key_values(self) -> Vec<Value> {
+                let ($($name,)+) = self;
+                vec![$($name.into_value()),+]
+            }
+        }
+    };
+}
+tuple_keys!(A, B);
+tuple_keys!(A, B, C);
+tuple_keys!(A, B, C, D);
+
+/// One scalar column decoded as a row (`COUNT(*)` and friends).
+pub(crate) struct Scalar<T>(pub(crate) T);
+
+impl<T: ColumnType> FromRow for Scalar<T> {
+    fn width() -> usize {
+        1
+    }
+    fn from_row<R: RowSource>(row: &R, offset: usize) -> Result<Self> {
+        row.get(offset).map(Scalar)
+    }
+}
+
+/// SQL text a model always needs, rendered once per backend and kept for the life of
+/// the process (sqlx then reuses the prepared statement on each connection).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct StatementCache {
+    select_all: [OnceLock<String>; 3],
+    by_key: [OnceLock<String>; 3],
+}
+
+impl StatementCache {
+    /// An empty cache (the derive puts one in a `static` per model).
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        StatementCache {
+            select_all: [OnceLock::new(), OnceLock::new(), OnceLock::new()],
+            by_key: [OnceLock::new(), OnceLock::new(), OnceLock::new()],
+        }
+    }
+
+    fn slot(backend: Backend) -> usize {
+        match backend {
+            Backend::Sqlite => 0,
+            Backend::Postgres => 1,
+            Backend::MySql => 2,
+        }
+    }
+
+    /// `SELECT <every column> FROM <table>`.
+    pub(crate) fn select_all(&self, backend: Backend, render: impl FnOnce() -> String) -> &str {
+        self.select_all[Self::slot(backend)].get_or_init(render)
+    }
+
+    /// `SELECT <every column> FROM <table> WHERE <pk> = ? ...`.
+    pub(crate) fn by_key(&self, backend: Backend, render: impl FnOnce() -> String) -> &str {
+        self.by_key[Self::slot(backend)].get_or_init(render)
+    }
+}
+
+/// The values of one new row, as a builder produces them: the columns that were set or
+/// have a literal default. Columns that the database fills (an autoincrement key, a
+/// `server_default`) are left out when unset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InsertRow {
+    table: &'static Table,
+    columns: Vec<&'static str>,
+    values: Vec<Value>,
+}
+
+impl InsertRow {
+    #[doc(hidden)]
+    pub fn new(table: &'static Table) -> Self {
+        InsertRow {
+            table,
+            columns: Vec::with_capacity(table.columns().len()),
+            values: Vec::with_capacity(table.columns().len()),
+        }
+    }
+
+    /// Adds column `index` of the table: its value when set, else its default, else NULL
+    /// for a nullable column; an unset database-filled column is left out.
+    ///
+    /// # Errors
+    /// [`Error::MissingColumn`] for an unset NOT NULL column with no default.
+    #[doc(hidden)]
+    pub fn column(&mut self, index: usize, value: Option<Value>) -> Result<()> {
+        let table = self.table;
+        let def = &table.columns()[index];
+        let value = match value {
+            Some(v) => v,
+            None => {
+                if let Some(d) = def.default_value() {
+                    d.clone()
+                } else if def.server_default_sql().is_some()
+                    || table
+                        .autoincrement_column()
+                        .is_some_and(|a| a.name() == def.name())
+                {
+                    return Ok(());
+                } else if def.is_nullable() {
+                    Value::Null(def.sql_type())
+                } else {
+                    return Err(Error::MissingColumn {
+                        table: table.name().to_owned(),
+                        column: def.name().to_owned(),
+                    });
+                }
+            }
+        };
+        self.columns.push(def.name());
+        self.values.push(value);
+        Ok(())
+    }
+
+    /// The table.
+    pub fn table(&self) -> &'static Table {
+        self.table
+    }
+
+    /// The columns this row sets, in table order.
+    pub fn columns(&self) -> &[&'static str] {
+        &self.columns
+    }
+
+    /// The values, matching [`InsertRow::columns`].
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+}
+
+/// A new row to insert: the builder `#[derive(Model)]` generates (`User::build()`).
+pub trait Insertable: Send + 'static {
+    /// The model the row belongs to.
+    type Model: Model;
+    /// The row's values.
+    ///
+    /// # Errors
+    /// [`Error::MissingColumn`] naming the first required column that was not set.
+    fn into_row(self) -> Result<InsertRow>;
+}

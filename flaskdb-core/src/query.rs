@@ -1,0 +1,379 @@
+//! [`Query<M>`]: a SELECT over one model, built up and then run by a terminal method.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use futures_core::stream::BoxStream;
+
+use crate::column::Column;
+use crate::context;
+use crate::db::Db;
+use crate::engine::{Backend, Engine};
+use crate::error::{Error, Result};
+use crate::executor;
+use crate::model::{KeyValues, Model, Scalar};
+use crate::sql::expr::{Assignments, CompareOp, Expr, Node, Order};
+use crate::sql::{self, Clauses, Delete, Projection, Rendered, Select, Update};
+use crate::value::{ColumnType, IntoField, Value};
+
+/// Where a query runs.
+#[derive(Clone)]
+enum Source {
+    /// The current scope's `Db`, or the global default (`Model::query()`).
+    Current,
+    /// An explicit `Db` (`db.query::<M>()`).
+    Db(Db),
+}
+
+/// A query over model `M`: filters, order, limit and offset, run by one of the terminal
+/// methods (`all`, `first`, `one`, `get`, `count`, `exists`, `update`, `delete`,
+/// `stream`, and the `*_or_404` helpers).
+///
+/// ```
+/// # use flaskdb_core::{Column, Model, Query};
+/// fn newest_admins<M: Model>(q: Query<M>, name: Column<M, String>, id: Column<M, i64>) -> Query<M> {
+///     q.filter(name.like("admin%")).order_by(id.desc()).limit(10).offset(20)
+/// }
+/// ```
+pub struct Query<M> {
+    source: Source,
+    clauses: Clauses,
+    description: Option<String>,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Query<M> {
+    fn clone(&self) -> Self {
+        Query {
+            source: self.source.clone(),
+            clauses: self.clauses.clone(),
+            description: self.description.clone(),
+            _model: PhantomData,
+        }
+    }
+}
+
+impl<M: Model> fmt::Debug for Query<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Query")
+            .field("table", &M::table().name())
+            .field("clauses", &self.clauses)
+            .finish()
+    }
+}
+
+impl<M: Model> Query<M> {
+    fn with_source(source: Source) -> Self {
+        Query {
+            source,
+            clauses: Clauses::default(),
+            description: None,
+            _model: PhantomData,
+        }
+    }
+
+    /// A query on the current context (what `M::query()` returns).
+    pub(crate) fn current() -> Self {
+        Query::with_source(Source::Current)
+    }
+
+    /// A query on an explicit database.
+    pub(crate) fn on(db: Db) -> Self {
+        Query::with_source(Source::Db(db))
+    }
+
+    /// Keeps the rows matching `condition` (AND-ed with earlier filters).
+    pub fn filter(mut self, condition: Expr) -> Self {
+        self.clauses.and_filter(condition.0);
+        self
+    }
+
+    /// Keeps the rows whose `column` equals `value`: `.filter(column.eq(value))`.
+    pub fn filter_by<T: ColumnType>(self, column: Column<M, T>, value: impl IntoField<T>) -> Self {
+        self.filter(column.eq(value))
+    }
+
+    /// Adds an ORDER BY term (`User::id.desc()`; a bare column orders ascending).
+    pub fn order_by(mut self, order: impl Into<Order>) -> Self {
+        self.clauses.order_by.push(order.into());
+        self
+    }
+
+    /// Returns at most `n` rows.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.clauses.limit = Some(n);
+        self
+    }
+
+    /// Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.clauses.offset = Some(n);
+        self
+    }
+
+    /// Returns each distinct row once (`SELECT DISTINCT`).
+    pub fn distinct(mut self) -> Self {
+        self.clauses.distinct = true;
+        self
+    }
+
+    /// Locks the selected rows until the transaction ends (`FOR UPDATE`). SQLite has no
+    /// row locks (a writer locks the whole database), so there the clause is left out.
+    pub fn for_update(mut self) -> Self {
+        self.clauses.for_update = true;
+        self
+    }
+
+    /// The description of the [`Error::NotFound`] that the `*_or_404` helpers return
+    /// (Flask-SQLAlchemy's `description=`); without it, the standard 404 text is used.
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = Some(text.into());
+        self
+    }
+
+    fn engine(&self) -> Result<Engine> {
+        let db = match &self.source {
+            Source::Current => context::current_db()?,
+            Source::Db(db) => db.clone(),
+        };
+        db.engine_for(M::table().bind_key())
+    }
+
+    fn render(&self, projection: Projection, backend: Backend) -> Rendered {
+        sql::select(
+            &Select {
+                table: M::table(),
+                projection,
+                clauses: &self.clauses,
+            },
+            backend,
+        )
+    }
+
+    fn is_plain(&self) -> bool {
+        let c = &self.clauses;
+        c.filter.is_none()
+            && c.order_by.is_empty()
+            && c.limit.is_none()
+            && c.offset.is_none()
+            && !c.distinct
+            && !c.for_update
+    }
+
+    fn not_found(&self) -> Error {
+        Error::not_found(self.description.as_deref())
+    }
+
+    /// Every matching row.
+    ///
+    /// # Errors
+    /// [`Error::NoContext`] for `M::query()` outside any context; database errors.
+    pub async fn all(self) -> Result<Vec<M>> {
+        let engine = self.engine()?;
+        let backend = engine.backend();
+        let rendered = if self.is_plain() {
+            let sql = M::statement_cache()
+                .select_all(backend, || self.render(Projection::AllColumns, backend).sql);
+            Rendered {
+                sql: sql.to_owned(),
+                params: Vec::new(),
+            }
+        } else {
+            self.render(Projection::AllColumns, backend)
+        };
+        executor::fetch_all(&engine, rendered).await
+    }
+
+    /// The first matching row (the query with `LIMIT 1`), or `None`.
+    ///
+    /// # Errors
+    /// As [`Query::all`].
+    pub async fn first(mut self) -> Result<Option<M>> {
+        self.clauses.limit = Some(1);
+        let engine = self.engine()?;
+        let rendered = self.render(Projection::AllColumns, engine.backend());
+        Ok(executor::fetch_some(&engine, rendered, 1).await?.pop())
+    }
+
+    /// The one matching row.
+    ///
+    /// # Errors
+    /// [`Error::NoResultFound`] when no row matches, [`Error::MultipleResultsFound`] when
+    /// more than one does.
+    pub async fn one(self) -> Result<M> {
+        let engine = self.engine()?;
+        let rendered = self.render(Projection::AllColumns, engine.backend());
+        let mut rows = executor::fetch_some(&engine, rendered, 2).await?;
+        match (rows.pop(), rows.is_empty()) {
+            (Some(row), true) => Ok(row),
+            (Some(_), false) => Err(Error::MultipleResultsFound),
+            (None, _) => Err(Error::NoResultFound),
+        }
+    }
+
+    /// The row with primary key `pk` (a tuple for a composite key), or `None`. Other
+    /// filters of the query still apply.
+    ///
+    /// # Errors
+    /// As [`Query::all`].
+    pub async fn get(self, pk: impl Into<M::PrimaryKey>) -> Result<Option<M>> {
+        let engine = self.engine()?;
+        let backend = engine.backend();
+        let keys = pk.into().key_values();
+        let table = M::table();
+        let key_filter = |values: Vec<Value>| {
+            let terms = table
+                .primary_key()
+                .into_iter()
+                .zip(values)
+                .map(|(column, value)| Node::Compare {
+                    op: CompareOp::Eq,
+                    left: Box::new(Node::Column {
+                        table: Cow::Borrowed(table.name()),
+                        name: Cow::Owned(column.to_owned()),
+                    }),
+                    right: Box::new(Node::Value(value)),
+                })
+                .collect::<Vec<_>>();
+            Node::And(terms)
+        };
+        let rendered = if self.is_plain() {
+            let sql = M::statement_cache().by_key(backend, || {
+                let mut q = self.clone();
+                q.clauses.and_filter(key_filter(keys.clone()));
+                q.render(Projection::AllColumns, backend).sql
+            });
+            Rendered {
+                sql: sql.to_owned(),
+                params: keys,
+            }
+        } else {
+            let mut q = self.clone();
+            q.clauses.and_filter(key_filter(keys));
+            q.render(Projection::AllColumns, backend)
+        };
+        Ok(executor::fetch_some(&engine, rendered, 1).await?.pop())
+    }
+
+    /// [`Query::get`], or [`Error::NotFound`] (HTTP 404) when there is no such row.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] with the query's [`description`](Query::description).
+    pub async fn get_or_404(self, pk: impl Into<M::PrimaryKey>) -> Result<M> {
+        let not_found = self.not_found();
+        self.get(pk).await?.ok_or(not_found)
+    }
+
+    /// [`Query::first`], or [`Error::NotFound`] when no row matches.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] with the query's [`description`](Query::description).
+    pub async fn first_or_404(self) -> Result<M> {
+        let not_found = self.not_found();
+        self.first().await?.ok_or(not_found)
+    }
+
+    /// [`Query::one`], or [`Error::NotFound`] when no row or several rows match.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] with the query's [`description`](Query::description).
+    pub async fn one_or_404(self) -> Result<M> {
+        let not_found = self.not_found();
+        match self.one().await {
+            Err(Error::NoResultFound | Error::MultipleResultsFound) => Err(not_found),
+            other => other,
+        }
+    }
+
+    /// The number of matching rows: a plain `COUNT(*)` (without ORDER BY), or a count
+    /// over the query as a subquery when it has a limit, offset or DISTINCT.
+    ///
+    /// # Errors
+    /// As [`Query::all`].
+    pub async fn count(self) -> Result<u64> {
+        let engine = self.engine()?;
+        let rendered = self.render(Projection::Count, engine.backend());
+        let rows = executor::fetch_some::<Scalar<i64>>(&engine, rendered, 1).await?;
+        let n = rows.first().map_or(0, |s| s.0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Whether any row matches.
+    ///
+    /// # Errors
+    /// As [`Query::all`].
+    pub async fn exists(mut self) -> Result<bool> {
+        self.clauses.limit = Some(1);
+        self.clauses.order_by.clear();
+        let engine = self.engine()?;
+        let rendered = self.render(Projection::One, engine.backend());
+        let rows = executor::fetch_some::<Scalar<i32>>(&engine, rendered, 1).await;
+        Ok(!rows?.is_empty())
+    }
+
+    fn check_bulk(&self, what: &'static str) -> Result<()> {
+        let c = &self.clauses;
+        if c.limit.is_some() || c.offset.is_some() || !c.order_by.is_empty() || c.distinct {
+            return Err(Error::InvalidQuery(Cow::Owned(format!(
+                "{what}() applies to every row the filters match: remove limit, offset, \
+                 order_by and distinct from the query"
+            ))));
+        }
+        Ok(())
+    }
+
+    /// Updates every matching row in one UPDATE statement; returns the number of rows
+    /// changed. This bypasses the session: it is not a model change.
+    ///
+    /// # Errors
+    /// [`Error::InvalidQuery`] when the query has a limit, offset, order or DISTINCT;
+    /// database errors.
+    pub async fn update(self, assignments: impl Assignments) -> Result<u64> {
+        self.check_bulk("update")?;
+        let assignments = assignments.into_assignments();
+        if assignments.is_empty() {
+            return Ok(0);
+        }
+        let engine = self.engine()?;
+        let rendered = sql::update(
+            &Update {
+                table: M::table(),
+                assignments,
+                filter: self.clauses.filter.as_ref(),
+            },
+            engine.backend(),
+        );
+        executor::execute(&engine, rendered).await
+    }
+
+    /// Deletes every matching row in one DELETE statement; returns the number of rows
+    /// deleted. This bypasses the session: it is not a model change.
+    ///
+    /// # Errors
+    /// As [`Query::update`].
+    pub async fn delete(self) -> Result<u64> {
+        self.check_bulk("delete")?;
+        let engine = self.engine()?;
+        let rendered = sql::delete(
+            &Delete {
+                table: M::table(),
+                filter: self.clauses.filter.as_ref(),
+            },
+            engine.backend(),
+        );
+        executor::execute(&engine, rendered).await
+    }
+
+    /// The matching rows as a stream, decoded one at a time: memory stays constant
+    /// whatever the number of rows. The stream holds one connection until it ends.
+    pub fn stream(self) -> BoxStream<'static, Result<M>> {
+        match self.engine() {
+            Ok(engine) => {
+                let rendered = self.render(Projection::AllColumns, engine.backend());
+                executor::stream(engine, rendered)
+            }
+            Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
+        }
+    }
+}

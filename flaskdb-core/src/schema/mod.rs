@@ -1,0 +1,77 @@
+//! Table metadata, the registry of derived models, and the per-bind [`Metadata`].
+
+mod order;
+mod table;
+
+use std::sync::Arc;
+
+pub(crate) use order::parents_first;
+pub use table::{ColumnDef, ForeignKey, Index, OnDelete, Table};
+
+/// One registered table; `#[derive(Model)]` submits one per model, so `create_all`
+/// needs no list of models.
+#[doc(hidden)]
+pub struct ModelEntry {
+    /// The model's table.
+    pub table: fn() -> &'static Table,
+}
+
+inventory::collect!(ModelEntry);
+
+/// Every registered table, sorted by bind and name so the order is stable.
+pub(crate) fn registered_tables() -> Vec<&'static Table> {
+    let mut tables: Vec<&'static Table> = inventory::iter::<ModelEntry>
+        .into_iter()
+        .map(|e| (e.table)())
+        .collect();
+    tables.sort_by(|a, b| (a.bind_key(), a.name()).cmp(&(b.bind_key(), b.name())));
+    tables
+}
+
+/// The tables that live on one bind (Flask-SQLAlchemy's `db.metadatas[key]`).
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use flaskdb_core::{Config, Db};
+/// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+/// let metadata = db.metadata(None);
+/// assert!(metadata.table("no_such_table").is_none());
+/// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metadata {
+    bind: Option<String>,
+    tables: Vec<Arc<Table>>,
+}
+
+impl Metadata {
+    pub(crate) fn for_bind(bind: Option<&str>) -> Self {
+        let tables = registered_tables()
+            .into_iter()
+            .filter(|t| t.bind_key() == bind)
+            .map(|t| Arc::new(t.clone()))
+            .collect();
+        Metadata {
+            bind: bind.map(str::to_owned),
+            tables,
+        }
+    }
+
+    /// The bind key (`None` = default bind).
+    pub fn bind_key(&self) -> Option<&str> {
+        self.bind.as_deref()
+    }
+
+    /// The tables, sorted by name.
+    pub fn tables(&self) -> &[Arc<Table>] {
+        &self.tables
+    }
+
+    /// A table by name.
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables
+            .iter()
+            .map(Arc::as_ref)
+            .find(|t| t.name() == name)
+    }
+}

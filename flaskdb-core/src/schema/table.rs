@@ -1,0 +1,334 @@
+//! Table metadata: plain data describing a table, built by the derive or at runtime.
+
+use crate::sql_type::SqlType;
+use crate::value::Value;
+
+/// What a foreign key does when the referenced row is deleted.
+///
+/// ```
+/// use flaskdb_core::OnDelete;
+/// assert_eq!(OnDelete::SetNull.sql(), "SET NULL");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDelete {
+    /// `ON DELETE CASCADE`.
+    Cascade,
+    /// `ON DELETE SET NULL`.
+    SetNull,
+    /// `ON DELETE RESTRICT`.
+    Restrict,
+}
+
+impl OnDelete {
+    /// The SQL words.
+    pub fn sql(self) -> &'static str {
+        match self {
+            OnDelete::Cascade => "CASCADE",
+            OnDelete::SetNull => "SET NULL",
+            OnDelete::Restrict => "RESTRICT",
+        }
+    }
+}
+
+/// One column of a [`Table`].
+///
+/// ```
+/// use flaskdb_core::{ColumnDef, SqlType};
+/// let c = ColumnDef::new("username", SqlType::Text).max_length(80).unique();
+/// assert_eq!((c.name(), c.length(), c.is_unique()), ("username", Some(80), true));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDef {
+    name: String,
+    sql_type: SqlType,
+    nullable: bool,
+    primary_key: bool,
+    autoincrement: Option<bool>,
+    unique: bool,
+    index: bool,
+    max_length: Option<u32>,
+    default: Option<Value>,
+    server_default: Option<String>,
+}
+
+impl ColumnDef {
+    /// A NOT NULL column of the given type with no other options.
+    pub fn new(name: impl Into<String>, sql_type: SqlType) -> Self {
+        ColumnDef {
+            name: name.into(),
+            sql_type,
+            nullable: false,
+            primary_key: false,
+            autoincrement: None,
+            unique: false,
+            index: false,
+            max_length: None,
+            default: None,
+            server_default: None,
+        }
+    }
+
+    /// Makes the column nullable (or not).
+    pub fn nullable(mut self, nullable: bool) -> Self {
+        self.nullable = nullable;
+        self
+    }
+
+    /// Marks the column as (part of) the primary key.
+    pub fn primary_key(mut self) -> Self {
+        self.primary_key = true;
+        self
+    }
+
+    /// Overrides whether the column autoincrements (by default a table's single integer
+    /// primary key does).
+    pub fn autoincrement(mut self, on: bool) -> Self {
+        self.autoincrement = Some(on);
+        self
+    }
+
+    /// Adds a UNIQUE constraint.
+    pub fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+
+    /// Adds an index named `ix_<table>_<column>`.
+    pub fn index(mut self) -> Self {
+        self.index = true;
+        self
+    }
+
+    /// Sets the maximum length of a text column (`VARCHAR(n)`).
+    pub fn max_length(mut self, n: u32) -> Self {
+        self.max_length = Some(n);
+        self
+    }
+
+    /// Sets a literal default, used by builders and emitted in DDL.
+    pub fn default(mut self, value: Value) -> Self {
+        self.default = Some(value);
+        self
+    }
+
+    /// Sets a default written as SQL, emitted in DDL only.
+    pub fn server_default(mut self, sql: impl Into<String>) -> Self {
+        self.server_default = Some(sql.into());
+        self
+    }
+
+    /// The column name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The SQL type.
+    pub fn sql_type(&self) -> SqlType {
+        self.sql_type
+    }
+    /// Whether NULL is allowed.
+    pub fn is_nullable(&self) -> bool {
+        self.nullable
+    }
+    /// Whether the column is (part of) the primary key.
+    pub fn is_primary_key(&self) -> bool {
+        self.primary_key
+    }
+    /// Whether the column has a UNIQUE constraint.
+    pub fn is_unique(&self) -> bool {
+        self.unique
+    }
+    /// Whether the column has its own index.
+    pub fn is_indexed(&self) -> bool {
+        self.index
+    }
+    /// The maximum length (`max_length`), if any.
+    pub fn length(&self) -> Option<u32> {
+        self.max_length
+    }
+    /// The literal default, if any.
+    pub fn default_value(&self) -> Option<&Value> {
+        self.default.as_ref()
+    }
+    /// The SQL default, if any.
+    pub fn server_default_sql(&self) -> Option<&str> {
+        self.server_default.as_deref()
+    }
+}
+
+/// A foreign key of a [`Table`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForeignKey {
+    /// The referencing columns of this table.
+    pub columns: Vec<String>,
+    /// The referenced table.
+    pub ref_table: String,
+    /// The referenced columns.
+    pub ref_columns: Vec<String>,
+    /// What happens on delete of the referenced row.
+    pub on_delete: Option<OnDelete>,
+}
+
+/// An index of a [`Table`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Index {
+    /// The index name.
+    pub name: String,
+    /// The indexed columns.
+    pub columns: Vec<String>,
+    /// Whether it is a unique index.
+    pub unique: bool,
+}
+
+/// The description of one table: its name, bind, columns, keys and indexes.
+///
+/// Derived models build theirs once; tables without a model (association tables) are
+/// declared with the same builder.
+///
+/// ```
+/// use flaskdb_core::{ColumnDef, SqlType, Table};
+/// let t = Table::new("post_tag")
+///     .column(ColumnDef::new("post_id", SqlType::BigInt).primary_key())
+///     .column(ColumnDef::new("tag_id", SqlType::BigInt).primary_key())
+///     .foreign_key("post_id", "post.id", None)
+///     .unwrap();
+/// assert_eq!(t.primary_key(), ["post_id", "tag_id"]);
+/// assert_eq!(t.foreign_keys()[0].ref_table, "post");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    name: String,
+    bind: Option<String>,
+    columns: Vec<ColumnDef>,
+    foreign_keys: Vec<ForeignKey>,
+    view: bool,
+}
+
+impl Table {
+    /// An empty table on the default bind.
+    pub fn new(name: impl Into<String>) -> Self {
+        Table {
+            name: name.into(),
+            bind: None,
+            columns: Vec::new(),
+            foreign_keys: Vec::new(),
+            view: false,
+        }
+    }
+
+    /// Puts the table on a bind (`None` is the default bind).
+    pub fn bind(mut self, bind: Option<&str>) -> Self {
+        self.bind = bind.map(str::to_owned);
+        self
+    }
+
+    /// Marks the table as a view: queryable, never created or dropped.
+    pub fn view(mut self, view: bool) -> Self {
+        self.view = view;
+        self
+    }
+
+    /// Appends a column.
+    pub fn column(mut self, column: ColumnDef) -> Self {
+        self.columns.push(column);
+        self
+    }
+
+    /// Adds a foreign key from `column` to `target`, written `"table.column"`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Schema`] when `target` is not of the form `table.column`.
+    pub fn foreign_key(
+        self,
+        column: &str,
+        target: &str,
+        on_delete: Option<OnDelete>,
+    ) -> crate::Result<Self> {
+        let (ref_table, ref_column) = split_target(target).ok_or_else(|| {
+            crate::Error::Schema(format!(
+                "foreign key `{}.{column}` -> `{target}`: expected \"table.column\"",
+                self.name
+            ))
+        })?;
+        Ok(self.references(column, ref_table, ref_column, on_delete))
+    }
+
+    /// Adds a foreign key from `column` to `ref_table.ref_column`.
+    pub fn references(
+        mut self,
+        column: &str,
+        ref_table: &str,
+        ref_column: &str,
+        on_delete: Option<OnDelete>,
+    ) -> Self {
+        self.foreign_keys.push(ForeignKey {
+            columns: vec![column.to_owned()],
+            ref_table: ref_table.to_owned(),
+            ref_columns: vec![ref_column.to_owned()],
+            on_delete,
+        });
+        self
+    }
+
+    /// The table name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The bind key (`None` = default bind).
+    pub fn bind_key(&self) -> Option<&str> {
+        self.bind.as_deref()
+    }
+    /// Whether this is a view.
+    pub fn is_view(&self) -> bool {
+        self.view
+    }
+    /// The columns, in declaration order.
+    pub fn columns(&self) -> &[ColumnDef] {
+        &self.columns
+    }
+    /// A column by name.
+    pub fn column_named(&self, name: &str) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+    /// The primary-key column names, in declaration order.
+    pub fn primary_key(&self) -> Vec<&str> {
+        self.columns
+            .iter()
+            .filter(|c| c.primary_key)
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+    /// The foreign keys.
+    pub fn foreign_keys(&self) -> &[ForeignKey] {
+        &self.foreign_keys
+    }
+
+    /// The column that the database numbers itself, if any: the single integer primary
+    /// key, unless it says `autoincrement(false)`.
+    pub fn autoincrement_column(&self) -> Option<&ColumnDef> {
+        let mut pk = self.columns.iter().filter(|c| c.primary_key);
+        let (first, second) = (pk.next(), pk.next());
+        match (first, second) {
+            (Some(c), None) if c.sql_type.is_integer() && c.autoincrement != Some(false) => Some(c),
+            _ => self.columns.iter().find(|c| c.autoincrement == Some(true)),
+        }
+    }
+
+    /// The indexes: one per `index` column, named `ix_<table>_<column>` as SQLAlchemy
+    /// names them (unique when the column is also `unique`).
+    pub fn indexes(&self) -> Vec<Index> {
+        self.columns
+            .iter()
+            .filter(|c| c.index)
+            .map(|c| Index {
+                name: format!("ix_{}_{}", self.name, c.name),
+                columns: vec![c.name.clone()],
+                unique: c.unique,
+            })
+            .collect()
+    }
+}
+
+fn split_target(target: &str) -> Option<(&str, &str)> {
+    let (table, column) = target.rsplit_once('.')?;
+    (!table.is_empty() && !column.is_empty()).then_some((table, column))
+}

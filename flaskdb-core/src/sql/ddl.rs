@@ -1,0 +1,156 @@
+//! CREATE and DROP statements from table metadata.
+
+use crate::engine::Backend;
+use crate::schema::{ColumnDef, Table};
+use crate::value::Value;
+
+/// The statements that create `table` if it does not exist: the CREATE TABLE and, on
+/// backends without inline indexes, one CREATE INDEX per index.
+pub(crate) fn create_table(table: &Table, backend: Backend) -> Vec<String> {
+    let mut sql = String::from("CREATE TABLE IF NOT EXISTS ");
+    backend.quote_ident(table.name(), &mut sql);
+    sql.push_str(" (");
+    let auto = table.autoincrement_column().map(ColumnDef::name);
+    let indexes = table.indexes();
+    let pk = table.primary_key();
+    for (i, column) in table.columns().iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let in_key = column.is_primary_key()
+            || column.is_unique()
+            || column.is_indexed()
+            || table
+                .foreign_keys()
+                .iter()
+                .any(|fk| fk.columns.iter().any(|c| c == column.name()));
+        column_sql(
+            column,
+            auto == Some(column.name()),
+            in_key,
+            backend,
+            &mut sql,
+        );
+    }
+    if !pk.is_empty() {
+        sql.push_str(", PRIMARY KEY (");
+        idents(&pk, backend, &mut sql);
+        sql.push(')');
+    }
+    for fk in table.foreign_keys() {
+        sql.push_str(", FOREIGN KEY (");
+        idents(&fk.columns, backend, &mut sql);
+        sql.push_str(") REFERENCES ");
+        backend.quote_ident(&fk.ref_table, &mut sql);
+        sql.push_str(" (");
+        idents(&fk.ref_columns, backend, &mut sql);
+        sql.push(')');
+        if let Some(action) = fk.on_delete {
+            sql.push_str(" ON DELETE ");
+            sql.push_str(action.sql());
+        }
+    }
+    if backend.inline_indexes() {
+        for index in &indexes {
+            sql.push_str(if index.unique {
+                ", UNIQUE INDEX "
+            } else {
+                ", INDEX "
+            });
+            backend.quote_ident(&index.name, &mut sql);
+            sql.push_str(" (");
+            idents(&index.columns, backend, &mut sql);
+            sql.push(')');
+        }
+    }
+    sql.push(')');
+    let mut statements = vec![sql];
+    if !backend.inline_indexes() {
+        for index in &indexes {
+            let mut s = String::from(if index.unique {
+                "CREATE UNIQUE INDEX IF NOT EXISTS "
+            } else {
+                "CREATE INDEX IF NOT EXISTS "
+            });
+            backend.quote_ident(&index.name, &mut s);
+            s.push_str(" ON ");
+            backend.quote_ident(table.name(), &mut s);
+            s.push_str(" (");
+            idents(&index.columns, backend, &mut s);
+            s.push(')');
+            statements.push(s);
+        }
+    }
+    statements
+}
+
+/// `DROP TABLE IF EXISTS "name"`.
+pub(crate) fn drop_table(table: &Table, backend: Backend) -> String {
+    let mut sql = String::from("DROP TABLE IF EXISTS ");
+    backend.quote_ident(table.name(), &mut sql);
+    sql
+}
+
+fn idents<S: AsRef<str>>(names: &[S], backend: Backend, out: &mut String) {
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        backend.quote_ident(name.as_ref(), out);
+    }
+}
+
+fn column_sql(column: &ColumnDef, auto: bool, in_key: bool, backend: Backend, out: &mut String) {
+    backend.quote_ident(column.name(), out);
+    out.push(' ');
+    if auto {
+        out.push_str(&backend.autoincrement_column(column));
+        return;
+    }
+    out.push_str(&backend.column_type(column, in_key));
+    if let Some(sql) = column.server_default_sql() {
+        out.push_str(" DEFAULT ");
+        out.push_str(sql);
+    } else if let Some(value) = column.default_value() {
+        out.push_str(" DEFAULT ");
+        literal(value, backend, out);
+    }
+    if !column.is_nullable() {
+        out.push_str(" NOT NULL");
+    }
+    // A unique column that also has an index gets a unique index instead.
+    if column.is_unique() && !column.is_indexed() {
+        out.push_str(" UNIQUE");
+    }
+}
+
+/// Writes a literal for a DDL DEFAULT clause (DDL cannot take bound parameters).
+fn literal(value: &Value, backend: Backend, out: &mut String) {
+    match value {
+        Value::Null(_) => out.push_str("NULL"),
+        Value::Bool(b) => out.push_str(backend.bool_literal(*b)),
+        Value::I16(v) => out.push_str(&v.to_string()),
+        Value::I32(v) => out.push_str(&v.to_string()),
+        Value::I64(v) => out.push_str(&v.to_string()),
+        Value::F32(v) => out.push_str(&v.to_string()),
+        Value::F64(v) => out.push_str(&v.to_string()),
+        Value::Text(s) => {
+            out.push('\'');
+            for c in s.chars() {
+                match c {
+                    '\'' => out.push_str("''"),
+                    '\\' if backend == Backend::MySql => out.push_str("\\\\"),
+                    c => out.push(c),
+                }
+            }
+            out.push('\'');
+        }
+        Value::Bytes(b) => {
+            let hex: String = b.iter().map(|byte| format!("{byte:02X}")).collect();
+            match backend {
+                Backend::Postgres => out.push_str(&format!("'\\x{hex}'")),
+                Backend::Sqlite | Backend::MySql => out.push_str(&format!("X'{hex}'")),
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Boolean and value expressions used in WHERE, ORDER BY and SET clauses.
+
+use std::borrow::Cow;
+
+use crate::value::Value;
+
+/// A SQL expression: built from column handles (`User::id.gt(3)`) and combined with
+/// [`Expr::and`], [`Expr::or`] and [`Expr::not`]. Every value inside it is a bound
+/// parameter when rendered.
+///
+/// ```
+/// use flaskdb_core::Expr;
+/// # fn demo(a: Expr, b: Expr) -> Expr {
+/// a.and(b).not()
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr(pub(crate) Node);
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Node {
+    Column {
+        table: Cow<'static, str>,
+        name: Cow<'static, str>,
+    },
+    Value(Value),
+    Compare {
+        op: CompareOp,
+        left: Box<Node>,
+        right: Box<Node>,
+    },
+    Like {
+        expr: Box<Node>,
+        pattern: Box<Node>,
+        case_insensitive: bool,
+    },
+    In {
+        expr: Box<Node>,
+        values: Vec<Value>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<Node>,
+        low: Box<Node>,
+        high: Box<Node>,
+    },
+    IsNull {
+        expr: Box<Node>,
+        negated: bool,
+    },
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CompareOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CompareOp {
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            CompareOp::Eq => " = ",
+            CompareOp::Ne => " <> ",
+            CompareOp::Lt => " < ",
+            CompareOp::Le => " <= ",
+            CompareOp::Gt => " > ",
+            CompareOp::Ge => " >= ",
+        }
+    }
+}
+
+impl Expr {
+    /// Both conditions (`a AND b`).
+    pub fn and(self, other: Expr) -> Expr {
+        Expr(match self.0 {
+            Node::And(mut items) => {
+                items.push(other.0);
+                Node::And(items)
+            }
+            first => Node::And(vec![first, other.0]),
+        })
+    }
+
+    /// Either condition (`a OR b`).
+    pub fn or(self, other: Expr) -> Expr {
+        Expr(match self.0 {
+            Node::Or(mut items) => {
+                items.push(other.0);
+                Node::Or(items)
+            }
+            first => Node::Or(vec![first, other.0]),
+        })
+    }
+
+    /// The negation (`NOT a`).
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Expr {
+        Expr(Node::Not(Box::new(self.0)))
+    }
+}
+
+impl std::ops::BitAnd for Expr {
+    type Output = Expr;
+    fn bitand(self, rhs: Expr) -> Expr {
+        self.and(rhs)
+    }
+}
+
+impl std::ops::BitOr for Expr {
+    type Output = Expr;
+    fn bitor(self, rhs: Expr) -> Expr {
+        self.or(rhs)
+    }
+}
+
+impl std::ops::Not for Expr {
+    type Output = Expr;
+    fn not(self) -> Expr {
+        Expr::not(self)
+    }
+}
+
+/// One ORDER BY term: an expression and a direction. Made by `User::id.asc()` or
+/// `.desc()`; a bare column handle orders ascending.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    pub(crate) expr: Node,
+    pub(crate) descending: bool,
+}
+
+/// One `column = value` of a bulk UPDATE, made by `User::email.set("x")`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    pub(crate) column: Cow<'static, str>,
+    pub(crate) value: Value,
+}
+
+/// The SET list of a bulk update: one [`Assignment`], a tuple of them, a `Vec` or an array.
+///
+/// ```
+/// # use flaskdb_core::{Assignment, Assignments};
+/// fn takes(_: impl Assignments) {}
+/// # fn demo(a: Assignment, b: Assignment) { takes((a, b)); }
+/// ```
+pub trait Assignments {
+    /// The assignments in order.
+    fn into_assignments(self) -> Vec<Assignment>;
+}
+
+impl Assignments for Assignment {
+    fn into_assignments(self) -> Vec<Assignment> {
+        vec![self]
+    }
+}
+
+impl Assignments for Vec<Assignment> {
+    fn into_assignments(self) -> Vec<Assignment> {
+        self
+    }
+}
+
+impl<const N: usize> Assignments for [Assignment; N] {
+    fn into_assignments(self) -> Vec<Assignment> {
+        self.into()
+    }
+}
+
+macro_rules! tuple_assignments {
+    (@ty $var:ident) => { Assignment };
+    ($($var:ident),+) => {
+        impl Assignments for ($(tuple_assignments!(@ty $var),)+) {
+            fn into_assignments(self) -> Vec<Assignment> {
+                let ($($var,)+) = self;
+                vec![$($var),+]
+            }
+        }
+    };
+}
+
+tuple_assignments!(a, b);
+tuple_assignments!(a, b, c);
+tuple_assignments!(a, b, c, d);
+tuple_assignments!(a, b, c, d, e);
+tuple_assignments!(a, b, c, d, e, f);

@@ -1,0 +1,90 @@
+//! The statement tree and its one renderer.
+//!
+//! Statements are plain data (no dialect knowledge); [`render`](self) functions walk them
+//! and ask the dialect hooks of [`Backend`](crate::Backend) for every difference. Rendering
+//! is pure: the unit tests below pin the exact SQL for all three dialects.
+
+mod ddl;
+pub(crate) mod expr;
+mod render;
+
+pub(crate) use ddl::{create_table, drop_table};
+#[cfg_attr(
+    not(test),
+    expect(unused_imports, reason = "the session's flush (next commit) uses it")
+)]
+pub(crate) use render::insert;
+pub(crate) use render::{Rendered, delete, select, update};
+
+use crate::schema::Table;
+use expr::{Assignment, Node, Order};
+
+/// The clauses of a SELECT over one table, as a query builds them up.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Clauses {
+    pub(crate) filter: Option<Node>,
+    pub(crate) order_by: Vec<Order>,
+    pub(crate) limit: Option<u64>,
+    pub(crate) offset: Option<u64>,
+    pub(crate) distinct: bool,
+    pub(crate) for_update: bool,
+}
+
+impl Clauses {
+    /// Adds a condition, AND-ed with any earlier one.
+    pub(crate) fn and_filter(&mut self, node: Node) {
+        self.filter = Some(match self.filter.take() {
+            None => node,
+            Some(Node::And(mut items)) => {
+                items.push(node);
+                Node::And(items)
+            }
+            Some(first) => Node::And(vec![first, node]),
+        });
+    }
+}
+
+/// What a SELECT returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Projection {
+    /// Every column of the table, in declaration order.
+    AllColumns,
+    /// `COUNT(*)` of the rows the clauses select.
+    Count,
+    /// `1`, for `exists()` (with LIMIT 1).
+    One,
+}
+
+/// A SELECT statement.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Select<'a> {
+    pub(crate) table: &'a Table,
+    pub(crate) projection: Projection,
+    pub(crate) clauses: &'a Clauses,
+}
+
+/// An INSERT of one or more rows.
+#[derive(Debug, Clone)]
+pub(crate) struct Insert<'a> {
+    pub(crate) table: &'a Table,
+    pub(crate) columns: Vec<&'a str>,
+    pub(crate) rows: Vec<Vec<crate::Value>>,
+}
+
+/// A bulk UPDATE.
+#[derive(Debug, Clone)]
+pub(crate) struct Update<'a> {
+    pub(crate) table: &'a Table,
+    pub(crate) assignments: Vec<Assignment>,
+    pub(crate) filter: Option<&'a Node>,
+}
+
+/// A bulk DELETE.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Delete<'a> {
+    pub(crate) table: &'a Table,
+    pub(crate) filter: Option<&'a Node>,
+}
+
+#[cfg(test)]
+mod tests;

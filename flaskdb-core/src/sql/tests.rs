@@ -1,0 +1,441 @@
+//! Exact SQL for every clause and statement, on all three dialects side by side.
+
+use std::borrow::Cow;
+
+use super::expr::{Assignment, CompareOp, Node, Order};
+use super::*;
+use crate::engine::Backend::{self, MySql, Postgres, Sqlite};
+use crate::schema::{ColumnDef, OnDelete, Table};
+use crate::sql_type::SqlType;
+use crate::value::Value;
+
+fn user() -> Table {
+    Table::new("user")
+        .column(ColumnDef::new("id", SqlType::BigInt).primary_key())
+        .column(
+            ColumnDef::new("username", SqlType::Text)
+                .max_length(80)
+                .unique(),
+        )
+        .column(ColumnDef::new("bio", SqlType::Text).nullable(true))
+}
+
+fn col(name: &'static str) -> Node {
+    Node::Column {
+        table: Cow::Borrowed("user"),
+        name: Cow::Borrowed(name),
+    }
+}
+
+fn cmp(op: CompareOp, name: &'static str, v: Value) -> Node {
+    Node::Compare {
+        op,
+        left: Box::new(col(name)),
+        right: Box::new(Node::Value(v)),
+    }
+}
+
+fn select_sql(clauses: &Clauses, projection: Projection, backend: Backend) -> Rendered {
+    let table = user();
+    select(
+        &Select {
+            table: &table,
+            projection,
+            clauses,
+        },
+        backend,
+    )
+}
+
+/// Asserts the SQL on SQLite, PostgreSQL and MySQL, in that order.
+fn assert_dialects(render: impl Fn(Backend) -> Rendered, expected: [&str; 3]) {
+    for (backend, sql) in [Sqlite, Postgres, MySql].into_iter().zip(expected) {
+        assert_eq!(render(backend).sql, sql, "{backend:?}");
+    }
+}
+
+#[test]
+fn select_all_columns() {
+    let c = Clauses::default();
+    assert_dialects(
+        |b| select_sql(&c, Projection::AllColumns, b),
+        [
+            r#"SELECT "id", "username", "bio" FROM "user""#,
+            r#"SELECT "id", "username", "bio" FROM "user""#,
+            "SELECT `id`, `username`, `bio` FROM `user`",
+        ],
+    );
+}
+
+#[test]
+fn where_binds_values_in_placeholder_order() {
+    let mut c = Clauses::default();
+    c.and_filter(cmp(CompareOp::Gt, "id", Value::I64(3)));
+    c.and_filter(cmp(CompareOp::Eq, "username", Value::Text("a'b".into())));
+    let r = select_sql(&c, Projection::AllColumns, Postgres);
+    assert_eq!(
+        r.sql,
+        r#"SELECT "id", "username", "bio" FROM "user" WHERE ("id" > $1 AND "username" = $2)"#
+    );
+    assert_eq!(r.params, [Value::I64(3), Value::Text("a'b".into())]);
+    assert_eq!(
+        select_sql(&c, Projection::AllColumns, Sqlite).sql,
+        r#"SELECT "id", "username", "bio" FROM "user" WHERE ("id" > ? AND "username" = ?)"#
+    );
+}
+
+#[test]
+fn every_comparison_operator() {
+    let ops = [
+        (CompareOp::Eq, "="),
+        (CompareOp::Ne, "<>"),
+        (CompareOp::Lt, "<"),
+        (CompareOp::Le, "<="),
+        (CompareOp::Gt, ">"),
+        (CompareOp::Ge, ">="),
+    ];
+    for (op, sql) in ops {
+        let mut c = Clauses::default();
+        c.and_filter(cmp(op, "id", Value::I64(1)));
+        assert_dialects(
+            |b| select_sql(&c, Projection::Count, b),
+            [
+                &format!(r#"SELECT COUNT(*) FROM "user" WHERE "id" {sql} ?"#),
+                &format!(r#"SELECT COUNT(*) FROM "user" WHERE "id" {sql} $1"#),
+                &format!("SELECT COUNT(*) FROM `user` WHERE `id` {sql} ?"),
+            ],
+        );
+    }
+}
+
+#[test]
+fn like_ilike_in_between_null_not_or() {
+    let filter = Node::Or(vec![
+        Node::Like {
+            expr: Box::new(col("username")),
+            pattern: Box::new(Node::Value(Value::Text("a%".into()))),
+            case_insensitive: false,
+        },
+        Node::Like {
+            expr: Box::new(col("bio")),
+            pattern: Box::new(Node::Value(Value::Text("B%".into()))),
+            case_insensitive: true,
+        },
+        Node::In {
+            expr: Box::new(col("id")),
+            values: vec![Value::I64(1), Value::I64(2)],
+            negated: true,
+        },
+        Node::Between {
+            expr: Box::new(col("id")),
+            low: Box::new(Node::Value(Value::I64(1))),
+            high: Box::new(Node::Value(Value::I64(9))),
+        },
+        Node::Not(Box::new(Node::IsNull {
+            expr: Box::new(col("bio")),
+            negated: true,
+        })),
+        Node::In {
+            expr: Box::new(col("id")),
+            values: vec![],
+            negated: false,
+        },
+    ]);
+    let c = Clauses {
+        filter: Some(filter),
+        ..Clauses::default()
+    };
+    assert_dialects(
+        |b| select_sql(&c, Projection::Count, b),
+        [
+            r#"SELECT COUNT(*) FROM "user" WHERE ("username" LIKE ? OR LOWER("bio") LIKE LOWER(?) OR "id" NOT IN (?, ?) OR "id" BETWEEN ? AND ? OR NOT ("bio" IS NOT NULL) OR 1 = 0)"#,
+            r#"SELECT COUNT(*) FROM "user" WHERE ("username" LIKE $1 OR "bio" ILIKE $2 OR "id" NOT IN ($3, $4) OR "id" BETWEEN $5 AND $6 OR NOT ("bio" IS NOT NULL) OR 1 = 0)"#,
+            "SELECT COUNT(*) FROM `user` WHERE (`username` LIKE ? OR LOWER(`bio`) LIKE LOWER(?) OR `id` NOT IN (?, ?) OR `id` BETWEEN ? AND ? OR NOT (`bio` IS NOT NULL) OR 1 = 0)",
+        ],
+    );
+}
+
+#[test]
+fn order_limit_offset_distinct_for_update() {
+    let c = Clauses {
+        order_by: vec![
+            Order {
+                expr: col("username"),
+                descending: false,
+            },
+            Order {
+                expr: col("id"),
+                descending: true,
+            },
+        ],
+        limit: Some(10),
+        offset: Some(20),
+        distinct: true,
+        for_update: true,
+        ..Clauses::default()
+    };
+    assert_dialects(
+        |b| select_sql(&c, Projection::AllColumns, b),
+        [
+            r#"SELECT DISTINCT "id", "username", "bio" FROM "user" ORDER BY "username" ASC, "id" DESC LIMIT ? OFFSET ?"#,
+            r#"SELECT DISTINCT "id", "username", "bio" FROM "user" ORDER BY "username" ASC, "id" DESC LIMIT $1 OFFSET $2 FOR UPDATE"#,
+            "SELECT DISTINCT `id`, `username`, `bio` FROM `user` ORDER BY `username` ASC, `id` DESC LIMIT ? OFFSET ? FOR UPDATE",
+        ],
+    );
+    let r = select_sql(&c, Projection::AllColumns, Sqlite);
+    assert_eq!(r.params, [Value::I64(10), Value::I64(20)]);
+}
+
+#[test]
+fn offset_without_limit() {
+    let c = Clauses {
+        offset: Some(5),
+        ..Clauses::default()
+    };
+    assert_dialects(
+        |b| select_sql(&c, Projection::One, b),
+        [
+            r#"SELECT 1 FROM "user" LIMIT -1 OFFSET ?"#,
+            r#"SELECT 1 FROM "user" OFFSET $1"#,
+            "SELECT 1 FROM `user` LIMIT 18446744073709551615 OFFSET ?",
+        ],
+    );
+}
+
+#[test]
+fn count_drops_order_by_and_wraps_limited_queries() {
+    let ordered = Clauses {
+        order_by: vec![Order {
+            expr: col("id"),
+            descending: true,
+        }],
+        ..Clauses::default()
+    };
+    assert_dialects(
+        |b| select_sql(&ordered, Projection::Count, b),
+        [
+            r#"SELECT COUNT(*) FROM "user""#,
+            r#"SELECT COUNT(*) FROM "user""#,
+            "SELECT COUNT(*) FROM `user`",
+        ],
+    );
+    let limited = Clauses {
+        limit: Some(3),
+        ..ordered
+    };
+    assert_dialects(
+        |b| select_sql(&limited, Projection::Count, b),
+        [
+            r#"SELECT COUNT(*) FROM (SELECT "id", "username", "bio" FROM "user" ORDER BY "id" DESC LIMIT ?) AS "anon_1""#,
+            r#"SELECT COUNT(*) FROM (SELECT "id", "username", "bio" FROM "user" ORDER BY "id" DESC LIMIT $1) AS "anon_1""#,
+            "SELECT COUNT(*) FROM (SELECT `id`, `username`, `bio` FROM `user` ORDER BY `id` DESC LIMIT ?) AS `anon_1`",
+        ],
+    );
+}
+
+#[test]
+fn update_and_delete() {
+    let table = user();
+    let filter = cmp(CompareOp::Eq, "id", Value::I64(7));
+    assert_dialects(
+        |b| {
+            update(
+                &Update {
+                    table: &table,
+                    assignments: vec![
+                        Assignment {
+                            column: Cow::Borrowed("username"),
+                            value: Value::Text("x".into()),
+                        },
+                        Assignment {
+                            column: Cow::Borrowed("bio"),
+                            value: Value::Null(SqlType::Text),
+                        },
+                    ],
+                    filter: Some(&filter),
+                },
+                b,
+            )
+        },
+        [
+            r#"UPDATE "user" SET "username" = ?, "bio" = ? WHERE "id" = ?"#,
+            r#"UPDATE "user" SET "username" = $1, "bio" = $2 WHERE "id" = $3"#,
+            "UPDATE `user` SET `username` = ?, `bio` = ? WHERE `id` = ?",
+        ],
+    );
+    assert_dialects(
+        |b| {
+            delete(
+                &Delete {
+                    table: &table,
+                    filter: None,
+                },
+                b,
+            )
+        },
+        [
+            r#"DELETE FROM "user""#,
+            r#"DELETE FROM "user""#,
+            "DELETE FROM `user`",
+        ],
+    );
+}
+
+#[test]
+fn multi_row_insert_and_default_values() {
+    let table = user();
+    assert_dialects(
+        |b| {
+            insert(
+                &Insert {
+                    table: &table,
+                    columns: vec!["username", "bio"],
+                    rows: vec![
+                        vec![Value::Text("a".into()), Value::Null(SqlType::Text)],
+                        vec![Value::Text("b".into()), Value::Text("hi".into())],
+                    ],
+                },
+                b,
+            )
+        },
+        [
+            r#"INSERT INTO "user" ("username", "bio") VALUES (?, ?), (?, ?)"#,
+            r#"INSERT INTO "user" ("username", "bio") VALUES ($1, $2), ($3, $4)"#,
+            "INSERT INTO `user` (`username`, `bio`) VALUES (?, ?), (?, ?)",
+        ],
+    );
+    assert_dialects(
+        |b| {
+            insert(
+                &Insert {
+                    table: &table,
+                    columns: vec![],
+                    rows: vec![vec![]],
+                },
+                b,
+            )
+        },
+        [
+            r#"INSERT INTO "user" DEFAULT VALUES"#,
+            r#"INSERT INTO "user" DEFAULT VALUES"#,
+            "INSERT INTO `user` () VALUES ()",
+        ],
+    );
+}
+
+#[test]
+fn identifiers_with_quotes_are_escaped() {
+    let mut out = String::new();
+    Postgres.quote_ident(r#"we"ird"#, &mut out);
+    MySql.quote_ident("we`ird", &mut out);
+    assert_eq!(out, r#""we""ird"`we``ird`"#);
+}
+
+fn spam() -> Table {
+    Table::new("spam")
+        .column(ColumnDef::new("id", SqlType::BigInt).primary_key())
+        .column(
+            ColumnDef::new("rank", SqlType::Integer)
+                .index()
+                .default(Value::I32(0)),
+        )
+        .column(ColumnDef::new("owner_id", SqlType::BigInt).nullable(true))
+        .column(
+            ColumnDef::new("label", SqlType::Text)
+                .max_length(20)
+                .server_default("'fresh'"),
+        )
+        .column(
+            ColumnDef::new("name", SqlType::Text)
+                .nullable(true)
+                .unique()
+                .index(),
+        )
+        .column(ColumnDef::new("flag", SqlType::Bool).default(Value::Bool(true)))
+        .column(ColumnDef::new("note", SqlType::Text).default(Value::Text("it's".into())))
+        .column(ColumnDef::new("ratio", SqlType::Double).nullable(true))
+        .column(ColumnDef::new("data", SqlType::Blob).nullable(true))
+        .references("owner_id", "user", "id", Some(OnDelete::Cascade))
+}
+
+#[test]
+fn create_table_sqlite() {
+    assert_eq!(
+        create_table(&spam(), Sqlite),
+        [
+            r#"CREATE TABLE IF NOT EXISTS "spam" ("id" INTEGER NOT NULL, "rank" INTEGER DEFAULT 0 NOT NULL, "owner_id" BIGINT, "label" VARCHAR(20) DEFAULT 'fresh' NOT NULL, "name" TEXT, "flag" BOOLEAN DEFAULT 1 NOT NULL, "note" TEXT DEFAULT 'it''s' NOT NULL, "ratio" REAL, "data" BLOB, PRIMARY KEY ("id"), FOREIGN KEY ("owner_id") REFERENCES "user" ("id") ON DELETE CASCADE)"#,
+            r#"CREATE INDEX IF NOT EXISTS "ix_spam_rank" ON "spam" ("rank")"#,
+            r#"CREATE UNIQUE INDEX IF NOT EXISTS "ix_spam_name" ON "spam" ("name")"#,
+        ]
+    );
+}
+
+#[test]
+fn create_table_postgres() {
+    assert_eq!(
+        create_table(&spam(), Postgres),
+        [
+            r#"CREATE TABLE IF NOT EXISTS "spam" ("id" BIGINT GENERATED BY DEFAULT AS IDENTITY, "rank" INTEGER DEFAULT 0 NOT NULL, "owner_id" BIGINT, "label" VARCHAR(20) DEFAULT 'fresh' NOT NULL, "name" TEXT, "flag" BOOLEAN DEFAULT TRUE NOT NULL, "note" TEXT DEFAULT 'it''s' NOT NULL, "ratio" DOUBLE PRECISION, "data" BYTEA, PRIMARY KEY ("id"), FOREIGN KEY ("owner_id") REFERENCES "user" ("id") ON DELETE CASCADE)"#,
+            r#"CREATE INDEX IF NOT EXISTS "ix_spam_rank" ON "spam" ("rank")"#,
+            r#"CREATE UNIQUE INDEX IF NOT EXISTS "ix_spam_name" ON "spam" ("name")"#,
+        ]
+    );
+}
+
+#[test]
+fn create_table_mysql() {
+    assert_eq!(
+        create_table(&spam(), MySql),
+        [
+            "CREATE TABLE IF NOT EXISTS `spam` (`id` BIGINT NOT NULL AUTO_INCREMENT, `rank` INT DEFAULT 0 NOT NULL, `owner_id` BIGINT, `label` VARCHAR(20) DEFAULT 'fresh' NOT NULL, `name` VARCHAR(255), `flag` BOOLEAN DEFAULT 1 NOT NULL, `note` LONGTEXT DEFAULT 'it''s' NOT NULL, `ratio` DOUBLE, `data` LONGBLOB, PRIMARY KEY (`id`), FOREIGN KEY (`owner_id`) REFERENCES `user` (`id`) ON DELETE CASCADE, INDEX `ix_spam_rank` (`rank`), UNIQUE INDEX `ix_spam_name` (`name`))",
+        ]
+    );
+}
+
+#[test]
+fn composite_key_has_no_autoincrement_and_unique_is_inline() {
+    let t = Table::new("post_tag")
+        .column(ColumnDef::new("post_id", SqlType::BigInt).primary_key())
+        .column(ColumnDef::new("tag", SqlType::Text).primary_key())
+        .column(ColumnDef::new("slug", SqlType::Text).unique());
+    assert_eq!(
+        create_table(&t, Postgres),
+        [
+            r#"CREATE TABLE IF NOT EXISTS "post_tag" ("post_id" BIGINT NOT NULL, "tag" TEXT NOT NULL, "slug" TEXT NOT NULL UNIQUE, PRIMARY KEY ("post_id", "tag"))"#
+        ]
+    );
+    assert_eq!(
+        create_table(&t, MySql),
+        [
+            "CREATE TABLE IF NOT EXISTS `post_tag` (`post_id` BIGINT NOT NULL, `tag` VARCHAR(255) NOT NULL, `slug` VARCHAR(255) NOT NULL UNIQUE, PRIMARY KEY (`post_id`, `tag`))"
+        ]
+    );
+}
+
+#[test]
+fn drop_table_every_dialect() {
+    let t = user();
+    assert_eq!(drop_table(&t, Sqlite), r#"DROP TABLE IF EXISTS "user""#);
+    assert_eq!(drop_table(&t, Postgres), r#"DROP TABLE IF EXISTS "user""#);
+    assert_eq!(drop_table(&t, MySql), "DROP TABLE IF EXISTS `user`");
+}
+
+#[test]
+fn tables_are_ordered_parents_first_and_cycles_are_named() {
+    let parent = Table::new("a").column(ColumnDef::new("id", SqlType::BigInt).primary_key());
+    let child = Table::new("b")
+        .column(ColumnDef::new("id", SqlType::BigInt).primary_key())
+        .references("id", "a", "id", None)
+        .references("id", "b", "id", None);
+    let ordered = crate::schema::parents_first(&[&child, &parent]).unwrap();
+    assert_eq!(
+        ordered.iter().map(|t| t.name()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    let a2 = parent.clone().references("id", "b", "id", None);
+    let err = crate::schema::parents_first(&[&a2, &child]).unwrap_err();
+    assert!(
+        err.to_string().contains("cycle between tables a, b"),
+        "{err}"
+    );
+}

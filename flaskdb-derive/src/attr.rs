@@ -1,0 +1,384 @@
+//! Parsing and validating `#[model(..)]` into [`ModelDef`]. Every error found is
+//! collected with its span, so a model's mistakes are all reported at once.
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Expr, Ident, LitBool, LitInt, LitStr, Type, Visibility};
+
+/// A validated model.
+pub(crate) struct ModelDef {
+    pub(crate) ident: Ident,
+    pub(crate) vis: Visibility,
+    pub(crate) table: Option<String>,
+    pub(crate) bind: Option<String>,
+    pub(crate) view: bool,
+    pub(crate) fields: Vec<FieldDef>,
+}
+
+/// A validated field.
+pub(crate) struct FieldDef {
+    pub(crate) ident: Ident,
+    pub(crate) vis: Visibility,
+    pub(crate) ty: Type,
+    pub(crate) skip: bool,
+    pub(crate) column: String,
+    pub(crate) primary_key: bool,
+    pub(crate) autoincrement: Option<bool>,
+    pub(crate) unique: bool,
+    pub(crate) index: bool,
+    pub(crate) max_length: Option<u32>,
+    pub(crate) default: Option<Expr>,
+    pub(crate) server_default: Option<String>,
+    pub(crate) foreign_key: Option<(String, String)>,
+    pub(crate) on_delete: Option<OnDelete>,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum OnDelete {
+    Cascade,
+    SetNull,
+    Restrict,
+}
+
+const FIELD_ATTRS: &str = "primary_key, autoincrement, unique, index, max_length, default, \
+                           server_default, foreign_key, on_delete, column, skip";
+const STRUCT_ATTRS: &str = "table, bind, view";
+
+/// Collects errors; combines them into one `syn::Error` at the end.
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    fn at(&mut self, span: Span, message: impl std::fmt::Display) {
+        self.push(syn::Error::new(span, message));
+    }
+}
+
+/// Records a flag or value once; a second occurrence is an error at its span.
+fn set_once<T>(slot: &mut Option<T>, value: T, name: &str, span: Span, errors: &mut Errors) {
+    if slot.is_some() {
+        errors.at(span, format!("duplicate `#[model({name})]` attribute"));
+    } else {
+        *slot = Some(value);
+    }
+}
+
+impl ModelDef {
+    pub(crate) fn from_ast(input: &syn::DeriveInput) -> Result<ModelDef, syn::Error> {
+        let mut errors = Errors::default();
+        let fields = match &input.data {
+            syn::Data::Struct(syn::DataStruct {
+                fields: syn::Fields::Named(named),
+                ..
+            }) => named.named.iter().collect::<Vec<_>>(),
+            _ => {
+                return Err(syn::Error::new(
+                    input.ident.span(),
+                    "#[derive(Model)] needs a struct with named fields",
+                ));
+            }
+        };
+        if !input.generics.params.is_empty() {
+            errors.at(
+                input.generics.span(),
+                "#[derive(Model)] does not support generic parameters",
+            );
+        }
+        let (mut table, mut bind, mut view) = (None, None, None);
+        for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
+            let parsed = attr.parse_nested_meta(|meta| {
+                let span = meta.path.span();
+                let name = meta
+                    .path
+                    .get_ident()
+                    .map(Ident::to_string)
+                    .unwrap_or_default();
+                match name.as_str() {
+                    "table" => {
+                        let v: LitStr = meta.value()?.parse()?;
+                        if v.value().is_empty() {
+                            errors.at(v.span(), "`#[model(table = \"..\")]` must not be empty");
+                        }
+                        set_once(&mut table, v.value(), "table", span, &mut errors);
+                    }
+                    "bind" => {
+                        let v: LitStr = meta.value()?.parse()?;
+                        set_once(&mut bind, v.value(), "bind", span, &mut errors);
+                    }
+                    "view" => set_once(&mut view, true, "view", span, &mut errors),
+                    _ => {
+                        skip_value(&meta)?;
+                        errors.at(
+                            span,
+                            format!(
+                                "unknown model attribute `{name}`; expected one of: {STRUCT_ATTRS}"
+                            ),
+                        );
+                    }
+                }
+                Ok(())
+            });
+            if let Err(e) = parsed {
+                errors.push(e);
+            }
+        }
+        let mut defs = Vec::new();
+        for field in fields {
+            if let Some(def) = FieldDef::from_ast(field, &mut errors) {
+                defs.push(def);
+            }
+        }
+        // A field named `id` is the primary key when no field is marked as one.
+        if !defs.iter().any(|f| f.primary_key)
+            && let Some(id) = defs.iter_mut().find(|f| !f.skip && f.ident == "id")
+        {
+            id.primary_key = true;
+        }
+        let model = ModelDef {
+            ident: input.ident.clone(),
+            vis: input.vis.clone(),
+            table,
+            bind,
+            view: view.unwrap_or(false),
+            fields: defs,
+        };
+        model.check(&mut errors);
+        match errors.0 {
+            Some(e) => Err(e),
+            None => Ok(model),
+        }
+    }
+
+    /// Rules that need the whole model.
+    fn check(&self, errors: &mut Errors) {
+        let columns: Vec<&FieldDef> = self.fields.iter().filter(|f| !f.skip).collect();
+        if columns.is_empty() {
+            errors.at(self.ident.span(), "a model needs at least one column");
+            return;
+        }
+        if !columns.iter().any(|f| f.primary_key) {
+            errors.at(
+                self.ident.span(),
+                format!(
+                    "model `{}` has no primary key: mark a field `#[model(primary_key)]` or \
+                     name it `id`",
+                    self.ident
+                ),
+            );
+        }
+        for (i, f) in columns.iter().enumerate() {
+            if columns[..i].iter().any(|g| g.column == f.column) {
+                errors.at(
+                    f.ident.span(),
+                    format!("duplicate column name `{}` in this model", f.column),
+                );
+            }
+        }
+        let auto: Vec<&&FieldDef> = columns
+            .iter()
+            .filter(|f| f.autoincrement == Some(true))
+            .collect();
+        if auto.len() > 1 {
+            errors.at(
+                auto[1].ident.span(),
+                "only one column may be `#[model(autoincrement = true)]`",
+            );
+        }
+    }
+
+    /// The primary-key fields, in declaration order.
+    pub(crate) fn primary_key(&self) -> Vec<&FieldDef> {
+        self.fields
+            .iter()
+            .filter(|f| !f.skip && f.primary_key)
+            .collect()
+    }
+
+    /// The column fields, in declaration order.
+    pub(crate) fn columns(&self) -> Vec<&FieldDef> {
+        self.fields.iter().filter(|f| !f.skip).collect()
+    }
+}
+
+/// Consumes `= value` after an unknown key, so parsing can go on to the next key.
+fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        let _: Expr = meta.value()?.parse()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let _content;
+        syn::parenthesized!(_content in meta.input);
+    }
+    Ok(())
+}
+
+impl FieldDef {
+    fn from_ast(field: &syn::Field, errors: &mut Errors) -> Option<FieldDef> {
+        let ident = field.ident.clone()?;
+        let mut primary_key = None;
+        let mut autoincrement = None;
+        let mut unique = None;
+        let mut index = None;
+        let mut max_length = None;
+        let mut default = None;
+        let mut server_default = None;
+        let mut foreign_key = None;
+        let mut on_delete: Option<(OnDelete, Span)> = None;
+        let mut column = None;
+        let mut skip: Option<Span> = None;
+        let mut any_column_attr: Option<Span> = None;
+        for attr in field.attrs.iter().filter(|a| a.path().is_ident("model")) {
+            let parsed = attr.parse_nested_meta(|meta| {
+                let span = meta.path.span();
+                let name = meta
+                    .path
+                    .get_ident()
+                    .map(Ident::to_string)
+                    .unwrap_or_default();
+                if name != "skip" {
+                    any_column_attr.get_or_insert(span);
+                }
+                match name.as_str() {
+                    "primary_key" => set_once(&mut primary_key, true, &name, span, errors),
+                    "unique" => set_once(&mut unique, true, &name, span, errors),
+                    "index" => set_once(&mut index, true, &name, span, errors),
+                    "skip" => set_once(&mut skip, span, &name, span, errors),
+                    "autoincrement" => {
+                        let v: LitBool = meta.value()?.parse()?;
+                        set_once(&mut autoincrement, v.value, &name, span, errors);
+                    }
+                    "max_length" => {
+                        let v: LitInt = meta.value()?.parse()?;
+                        match v.base10_parse::<u32>() {
+                            Ok(n) if n > 0 => set_once(&mut max_length, n, &name, span, errors),
+                            _ => errors.at(
+                                v.span(),
+                                "`#[model(max_length = N)]` takes a positive integer",
+                            ),
+                        }
+                    }
+                    "default" => {
+                        let v: Expr = meta.value()?.parse()?;
+                        if is_literal(&v) {
+                            set_once(&mut default, v, &name, span, errors);
+                        } else {
+                            errors.at(
+                                v.span(),
+                                "`#[model(default = ..)]` takes a literal (a number, string or \
+                                 bool); use `server_default = \"<sql>\"` for an SQL expression",
+                            );
+                        }
+                    }
+                    "server_default" => {
+                        let v: LitStr = meta.value()?.parse()?;
+                        set_once(&mut server_default, v.value(), &name, span, errors);
+                    }
+                    "foreign_key" => {
+                        let v: LitStr = meta.value()?.parse()?;
+                        match v.value().rsplit_once('.') {
+                            Some((t, c)) if !t.is_empty() && !c.is_empty() => set_once(
+                                &mut foreign_key,
+                                (t.to_owned(), c.to_owned()),
+                                &name,
+                                span,
+                                errors,
+                            ),
+                            _ => errors.at(
+                                v.span(),
+                                format!(
+                                    "`#[model(foreign_key = \"{}\")]` must name a column as \
+                                     \"table.column\"",
+                                    v.value()
+                                ),
+                            ),
+                        }
+                    }
+                    "on_delete" => {
+                        let v: LitStr = meta.value()?.parse()?;
+                        let action = match v.value().to_ascii_lowercase().as_str() {
+                            "cascade" => Some(OnDelete::Cascade),
+                            "set null" => Some(OnDelete::SetNull),
+                            "restrict" => Some(OnDelete::Restrict),
+                            _ => None,
+                        };
+                        match action {
+                            Some(a) => set_once(&mut on_delete, (a, span), &name, span, errors),
+                            None => errors.at(
+                                v.span(),
+                                "`#[model(on_delete = ..)]` must be \"cascade\", \"set null\" \
+                                 or \"restrict\"",
+                            ),
+                        }
+                    }
+                    "column" => {
+                        let v: LitStr = meta.value()?.parse()?;
+                        if v.value().is_empty() {
+                            errors.at(v.span(), "`#[model(column = \"..\")]` must not be empty");
+                        }
+                        set_once(&mut column, v.value(), &name, span, errors);
+                    }
+                    _ => {
+                        skip_value(&meta)?;
+                        errors.at(
+                            span,
+                            format!(
+                                "unknown model attribute `{name}`; expected one of: {FIELD_ATTRS}"
+                            ),
+                        );
+                    }
+                }
+                Ok(())
+            });
+            if let Err(e) = parsed {
+                errors.push(e);
+            }
+        }
+        if let (Some(_), Some(span)) = (skip, any_column_attr) {
+            errors.at(
+                span,
+                "a `#[model(skip)]` field is not a column and takes no column attributes",
+            );
+        }
+        if let (Some((_, span)), None) = (on_delete, &foreign_key) {
+            errors.at(span, "`#[model(on_delete = ..)]` needs `#[model(foreign_key = \"table.column\")]` on the same field");
+        }
+        if let (Some(_), Some(_)) = (&default, &server_default) {
+            errors.at(
+                ident.span(),
+                "a column takes `default` or `server_default`, not both",
+            );
+        }
+        let primary_key = primary_key.unwrap_or(false);
+        Some(FieldDef {
+            column: column.unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned()),
+            vis: field.vis.clone(),
+            ty: field.ty.clone(),
+            skip: skip.is_some(),
+            primary_key,
+            autoincrement,
+            unique: unique.unwrap_or(false),
+            index: index.unwrap_or(false),
+            max_length,
+            default,
+            server_default,
+            foreign_key,
+            on_delete: on_delete.map(|(a, _)| a),
+            ident,
+        })
+    }
+}
+
+fn is_literal(expr: &Expr) -> bool {
+    match expr {
+        Expr::Lit(_) => true,
+        Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)) && matches!(*u.expr, Expr::Lit(_)),
+        Expr::Group(g) => is_literal(&g.expr),
+        _ => false,
+    }
+}

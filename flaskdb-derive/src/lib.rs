@@ -1,0 +1,22 @@
+//! `#[derive(Model)]` for flaskdb. Use it through the `flaskdb` crate, which documents
+//! every attribute.
+//!
+//! The pipeline is parse → validate → expand: [`attr`] reads `#[model(..)]` into a
+//! validated description (collecting every error with its span), and [`expand`]
+//! generates code from it without creating errors of its own.
+
+mod attr;
+mod expand;
+
+use proc_macro::TokenStream;
+
+/// Derives `flaskdb::Model` for a struct with named fields. See the `flaskdb` crate for
+/// the attributes.
+#[proc_macro_derive(Model, attributes(model))]
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    match attr::ModelDef::from_ast(&input) {
+        Ok(model) => expand::model(&model).into(),
+        Err(errors) => errors.to_compile_error().into(),
+    }
+}

@@ -1,0 +1,86 @@
+//! # flaskdb
+//!
+//! Flask-SQLAlchemy's way of working, in Rust: declare a model with `#[derive(Model)]`,
+//! call `db.create_all()`, and query it back with typed expressions — on SQLite by
+//! default, PostgreSQL and MySQL/MariaDB with the `postgres` and `mysql` features, and
+//! several databases ("binds") at once.
+//!
+//! ## Quick start
+//!
+//! ```
+//! use flaskdb::prelude::*;
+//!
+//! #[derive(Model, Debug, Clone, PartialEq)]
+//! pub struct User {
+//!     pub id: i64,                      // `id` is the primary key; it autoincrements
+//!     #[model(unique, max_length = 80)]
+//!     pub username: String,
+//!     #[model(unique, max_length = 120)]
+//!     pub email: String,
+//!     pub bio: Option<String>,          // Option<T> is a nullable column
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let db = Db::connect(Config::new("sqlite::memory:")).await?;
+//! db.create_all().await?;
+//! db.execute(
+//!     "INSERT INTO user (username, email) VALUES (?, ?), (?, ?)",
+//!     vec!["admin".into(), "admin@example.com".into(), "guest".into(), "guest@example.com".into()],
+//! ).await?;
+//!
+//! let users = db.query::<User>().order_by(User::id.asc()).all().await?;
+//! assert_eq!(users.len(), 2);
+//! let admin = db.query::<User>().filter_by(User::username, "admin").first().await?;
+//! assert_eq!(admin.map(|u| u.email).as_deref(), Some("admin@example.com"));
+//!
+//! // Inside a scope (one per web request), `User::query()` finds the database itself.
+//! let n = db.scope(async { User::query().filter(User::id.gt(1)).count().await }).await?;
+//! assert_eq!(n, 1);
+//! # Ok::<(), flaskdb::Error>(()) }).unwrap();
+//! ```
+//!
+//! ## Models
+//!
+//! | attribute | meaning |
+//! |---|---|
+//! | `#[model(primary_key)]` | part of the primary key (a field named `id` is the key when none is marked) |
+//! | `#[model(autoincrement = false)]` | a single integer key is numbered by the database unless this says otherwise |
+//! | `#[model(unique)]`, `#[model(index)]` | UNIQUE constraint; index `ix_<table>_<column>` (unique when both) |
+//! | `#[model(max_length = N)]` | `VARCHAR(N)` |
+//! | `#[model(default = <literal>)]` | filled in by the builder and emitted in DDL |
+//! | `#[model(server_default = "<sql>")]` | emitted in DDL only |
+//! | `#[model(foreign_key = "table.column", on_delete = "cascade")]` | a foreign key (`cascade`, `set null`, `restrict`) |
+//! | `#[model(column = "db_name")]` | the column's name in the database |
+//! | `#[model(skip)]` | not a column (filled with `Default::default()` when loaded) |
+//! | `#[model(table = "name")]` (struct) | the table name; otherwise `camel_to_snake_case(struct name)` |
+//! | `#[model(bind = "key")]` (struct) | the bind the table lives on |
+//! | `#[model(view)]` (struct) | maps a view: queryable, never created or dropped, no builder |
+//!
+//! Column types: `bool`, `i16`, `i32`, `i64`, `f32`, `f64`, `String`, `Vec<u8>`, and
+//! `Option<T>` of these. A wrong attribute, a model without a primary key or an
+//! unsupported field type is a compile error pointing at the offending code.
+
+#![forbid(unsafe_code)]
+
+pub use flaskdb_core::{
+    Assignment, Assignments, Backend, BindConfig, Column, ColumnDef, ColumnType, Config, Db,
+    Engine, EngineOptions, Error, Expr, ForeignKey, FromRow, Index, InsertRow, Insertable,
+    IntoField, KeyValues, Metadata, Model, NOT_FOUND_TEXT, OnDelete, Order, Query, Result, Row,
+    RowSource, SqlType, Table, TextColumn, Value, camel_to_snake_case, clear_global_default,
+    in_current_scope, redact_url, set_global_default,
+};
+
+/// Derives [`Model`] for a struct with named fields; see the [crate docs](crate#models)
+/// for the attributes.
+pub use flaskdb_derive::Model;
+
+#[doc(hidden)]
+pub use flaskdb_core::__private;
+
+/// The names an application needs: `use flaskdb::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        BindConfig, Column, Config, Db, EngineOptions, Error, Expr, Insertable, Model, Query,
+        Result, Value,
+    };
+}

@@ -1,0 +1,4 @@
+//! The integration suite on sqlite.
+fn main() -> std::process::ExitCode {
+    flaskdb_tests::run(flaskdb::Backend::Sqlite)
+}

@@ -1,0 +1,201 @@
+//! The flaskdb integration suite: every case is written once (in [`suite`]) and run on
+//! each backend by the `sqlite`, `postgres` and `mysql` test binaries.
+//!
+//! Each case gets a database of its own: a new in-memory SQLite database, a new
+//! PostgreSQL schema, or a new MySQL database, dropped afterwards; so cases run in
+//! parallel. The server suites read `FLASKDB_TEST_POSTGRES_URL` and
+//! `FLASKDB_TEST_MYSQL_URL`; without them every case is reported as ignored, with a
+//! printed notice naming the variable.
+
+#![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
+
+pub mod models;
+pub mod suite;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use flaskdb::{Backend, Config, Db};
+use libtest_mimic::{Arguments, Failed, Trial};
+
+/// The result of a case.
+pub type TestResult = anyhow::Result<()>;
+
+/// One case of the suite: an async function of a fresh [`TestDb`].
+pub type CaseFn = fn(TestDb) -> Pin<Box<dyn Future<Output = TestResult> + Send>>;
+
+/// A named case.
+pub struct Case {
+    pub name: &'static str,
+    pub run: CaseFn,
+}
+
+/// Lists the cases of an area: `cases!("query"; function, ..)`; each is named
+/// `area::function`.
+#[macro_export]
+macro_rules! cases {
+    ($area:literal; $($name:ident),* $(,)?) => {
+        vec![$($crate::Case {
+            name: concat!($area, "::", stringify!($name)),
+            run: |t| Box::pin($name(t)),
+        }),*]
+    };
+}
+
+/// The database of one case.
+pub struct TestDb {
+    /// The connected handle.
+    pub db: Db,
+    /// Its backend.
+    pub backend: Backend,
+    /// The URL it was connected with (for cases that connect again).
+    pub url: String,
+}
+
+impl TestDb {
+    /// A `Db` with every model's table created.
+    pub async fn with_tables(self) -> anyhow::Result<Db> {
+        self.db.create_all().await?;
+        Ok(self.db)
+    }
+}
+
+fn server_url(backend: Backend) -> Option<(&'static str, Option<String>)> {
+    match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some((
+            "FLASKDB_TEST_POSTGRES_URL",
+            std::env::var("FLASKDB_TEST_POSTGRES_URL").ok(),
+        )),
+        Backend::MySql => Some((
+            "FLASKDB_TEST_MYSQL_URL",
+            std::env::var("FLASKDB_TEST_MYSQL_URL").ok(),
+        )),
+    }
+}
+
+static DATABASES: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh, empty database for one case; the returned guard drops it.
+async fn fresh_database(
+    backend: Backend,
+    base: Option<&str>,
+) -> anyhow::Result<(TestDb, Option<(Db, String)>)> {
+    let n = DATABASES.fetch_add(1, Ordering::Relaxed);
+    let name = format!("flaskdb_t{}_{n}", std::process::id());
+    let (url, admin) = match (backend, base) {
+        (Backend::Sqlite, _) => ("sqlite::memory:".to_owned(), None),
+        (Backend::Postgres, Some(base)) => {
+            let admin = Db::connect(Config::new(base)).await?;
+            admin
+                .execute(&format!("CREATE SCHEMA {name}"), vec![])
+                .await?;
+            let sep = if base.contains('?') { '&' } else { '?' };
+            let url = format!("{base}{sep}options=-c%20search_path%3D{name}");
+            (url, Some((admin, format!("DROP SCHEMA {name} CASCADE"))))
+        }
+        (Backend::MySql, Some(base)) => {
+            let admin = Db::connect(Config::new(base)).await?;
+            admin
+                .execute(&format!("CREATE DATABASE {name}"), vec![])
+                .await?;
+            let (head, query) = base
+                .split_once('?')
+                .map_or((base, None), |(h, q)| (h, Some(q)));
+            let root = head.rsplit_once('/').map_or(head, |(r, _)| r);
+            let url = match query {
+                Some(q) => format!("{root}/{name}?{q}"),
+                None => format!("{root}/{name}"),
+            };
+            (url, Some((admin, format!("DROP DATABASE {name}"))))
+        }
+        (_, None) => anyhow::bail!("no server URL"),
+    };
+    let db = Db::connect(Config::new(url.clone())).await?;
+    Ok((TestDb { db, backend, url }, admin))
+}
+
+/// Runs the whole suite on `backend` and exits with libtest's status.
+pub fn run(backend: Backend) -> ExitCode {
+    let args = Arguments::from_args();
+    let server = server_url(backend);
+    let skip_reason = match &server {
+        Some((var, None)) => Some(*var),
+        _ => None,
+    };
+    if let Some(var) = skip_reason {
+        println!(
+            "note: the {backend:?} suite is skipped because {var} is not set \
+             (set it to a server URL to run it; .ci/run does)"
+        );
+    }
+    let base = server.and_then(|(_, url)| url);
+    let trials = suite::all()
+        .into_iter()
+        .map(|case| {
+            let base = base.clone();
+            let run = case.run;
+            Trial::test(case.name, move || run_case(backend, base.as_deref(), run))
+                .with_ignored_flag(skip_reason.is_some())
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit_code()
+}
+
+fn run_case(backend: Backend, base: Option<&str>, run: CaseFn) -> Result<(), Failed> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failed::from(format!("runtime: {e}")))?;
+    runtime.block_on(async {
+        let (test_db, admin) = fresh_database(backend, base)
+            .await
+            .map_err(|e| Failed::from(format!("setting up the database: {e:#}")))?;
+        let outcome = tokio::spawn(run(test_db)).await;
+        if let Some((admin, drop)) = admin {
+            admin
+                .execute(&drop, vec![])
+                .await
+                .map_err(|e| Failed::from(format!("dropping the test database: {e}")))?;
+        }
+        match outcome {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Failed::from(format!("{e:#}"))),
+            Err(panic) => Err(Failed::from(format!("the case panicked: {panic}"))),
+        }
+    })
+}
+
+/// Runs raw SQL written with `?` placeholders and `"quoted"` identifiers on any backend
+/// (it rewrites them to `$n` on PostgreSQL and backticks on MySQL): for fixtures.
+pub async fn exec(t: &TestDb, sql: &str, params: Vec<flaskdb::Value>) -> anyhow::Result<u64> {
+    Ok(t.db.execute(&portable(t.backend, sql), params).await?)
+}
+
+/// Raw SQL rows, written as for [`exec`].
+pub async fn fetch(
+    t: &TestDb,
+    sql: &str,
+    params: Vec<flaskdb::Value>,
+) -> anyhow::Result<Vec<flaskdb::Row>> {
+    Ok(t.db.fetch_all(&portable(t.backend, sql), params).await?)
+}
+
+fn portable(backend: Backend, sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut n = 0;
+    for c in sql.chars() {
+        match (backend, c) {
+            (Backend::Postgres, '?') => {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            }
+            (Backend::MySql, '"') => out.push('`'),
+            _ => out.push(c),
+        }
+    }
+    out
+}

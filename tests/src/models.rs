@@ -1,0 +1,100 @@
+//! The models of the suite. Every model here is registered, so `create_all` in any case
+//! creates all their tables.
+
+use flaskdb::Model;
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: i64,
+    #[model(unique, max_length = 80)]
+    pub username: String,
+    #[model(unique, max_length = 120)]
+    pub email: String,
+    pub bio: Option<String>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Post {
+    pub id: i64,
+    #[model(foreign_key = "user.id", on_delete = "cascade")]
+    pub user_id: i64,
+    #[model(max_length = 200)]
+    pub title: String,
+    #[model(default = 0)]
+    pub score: i32,
+}
+
+/// Every attribute of API.md's `Ham` and more.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "spam")]
+pub struct Ham {
+    pub id: i64,
+    #[model(index, default = 0)]
+    pub rank: i32,
+    #[model(foreign_key = "user.id", on_delete = "set null")]
+    pub owner_id: Option<i64>,
+    #[model(server_default = "'fresh'", max_length = 20)]
+    pub label: String,
+    #[model(column = "display_name", unique, index)]
+    pub name: Option<String>,
+    #[model(skip)]
+    pub note: String,
+}
+
+/// Reserved words as table and column names.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "order")]
+pub struct Order {
+    pub id: i64,
+    #[model(max_length = 50)]
+    pub select: String,
+    pub from: Option<String>,
+}
+
+/// Named `group` by the generated rule.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Group {
+    #[model(primary_key, autoincrement = false)]
+    pub code: i32,
+    pub label: String,
+}
+
+/// A composite primary key with a text part.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct PostTag {
+    #[model(primary_key, foreign_key = "post.id", on_delete = "cascade")]
+    pub post_id: i64,
+    #[model(primary_key, max_length = 40)]
+    pub tag: String,
+}
+
+/// Every supported column type.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct AllTypes {
+    pub id: i64,
+    pub flag: bool,
+    pub small: i16,
+    pub int: i32,
+    pub big: i64,
+    pub real: f32,
+    pub double: f64,
+    pub text: String,
+    pub bytes: Vec<u8>,
+    pub maybe_int: Option<i32>,
+    pub maybe_text: Option<String>,
+    pub maybe_bytes: Option<Vec<u8>>,
+}
+
+/// A view: queryable, never created.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(view)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+}
+
+/// The generated name of an acronym.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct HTTPResponse {
+    pub id: i64,
+}

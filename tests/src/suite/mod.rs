@@ -1,0 +1,15 @@
+//! The cases, one module per area.
+
+mod context;
+mod query;
+mod schema;
+
+use crate::Case;
+
+/// Every case of the suite.
+pub fn all() -> Vec<Case> {
+    let mut cases = schema::cases();
+    cases.extend(query::cases());
+    cases.extend(context::cases());
+    cases
+}

@@ -1,0 +1,10 @@
+use flaskdb::Model;
+
+#[derive(Model)]
+struct User {
+    id: i64,
+    #[model(default = "zero")]
+    rank: i32,
+}
+
+fn main() {}
