@@ -1,6 +1,8 @@
 //! Cases that touch process-wide state (the global default context, a model on a named
 //! bind), kept out of the backend suite so they cannot disturb its parallel cases.
 
+#![allow(clippy::unwrap_used, missing_docs)]
+
 use flaskdb::prelude::*;
 use flaskdb::{Backend, Error};
 
