@@ -160,3 +160,33 @@ async fn relative_sqlite_paths_resolve_under_the_instance_path() {
     assert_eq!(again.query::<Note>().count().await.unwrap(), 0);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn one_session_commits_on_several_binds() {
+    let db = Db::connect(Config::new("sqlite::memory:").bind("analytics", "sqlite::memory:"))
+        .await
+        .unwrap();
+    db.create_all().await.unwrap();
+    let mut s = db.session();
+    s.add(Note::build().text("on the default bind"));
+    s.add(Event::build().name("on analytics"));
+    s.commit().await.unwrap();
+    assert_eq!(db.query::<Note>().count().await.unwrap(), 1);
+    assert_eq!(db.query::<Event>().count().await.unwrap(), 1);
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM event")
+        .fetch_one(
+            db.engine_for(Some("analytics"))
+                .unwrap()
+                .as_sqlite()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "the event row is in the analytics database");
+    s.add(Event::build().name("rolled back"));
+    s.add(Note::build().text("rolled back"));
+    s.flush().await.unwrap();
+    s.rollback().await.unwrap();
+    assert_eq!(db.query::<Event>().count().await.unwrap(), 1);
+    assert_eq!(db.query::<Note>().count().await.unwrap(), 1);
+}

@@ -10,43 +10,93 @@
 //! [`in_current_scope`] to carry it along.
 
 use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use futures_util::future::Either;
 
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::session::Session;
 
-/// What one scope holds.
-#[derive(Clone)]
+/// What one scope holds: its `Db` and its session, made on first use.
 pub(crate) struct Scope {
-    pub(crate) db: Db,
+    db: Db,
+    session: OnceLock<Session>,
+}
+
+impl Scope {
+    fn session(&self) -> Session {
+        self.session
+            .get_or_init(|| Session::new(Some(self.db.clone())))
+            .clone()
+    }
 }
 
 tokio::task_local! {
     static CURRENT: Arc<Scope>;
 }
 
-static GLOBAL_DEFAULT: RwLock<Option<Db>> = RwLock::new(None);
+/// The process-wide default `Db`, with the session `flaskdb::session()` gives outside
+/// any scope.
+static GLOBAL_DEFAULT: RwLock<Option<(Db, Session)>> = RwLock::new(None);
 
-/// Runs `fut` inside a new scope of `db`.
+/// Runs `fut` inside a new scope of `db`; when it ends, the scope's session is closed
+/// and anything it did not commit is rolled back.
 pub(crate) async fn scope<F: Future>(db: Db, fut: F) -> F::Output {
-    CURRENT.scope(Arc::new(Scope { db }), fut).await
+    let scope = Arc::new(Scope {
+        db,
+        session: OnceLock::new(),
+    });
+    let out = CURRENT.scope(Arc::clone(&scope), fut).await;
+    if let Some(session) = scope.session.get() {
+        session.close().await;
+    }
+    out
 }
 
-/// The `Db` of the current scope, else the global default.
+/// Where `Model::query()` runs: the current scope's `Db` and session, else the global
+/// default `Db` (without a session).
 ///
 /// # Errors
 /// [`Error::NoContext`] outside any scope and with no global default.
-pub(crate) fn current_db() -> Result<Db> {
-    if let Ok(db) = CURRENT.try_with(|s| s.db.clone()) {
-        return Ok(db);
+pub(crate) fn current() -> Result<(Db, Option<Session>)> {
+    if let Ok(found) = CURRENT.try_with(|s| (s.db.clone(), Some(s.session()))) {
+        return Ok(found);
     }
-    GLOBAL_DEFAULT
+    let global = GLOBAL_DEFAULT
         .read()
-        .map_err(|_| Error::NoContext)?
-        .clone()
+        .unwrap_or_else(PoisonError::into_inner);
+    global
+        .as_ref()
+        .map(|(db, _)| (db.clone(), None))
         .ok_or(Error::NoContext)
+}
+
+/// The current session (Flask-SQLAlchemy's scoped `db.session`): the scope's own
+/// session inside `db.scope(..)`, closed when the scope ends; outside any scope, the
+/// global default's session. With neither, a session whose every operation fails with
+/// [`Error::NoContext`].
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use flaskdb_core::{Config, Db};
+/// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+/// db.scope(async {
+///     flaskdb_core::session().commit().await   // the scope's session
+/// }).await?;
+/// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+/// ```
+pub fn session() -> Session {
+    if let Ok(session) = CURRENT.try_with(|s| s.session()) {
+        return session;
+    }
+    let global = GLOBAL_DEFAULT
+        .read()
+        .unwrap_or_else(PoisonError::into_inner);
+    match global.as_ref() {
+        Some((_, session)) => session.clone(),
+        None => Session::new(None),
+    }
 }
 
 /// Makes `db` the process-wide fallback context, for scripts and tests: outside any
@@ -60,10 +110,11 @@ pub(crate) fn current_db() -> Result<Db> {
 /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
 /// ```
 pub fn set_global_default(db: Db) {
+    let session = Session::new(Some(db.clone()));
     let mut slot = GLOBAL_DEFAULT
         .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    *slot = Some(db);
+        .unwrap_or_else(PoisonError::into_inner);
+    *slot = Some((db, session));
 }
 
 /// Removes the process-wide default set by [`set_global_default`].
@@ -74,7 +125,7 @@ pub fn set_global_default(db: Db) {
 pub fn clear_global_default() {
     let mut slot = GLOBAL_DEFAULT
         .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+        .unwrap_or_else(PoisonError::into_inner);
     *slot = None;
 }
 

@@ -8,10 +8,11 @@ use crate::config::{Config, EngineOptions};
 use crate::context;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::executor::{self, Row};
+use crate::executor::{self, Conn, Row};
 use crate::model::Model;
 use crate::query::Query;
 use crate::schema::{Metadata, Table, parents_first};
+use crate::session::Session;
 use crate::sql::{self, Rendered};
 use crate::value::Value;
 
@@ -236,7 +237,7 @@ impl Db {
         };
         for table in &tables {
             for sql in sql::create_table(table, engine.backend()) {
-                executor::execute(&engine, raw(&sql, Vec::new())).await?;
+                executor::execute(Conn::Pool(&engine), raw(&sql, Vec::new())).await?;
             }
         }
         Ok(())
@@ -248,9 +249,14 @@ impl Db {
         };
         for table in tables.iter().rev() {
             let sql = sql::drop_table(table, engine.backend());
-            executor::execute(&engine, raw(&sql, Vec::new())).await?;
+            executor::execute(Conn::Pool(&engine), raw(&sql, Vec::new())).await?;
         }
         Ok(())
+    }
+
+    /// A new session (unit of work) on this database.
+    pub fn session(&self) -> Session {
+        Session::new(Some(self.clone()))
     }
 
     /// A query over model `M` bound to this database (on `M`'s bind).
@@ -275,7 +281,9 @@ impl Db {
     /// ```
     pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64> {
         let engine = self.engine()?;
-        executor::execute(&engine, raw(sql, params)).await
+        Ok(executor::execute(Conn::Pool(&engine), raw(sql, params))
+            .await?
+            .rows_affected)
     }
 
     /// Runs raw SQL on the default bind and returns its rows, read by column name.
@@ -284,7 +292,7 @@ impl Db {
     /// As [`Db::execute`].
     pub async fn fetch_all(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>> {
         let engine = self.engine()?;
-        executor::fetch_rows(&engine, raw(sql, params)).await
+        executor::fetch_rows(Conn::Pool(&engine), raw(sql, params)).await
     }
 
     /// Runs `fut` with this database as the current context: inside it,

@@ -110,3 +110,15 @@ impl Backend {
         !matches!(self, Backend::Sqlite)
     }
 }
+
+impl Backend {
+    /// The most bound parameters one statement may carry (SQLite's default
+    /// `SQLITE_MAX_VARIABLE_NUMBER`; the 16-bit count of the PostgreSQL and MySQL
+    /// protocols).
+    pub(crate) fn max_params(self) -> usize {
+        match self {
+            Backend::Sqlite => 32_766,
+            Backend::Postgres | Backend::MySql => 65_535,
+        }
+    }
+}

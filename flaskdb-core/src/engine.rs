@@ -132,6 +132,11 @@ struct EngineInner {
     url: String,
     pool: Pool,
     echo: bool,
+    /// Whether `INSERT .. RETURNING` works (SQLite, PostgreSQL, MariaDB 10.5+).
+    returning: bool,
+    /// How long a statement may wait for a lock before it fails (shared in-memory SQLite
+    /// waits on table locks without any timeout of its own).
+    lock_timeout: Option<std::time::Duration>,
     /// Keeps a shared in-memory SQLite database alive while the engine lives, whatever
     /// the pool does with its own connections.
     #[cfg(feature = "sqlite")]
@@ -175,6 +180,17 @@ impl Engine {
 
     pub(crate) fn echo(&self) -> bool {
         self.inner.echo
+    }
+
+    /// Whether this database returns inserted rows (`INSERT .. RETURNING`): SQLite,
+    /// PostgreSQL and MariaDB 10.5 or later do; MySQL does not, and flaskdb reads the
+    /// generated key with `LAST_INSERT_ID()` there instead.
+    pub fn supports_returning(&self) -> bool {
+        self.inner.returning
+    }
+
+    pub(crate) fn lock_timeout(&self) -> Option<std::time::Duration> {
+        self.inner.lock_timeout
     }
 
     /// The SQLite pool, if this is a SQLite engine.
@@ -235,6 +251,7 @@ impl Engine {
                     Pool::Sqlite(pool),
                     echo,
                     keep_alive,
+                    true,
                 ))
             }
             #[cfg(feature = "postgres")]
@@ -251,6 +268,7 @@ impl Engine {
                     Pool::Postgres(pool),
                     echo,
                     None,
+                    true,
                 ))
             }
             #[cfg(feature = "mysql")]
@@ -265,12 +283,18 @@ impl Engine {
                     .connect_with(connect.charset("utf8mb4"))
                     .await
                     .map_err(fail)?;
+                let (version,): (String,) = sqlx::query_as("SELECT VERSION()")
+                    .fetch_one(&pool)
+                    .await
+                    .map_err(fail)?;
+                let returning = mariadb_has_returning(&version);
                 Ok(Engine::new(
                     backend,
                     redacted,
                     Pool::MySql(pool),
                     echo,
                     None,
+                    returning,
                 ))
             }
             #[allow(unreachable_patterns)]
@@ -290,18 +314,29 @@ impl Engine {
         pool: Pool,
         echo: bool,
         #[allow(unused_variables)] keep_alive: Option<KeepAlive>,
+        returning: bool,
     ) -> Engine {
+        // A shared in-memory SQLite database waits for table locks with no timeout: a
+        // second writer in the task that holds the first would wait forever.
+        let lock_timeout = keep_alive.is_some().then(|| options_acquire_timeout(&pool));
         Engine {
             inner: Arc::new(EngineInner {
                 backend,
                 url,
                 pool,
                 echo,
+                returning,
+                lock_timeout,
                 #[cfg(feature = "sqlite")]
                 _keep_alive: keep_alive.map(tokio::sync::Mutex::new),
             }),
         }
     }
+}
+
+/// The pool's acquire timeout: how long anything waits for the database.
+fn options_acquire_timeout(pool: &Pool) -> std::time::Duration {
+    with_pool!(pool, p => p.options().get_acquire_timeout())
 }
 
 #[cfg(feature = "sqlite")]
@@ -313,6 +348,19 @@ impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Engine({})", self.inner.url)
     }
+}
+
+/// Whether a MySQL-protocol server is MariaDB 10.5 or later (`INSERT .. RETURNING`).
+#[cfg(feature = "mysql")]
+fn mariadb_has_returning(version: &str) -> bool {
+    if !version.contains("MariaDB") {
+        return false;
+    }
+    let mut parts = version
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) >= (10, 5)
 }
 
 #[allow(dead_code)]

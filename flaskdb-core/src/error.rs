@@ -80,6 +80,46 @@ pub enum Error {
         /// The driver's error.
         source: sqlx::Error,
     },
+    /// A row broke a UNIQUE constraint or primary key.
+    #[error("unique constraint {} violated: {message}", constraint.as_deref().unwrap_or("(unnamed)"))]
+    UniqueViolation {
+        /// The constraint (or, where the database names none, `table.column`).
+        constraint: Option<String>,
+        /// The database's message.
+        message: String,
+    },
+    /// A row referenced a missing row, or a referenced row was still in use.
+    #[error("foreign key constraint {} violated: {message}", constraint.as_deref().unwrap_or("(unnamed)"))]
+    ForeignKeyViolation {
+        /// The constraint, where the database names it.
+        constraint: Option<String>,
+        /// The database's message.
+        message: String,
+    },
+    /// A NULL went into a NOT NULL column.
+    #[error("NOT NULL constraint violated{}: {message}", column.as_deref().map(|c| format!(" on `{c}`")).unwrap_or_default())]
+    NotNullViolation {
+        /// The column, where the database names it.
+        column: Option<String>,
+        /// The database's message.
+        message: String,
+    },
+    /// The session found no row to update for a model it never loaded.
+    #[error("no row of `{table}` has the primary key {key}: nothing was updated")]
+    StaleData {
+        /// The table.
+        table: String,
+        /// The key, as written by `Debug`.
+        key: String,
+    },
+    /// A statement waited too long for a lock held by another transaction (on a shared
+    /// in-memory SQLite database: typically a second session writing in the task that
+    /// holds the first one open).
+    #[error(
+        "a statement waited {0:?} for a lock held by another open transaction; commit or \
+         roll back the other session first"
+    )]
+    LockTimeout(std::time::Duration),
     /// An error from the database driver.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -112,9 +152,67 @@ impl Error {
         matches!(self, Error::NotFound { .. })
     }
 
+    /// Turns a driver error for a broken constraint into its own variant, naming the
+    /// constraint or column as the database reports it.
+    pub(crate) fn classify_constraint(self) -> Self {
+        let Error::Database(sqlx::Error::Database(db)) = &self else {
+            return self;
+        };
+        let message = db.message().to_owned();
+        let named = db.constraint().map(str::to_owned);
+        match db.kind() {
+            sqlx::error::ErrorKind::UniqueViolation => Error::UniqueViolation {
+                constraint: named.or_else(|| {
+                    after(&message, "constraint failed: ")
+                        .or_else(|| quoted_after(&message, "for key "))
+                }),
+                message,
+            },
+            sqlx::error::ErrorKind::ForeignKeyViolation => Error::ForeignKeyViolation {
+                constraint: named.or_else(|| quoted_after(&message, "CONSTRAINT ")),
+                message,
+            },
+            sqlx::error::ErrorKind::NotNullViolation => Error::NotNullViolation {
+                column: pg_column(db.as_ref())
+                    .or_else(|| after(&message, "constraint failed: "))
+                    .or_else(|| quoted_after(&message, "Column ")),
+                message,
+            },
+            _ => self,
+        }
+    }
+
     pub(crate) fn not_found(description: Option<&str>) -> Self {
         Error::NotFound {
             description: description.map(str::to_owned),
         }
     }
+}
+
+/// The rest of `message` after `marker` (SQLite: "UNIQUE constraint failed: user.name").
+fn after(message: &str, marker: &str) -> Option<String> {
+    message
+        .split_once(marker)
+        .map(|(_, rest)| rest.split([',', ' ']).next().unwrap_or(rest).to_owned())
+}
+
+/// The quoted name after `marker` (MySQL: "for key 'user.username'", "CONSTRAINT `fk`").
+fn quoted_after(message: &str, marker: &str) -> Option<String> {
+    let rest = message.split_once(marker)?.1;
+    let quote = rest
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '\'' | '`' | '"'))?;
+    let inner = &rest[1..];
+    inner.find(quote).map(|end| inner[..end].to_owned())
+}
+
+/// The column PostgreSQL names in its error, if any.
+fn pg_column(db: &dyn sqlx::error::DatabaseError) -> Option<String> {
+    #[cfg(feature = "postgres")]
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return pg.column().map(str::to_owned);
+    }
+    let _ = db;
+    None
 }

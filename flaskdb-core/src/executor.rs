@@ -1,9 +1,10 @@
 //! The one place where SQL meets a connection.
 //!
 //! Every statement flaskdb runs passes through here: it is bound (values as parameters),
-//! sent on the engine's pool, logged when `echo` is on, and its rows decoded straight
-//! into the caller's type.
+//! sent on the engine's pool or a session's transaction, logged when `echo` is on, and
+//! its rows decoded straight into the caller's type.
 
+use std::future::Future;
 use std::time::Instant;
 
 use futures_core::stream::BoxStream;
@@ -12,10 +13,10 @@ use sqlx::{AssertSqlSafe, Database};
 
 use crate::engine::{Engine, with_pool};
 use crate::error::{Error, Result};
-use crate::model::{FromRow, RowSource};
+use crate::model::{FromRow, RowSource, row_values};
+use crate::schema::Table;
 use crate::sql::Rendered;
 use crate::value::{ColumnType, Value};
-use std::future::Future;
 
 /// Builds the sqlx query for rendered SQL.
 ///
@@ -34,6 +35,131 @@ where
     query
 }
 
+/// A transaction on one bind, as a session holds it.
+pub(crate) struct Tx {
+    pub(crate) engine: Engine,
+    inner: TxInner,
+}
+
+/// The sqlx transaction of whichever backend the engine is.
+pub(crate) enum TxInner {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::Transaction<'static, sqlx::MySql>),
+}
+
+macro_rules! tx_from {
+    ($feature:literal, $variant:ident, $db:ty) => {
+        #[cfg(feature = $feature)]
+        impl From<sqlx::Transaction<'static, $db>> for TxInner {
+            fn from(tx: sqlx::Transaction<'static, $db>) -> Self {
+                TxInner::$variant(tx)
+            }
+        }
+    };
+}
+tx_from!("sqlite", Sqlite, sqlx::Sqlite);
+tx_from!("postgres", Postgres, sqlx::Postgres);
+tx_from!("mysql", MySql, sqlx::MySql);
+
+/// Runs `$body` with `$t` bound to the concrete sqlx transaction.
+macro_rules! with_tx {
+    ($tx:expr, $t:ident => $body:expr) => {
+        match $tx {
+            #[cfg(feature = "sqlite")]
+            TxInner::Sqlite($t) => $body,
+            #[cfg(feature = "postgres")]
+            TxInner::Postgres($t) => $body,
+            #[cfg(feature = "mysql")]
+            TxInner::MySql($t) => $body,
+        }
+    };
+}
+
+impl Tx {
+    /// Begins a transaction on a connection of `engine`'s pool.
+    pub(crate) async fn begin(engine: &Engine) -> Result<Tx> {
+        let inner = with_pool!(engine.pool(), pool => TxInner::from(pool.begin().await?));
+        Ok(Tx {
+            engine: engine.clone(),
+            inner,
+        })
+    }
+
+    /// Commits, returning the connection to the pool.
+    pub(crate) async fn commit(self) -> Result<()> {
+        with_tx!(self.inner, t => t.commit().await?);
+        Ok(())
+    }
+
+    /// Rolls back, returning the connection to the pool.
+    pub(crate) async fn rollback(self) -> Result<()> {
+        with_tx!(self.inner, t => t.rollback().await?);
+        Ok(())
+    }
+
+    /// The SQLite connection inside the transaction, for raw sqlx queries.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn as_sqlite(&mut self) -> Option<&mut sqlx::SqliteConnection> {
+        match &mut self.inner {
+            TxInner::Sqlite(t) => Some(&mut **t),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// The PostgreSQL connection inside the transaction, for raw sqlx queries.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn as_postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
+        match &mut self.inner {
+            TxInner::Postgres(t) => Some(&mut **t),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// The MySQL connection inside the transaction, for raw sqlx queries.
+    #[cfg(feature = "mysql")]
+    pub(crate) fn as_mysql(&mut self) -> Option<&mut sqlx::MySqlConnection> {
+        match &mut self.inner {
+            TxInner::MySql(t) => Some(&mut **t),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+}
+
+/// Where a statement runs: on any connection of a pool, or inside a transaction.
+pub(crate) enum Conn<'a> {
+    Pool(&'a Engine),
+    Tx(&'a mut Tx),
+}
+
+impl Conn<'_> {
+    fn engine(&self) -> &Engine {
+        match self {
+            Conn::Pool(engine) => engine,
+            Conn::Tx(tx) => &tx.engine,
+        }
+    }
+}
+
+/// Runs `$body` with `$e` bound to a sqlx executor (a pool or a connection) of `$conn`.
+macro_rules! with_conn {
+    ($conn:expr, $e:ident => $body:expr) => {
+        match $conn {
+            Conn::Pool(engine) => with_pool!(engine.pool(), $e => $body),
+            Conn::Tx(tx) => with_tx!(&mut tx.inner, t => {
+                let $e = &mut **t;
+                $body
+            }),
+        }
+    };
+}
+
 /// Runs `f` on the rendered statement, logging it (when `echo` is on) once it is done.
 async fn run<T, F, Fut>(engine: &Engine, r: Rendered, f: F) -> Result<T>
 where
@@ -42,7 +168,13 @@ where
 {
     let started = Instant::now();
     let logged = engine.echo().then(|| r.clone());
-    let out = f(r).await;
+    let out = match engine.lock_timeout() {
+        Some(limit) => tokio::time::timeout(limit, f(r))
+            .await
+            .unwrap_or(Err(Error::LockTimeout(limit))),
+        None => f(r).await,
+    };
+    let out = out.map_err(Error::classify_constraint);
     if let Some(r) = logged {
         echo(engine, &r, started);
     }
@@ -55,28 +187,19 @@ fn echo(engine: &Engine, r: &Rendered, started: Instant) {
     tracing::debug!(target: "flaskdb::sql", params = ?r.params, "parameters");
 }
 
-/// Runs a statement and decodes every row.
-pub(crate) async fn fetch_all<T: FromRow>(engine: &Engine, r: Rendered) -> Result<Vec<T>> {
-    run(engine, r, |r| async move {
-        with_pool!(engine.pool(), pool => {
-            let rows = prepare(r.sql, r.params).fetch_all(pool).await?;
-            rows.iter().map(|row| T::from_row(row, 0)).collect()
-        })
-    })
-    .await
-}
-
-/// Runs a statement and decodes up to `max` rows, dropping the rest unread.
-pub(crate) async fn fetch_some<T: FromRow>(
-    engine: &Engine,
+/// Runs a statement and decodes up to `max` rows (all of them for `None`), dropping the
+/// rest unread.
+pub(crate) async fn fetch<T: FromRow>(
+    conn: Conn<'_>,
     r: Rendered,
-    max: usize,
+    max: Option<usize>,
 ) -> Result<Vec<T>> {
-    run(engine, r, |r| async move {
-        with_pool!(engine.pool(), pool => {
-            let mut rows = prepare(r.sql, r.params).fetch(pool);
-            let mut out = Vec::with_capacity(max);
-            while out.len() < max {
+    let engine = conn.engine().clone();
+    run(&engine, r, |r| async move {
+        with_conn!(conn, e => {
+            let mut rows = prepare(r.sql, r.params).fetch(e);
+            let mut out = Vec::new();
+            while max.is_none_or(|m| out.len() < m) {
                 match rows.try_next().await? {
                     Some(row) => out.push(T::from_row(&row, 0)?),
                     None => break,
@@ -88,12 +211,69 @@ pub(crate) async fn fetch_some<T: FromRow>(
     .await
 }
 
-/// Runs a statement that returns no rows; returns the number of rows affected.
-pub(crate) async fn execute(engine: &Engine, r: Rendered) -> Result<u64> {
-    run(engine, r, |r| async move {
-        with_pool!(engine.pool(), pool => {
-            Ok(prepare(r.sql, r.params).execute(pool).await?.rows_affected())
+/// Runs a statement and reads every row as the values of `table`'s columns.
+pub(crate) async fn fetch_values(
+    conn: Conn<'_>,
+    r: Rendered,
+    table: &Table,
+) -> Result<Vec<Vec<Value>>> {
+    let engine = conn.engine().clone();
+    run(&engine, r, |r| async move {
+        with_conn!(conn, e => {
+            let rows = prepare(r.sql, r.params).fetch_all(e).await?;
+            rows.iter().map(|row| row_values(row, table)).collect()
         })
+    })
+    .await
+}
+
+/// What a statement that returns no rows did.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Done {
+    pub(crate) rows_affected: u64,
+    /// The key the database generated for the last row inserted (SQLite, MySQL).
+    pub(crate) last_insert_id: Option<i64>,
+}
+
+trait IntoDone {
+    fn into_done(self) -> Done;
+}
+
+#[cfg(feature = "sqlite")]
+impl IntoDone for sqlx::sqlite::SqliteQueryResult {
+    fn into_done(self) -> Done {
+        Done {
+            rows_affected: self.rows_affected(),
+            last_insert_id: Some(self.last_insert_rowid()),
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl IntoDone for sqlx::postgres::PgQueryResult {
+    fn into_done(self) -> Done {
+        Done {
+            rows_affected: self.rows_affected(),
+            last_insert_id: None,
+        }
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl IntoDone for sqlx::mysql::MySqlQueryResult {
+    fn into_done(self) -> Done {
+        Done {
+            rows_affected: self.rows_affected(),
+            last_insert_id: i64::try_from(self.last_insert_id()).ok(),
+        }
+    }
+}
+
+/// Runs a statement that returns no rows.
+pub(crate) async fn execute(conn: Conn<'_>, r: Rendered) -> Result<Done> {
+    let engine = conn.engine().clone();
+    run(&engine, r, |r| async move {
+        with_conn!(conn, e => Ok(prepare(r.sql, r.params).execute(e).await?.into_done()))
     })
     .await
 }
@@ -110,7 +290,7 @@ pub(crate) fn stream<T: FromRow + Send + 'static>(
     let Rendered { sql, params } = r;
     with_pool!(engine.pool().clone(), pool => Box::pin(async_stream::try_stream! {
         let mut rows = prepare(sql, params).fetch(&pool);
-        while let Some(row) = rows.try_next().await? {
+        while let Some(row) = rows.try_next().await.map_err(|e| Error::from(e).classify_constraint())? {
             yield T::from_row(&row, 0)?;
         }
     }))
@@ -136,6 +316,20 @@ enum RowInner {
     #[cfg(feature = "mysql")]
     MySql(sqlx::mysql::MySqlRow),
 }
+
+macro_rules! row_from {
+    ($feature:literal, $variant:ident, $row:ty) => {
+        #[cfg(feature = $feature)]
+        impl From<$row> for Row {
+            fn from(row: $row) -> Row {
+                Row(RowInner::$variant(row))
+            }
+        }
+    };
+}
+row_from!("sqlite", Sqlite, sqlx::sqlite::SqliteRow);
+row_from!("postgres", Postgres, sqlx::postgres::PgRow);
+row_from!("mysql", MySql, sqlx::mysql::MySqlRow);
 
 macro_rules! with_row {
     ($row:expr, $r:ident => $body:expr) => {
@@ -189,30 +383,12 @@ impl RowSource for Row {
 }
 
 /// Runs raw SQL and returns its rows, readable by column name.
-pub(crate) async fn fetch_rows(engine: &Engine, r: Rendered) -> Result<Vec<Row>> {
-    run(engine, r, |r| async move {
-        Ok(match engine.pool() {
-            #[cfg(feature = "sqlite")]
-            crate::engine::Pool::Sqlite(pool) => {
-                let rows = prepare(r.sql, r.params).fetch_all(pool).await?;
-                rows.into_iter()
-                    .map(|row| Row(RowInner::Sqlite(row)))
-                    .collect()
-            }
-            #[cfg(feature = "postgres")]
-            crate::engine::Pool::Postgres(pool) => {
-                let rows = prepare(r.sql, r.params).fetch_all(pool).await?;
-                rows.into_iter()
-                    .map(|row| Row(RowInner::Postgres(row)))
-                    .collect()
-            }
-            #[cfg(feature = "mysql")]
-            crate::engine::Pool::MySql(pool) => {
-                let rows = prepare(r.sql, r.params).fetch_all(pool).await?;
-                rows.into_iter()
-                    .map(|row| Row(RowInner::MySql(row)))
-                    .collect()
-            }
+pub(crate) async fn fetch_rows(conn: Conn<'_>, r: Rendered) -> Result<Vec<Row>> {
+    let engine = conn.engine().clone();
+    run(&engine, r, |r| async move {
+        with_conn!(conn, e => {
+            let rows = prepare(r.sql, r.params).fetch_all(e).await?;
+            Ok(rows.into_iter().map(Row::from).collect())
         })
     })
     .await

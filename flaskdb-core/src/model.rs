@@ -6,6 +6,7 @@ use crate::engine::Backend;
 use crate::error::{Error, Result};
 use crate::query::Query;
 use crate::schema::Table;
+use crate::sql_type::SqlType;
 use crate::value::{ColumnType, Value};
 
 /// A mapped table: implemented by `#[derive(Model)]`, not by hand.
@@ -88,6 +89,41 @@ fn decode_error<R: sqlx::Row>(row: &R, index: usize, e: sqlx::Error) -> Error {
         other => other.to_string(),
     };
     Error::Decode { column, message }
+}
+
+/// Reads every column of `table` from `row` (in table order) as values, by the column
+/// types: how the session snapshots rows it did not decode into a model.
+pub(crate) fn row_values<R: RowSource>(row: &R, table: &Table) -> Result<Vec<Value>> {
+    table
+        .columns()
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            Ok(match column.sql_type() {
+                SqlType::Bool => row.get::<Option<bool>>(i)?.into_value(),
+                SqlType::SmallInt => row.get::<Option<i16>>(i)?.into_value(),
+                SqlType::Integer => row.get::<Option<i32>>(i)?.into_value(),
+                SqlType::BigInt => row.get::<Option<i64>>(i)?.into_value(),
+                SqlType::Real => row.get::<Option<f32>>(i)?.into_value(),
+                SqlType::Double => row.get::<Option<f64>>(i)?.into_value(),
+                SqlType::Text => row.get::<Option<String>>(i)?.into_value(),
+                SqlType::Blob => row.get::<Option<Vec<u8>>>(i)?.into_value(),
+            })
+        })
+        .collect()
+}
+
+/// A row held as values (a session's snapshot), decodable into its model.
+pub(crate) struct ValuesRow<'a>(pub(crate) &'a [Value]);
+
+impl RowSource for ValuesRow<'_> {
+    fn get<T: ColumnType>(&self, index: usize) -> Result<T> {
+        let value = self.0.get(index).cloned();
+        value.and_then(T::from_value).ok_or_else(|| Error::Decode {
+            column: format!("#{index}"),
+            message: "the session's copy of this row does not match the model".into(),
+        })
+    }
 }
 
 /// A primary-key value (one column, or a tuple for a composite key), as bound values.

@@ -6,6 +6,7 @@ pub use crate::error::{Error, Result};
 pub use crate::model::{FromRow, InsertRow, Insertable, Model, RowSource, StatementCache};
 pub use crate::naming::camel_to_snake_case;
 pub use crate::schema::{ColumnDef, ModelEntry, OnDelete, Table};
+pub use crate::session::{Addable, Pending};
 pub use crate::sql_type::SqlType;
 pub use crate::value::{ColumnType, IntoField, Value};
 pub use inventory;

@@ -11,8 +11,10 @@ use crate::context;
 use crate::db::Db;
 use crate::engine::{Backend, Engine};
 use crate::error::{Error, Result};
-use crate::executor;
+use crate::executor::{self, Conn};
+use crate::model::FromRow;
 use crate::model::{KeyValues, Model, Scalar};
+use crate::session::Session;
 use crate::sql::expr::{Assignments, CompareOp, Expr, Node, Order};
 use crate::sql::{self, Clauses, Delete, Projection, Rendered, Select, Update};
 use crate::value::{ColumnType, IntoField, Value};
@@ -20,10 +22,18 @@ use crate::value::{ColumnType, IntoField, Value};
 /// Where a query runs.
 #[derive(Clone)]
 enum Source {
-    /// The current scope's `Db`, or the global default (`Model::query()`).
+    /// The current scope's session, or the global default `Db` (`Model::query()`).
     Current,
     /// An explicit `Db` (`db.query::<M>()`).
     Db(Db),
+    /// An explicit session (`session.query::<M>()`).
+    Session(Session),
+}
+
+/// Where a query's statements run, resolved when it runs.
+struct Target {
+    engine: Engine,
+    session: Option<Session>,
 }
 
 /// A query over model `M`: filters, order, limit and offset, run by one of the terminal
@@ -83,6 +93,11 @@ impl<M: Model> Query<M> {
         Query::with_source(Source::Db(db))
     }
 
+    /// A query through a session.
+    pub(crate) fn in_session(session: Session) -> Self {
+        Query::with_source(Source::Session(session))
+    }
+
     /// Keeps the rows matching `condition` (AND-ed with earlier filters).
     pub fn filter(mut self, condition: Expr) -> Self {
         self.clauses.and_filter(condition.0);
@@ -132,12 +147,40 @@ impl<M: Model> Query<M> {
         self
     }
 
-    fn engine(&self) -> Result<Engine> {
-        let db = match &self.source {
-            Source::Current => context::current_db()?,
-            Source::Db(db) => db.clone(),
+    fn target(&self) -> Result<Target> {
+        let (db, session) = match &self.source {
+            Source::Current => context::current()?,
+            Source::Db(db) => (db.clone(), None),
+            Source::Session(s) => (s.database()?, Some(s.clone())),
         };
-        db.engine_for(M::table().bind_key())
+        Ok(Target {
+            engine: db.engine_for(M::table().bind_key())?,
+            session,
+        })
+    }
+
+    async fn fetch<T: FromRow>(target: &Target, r: Rendered, max: Option<usize>) -> Result<Vec<T>> {
+        match &target.session {
+            None => executor::fetch(Conn::Pool(&target.engine), r, max).await,
+            Some(s) => s.fetch(&target.engine, M::table().bind_key(), r, max).await,
+        }
+    }
+
+    /// Fetches models; through a session they enter its identity map.
+    async fn fetch_models(target: &Target, r: Rendered, max: Option<usize>) -> Result<Vec<M>> {
+        let rows = Self::fetch::<M>(target, r, max).await?;
+        if let Some(s) = &target.session {
+            s.remember(&rows);
+        }
+        Ok(rows)
+    }
+
+    async fn execute(target: &Target, r: Rendered) -> Result<u64> {
+        let done = match &target.session {
+            None => executor::execute(Conn::Pool(&target.engine), r).await?,
+            Some(s) => s.execute(&target.engine, M::table().bind_key(), r).await?,
+        };
+        Ok(done.rows_affected)
     }
 
     fn render(&self, projection: Projection, backend: Backend) -> Rendered {
@@ -170,8 +213,8 @@ impl<M: Model> Query<M> {
     /// # Errors
     /// [`Error::NoContext`] for `M::query()` outside any context; database errors.
     pub async fn all(self) -> Result<Vec<M>> {
-        let engine = self.engine()?;
-        let backend = engine.backend();
+        let target = self.target()?;
+        let backend = target.engine.backend();
         let rendered = if self.is_plain() {
             let sql = M::statement_cache()
                 .select_all(backend, || self.render(Projection::AllColumns, backend).sql);
@@ -182,7 +225,7 @@ impl<M: Model> Query<M> {
         } else {
             self.render(Projection::AllColumns, backend)
         };
-        executor::fetch_all(&engine, rendered).await
+        Self::fetch_models(&target, rendered, None).await
     }
 
     /// The first matching row (the query with `LIMIT 1`), or `None`.
@@ -191,9 +234,9 @@ impl<M: Model> Query<M> {
     /// As [`Query::all`].
     pub async fn first(mut self) -> Result<Option<M>> {
         self.clauses.limit = Some(1);
-        let engine = self.engine()?;
-        let rendered = self.render(Projection::AllColumns, engine.backend());
-        Ok(executor::fetch_some(&engine, rendered, 1).await?.pop())
+        let target = self.target()?;
+        let rendered = self.render(Projection::AllColumns, target.engine.backend());
+        Ok(Self::fetch_models(&target, rendered, Some(1)).await?.pop())
     }
 
     /// The one matching row.
@@ -202,9 +245,9 @@ impl<M: Model> Query<M> {
     /// [`Error::NoResultFound`] when no row matches, [`Error::MultipleResultsFound`] when
     /// more than one does.
     pub async fn one(self) -> Result<M> {
-        let engine = self.engine()?;
-        let rendered = self.render(Projection::AllColumns, engine.backend());
-        let mut rows = executor::fetch_some(&engine, rendered, 2).await?;
+        let target = self.target()?;
+        let rendered = self.render(Projection::AllColumns, target.engine.backend());
+        let mut rows = Self::fetch_models(&target, rendered, Some(2)).await?;
         match (rows.pop(), rows.is_empty()) {
             (Some(row), true) => Ok(row),
             (Some(_), false) => Err(Error::MultipleResultsFound),
@@ -218,9 +261,16 @@ impl<M: Model> Query<M> {
     /// # Errors
     /// As [`Query::all`].
     pub async fn get(self, pk: impl Into<M::PrimaryKey>) -> Result<Option<M>> {
-        let engine = self.engine()?;
-        let backend = engine.backend();
+        let target = self.target()?;
+        let backend = target.engine.backend();
         let keys = pk.into().key_values();
+        // A row the session already holds needs no statement.
+        if let Some(session) = &target.session
+            && self.is_plain()
+            && let Some(found) = session.lookup::<M>(&keys)
+        {
+            return found.map(Some);
+        }
         let table = M::table();
         let key_filter = |values: Vec<Value>| {
             let terms = table
@@ -253,7 +303,7 @@ impl<M: Model> Query<M> {
             q.clauses.and_filter(key_filter(keys));
             q.render(Projection::AllColumns, backend)
         };
-        Ok(executor::fetch_some(&engine, rendered, 1).await?.pop())
+        Ok(Self::fetch_models(&target, rendered, Some(1)).await?.pop())
     }
 
     /// [`Query::get`], or [`Error::NotFound`] (HTTP 404) when there is no such row.
@@ -292,9 +342,9 @@ impl<M: Model> Query<M> {
     /// # Errors
     /// As [`Query::all`].
     pub async fn count(self) -> Result<u64> {
-        let engine = self.engine()?;
-        let rendered = self.render(Projection::Count, engine.backend());
-        let rows = executor::fetch_some::<Scalar<i64>>(&engine, rendered, 1).await?;
+        let target = self.target()?;
+        let rendered = self.render(Projection::Count, target.engine.backend());
+        let rows = Self::fetch::<Scalar<i64>>(&target, rendered, Some(1)).await?;
         let n = rows.first().map_or(0, |s| s.0);
         Ok(u64::try_from(n).unwrap_or(0))
     }
@@ -306,10 +356,10 @@ impl<M: Model> Query<M> {
     pub async fn exists(mut self) -> Result<bool> {
         self.clauses.limit = Some(1);
         self.clauses.order_by.clear();
-        let engine = self.engine()?;
-        let rendered = self.render(Projection::One, engine.backend());
-        let rows = executor::fetch_some::<Scalar<i32>>(&engine, rendered, 1).await;
-        Ok(!rows?.is_empty())
+        let target = self.target()?;
+        let rendered = self.render(Projection::One, target.engine.backend());
+        let rows = Self::fetch::<Scalar<i32>>(&target, rendered, Some(1)).await?;
+        Ok(!rows.is_empty())
     }
 
     fn check_bulk(&self, what: &'static str) -> Result<()> {
@@ -335,16 +385,16 @@ impl<M: Model> Query<M> {
         if assignments.is_empty() {
             return Ok(0);
         }
-        let engine = self.engine()?;
+        let target = self.target()?;
         let rendered = sql::update(
             &Update {
                 table: M::table(),
                 assignments,
                 filter: self.clauses.filter.as_ref(),
             },
-            engine.backend(),
+            target.engine.backend(),
         );
-        executor::execute(&engine, rendered).await
+        Self::execute(&target, rendered).await
     }
 
     /// Deletes every matching row in one DELETE statement; returns the number of rows
@@ -354,24 +404,26 @@ impl<M: Model> Query<M> {
     /// As [`Query::update`].
     pub async fn delete(self) -> Result<u64> {
         self.check_bulk("delete")?;
-        let engine = self.engine()?;
+        let target = self.target()?;
         let rendered = sql::delete(
             &Delete {
                 table: M::table(),
                 filter: self.clauses.filter.as_ref(),
             },
-            engine.backend(),
+            target.engine.backend(),
         );
-        executor::execute(&engine, rendered).await
+        Self::execute(&target, rendered).await
     }
 
     /// The matching rows as a stream, decoded one at a time: memory stays constant
-    /// whatever the number of rows. The stream holds one connection until it ends.
+    /// whatever the number of rows. The stream holds one pool connection until it ends;
+    /// it reads committed data (not a session's pending changes) and leaves the
+    /// identity map alone.
     pub fn stream(self) -> BoxStream<'static, Result<M>> {
-        match self.engine() {
-            Ok(engine) => {
-                let rendered = self.render(Projection::AllColumns, engine.backend());
-                executor::stream(engine, rendered)
+        match self.target() {
+            Ok(target) => {
+                let rendered = self.render(Projection::AllColumns, target.engine.backend());
+                executor::stream(target.engine, rendered)
             }
             Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
         }

@@ -123,6 +123,8 @@ pub trait ColumnType:
     fn into_value(self) -> Value;
     /// Converts a reference to the field into a bound value.
     fn to_value(&self) -> Value;
+    /// Converts a value back into the field; `None` when it is of another type.
+    fn from_value(value: Value) -> Option<Self>;
 }
 
 /// A Rust value usable where a column of type `T` is expected: in comparisons
@@ -156,6 +158,12 @@ macro_rules! column_types {
             fn to_value(&self) -> Value {
                 Value::$variant(self.clone())
             }
+            fn from_value(value: Value) -> Option<Self> {
+                match value {
+                    Value::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
         }
         impl ColumnType for Option<$ty> {
             const SQL_TYPE: SqlType = SqlType::$sql;
@@ -165,6 +173,13 @@ macro_rules! column_types {
             }
             fn to_value(&self) -> Value {
                 self.as_ref().map_or(Value::Null(SqlType::$sql), |v| Value::$variant(v.clone()))
+            }
+            fn from_value(value: Value) -> Option<Self> {
+                match value {
+                    Value::Null(_) => Some(None),
+                    Value::$variant(v) => Some(Some(v)),
+                    _ => None,
+                }
             }
         }
         impl IntoField<$ty> for $ty {

@@ -102,6 +102,20 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
                 }
             }
 
+            #[automatically_derived]
+            impl __fdb::Addable for #ident {
+                fn into_pending(self) -> __fdb::Pending {
+                    __fdb::Pending::model(&self)
+                }
+            }
+
+            #[automatically_derived]
+            impl __fdb::Addable for &#ident {
+                fn into_pending(self) -> __fdb::Pending {
+                    __fdb::Pending::model(self)
+                }
+            }
+
             __fdb::inventory::submit! {
                 __fdb::ModelEntry { table: <#ident as __fdb::Model>::table }
             }
@@ -249,6 +263,13 @@ fn builder(model: &ModelDef) -> TokenStream {
                     let mut row = __fdb::InsertRow::new(<#ident as __fdb::Model>::table());
                     #(#row_columns)*
                     ::std::result::Result::Ok(row)
+                }
+            }
+
+            #[automatically_derived]
+            impl __fdb::Addable for #builder {
+                fn into_pending(self) -> __fdb::Pending {
+                    __fdb::Pending::insert(__fdb::Insertable::into_row(self))
                 }
             }
         };

@@ -23,19 +23,26 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let db = Db::connect(Config::new("sqlite::memory:")).await?;
 //! db.create_all().await?;
-//! db.execute(
-//!     "INSERT INTO user (username, email) VALUES (?, ?), (?, ?)",
-//!     vec!["admin".into(), "admin@example.com".into(), "guest".into(), "guest@example.com".into()],
-//! ).await?;
+//!
+//! let mut session = db.session();
+//! session.add(User::build().username("admin").email("admin@example.com"));
+//! session.add(User::build().username("guest").email("guest@example.com"));
+//! session.commit().await?;
 //!
 //! let users = db.query::<User>().order_by(User::id.asc()).all().await?;
 //! assert_eq!(users.len(), 2);
 //! let admin = db.query::<User>().filter_by(User::username, "admin").first().await?;
 //! assert_eq!(admin.map(|u| u.email).as_deref(), Some("admin@example.com"));
 //!
-//! // Inside a scope (one per web request), `User::query()` finds the database itself.
-//! let n = db.scope(async { User::query().filter(User::id.gt(1)).count().await }).await?;
-//! assert_eq!(n, 1);
+//! // Inside a scope (one per web request), `User::query()` and `flaskdb::session()`
+//! // find the database themselves; what the scope does not commit is rolled back.
+//! db.scope(async {
+//!     let mut guest = User::query().filter(User::id.gt(1)).one().await?;
+//!     guest.bio = Some("just visiting".into());
+//!     flaskdb::session().add(guest);          // an UPDATE of `bio` only
+//!     flaskdb::session().commit().await
+//! }).await?;
+//! assert_eq!(db.query::<User>().get(2).await?.unwrap().bio.as_deref(), Some("just visiting"));
 //! # Ok::<(), flaskdb::Error>(()) }).unwrap();
 //! ```
 //!
@@ -63,11 +70,11 @@
 #![forbid(unsafe_code)]
 
 pub use flaskdb_core::{
-    Assignment, Assignments, Backend, BindConfig, Column, ColumnDef, ColumnType, Config, Db,
-    Engine, EngineOptions, Error, Expr, ForeignKey, FromRow, Index, InsertRow, Insertable,
+    Addable, Assignment, Assignments, Backend, BindConfig, Column, ColumnDef, ColumnType, Config,
+    Db, Engine, EngineOptions, Error, Expr, ForeignKey, FromRow, Index, InsertRow, Insertable,
     IntoField, KeyValues, Metadata, Model, NOT_FOUND_TEXT, OnDelete, Order, Query, Result, Row,
-    RowSource, SqlType, Table, TextColumn, Value, camel_to_snake_case, clear_global_default,
-    in_current_scope, redact_url, set_global_default,
+    RowSource, Session, SessionTransaction, SqlType, Table, TextColumn, Value, camel_to_snake_case,
+    clear_global_default, in_current_scope, redact_url, session, set_global_default,
 };
 
 /// Derives [`Model`] for a struct with named fields; see the [crate docs](crate#models)
@@ -81,6 +88,6 @@ pub use flaskdb_core::__private;
 pub mod prelude {
     pub use crate::{
         BindConfig, Column, Config, Db, EngineOptions, Error, Expr, Insertable, Model, Query,
-        Result, Value,
+        Result, Session, Value,
     };
 }

@@ -56,9 +56,9 @@ pub struct TestDb {
 
 impl TestDb {
     /// A `Db` with every model's table created.
-    pub async fn with_tables(self) -> anyhow::Result<Db> {
+    pub async fn with_tables(&self) -> anyhow::Result<Db> {
         self.db.create_all().await?;
-        Ok(self.db)
+        Ok(self.db.clone())
     }
 }
 

@@ -98,3 +98,12 @@ pub struct UserView {
 pub struct HTTPResponse {
     pub id: i64,
 }
+
+/// A foreign key without ON DELETE: deleting its post first would fail.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Comment {
+    pub id: i64,
+    #[model(foreign_key = "post.id")]
+    pub post_id: i64,
+    pub body: String,
+}

@@ -1,5 +1,6 @@
 //! The Flask-SQLAlchemy quickstart in Rust: the `User` model, `create_all`, two users
-//! stored, and queried back with `all` and `filter_by(..).first()`.
+//! added to a session and committed, and queried back with `all` and
+//! `filter_by(..).first()` inside a scope (Flask's application context).
 //!
 //! Run with
 //!
@@ -31,18 +32,11 @@ async fn main() -> anyhow::Result<()> {
     println!("{db:?}");
     db.create_all().await?;
 
-    // Until the session lands, rows go in through raw SQL with bound parameters.
-    let insert = match db.engine()?.backend() {
-        flaskdb::Backend::Postgres => "INSERT INTO \"user\" (username, email) VALUES ($1, $2)",
-        flaskdb::Backend::MySql => "INSERT INTO `user` (username, email) VALUES (?, ?)",
-        flaskdb::Backend::Sqlite => "INSERT INTO \"user\" (username, email) VALUES (?, ?)",
-    };
-    for (name, email) in [
-        ("admin", "admin@example.com"),
-        ("guest", "guest@example.com"),
-    ] {
-        db.execute(insert, vec![name.into(), email.into()]).await?;
-    }
+    // Flask-SQLAlchemy's `db.session.add(admin); db.session.commit()`.
+    let mut session = db.session();
+    session.add(User::build().username("admin").email("admin@example.com"));
+    session.add(User::build().username("guest").email("guest@example.com"));
+    session.commit().await?;
 
     db.scope(async {
         let users = User::query().order_by(User::id).all().await?;

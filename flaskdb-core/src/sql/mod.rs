@@ -9,12 +9,7 @@ pub(crate) mod expr;
 mod render;
 
 pub(crate) use ddl::{create_table, drop_table};
-#[cfg_attr(
-    not(test),
-    expect(unused_imports, reason = "the session's flush (next commit) uses it")
-)]
-pub(crate) use render::insert;
-pub(crate) use render::{Rendered, delete, select, update};
+pub(crate) use render::{Rendered, delete, insert, select, update};
 
 use crate::schema::Table;
 use expr::{Assignment, Node, Order};
@@ -69,6 +64,8 @@ pub(crate) struct Insert<'a> {
     pub(crate) table: &'a Table,
     pub(crate) columns: Vec<&'a str>,
     pub(crate) rows: Vec<Vec<crate::Value>>,
+    /// Return every column of the inserted rows (`RETURNING`).
+    pub(crate) returning: bool,
 }
 
 /// A bulk UPDATE.

@@ -226,11 +226,7 @@ pub(crate) fn select(select: &Select<'_>, backend: Backend) -> Rendered {
     w.finish()
 }
 
-/// Renders a multi-row INSERT.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the session's flush (next commit) uses it")
-)]
+/// Renders a multi-row INSERT, with `RETURNING` every column when asked.
 pub(crate) fn insert(insert: &Insert<'_>, backend: Backend) -> Rendered {
     let mut w = Writer::new(backend);
     w.push("INSERT INTO ");
@@ -241,20 +237,24 @@ pub(crate) fn insert(insert: &Insert<'_>, backend: Backend) -> Rendered {
             Backend::MySql => " () VALUES ()",
             Backend::Sqlite | Backend::Postgres => " DEFAULT VALUES",
         });
-        return w.finish();
-    }
-    w.push(" (");
-    w.idents(insert.columns.iter().copied());
-    w.push(") VALUES ");
-    for (r, row) in insert.rows.iter().enumerate() {
-        w.push(if r == 0 { "(" } else { ", (" });
-        for (i, v) in row.iter().enumerate() {
-            if i > 0 {
-                w.push(", ");
+    } else {
+        w.push(" (");
+        w.idents(insert.columns.iter().copied());
+        w.push(") VALUES ");
+        for (r, row) in insert.rows.iter().enumerate() {
+            w.push(if r == 0 { "(" } else { ", (" });
+            for (i, v) in row.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.param(v.clone());
             }
-            w.param(v.clone());
+            w.push(")");
         }
-        w.push(")");
+    }
+    if insert.returning {
+        w.push(" RETURNING ");
+        w.idents(insert.table.columns().iter().map(|c| c.name()));
     }
     w.finish()
 }

@@ -294,13 +294,14 @@ fn multi_row_insert_and_default_values() {
                         vec![Value::Text("a".into()), Value::Null(SqlType::Text)],
                         vec![Value::Text("b".into()), Value::Text("hi".into())],
                     ],
+                    returning: b != MySql,
                 },
                 b,
             )
         },
         [
-            r#"INSERT INTO "user" ("username", "bio") VALUES (?, ?), (?, ?)"#,
-            r#"INSERT INTO "user" ("username", "bio") VALUES ($1, $2), ($3, $4)"#,
+            r#"INSERT INTO "user" ("username", "bio") VALUES (?, ?), (?, ?) RETURNING "id", "username", "bio""#,
+            r#"INSERT INTO "user" ("username", "bio") VALUES ($1, $2), ($3, $4) RETURNING "id", "username", "bio""#,
             "INSERT INTO `user` (`username`, `bio`) VALUES (?, ?), (?, ?)",
         ],
     );
@@ -311,6 +312,7 @@ fn multi_row_insert_and_default_values() {
                     table: &table,
                     columns: vec![],
                     rows: vec![vec![]],
+                    returning: false,
                 },
                 b,
             )

@@ -3,6 +3,7 @@
 mod context;
 mod query;
 mod schema;
+mod session;
 
 use crate::Case;
 
@@ -11,5 +12,6 @@ pub fn all() -> Vec<Case> {
     let mut cases = schema::cases();
     cases.extend(query::cases());
     cases.extend(context::cases());
+    cases.extend(session::cases());
     cases
 }

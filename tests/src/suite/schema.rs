@@ -163,8 +163,9 @@ async fn index_names(t: &TestDb) -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
-const ALL_TABLES: [&str; 8] = [
+const ALL_TABLES: [&str; 9] = [
     "all_types",
+    "comment",
     "group",
     "http_response",
     "order",

@@ -1,0 +1,821 @@
+//! The unit of work: pending changes, an identity map, and one transaction per bind.
+//!
+//! Rust will not share mutable objects the way SQLAlchemy's identity map does, so the
+//! session keeps its own snapshot of every row it loaded or wrote, keyed by table and
+//! primary key. `add(builder)` queues an insert; `add(model)` compares the model with its
+//! snapshot and queues an UPDATE of the changed columns only (with no snapshot, an
+//! UPDATE of every column that must match a row); `delete(&model)` queues a delete.
+//!
+//! `flush` writes the queue in foreign-key order (inserts parents first, grouped into
+//! multi-row statements within the backend's parameter limit; deletes children first)
+//! inside one transaction per bind, begun on first use, and fills generated keys back
+//! (`RETURNING` where the database has it, the last-insert id otherwise). A failed flush
+//! or commit rolls the transactions back and puts every change they held back in the
+//! queue, so nothing is silently lost and the caller can fix and retry.
+//!
+//! A session holds a connection only while a transaction is open. On a shared
+//! in-memory SQLite database a second writer waits for the first one's lock; when both
+//! are in the same task that wait ends with [`Error::LockTimeout`] after the pool's
+//! acquire timeout instead of hanging.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::db::Db;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::executor::{self, Conn, Done, Tx};
+use crate::model::{FromRow, InsertRow, Insertable, KeyValues, Model, ValuesRow};
+use crate::query::Query;
+use crate::schema::{Table, parents_first};
+use crate::sql::expr::{CompareOp, Node};
+use crate::sql::{self, Clauses, Delete, Insert, Projection, Rendered, Select, Update};
+use crate::value::Value;
+
+/// A value `Session::add` accepts: a builder (a new row) or a model (a row to update).
+/// `#[derive(Model)]` implements it for both.
+pub trait Addable {
+    #[doc(hidden)]
+    fn into_pending(self) -> Pending;
+}
+
+/// A queued change, as [`Addable`] produces it.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct Pending(Op);
+
+impl Pending {
+    /// A new row from a builder (or the required column the builder is missing).
+    pub fn insert(row: Result<InsertRow>) -> Pending {
+        Pending(match row {
+            Ok(row) => Op::Insert(row),
+            Err(Error::MissingColumn { table, column }) => Op::Missing { table, column },
+            Err(other) => Op::Missing {
+                table: String::new(),
+                column: other.to_string(),
+            },
+        })
+    }
+
+    /// An existing row with its current values.
+    pub fn model<M: Model>(model: &M) -> Pending {
+        Pending(Op::Update {
+            table: M::table(),
+            key: model.primary_key().key_values(),
+            values: model.values(),
+            changed: None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Insert(InsertRow),
+    /// `changed: None` = every non-key column, and a row must match.
+    Update {
+        table: &'static Table,
+        key: Vec<Value>,
+        values: Vec<Value>,
+        changed: Option<Vec<usize>>,
+    },
+    Delete {
+        table: &'static Table,
+        key: Vec<Value>,
+    },
+    /// A builder that could not produce a row: a required column is unset.
+    Missing {
+        table: String,
+        column: String,
+    },
+}
+
+impl Op {
+    fn table(&self) -> Option<&'static Table> {
+        match self {
+            Op::Insert(row) => Some(row.table()),
+            Op::Update { table, .. } | Op::Delete { table, .. } => Some(table),
+            Op::Missing { .. } => None,
+        }
+    }
+}
+
+/// A primary key as an identity-map key: values compared by their bits.
+#[derive(Debug, Clone)]
+struct Identity(&'static str, Vec<Value>);
+
+impl PartialEq for Identity {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0 && format!("{:?}", self.1) == format!("{:?}", other.1)
+    }
+}
+impl Eq for Identity {}
+impl Hash for Identity {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+        format!("{:?}", self.1).hash(state);
+    }
+}
+
+fn key_of(table: &Table, values: &[Value]) -> Vec<Value> {
+    table
+        .columns()
+        .iter()
+        .zip(values)
+        .filter(|(c, _)| c.is_primary_key())
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+#[derive(Default)]
+struct State {
+    pending: Vec<Op>,
+    /// Changes written in the open transactions, with the bind of each: what a failed
+    /// commit puts back in the queue.
+    journal: Vec<(Option<String>, Op)>,
+    identity: HashMap<Identity, Vec<Value>>,
+    autoflush: bool,
+    expire_on_commit: bool,
+}
+
+struct Inner {
+    db: Option<Db>,
+    state: Mutex<State>,
+    txs: tokio::sync::Mutex<Vec<(Option<String>, Tx)>>,
+}
+
+/// A unit of work (Flask-SQLAlchemy's `db.session`): queue changes with [`add`] and
+/// [`delete`], send them with [`flush`], make them permanent with [`commit`].
+///
+/// A session is a cheap handle: clones share the same work. Dropping the last handle
+/// rolls back anything not committed. The `flaskdb` crate's quick start shows it with
+/// models; here with raw SQL in its transaction:
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use flaskdb_core::{Config, Db};
+/// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+/// db.execute("CREATE TABLE t (x INTEGER)", vec![]).await?;
+/// let mut s = db.session();
+/// {
+///     let mut tx = s.transaction(None).await?;
+///     sqlx::query("INSERT INTO t VALUES (1)").execute(tx.as_sqlite().unwrap()).await?;
+/// }
+/// s.rollback().await?;
+/// assert!(db.fetch_all("SELECT x FROM t", vec![]).await?.is_empty());
+/// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+/// ```
+///
+/// [`add`]: Session::add
+/// [`delete`]: Session::delete
+/// [`flush`]: Session::flush
+/// [`commit`]: Session::commit
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.state();
+        f.debug_struct("Session")
+            .field("pending", &state.pending.len())
+            .field("identity_map", &state.identity.len())
+            .finish()
+    }
+}
+
+impl Session {
+    pub(crate) fn new(db: Option<Db>) -> Session {
+        Session {
+            inner: Arc::new(Inner {
+                db,
+                state: Mutex::new(State {
+                    autoflush: true,
+                    expire_on_commit: true,
+                    ..State::default()
+                }),
+                txs: tokio::sync::Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn db(&self) -> Result<&Db> {
+        self.inner.db.as_ref().ok_or(Error::NoContext)
+    }
+
+    /// Whether queries through the session flush pending changes first (default: yes).
+    pub fn autoflush(self, on: bool) -> Self {
+        self.state().autoflush = on;
+        self
+    }
+
+    /// Whether `commit` forgets the loaded rows, so the next `get` reads them again
+    /// (default: yes, as SQLAlchemy's `expire_on_commit`).
+    pub fn expire_on_commit(self, on: bool) -> Self {
+        self.state().expire_on_commit = on;
+        self
+    }
+
+    /// Queues a change: a builder becomes an INSERT; a model an UPDATE of the columns
+    /// that differ from what the session loaded (of every column, matched by primary
+    /// key, when the session never loaded that row).
+    pub fn add(&mut self, item: impl Addable) {
+        let Pending(mut op) = item.into_pending();
+        let mut state = self.state();
+        if let Op::Update {
+            table,
+            key,
+            values,
+            changed,
+        } = &mut op
+            && let Some(snapshot) = state.identity.get(&Identity(table.name(), key.clone()))
+        {
+            let diff: Vec<usize> = (0..values.len())
+                .filter(|&i| !table.columns()[i].is_primary_key() && values[i] != snapshot[i])
+                .collect();
+            if diff.is_empty() {
+                return;
+            }
+            *changed = Some(diff);
+        }
+        state.pending.push(op);
+    }
+
+    /// [`Session::add`] for each item.
+    pub fn add_all<A: Addable>(&mut self, items: impl IntoIterator<Item = A>) {
+        for item in items {
+            self.add(item);
+        }
+    }
+
+    /// Queues the deletion of `model`'s row.
+    pub fn delete<M: Model>(&mut self, model: &M) {
+        self.state().pending.push(Op::Delete {
+            table: M::table(),
+            key: model.primary_key().key_values(),
+        });
+    }
+
+    /// Inserts now (flushing everything queued before it) and returns the row as the
+    /// database stored it, generated key and defaults included.
+    ///
+    /// # Errors
+    /// As [`Session::flush`].
+    pub async fn insert<B: Insertable>(&mut self, builder: B) -> Result<B::Model> {
+        let row = builder.into_row()?;
+        self.state().pending.push(Op::Insert(row));
+        let inserted = self.flush_returning_inserts().await?;
+        let values = inserted.last().ok_or(Error::NoResultFound)?;
+        B::Model::from_row(&ValuesRow(values), 0)
+    }
+
+    /// Forgets the session's copy of `model`'s row (SQLAlchemy's `expunge`): a later
+    /// `add` of it updates every column.
+    pub fn expunge<M: Model>(&mut self, model: &M) {
+        let key = Identity(M::table().name(), model.primary_key().key_values());
+        self.state().identity.remove(&key);
+    }
+
+    /// Reads `model`'s row again, replacing its fields and the session's copy.
+    ///
+    /// # Errors
+    /// [`Error::NoResultFound`] when the row no longer exists; database errors.
+    pub async fn refresh<M: Model>(&mut self, model: &mut M) -> Result<()> {
+        self.expunge(model);
+        let fresh = self.query::<M>().get(model.primary_key()).await?;
+        *model = fresh.ok_or(Error::NoResultFound)?;
+        Ok(())
+    }
+
+    /// A query through this session: it sees the session's uncommitted changes
+    /// (flushing them first when autoflush is on) and fills the identity map.
+    pub fn query<M: Model>(&self) -> Query<M> {
+        Query::in_session(self.clone())
+    }
+
+    /// Sends every queued change to the database, in the open transactions (begun
+    /// here when needed), without committing.
+    ///
+    /// # Errors
+    /// [`Error::MissingColumn`] for a builder with a required column unset (that
+    /// builder is dropped from the queue; nothing else is); constraint and database
+    /// errors, after which the transactions are rolled back and every change they held
+    /// is queued again.
+    pub async fn flush(&mut self) -> Result<()> {
+        self.flush_returning_inserts().await.map(drop)
+    }
+
+    /// Flushes and commits every open transaction.
+    ///
+    /// # Errors
+    /// As [`Session::flush`]; a failed commit rolls back the binds not yet committed and
+    /// queues their changes again.
+    pub async fn commit(&mut self) -> Result<()> {
+        self.flush().await?;
+        let mut txs = self.inner.txs.lock().await;
+        let mut committed = Vec::new();
+        while !txs.is_empty() {
+            let (bind, tx) = txs.remove(0);
+            if let Err(e) = tx.commit().await {
+                roll_back_all(std::mem::take(&mut *txs)).await;
+                let mut state = self.state();
+                let journal = std::mem::take(&mut state.journal);
+                let kept: Vec<Op> = journal
+                    .into_iter()
+                    .filter(|(b, _)| !committed.contains(b))
+                    .map(|(_, op)| op)
+                    .collect();
+                requeue(&mut state, kept);
+                return Err(e);
+            }
+            committed.push(bind);
+        }
+        let mut state = self.state();
+        state.journal.clear();
+        if state.expire_on_commit {
+            state.identity.clear();
+        }
+        Ok(())
+    }
+
+    /// Discards every queued and flushed change and rolls back the open transactions.
+    ///
+    /// # Errors
+    /// Database errors from the rollback (the changes are discarded all the same).
+    pub async fn rollback(&mut self) -> Result<()> {
+        let txs = std::mem::take(&mut *self.inner.txs.lock().await);
+        {
+            let mut state = self.state();
+            state.pending.clear();
+            state.journal.clear();
+            state.identity.clear();
+        }
+        for (_, tx) in txs {
+            tx.rollback().await?;
+        }
+        Ok(())
+    }
+
+    /// The open transaction of bind `key` (`None` = default), begun if needed, for raw
+    /// sqlx queries in the session's transaction:
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # use flaskdb_core::{Config, Db};
+    /// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+    /// let s = db.session();
+    /// let mut tx = s.transaction(None).await?;
+    /// let conn = tx.as_sqlite().unwrap();
+    /// sqlx::query("CREATE TABLE t (x INTEGER)").execute(&mut *conn).await?;
+    /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::UnknownBind`]; database errors when beginning.
+    pub async fn transaction(&self, key: Option<&str>) -> Result<SessionTransaction<'_>> {
+        let engine = self.db()?.engine_for(key)?;
+        let mut txs = self.inner.txs.lock().await;
+        let index = begin(&mut txs, key, &engine).await?;
+        Ok(SessionTransaction { txs, index })
+    }
+
+    /// Ends the session: rolls back anything not committed.
+    pub(crate) async fn close(&self) {
+        let txs = std::mem::take(&mut *self.inner.txs.lock().await);
+        *self.state() = State {
+            autoflush: true,
+            expire_on_commit: true,
+            ..State::default()
+        };
+        drop(txs);
+    }
+
+    async fn flush_returning_inserts(&self) -> Result<Vec<Vec<Value>>> {
+        let mut ops = std::mem::take(&mut self.state().pending);
+        if let Some(i) = ops.iter().position(|op| matches!(op, Op::Missing { .. })) {
+            // That builder can never be written: report it and drop it, keep the rest.
+            if let Op::Missing { table, column } = ops.remove(i) {
+                requeue(&mut self.state(), ops);
+                return Err(Error::MissingColumn { table, column });
+            }
+        }
+        if ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        let db = self.db()?.clone();
+        let mut txs = self.inner.txs.lock().await;
+        match write(&db, &mut txs, &ops).await {
+            Ok(written) => {
+                let mut state = self.state();
+                let mut inserted = Vec::new();
+                for w in written {
+                    match w {
+                        Written::Row {
+                            table,
+                            values,
+                            inserted: is_insert,
+                        } => {
+                            if is_insert {
+                                inserted.push(values.clone());
+                            }
+                            let id = Identity(table.name(), key_of(table, &values));
+                            state.identity.insert(id, values);
+                        }
+                        Written::Deleted { table, key } => {
+                            state.identity.remove(&Identity(table.name(), key));
+                        }
+                    }
+                }
+                for op in ops {
+                    let bind = op.table().and_then(Table::bind_key).map(str::to_owned);
+                    state.journal.push((bind, op));
+                }
+                Ok(inserted)
+            }
+            Err(e) => {
+                roll_back_all(std::mem::take(&mut *txs)).await;
+                let mut state = self.state();
+                let mut again: Vec<Op> = std::mem::take(&mut state.journal)
+                    .into_iter()
+                    .map(|(_, op)| op)
+                    .collect();
+                again.extend(ops);
+                requeue(&mut state, again);
+                state.identity.clear();
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs a query through the session: autoflush, then on the bind's transaction.
+    pub(crate) async fn fetch<T: FromRow>(
+        &self,
+        engine: &Engine,
+        bind: Option<&str>,
+        r: Rendered,
+        max: Option<usize>,
+    ) -> Result<Vec<T>> {
+        if self.state().autoflush {
+            Box::pin(self.flush_returning_inserts()).await?;
+        }
+        let mut txs = self.inner.txs.lock().await;
+        let index = begin(&mut txs, bind, engine).await?;
+        executor::fetch(Conn::Tx(&mut txs[index].1), r, max).await
+    }
+
+    /// Runs a bulk statement through the session's transaction.
+    pub(crate) async fn execute(
+        &self,
+        engine: &Engine,
+        bind: Option<&str>,
+        r: Rendered,
+    ) -> Result<Done> {
+        if self.state().autoflush {
+            Box::pin(self.flush_returning_inserts()).await?;
+        }
+        let mut txs = self.inner.txs.lock().await;
+        let index = begin(&mut txs, bind, engine).await?;
+        executor::execute(Conn::Tx(&mut txs[index].1), r).await
+    }
+
+    /// Records loaded rows in the identity map.
+    pub(crate) fn remember<M: Model>(&self, rows: &[M]) {
+        let mut state = self.state();
+        for row in rows {
+            let id = Identity(M::table().name(), row.primary_key().key_values());
+            state.identity.insert(id, row.values());
+        }
+    }
+
+    /// The session's copy of a row, decoded, when it has one.
+    pub(crate) fn lookup<M: Model>(&self, key: &[Value]) -> Option<Result<M>> {
+        let state = self.state();
+        let values = state
+            .identity
+            .get(&Identity(M::table().name(), key.to_vec()))?;
+        Some(M::from_row(&ValuesRow(values), 0))
+    }
+
+    /// The db this session works on.
+    pub(crate) fn database(&self) -> Result<Db> {
+        self.db().cloned()
+    }
+}
+
+/// Rolls back after a failure, so nothing of it stays visible. Where a statement may
+/// still be waiting for a lock (shared in-memory SQLite), the rollback waits at most
+/// the lock timeout; then the transaction is dropped and sqlx rolls it back once the
+/// statement ends.
+async fn roll_back_all(txs: Vec<(Option<String>, Tx)>) {
+    for (_, tx) in txs {
+        match tx.engine.lock_timeout() {
+            Some(limit) => drop(tokio::time::timeout(limit, tx.rollback()).await),
+            None => drop(tx.rollback().await),
+        }
+    }
+}
+
+fn requeue(state: &mut State, mut ops: Vec<Op>) {
+    ops.append(&mut state.pending);
+    state.pending = ops;
+}
+
+/// The index of bind `key`'s transaction, begun on `engine` if there is none yet.
+async fn begin(
+    txs: &mut Vec<(Option<String>, Tx)>,
+    key: Option<&str>,
+    engine: &Engine,
+) -> Result<usize> {
+    if let Some(i) = txs.iter().position(|(k, _)| k.as_deref() == key) {
+        return Ok(i);
+    }
+    txs.push((key.map(str::to_owned), Tx::begin(engine).await?));
+    Ok(txs.len() - 1)
+}
+
+/// A session's open transaction on one bind, for raw sqlx queries; see
+/// [`Session::transaction`]. The session waits for it to be dropped.
+pub struct SessionTransaction<'a> {
+    txs: tokio::sync::MutexGuard<'a, Vec<(Option<String>, Tx)>>,
+    index: usize,
+}
+
+impl SessionTransaction<'_> {
+    /// The SQLite connection, if the bind is SQLite.
+    #[cfg(feature = "sqlite")]
+    pub fn as_sqlite(&mut self) -> Option<&mut sqlx::SqliteConnection> {
+        self.txs[self.index].1.as_sqlite()
+    }
+
+    /// The PostgreSQL connection, if the bind is PostgreSQL.
+    #[cfg(feature = "postgres")]
+    pub fn as_postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
+        self.txs[self.index].1.as_postgres()
+    }
+
+    /// The MySQL connection, if the bind is MySQL or MariaDB.
+    #[cfg(feature = "mysql")]
+    pub fn as_mysql(&mut self) -> Option<&mut sqlx::MySqlConnection> {
+        self.txs[self.index].1.as_mysql()
+    }
+}
+
+/// What a write did to one row, for the identity map.
+enum Written {
+    /// The row's values after an insert or update.
+    Row {
+        table: &'static Table,
+        values: Vec<Value>,
+        inserted: bool,
+    },
+    /// The row with this key is gone.
+    Deleted {
+        table: &'static Table,
+        key: Vec<Value>,
+    },
+}
+
+/// Writes `ops`: inserts parents first, then updates, then deletes children first.
+async fn write(db: &Db, txs: &mut Vec<(Option<String>, Tx)>, ops: &[Op]) -> Result<Vec<Written>> {
+    let mut tables: Vec<&'static Table> = Vec::new();
+    for table in ops.iter().filter_map(Op::table) {
+        if !tables.iter().any(|t| std::ptr::eq(*t, table)) {
+            tables.push(table);
+        }
+    }
+    let order = parents_first(&tables)?;
+    let mut written = Vec::new();
+    for table in &order {
+        let rows: Vec<&InsertRow> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Insert(row) if std::ptr::eq(row.table(), *table) => Some(row),
+                _ => None,
+            })
+            .collect();
+        if !rows.is_empty() {
+            written.extend(insert_rows(db, txs, table, &rows).await?);
+        }
+    }
+    for op in ops {
+        if let Op::Update {
+            table,
+            key,
+            values,
+            changed,
+        } = op
+        {
+            written.push(update_row(db, txs, table, key, values, changed.as_deref()).await?);
+        }
+    }
+    for table in order.iter().rev() {
+        for op in ops {
+            if let Op::Delete { table: t, key } = op
+                && std::ptr::eq(*t, *table)
+            {
+                let engine = db.engine_for(table.bind_key())?;
+                let filter = key_filter(table, key.clone());
+                let r = sql::delete(
+                    &Delete {
+                        table,
+                        filter: Some(&filter),
+                    },
+                    engine.backend(),
+                );
+                let i = begin(txs, table.bind_key(), &engine).await?;
+                executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
+                written.push(Written::Deleted {
+                    table,
+                    key: key.clone(),
+                });
+            }
+        }
+    }
+    Ok(written)
+}
+
+fn key_filter(table: &Table, key: Vec<Value>) -> Node {
+    Node::And(
+        table
+            .primary_key()
+            .into_iter()
+            .zip(key)
+            .map(|(column, value)| Node::Compare {
+                op: CompareOp::Eq,
+                left: Box::new(Node::Column {
+                    table: table.name().to_owned().into(),
+                    name: column.to_owned().into(),
+                }),
+                right: Box::new(Node::Value(value)),
+            })
+            .collect(),
+    )
+}
+
+/// Inserts rows of one table: consecutive rows with the same columns share a
+/// multi-row statement, as many as the backend's parameter limit allows.
+async fn insert_rows(
+    db: &Db,
+    txs: &mut Vec<(Option<String>, Tx)>,
+    table: &'static Table,
+    rows: &[&InsertRow],
+) -> Result<Vec<Written>> {
+    let engine = db.engine_for(table.bind_key())?;
+    let backend = engine.backend();
+    let i = begin(txs, table.bind_key(), &engine).await?;
+    let mut written = Vec::with_capacity(rows.len());
+    let mut start = 0;
+    while start < rows.len() {
+        let columns = rows[start].columns();
+        // `DEFAULT VALUES` inserts a single row.
+        let per_statement = match columns.len() {
+            0 => 1,
+            n => (backend.max_params() / n).max(1),
+        };
+        let mut end = start + 1;
+        while end < rows.len() && end - start < per_statement && rows[end].columns() == columns {
+            end += 1;
+        }
+        let chunk = &rows[start..end];
+        let insert = Insert {
+            table,
+            columns: columns.to_vec(),
+            rows: chunk.iter().map(|r| r.values().to_vec()).collect(),
+            returning: engine.supports_returning(),
+        };
+        let r = sql::insert(&insert, backend);
+        let rows = if insert.returning {
+            // PostgreSQL, SQLite and MariaDB return the rows in VALUES order.
+            executor::fetch_values(Conn::Tx(&mut txs[i].1), r, table).await?
+        } else {
+            let done = executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
+            mysql_inserted(&mut txs[i].1, table, chunk, done).await?
+        };
+        written.extend(rows.into_iter().map(|values| Written::Row {
+            table,
+            values,
+            inserted: true,
+        }));
+        start = end;
+    }
+    Ok(written)
+}
+
+/// The rows a MySQL insert stored, without RETURNING: generated keys count up from
+/// `LAST_INSERT_ID()` (the first key of a multi-row insert); when a server default
+/// filled a column, the rows are read back by key.
+async fn mysql_inserted(
+    tx: &mut Tx,
+    table: &'static Table,
+    chunk: &[&InsertRow],
+    done: Done,
+) -> Result<Vec<Vec<Value>>> {
+    let auto = table.autoincrement_column().map(|c| c.name());
+    let mut out = Vec::with_capacity(chunk.len());
+    let mut complete = true;
+    for (n, row) in chunk.iter().enumerate() {
+        let mut values = Vec::with_capacity(table.columns().len());
+        for column in table.columns() {
+            match row.columns().iter().position(|c| *c == column.name()) {
+                Some(p) => values.push(row.values()[p].clone()),
+                None if Some(column.name()) == auto => {
+                    let first = done.last_insert_id.ok_or_else(|| {
+                        Error::Schema(format!(
+                            "the database returned no key for `{}`",
+                            table.name()
+                        ))
+                    })?;
+                    values.push(integer(first + n as i64, column.sql_type()));
+                }
+                None => {
+                    complete = false;
+                    values.push(Value::Null(column.sql_type()));
+                }
+            }
+        }
+        out.push(values);
+    }
+    if complete {
+        return Ok(out);
+    }
+    let mut read = Vec::with_capacity(out.len());
+    for values in out {
+        let clauses = Clauses {
+            filter: Some(key_filter(table, key_of(table, &values))),
+            ..Clauses::default()
+        };
+        let select = Select {
+            table,
+            projection: Projection::AllColumns,
+            clauses: &clauses,
+        };
+        let r = sql::select(&select, tx.engine.backend());
+        let mut rows = executor::fetch_values(Conn::Tx(tx), r, table).await?;
+        read.push(rows.pop().ok_or(Error::NoResultFound)?);
+    }
+    Ok(read)
+}
+
+/// Updates one row by key: the changed columns, or every non-key column (then a row
+/// must match).
+async fn update_row(
+    db: &Db,
+    txs: &mut Vec<(Option<String>, Tx)>,
+    table: &'static Table,
+    key: &[Value],
+    values: &[Value],
+    changed: Option<&[usize]>,
+) -> Result<Written> {
+    let engine = db.engine_for(table.bind_key())?;
+    let columns: Vec<usize> = match changed {
+        Some(c) => c.to_vec(),
+        None => (0..values.len())
+            .filter(|&i| !table.columns()[i].is_primary_key())
+            .collect(),
+    };
+    if !columns.is_empty() {
+        let filter = key_filter(table, key.to_vec());
+        let update = Update {
+            table,
+            assignments: columns
+                .iter()
+                .map(|&i| crate::Assignment {
+                    column: table.columns()[i].name().to_owned().into(),
+                    value: values[i].clone(),
+                })
+                .collect(),
+            filter: Some(&filter),
+        };
+        let r = sql::update(&update, engine.backend());
+        let i = begin(txs, table.bind_key(), &engine).await?;
+        let done = executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
+        if changed.is_none() && done.rows_affected == 0 {
+            return Err(Error::StaleData {
+                table: table.name().to_owned(),
+                key: format!("{key:?}"),
+            });
+        }
+    }
+    Ok(Written::Row {
+        table,
+        values: values.to_vec(),
+        inserted: false,
+    })
+}
+
+/// A generated key as a value of its column's integer type.
+fn integer(n: i64, sql_type: crate::SqlType) -> Value {
+    match sql_type {
+        crate::SqlType::SmallInt => i16::try_from(n).map_or(Value::I64(n), Value::I16),
+        crate::SqlType::Integer => i32::try_from(n).map_or(Value::I64(n), Value::I32),
+        _ => Value::I64(n),
+    }
+}
