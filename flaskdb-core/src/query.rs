@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::executor::{self, Conn};
 use crate::model::FromRow;
 use crate::model::{KeyValues, Model, Scalar};
+use crate::pagination::{PageRequest, Pagination};
 use crate::session::Session;
 use crate::sql::expr::{Assignments, CompareOp, Expr, Node, Order};
 use crate::sql::{self, Clauses, Delete, Projection, Rendered, Select, Update};
@@ -145,6 +146,14 @@ impl<M: Model> Query<M> {
     pub fn description(mut self, text: impl Into<String>) -> Self {
         self.description = Some(text.into());
         self
+    }
+
+    pub(crate) fn clauses(&self) -> &Clauses {
+        &self.clauses
+    }
+
+    pub(crate) fn clauses_mut(&mut self) -> &mut Clauses {
+        &mut self.clauses
     }
 
     fn target(&self) -> Result<Target> {
@@ -413,6 +422,17 @@ impl<M: Model> Query<M> {
             target.engine.backend(),
         );
         Self::execute(&target, rendered).await
+    }
+
+    /// One page of the matching rows, as Flask-SQLAlchemy's `paginate` (see
+    /// [`PageRequest`] for the rules). Give the query an `order_by`, or pages may
+    /// overlap.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] with `error_out` for a page or per_page below 1 or an empty
+    /// page past the first; database errors.
+    pub async fn paginate(self, request: PageRequest) -> Result<Pagination<M>> {
+        Pagination::fetch(self, request).await
     }
 
     /// The matching rows as a stream, decoded one at a time: memory stays constant

@@ -72,9 +72,10 @@
 pub use flaskdb_core::{
     Addable, Assignment, Assignments, Backend, BindConfig, Column, ColumnDef, ColumnType, Config,
     Db, Engine, EngineOptions, Error, Expr, ForeignKey, FromRow, Index, InsertRow, Insertable,
-    IntoField, KeyValues, Metadata, Model, NOT_FOUND_TEXT, OnDelete, Order, Query, Result, Row,
-    RowSource, Session, SessionTransaction, SqlType, Table, TextColumn, Value, camel_to_snake_case,
-    clear_global_default, in_current_scope, redact_url, session, set_global_default,
+    IntoField, IterPages, KeyValues, KeysetPage, Metadata, Model, NOT_FOUND_TEXT, OnDelete, Order,
+    PageRequest, Pagination, Query, Result, Row, RowSource, Session, SessionTransaction, SqlType,
+    Table, TextColumn, Value, camel_to_snake_case, clear_global_default, in_current_scope,
+    redact_url, session, set_global_default,
 };
 
 /// Derives [`Model`] for a struct with named fields; see the [crate docs](crate#models)
@@ -87,7 +88,7 @@ pub use flaskdb_core::__private;
 /// The names an application needs: `use flaskdb::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        BindConfig, Column, Config, Db, EngineOptions, Error, Expr, Insertable, Model, Query,
-        Result, Session, Value,
+        BindConfig, Column, Config, Db, EngineOptions, Error, Expr, Insertable, Model, PageRequest,
+        Pagination, Query, Result, Session, Value,
     };
 }

@@ -1,6 +1,7 @@
 //! The cases, one module per area.
 
 mod context;
+mod paginate;
 mod query;
 mod schema;
 mod session;
@@ -13,5 +14,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(query::cases());
     cases.extend(context::cases());
     cases.extend(session::cases());
+    cases.extend(paginate::cases());
     cases
 }
