@@ -1,5 +1,7 @@
 //! Cases that touch process-wide state (the global default context, a model on a named
-//! bind), kept out of the backend suite so they cannot disturb its parallel cases.
+//! bind), kept out of the backend suite so they cannot disturb its parallel cases. One
+//! case puts the `analytics` bind on PostgreSQL; it is ignored, with a printed notice,
+//! when `FLASKDB_TEST_POSTGRES_URL` is not set.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -31,7 +33,6 @@ async fn tables_of(db: &Db, bind: Option<&str>) -> Vec<String> {
     rows.into_iter().map(|(n,)| n).collect()
 }
 
-#[tokio::test]
 async fn global_default_is_the_fallback_context() {
     assert!(matches!(Note::query().count().await, Err(Error::NoContext)));
     let db = Db::connect(Config::new("sqlite::memory:").bind("analytics", "sqlite::memory:"))
@@ -53,7 +54,6 @@ async fn global_default_is_the_fallback_context() {
     assert!(matches!(Note::query().count().await, Err(Error::NoContext)));
 }
 
-#[tokio::test]
 async fn a_model_on_an_unconfigured_bind_is_an_error_naming_it() {
     let db = Db::connect(Config::new("sqlite::memory:")).await.unwrap();
     let err = db.create_all().await.unwrap_err();
@@ -70,7 +70,6 @@ async fn a_model_on_an_unconfigured_bind_is_an_error_naming_it() {
     assert!(matches!(err, Error::UnknownBind(b) if b == "analytics"));
 }
 
-#[tokio::test]
 async fn each_model_lives_on_its_bind() {
     let db = Db::connect(Config::new("sqlite::memory:").bind("analytics", "sqlite::memory:"))
         .await
@@ -101,7 +100,6 @@ async fn each_model_lives_on_its_bind() {
     assert_eq!(tables_of(&db, Some("analytics")).await, ["event"]);
 }
 
-#[tokio::test]
 async fn uninitialized_and_misconfigured_handles_fail_clearly() {
     let db = Db::new();
     assert_eq!(format!("{db:?}"), "<Db>");
@@ -132,7 +130,6 @@ async fn uninitialized_and_misconfigured_handles_fail_clearly() {
     assert!(matches!(only_binds.engine(), Err(Error::Config(_))));
 }
 
-#[tokio::test]
 async fn relative_sqlite_paths_resolve_under_the_instance_path() {
     let dir = std::env::temp_dir().join(format!("flaskdb-instance-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -161,7 +158,6 @@ async fn relative_sqlite_paths_resolve_under_the_instance_path() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-#[tokio::test]
 async fn one_session_commits_on_several_binds() {
     let db = Db::connect(Config::new("sqlite::memory:").bind("analytics", "sqlite::memory:"))
         .await
@@ -189,4 +185,162 @@ async fn one_session_commits_on_several_binds() {
     s.rollback().await.unwrap();
     assert_eq!(db.query::<Event>().count().await.unwrap(), 1);
     assert_eq!(db.query::<Note>().count().await.unwrap(), 1);
+}
+
+async fn engine_options_take_precedence_lowest_first() {
+    use std::time::Duration;
+    let config = Config::new("sqlite::memory:")
+        .engine_options(
+            flaskdb::EngineOptions::default()
+                .max_connections(7)
+                .acquire_timeout(Duration::from_secs(3)),
+        )
+        .bind_with(
+            "analytics",
+            flaskdb::BindConfig::new("sqlite::memory:").engine_options(
+                flaskdb::EngineOptions::default()
+                    .max_connections(2)
+                    .idle_timeout(Duration::from_secs(9))
+                    .test_before_acquire(false),
+            ),
+        );
+    let db = Db::connect(config).await.unwrap();
+    let default = db.engine().unwrap();
+    let default = default.as_sqlite().unwrap().options();
+    assert_eq!(default.get_max_connections(), 7);
+    assert_eq!(default.get_acquire_timeout(), Duration::from_secs(3));
+    assert!(
+        default.get_test_before_acquire(),
+        "sqlx's default where nobody set it"
+    );
+    let bind = db.engine_for(Some("analytics")).unwrap();
+    let bind = bind.as_sqlite().unwrap().options();
+    assert_eq!(bind.get_max_connections(), 2, "the bind's own option wins");
+    assert_eq!(
+        bind.get_acquire_timeout(),
+        Duration::from_secs(3),
+        "inherited from the config"
+    );
+    assert_eq!(bind.get_idle_timeout(), Some(Duration::from_secs(9)));
+    assert!(!bind.get_test_before_acquire());
+    // Each bind has its own engine, and each in-memory database is its own.
+    db.create_all_for(&[None]).await.unwrap();
+    assert_eq!(db.engines().unwrap().len(), 2);
+    assert!(
+        db.query::<Event>().count().await.is_err(),
+        "analytics has no tables yet"
+    );
+}
+
+/// The `analytics` bind on PostgreSQL, the default bind on SQLite: one `Db`, one session.
+async fn sqlite_and_postgres_binds_in_one_db(base: String) {
+    let admin = Db::connect(Config::new(base.clone())).await.unwrap();
+    let schema = format!("flaskdb_binds_{}", std::process::id());
+    admin
+        .execute(&format!("CREATE SCHEMA {schema}"), vec![])
+        .await
+        .unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let pg = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let db = Db::connect(Config::new("sqlite::memory:").bind("analytics", pg))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.engine_for(Some("analytics")).unwrap().backend(),
+        Backend::Postgres
+    );
+    db.create_all().await.unwrap();
+    let mut s = db.session();
+    s.add(Note::build().text("sqlite"));
+    s.add(Event::build().name("postgres"));
+    s.commit().await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM event")
+        .fetch_one(
+            db.engine_for(Some("analytics"))
+                .unwrap()
+                .as_postgres()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(
+        tables_of(&db, None).await,
+        ["note"],
+        "only the note table is on SQLite"
+    );
+    db.drop_all_for(&[Some("analytics")]).await.unwrap();
+    let (left,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+    )
+    .fetch_one(
+        db.engine_for(Some("analytics"))
+            .unwrap()
+            .as_postgres()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(left, 0);
+    admin
+        .execute(&format!("DROP SCHEMA {schema} CASCADE"), vec![])
+        .await
+        .unwrap();
+}
+
+fn main() -> std::process::ExitCode {
+    use libtest_mimic::{Arguments, Failed, Trial};
+    fn trial<F: std::future::Future<Output = ()> + Send + 'static>(
+        name: &str,
+        make: impl FnOnce() -> F + Send + 'static,
+    ) -> Trial {
+        Trial::test(name, move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Failed::from(e.to_string()))?;
+            rt.block_on(async move { tokio::spawn(make()).await })
+                .map_err(|e| Failed::from(e.to_string()))
+        })
+    }
+    let pg = std::env::var("FLASKDB_TEST_POSTGRES_URL").ok();
+    if pg.is_none() {
+        println!(
+            "note: process::sqlite_and_postgres_binds_in_one_db is skipped because \
+             FLASKDB_TEST_POSTGRES_URL is not set"
+        );
+    }
+    let trials = vec![
+        trial(
+            "global_default_is_the_fallback_context",
+            global_default_is_the_fallback_context,
+        ),
+        trial(
+            "a_model_on_an_unconfigured_bind_is_an_error_naming_it",
+            a_model_on_an_unconfigured_bind_is_an_error_naming_it,
+        ),
+        trial("each_model_lives_on_its_bind", each_model_lives_on_its_bind),
+        trial(
+            "uninitialized_and_misconfigured_handles_fail_clearly",
+            uninitialized_and_misconfigured_handles_fail_clearly,
+        ),
+        trial(
+            "relative_sqlite_paths_resolve_under_the_instance_path",
+            relative_sqlite_paths_resolve_under_the_instance_path,
+        ),
+        trial(
+            "one_session_commits_on_several_binds",
+            one_session_commits_on_several_binds,
+        ),
+        trial(
+            "engine_options_take_precedence_lowest_first",
+            engine_options_take_precedence_lowest_first,
+        ),
+        trial("sqlite_and_postgres_binds_in_one_db", {
+            let pg = pg.clone().unwrap_or_default();
+            move || sqlite_and_postgres_binds_in_one_db(pg)
+        })
+        .with_ignored_flag(pg.is_none()),
+    ];
+    libtest_mimic::run(&Arguments::from_args(), trials).exit_code()
 }

@@ -347,6 +347,115 @@ impl fmt::Debug for Config {
     }
 }
 
+/// With feature `serde`, a `Config` reads from TOML, JSON or any serde format, with the
+/// keys `database_uri`, `binds` (key to URL, or to `{ url, engine_options }`),
+/// `engine_options` (`max_connections`, `min_connections`, `acquire_timeout`,
+/// `idle_timeout`, `max_lifetime` in seconds, `test_before_acquire`), `echo`,
+/// `record_queries`, `track_modifications` and `instance_path`. Unknown keys are errors.
+#[cfg(feature = "serde")]
+mod de {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use serde::Deserialize;
+
+    use super::{BindConfig, Config, EngineOptions};
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RawConfig {
+        database_uri: Option<String>,
+        #[serde(default)]
+        binds: BTreeMap<String, RawBind>,
+        #[serde(default)]
+        engine_options: RawOptions,
+        #[serde(default)]
+        echo: bool,
+        #[serde(default)]
+        record_queries: bool,
+        #[serde(default)]
+        track_modifications: bool,
+        instance_path: Option<PathBuf>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum RawBind {
+        Url(String),
+        Full {
+            url: String,
+            #[serde(default)]
+            engine_options: RawOptions,
+        },
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct RawOptions {
+        max_connections: Option<u32>,
+        min_connections: Option<u32>,
+        acquire_timeout: Option<f64>,
+        idle_timeout: Option<f64>,
+        max_lifetime: Option<f64>,
+        test_before_acquire: Option<bool>,
+    }
+
+    impl RawOptions {
+        fn into_options<E: serde::de::Error>(self) -> Result<EngineOptions, E> {
+            let seconds = |name: &str, s: Option<f64>| -> Result<Option<Duration>, E> {
+                s.map(|s| {
+                    Duration::try_from_secs_f64(s).map_err(|_| {
+                        E::custom(format!(
+                            "engine_options.{name} must be a number of seconds >= 0"
+                        ))
+                    })
+                })
+                .transpose()
+            };
+            Ok(EngineOptions {
+                max_connections: self.max_connections,
+                min_connections: self.min_connections,
+                acquire_timeout: seconds("acquire_timeout", self.acquire_timeout)?,
+                idle_timeout: seconds("idle_timeout", self.idle_timeout)?,
+                max_lifetime: seconds("max_lifetime", self.max_lifetime)?,
+                test_before_acquire: self.test_before_acquire,
+            })
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Config {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let raw = RawConfig::deserialize(deserializer)?;
+            let mut config = Config {
+                database_uri: raw.database_uri,
+                engine_options: raw.engine_options.into_options()?,
+                echo: raw.echo,
+                record_queries: raw.record_queries,
+                track_modifications: raw.track_modifications,
+                ..Config::default()
+            };
+            if let Some(path) = raw.instance_path {
+                config.instance_path = path;
+            }
+            for (key, bind) in raw.binds {
+                let bind = match bind {
+                    RawBind::Url(url) => BindConfig::new(url),
+                    RawBind::Full {
+                        url,
+                        engine_options,
+                    } => BindConfig::new(url).engine_options(engine_options.into_options()?),
+                };
+                config = config.bind_with(key, bind);
+            }
+            config
+                .validate()
+                .map_err(|e| serde::de::Error::custom(e.to_string()))?;
+            Ok(config)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,6 +514,45 @@ mod tests {
             .to_string();
         assert!(err.contains("FLASKDB_ECHO"), "{err}");
         assert!(Config::from_lookup(env(&[])).is_err());
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserializes_every_key() {
+        let c: Config = serde_json::from_value(serde_json::json!({
+            "database_uri": "sqlite::memory:",
+            "binds": {
+                "users": "sqlite://users.db",
+                "stats": {"url": "mysql://root@localhost/stats",
+                          "engine_options": {"max_connections": 4}}
+            },
+            "engine_options": {"max_connections": 10, "acquire_timeout": 2.5,
+                               "max_lifetime": 7200, "test_before_acquire": true},
+            "echo": true,
+            "record_queries": true,
+            "track_modifications": false,
+            "instance_path": "var/instance"
+        }))
+        .unwrap();
+        assert_eq!(c.database_uri(), Some("sqlite::memory:"));
+        assert_eq!(
+            c.options().get_acquire_timeout(),
+            Some(Duration::from_millis(2500))
+        );
+        assert_eq!(
+            c.options().get_max_lifetime(),
+            Some(Duration::from_secs(7200))
+        );
+        let stats = &c.binds().iter().find(|(k, _)| k == "stats").unwrap().1;
+        assert_eq!(stats.options().get_max_connections(), Some(4));
+        assert!(c.echo_enabled() && c.record_queries_enabled());
+        assert_eq!(c.instance_dir(), std::path::Path::new("var/instance"));
+        let unknown = serde_json::from_value::<Config>(serde_json::json!({
+            "database_uri": "sqlite::memory:", "pool_size": 5
+        }));
+        assert!(unknown.unwrap_err().to_string().contains("pool_size"));
+        let empty = serde_json::from_value::<Config>(serde_json::json!({}));
+        assert!(empty.unwrap_err().to_string().contains("must be set"));
     }
 
     #[test]

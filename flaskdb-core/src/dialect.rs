@@ -92,6 +92,29 @@ impl Backend {
         matches!(self, Backend::Postgres)
     }
 
+    /// Writes a string literal for DDL (which cannot take parameters): quotes doubled,
+    /// and on MySQL backslashes too, since it reads them as escapes.
+    pub(crate) fn text_literal(self, s: &str, out: &mut String) {
+        out.push('\'');
+        for c in s.chars() {
+            match c {
+                '\'' => out.push_str("''"),
+                '\\' if self == Backend::MySql => out.push_str("\\\\"),
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+    }
+
+    /// Writes a bytes literal for DDL.
+    pub(crate) fn bytes_literal(self, bytes: &[u8], out: &mut String) {
+        let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+        match self {
+            Backend::Postgres => out.push_str(&format!("'\\x{hex}'")),
+            Backend::Sqlite | Backend::MySql => out.push_str(&format!("X'{hex}'")),
+        }
+    }
+
     /// How a boolean literal is written in DDL defaults.
     pub(crate) fn bool_literal(self, v: bool) -> &'static str {
         match (self, v) {
@@ -104,6 +127,24 @@ impl Backend {
 }
 
 impl Backend {
+    /// The LIMIT that means "no limit", for an OFFSET without one: SQLite and MySQL
+    /// accept OFFSET only after a LIMIT.
+    pub(crate) fn limit_for_offset_only(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => Some(" LIMIT -1"),
+            Backend::MySql => Some(" LIMIT 18446744073709551615"),
+            Backend::Postgres => None,
+        }
+    }
+
+    /// An INSERT's tail when every column takes its default.
+    pub(crate) fn default_values(self) -> &'static str {
+        match self {
+            Backend::MySql => " () VALUES ()",
+            Backend::Sqlite | Backend::Postgres => " DEFAULT VALUES",
+        }
+    }
+
     /// Whether `SELECT .. FOR UPDATE` exists (SQLite locks the whole database on write
     /// instead, so the clause is left out there).
     pub(crate) fn supports_for_update(self) -> bool {

@@ -134,23 +134,7 @@ fn literal(value: &Value, backend: Backend, out: &mut String) {
         Value::I64(v) => out.push_str(&v.to_string()),
         Value::F32(v) => out.push_str(&v.to_string()),
         Value::F64(v) => out.push_str(&v.to_string()),
-        Value::Text(s) => {
-            out.push('\'');
-            for c in s.chars() {
-                match c {
-                    '\'' => out.push_str("''"),
-                    '\\' if backend == Backend::MySql => out.push_str("\\\\"),
-                    c => out.push(c),
-                }
-            }
-            out.push('\'');
-        }
-        Value::Bytes(b) => {
-            let hex: String = b.iter().map(|byte| format!("{byte:02X}")).collect();
-            match backend {
-                Backend::Postgres => out.push_str(&format!("'\\x{hex}'")),
-                Backend::Sqlite | Backend::MySql => out.push_str(&format!("X'{hex}'")),
-            }
-        }
+        Value::Text(s) => backend.text_literal(s, out),
+        Value::Bytes(b) => backend.bytes_literal(b, out),
     }
 }

@@ -162,12 +162,11 @@ impl Writer {
                 self.push(" LIMIT ");
                 self.param(as_param(l));
             }
-            (None, Some(_)) => match self.backend {
-                // SQLite and MySQL accept OFFSET only after a LIMIT.
-                Backend::Sqlite => self.push(" LIMIT -1"),
-                Backend::MySql => self.push(" LIMIT 18446744073709551615"),
-                Backend::Postgres => {}
-            },
+            (None, Some(_)) => {
+                if let Some(no_limit) = self.backend.limit_for_offset_only() {
+                    self.push(no_limit);
+                }
+            }
         }
         if let Some(o) = offset {
             self.push(" OFFSET ");
@@ -232,11 +231,7 @@ pub(crate) fn insert(insert: &Insert<'_>, backend: Backend) -> Rendered {
     w.push("INSERT INTO ");
     w.ident(insert.table.name());
     if insert.columns.is_empty() {
-        // Every column takes its default.
-        w.push(match backend {
-            Backend::MySql => " () VALUES ()",
-            Backend::Sqlite | Backend::Postgres => " DEFAULT VALUES",
-        });
+        w.push(backend.default_values());
     } else {
         w.push(" (");
         w.idents(insert.columns.iter().copied());

@@ -1,6 +1,7 @@
 //! The cases, one module per area.
 
 mod context;
+mod engine;
 mod paginate;
 mod query;
 mod schema;
@@ -15,5 +16,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(context::cases());
     cases.extend(session::cases());
     cases.extend(paginate::cases());
+    cases.extend(engine::cases());
     cases
 }
