@@ -138,6 +138,7 @@ pub struct Config {
     engine_options: EngineOptions,
     echo: bool,
     record_queries: bool,
+    n_plus_one_threshold: usize,
     track_modifications: bool,
     instance_path: PathBuf,
 }
@@ -150,6 +151,7 @@ impl Default for Config {
             engine_options: EngineOptions::default(),
             echo: false,
             record_queries: false,
+            n_plus_one_threshold: 10,
             track_modifications: false,
             instance_path: PathBuf::from("instance"),
         }
@@ -198,6 +200,13 @@ impl Config {
     /// Records every statement run in a scope (see `get_recorded_queries`).
     pub fn record_queries(mut self, on: bool) -> Self {
         self.record_queries = on;
+        self
+    }
+
+    /// With recording on: how many times one statement shape may run in a scope before
+    /// a `tracing` warning points at a likely N+1 pattern (default 10).
+    pub fn n_plus_one_threshold(mut self, n: usize) -> Self {
+        self.n_plus_one_threshold = n;
         self
     }
 
@@ -319,6 +328,10 @@ impl Config {
     /// Whether statements are recorded.
     pub fn record_queries_enabled(&self) -> bool {
         self.record_queries
+    }
+    /// The N+1 warning threshold.
+    pub fn n_plus_one_limit(&self) -> usize {
+        self.n_plus_one_threshold
     }
     /// Whether change signals are sent.
     pub fn track_modifications_enabled(&self) -> bool {

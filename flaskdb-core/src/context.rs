@@ -9,19 +9,30 @@
 //! with `tokio::spawn` does not inherit the scope; wrap its future in
 //! [`in_current_scope`] to carry it along.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use futures_util::future::Either;
 
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::record::{self, QueryInfo};
 use crate::session::Session;
 
-/// What one scope holds: its `Db` and its session, made on first use.
+/// What one scope holds: its `Db`, its session (made on first use) and the statements
+/// recorded in it.
 pub(crate) struct Scope {
     db: Db,
     session: OnceLock<Session>,
+    recording: Mutex<Recording>,
+}
+
+#[derive(Default)]
+struct Recording {
+    queries: Vec<QueryInfo>,
+    /// How often each statement shape ran, for the N+1 warning.
+    shapes: HashMap<String, usize>,
 }
 
 impl Scope {
@@ -46,12 +57,50 @@ pub(crate) async fn scope<F: Future>(db: Db, fut: F) -> F::Output {
     let scope = Arc::new(Scope {
         db,
         session: OnceLock::new(),
+        recording: Mutex::new(Recording::default()),
     });
     let out = CURRENT.scope(Arc::clone(&scope), fut).await;
     if let Some(session) = scope.session.get() {
         session.close().await;
     }
     out
+}
+
+/// Records a statement in the current scope (nothing outside a scope); warns once per
+/// shape when it has run more than `threshold` times.
+pub(crate) fn record(info: QueryInfo, threshold: usize) {
+    let _ = CURRENT.try_with(|scope| {
+        let mut recording = scope
+            .recording
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let shape = record::shape(&info.statement);
+        let count = recording.shapes.entry(shape).or_insert(0);
+        *count += 1;
+        if *count == threshold + 1 {
+            tracing::warn!(
+                target: "flaskdb::n_plus_one",
+                location = %info.location,
+                statement = %info.statement,
+                "the same query ran more than {threshold} times in this scope (an N+1 \
+                 pattern?): load the rows in one query, with eager loading or `in_`"
+            );
+        }
+        recording.queries.push(info);
+    });
+}
+
+/// The statements recorded in the current scope.
+pub(crate) fn recorded() -> Vec<QueryInfo> {
+    CURRENT
+        .try_with(|scope| {
+            let recording = scope
+                .recording
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            recording.queries.clone()
+        })
+        .unwrap_or_default()
 }
 
 /// Where `Model::query()` runs: the current scope's `Db` and session, else the global

@@ -1,10 +1,13 @@
 //! [`Db`]: the engines of every bind, their metadata, and the entry points.
 
-use std::fmt;
 use std::future::Future;
+use std::panic::Location;
+
+use crate::record;
+use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use crate::config::{Config, EngineOptions};
+use crate::config::Config;
 use crate::context;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -13,6 +16,7 @@ use crate::model::Model;
 use crate::query::Query;
 use crate::schema::{Metadata, Table, parents_first};
 use crate::session::Session;
+use crate::signals::{Change, Signals};
 use crate::sql::{self, Rendered};
 use crate::value::Value;
 
@@ -35,7 +39,13 @@ use crate::value::Value;
 /// ```
 #[derive(Clone, Default)]
 pub struct Db {
-    inner: Arc<OnceLock<State>>,
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    state: OnceLock<State>,
+    signals: Signals,
 }
 
 struct State {
@@ -67,32 +77,28 @@ impl Db {
     /// # Errors
     /// As [`Db::connect`]; [`Error::AlreadyInitialized`] on a second call.
     pub async fn init(&self, config: Config) -> Result<()> {
-        if self.inner.get().is_some() {
+        if self.inner.state.get().is_some() {
             return Err(Error::AlreadyInitialized);
         }
         config.validate()?;
         let mut engines = Vec::new();
-        let connect = |url: &str, options: EngineOptions| {
-            let config = &config;
-            let url = url.to_owned();
-            async move {
-                Engine::connect(&url, &options, config.instance_dir(), config.echo_enabled()).await
-            }
-        };
         if let Some(url) = config.database_uri() {
-            engines.push((None, connect(url, config.options().clone()).await?));
+            let engine = Engine::connect(None, url, config.options(), &config).await?;
+            engines.push((None, engine));
         }
         for (key, bind) in config.binds() {
             let options = config.options().merged_with(bind.options());
-            engines.push((Some(key.clone()), connect(bind.url(), options).await?));
+            let engine = Engine::connect(Some(key), bind.url(), &options, &config).await?;
+            engines.push((Some(key.clone()), engine));
         }
         self.inner
+            .state
             .set(State { config, engines })
             .map_err(|_| Error::AlreadyInitialized)
     }
 
     fn state(&self) -> Result<&State> {
-        self.inner.get().ok_or(Error::NotInitialized)
+        self.inner.state.get().ok_or(Error::NotInitialized)
     }
 
     /// The configuration this handle was initialised with.
@@ -174,44 +180,56 @@ impl Db {
     /// # Errors
     /// [`Error::UnknownBind`] when a model lives on a bind that is not configured;
     /// [`Error::Schema`] for a foreign-key cycle; database errors.
-    pub async fn create_all(&self) -> Result<()> {
-        for key in self.all_binds()? {
-            self.create_bind(key.as_deref()).await?;
-        }
-        Ok(())
+    #[track_caller]
+    pub fn create_all(&self) -> impl Future<Output = Result<()>> + Send {
+        record::at(Location::caller(), async move {
+            for key in self.all_binds()? {
+                self.create_bind(key.as_deref()).await?;
+            }
+            Ok(())
+        })
     }
 
     /// Drops every table of every bind, children before parents.
     ///
     /// # Errors
     /// As [`Db::create_all`].
-    pub async fn drop_all(&self) -> Result<()> {
-        for key in self.all_binds()? {
-            self.drop_bind(key.as_deref()).await?;
-        }
-        Ok(())
+    #[track_caller]
+    pub fn drop_all(&self) -> impl Future<Output = Result<()>> + Send {
+        record::at(Location::caller(), async move {
+            for key in self.all_binds()? {
+                self.drop_bind(key.as_deref()).await?;
+            }
+            Ok(())
+        })
     }
 
     /// [`Db::create_all`] on the listed binds only (`None` = the default bind).
     ///
     /// # Errors
     /// As [`Db::create_all`].
-    pub async fn create_all_for(&self, keys: &[Option<&str>]) -> Result<()> {
-        for key in keys {
-            self.create_bind(*key).await?;
-        }
-        Ok(())
+    #[track_caller]
+    pub fn create_all_for(&self, keys: &[Option<&str>]) -> impl Future<Output = Result<()>> + Send {
+        record::at(Location::caller(), async move {
+            for key in keys {
+                self.create_bind(*key).await?;
+            }
+            Ok(())
+        })
     }
 
     /// [`Db::drop_all`] on the listed binds only.
     ///
     /// # Errors
     /// As [`Db::create_all`].
-    pub async fn drop_all_for(&self, keys: &[Option<&str>]) -> Result<()> {
-        for key in keys {
-            self.drop_bind(*key).await?;
-        }
-        Ok(())
+    #[track_caller]
+    pub fn drop_all_for(&self, keys: &[Option<&str>]) -> impl Future<Output = Result<()>> + Send {
+        record::at(Location::caller(), async move {
+            for key in keys {
+                self.drop_bind(*key).await?;
+            }
+            Ok(())
+        })
     }
 
     /// The tables of a bind that `create_all` manages (views excluded), parents first,
@@ -254,6 +272,38 @@ impl Db {
         Ok(())
     }
 
+    /// Calls `handler` with the changes of every commit that has some, after the last
+    /// flush and before the database commits (Flask-SQLAlchemy's
+    /// `before_models_committed`). Needs `Config::track_modifications(true)`.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use flaskdb_core::{Config, Db};
+    /// let db = Db::connect(Config::new("sqlite::memory:").track_modifications(true)).await?;
+    /// db.on_before_models_committed(|changes| println!("about to commit {}", changes.len()));
+    /// db.on_models_committed(|changes| println!("committed {}", changes.len()));
+    /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+    /// ```
+    pub fn on_before_models_committed(&self, handler: impl Fn(&[Change]) + Send + Sync + 'static) {
+        self.inner.signals.connect_before(Arc::new(handler));
+    }
+
+    /// Calls `handler` with the changes of every successful commit that has some
+    /// (Flask-SQLAlchemy's `models_committed`). Needs `Config::track_modifications(true)`.
+    pub fn on_models_committed(&self, handler: impl Fn(&[Change]) + Send + Sync + 'static) {
+        self.inner.signals.connect_after(Arc::new(handler));
+    }
+
+    pub(crate) fn signals(&self) -> &Signals {
+        &self.inner.signals
+    }
+
+    /// Whether sessions record changes for the signals.
+    pub(crate) fn tracks_modifications(&self) -> bool {
+        self.state()
+            .is_ok_and(|s| s.config.track_modifications_enabled())
+    }
+
     /// A new session (unit of work) on this database.
     pub fn session(&self) -> Session {
         Session::new(Some(self.clone()))
@@ -279,20 +329,34 @@ impl Db {
     /// assert_eq!(db.execute("INSERT INTO t VALUES (?), (?)", vec![Value::from(1), Value::from(2)]).await?, 2);
     /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
     /// ```
-    pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64> {
-        let engine = self.engine()?;
-        Ok(executor::execute(Conn::Pool(&engine), raw(sql, params))
-            .await?
-            .rows_affected)
+    #[track_caller]
+    pub fn execute(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> impl Future<Output = Result<u64>> + Send {
+        record::at(Location::caller(), async move {
+            let engine = self.engine()?;
+            Ok(executor::execute(Conn::Pool(&engine), raw(sql, params))
+                .await?
+                .rows_affected)
+        })
     }
 
     /// Runs raw SQL on the default bind and returns its rows, read by column name.
     ///
     /// # Errors
     /// As [`Db::execute`].
-    pub async fn fetch_all(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Row>> {
-        let engine = self.engine()?;
-        executor::fetch_rows(Conn::Pool(&engine), raw(sql, params)).await
+    #[track_caller]
+    pub fn fetch_all(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> impl Future<Output = Result<Vec<Row>>> + Send {
+        record::at(Location::caller(), async move {
+            let engine = self.engine()?;
+            executor::fetch_rows(Conn::Pool(&engine), raw(sql, params)).await
+        })
     }
 
     /// Runs `fut` with this database as the current context: inside it,
@@ -321,7 +385,7 @@ fn raw(sql: &str, params: Vec<Value>) -> Rendered {
 impl fmt::Debug for Db {
     /// `<Db url +N engines>` like Flask-SQLAlchemy's repr, with the password redacted.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Some(state) = self.inner.get() else {
+        let Some(state) = self.inner.state.get() else {
             return f.write_str("<Db>");
         };
         let default = state.engines.iter().find(|(k, _)| k.is_none());

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::config::EngineOptions;
+use crate::config::{Config, EngineOptions};
 use crate::error::{Error, Result};
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
@@ -131,7 +131,11 @@ struct EngineInner {
     backend: Backend,
     url: String,
     pool: Pool,
+    /// The bind key it serves (`None`: the default bind), for logs.
+    bind: Option<String>,
     echo: bool,
+    /// The N+1 threshold when statements are recorded; `None` when they are not.
+    record: Option<usize>,
     /// Whether `INSERT .. RETURNING` works (SQLite, PostgreSQL, MariaDB 10.5+).
     returning: bool,
     /// How long a statement may wait for a lock before it fails (shared in-memory SQLite
@@ -182,6 +186,15 @@ impl Engine {
         self.inner.echo
     }
 
+    pub(crate) fn record(&self) -> Option<usize> {
+        self.inner.record
+    }
+
+    /// The bind key this engine serves (`None` for the default bind).
+    pub fn bind_key(&self) -> Option<&str> {
+        self.inner.bind.as_deref()
+    }
+
     /// Whether this database returns inserted rows (`INSERT .. RETURNING`): SQLite,
     /// PostgreSQL and MariaDB 10.5 or later do; MySQL does not, and flaskdb reads the
     /// generated key with `LAST_INSERT_ID()` there instead.
@@ -223,13 +236,21 @@ impl Engine {
         }
     }
 
-    /// Connects to `url` with `options` over the driver defaults.
+    /// Connects bind `bind` at `url` with `options` over the driver defaults.
     pub(crate) async fn connect(
+        bind: Option<&str>,
         url: &str,
         options: &EngineOptions,
-        instance_path: &Path,
-        echo: bool,
+        config: &Config,
     ) -> Result<Engine> {
+        let instance_path = config.instance_dir();
+        let flags = Flags {
+            bind: bind.map(str::to_owned),
+            echo: config.echo_enabled(),
+            record: config
+                .record_queries_enabled()
+                .then(|| config.n_plus_one_limit()),
+        };
         let backend = Backend::from_url(url)?;
         let redacted = redact_url(url);
         let fail = |source: sqlx::Error| Error::Connect {
@@ -249,7 +270,7 @@ impl Engine {
                     backend,
                     redacted,
                     Pool::Sqlite(pool),
-                    echo,
+                    flags,
                     keep_alive,
                     true,
                 ))
@@ -266,7 +287,7 @@ impl Engine {
                     backend,
                     redacted,
                     Pool::Postgres(pool),
-                    echo,
+                    flags,
                     None,
                     true,
                 ))
@@ -292,14 +313,14 @@ impl Engine {
                     backend,
                     redacted,
                     Pool::MySql(pool),
-                    echo,
+                    flags,
                     None,
                     returning,
                 ))
             }
             #[allow(unreachable_patterns)]
             other => {
-                let _ = (instance_path, echo, options);
+                let _ = (instance_path, flags, options);
                 Err(Error::Config(format!(
                     "`{redacted}` needs the `{}` feature of flaskdb, which is not enabled",
                     other.feature()
@@ -312,7 +333,7 @@ impl Engine {
         backend: Backend,
         url: String,
         pool: Pool,
-        echo: bool,
+        flags: Flags,
         #[allow(unused_variables)] keep_alive: Option<KeepAlive>,
         returning: bool,
     ) -> Engine {
@@ -324,7 +345,9 @@ impl Engine {
                 backend,
                 url,
                 pool,
-                echo,
+                bind: flags.bind,
+                echo: flags.echo,
+                record: flags.record,
                 returning,
                 lock_timeout,
                 #[cfg(feature = "sqlite")]
@@ -332,6 +355,13 @@ impl Engine {
             }),
         }
     }
+}
+
+/// What an engine takes from the configuration besides its pool.
+struct Flags {
+    bind: Option<String>,
+    echo: bool,
+    record: Option<usize>,
 }
 
 /// The pool's acquire timeout: how long anything waits for the database.

@@ -11,9 +11,11 @@ use futures_core::stream::BoxStream;
 use futures_util::TryStreamExt;
 use sqlx::{AssertSqlSafe, Database};
 
+use crate::context;
 use crate::engine::{Engine, with_pool};
 use crate::error::{Error, Result};
 use crate::model::{FromRow, RowSource, row_values};
+use crate::record::{self, QueryInfo};
 use crate::schema::Table;
 use crate::sql::Rendered;
 use crate::value::{ColumnType, Value};
@@ -167,7 +169,7 @@ where
     Fut: Future<Output = Result<T>>,
 {
     let started = Instant::now();
-    let logged = engine.echo().then(|| r.clone());
+    let logged = (engine.echo() || engine.record().is_some()).then(|| r.clone());
     let out = match engine.lock_timeout() {
         Some(limit) => tokio::time::timeout(limit, f(r))
             .await
@@ -176,14 +178,32 @@ where
     };
     let out = out.map_err(Error::classify_constraint);
     if let Some(r) = logged {
-        echo(engine, &r, started);
+        observe(engine, r, started);
     }
     out
 }
 
+/// Echoes and records a statement that ran, as the configuration asks.
+fn observe(engine: &Engine, r: Rendered, started: Instant) {
+    if engine.echo() {
+        echo(engine, &r, started);
+    }
+    if let Some(threshold) = engine.record() {
+        let info = QueryInfo {
+            statement: r.sql,
+            parameters: r.params,
+            start_time: started,
+            end_time: Instant::now(),
+            location: record::location(),
+        };
+        context::record(info, threshold);
+    }
+}
+
 fn echo(engine: &Engine, r: &Rendered, started: Instant) {
     let elapsed = started.elapsed();
-    tracing::info!(target: "flaskdb::sql", url = engine.url(), ?elapsed, "{}", r.sql);
+    let bind = engine.bind_key().unwrap_or("default");
+    tracing::info!(target: "flaskdb::sql", bind, ?elapsed, "{}", r.sql);
     tracing::debug!(target: "flaskdb::sql", params = ?r.params, "parameters");
 }
 
@@ -284,8 +304,8 @@ pub(crate) fn stream<T: FromRow + Send + 'static>(
     engine: Engine,
     r: Rendered,
 ) -> BoxStream<'static, Result<T>> {
-    if engine.echo() {
-        echo(&engine, &r, Instant::now());
+    if engine.echo() || engine.record().is_some() {
+        observe(&engine, r.clone(), Instant::now());
     }
     let Rendered { sql, params } = r;
     with_pool!(engine.pool().clone(), pool => Box::pin(async_stream::try_stream! {

@@ -7,6 +7,10 @@
 //! of the row it points after (or before) and a fingerprint of the ordering, so a cursor
 //! from another query is refused rather than misread. Order columns must be NOT NULL.
 
+use std::future::Future;
+use std::panic::Location;
+
+use crate::record;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -218,67 +222,70 @@ impl<M: Model> Query<M> {
     /// [`Error::NotFound`] for a cursor that is malformed or belongs to another ordering
     /// (bad user input, as a bad page number is); [`Error::InvalidQuery`] when the query
     /// orders by something other than columns; database errors.
-    pub async fn paginate_after(
+    #[track_caller]
+    pub fn paginate_after(
         self,
         cursor: Option<&str>,
         per_page: u64,
-    ) -> Result<KeysetPage<M>> {
-        let table = M::table();
-        let per_page = per_page.max(1);
-        let keys = keys::<M>(&self.clauses().order_by)?;
-        let print = fingerprint(table.name(), &keys);
-        let bad = || Error::not_found(Some("invalid page cursor"));
-        let (direction, from) = match cursor {
-            None => (Direction::After, None),
-            Some(c) => {
-                let (d, values) = decode(c, print, keys.len()).ok_or_else(bad)?;
-                (d, Some(values))
+    ) -> impl Future<Output = Result<KeysetPage<M>>> + Send {
+        record::at(Location::caller(), async move {
+            let table = M::table();
+            let per_page = per_page.max(1);
+            let keys = keys::<M>(&self.clauses().order_by)?;
+            let print = fingerprint(table.name(), &keys);
+            let bad = || Error::not_found(Some("invalid page cursor"));
+            let (direction, from) = match cursor {
+                None => (Direction::After, None),
+                Some(c) => {
+                    let (d, values) = decode(c, print, keys.len()).ok_or_else(bad)?;
+                    (d, Some(values))
+                }
+            };
+            let mut query = self;
+            query.clauses_mut().order_by = keys
+                .iter()
+                .map(|k| Order {
+                    expr: Node::Column {
+                        table: table.name().into(),
+                        name: k.name.clone().into(),
+                    },
+                    // Backwards, the page is read in reverse and turned around after.
+                    descending: k.descending ^ (direction == Direction::Before),
+                })
+                .collect();
+            if let Some(values) = &from {
+                query
+                    .clauses_mut()
+                    .and_filter(beyond(table.name(), &keys, values, direction));
             }
-        };
-        let mut query = self;
-        query.clauses_mut().order_by = keys
-            .iter()
-            .map(|k| Order {
-                expr: Node::Column {
-                    table: table.name().into(),
-                    name: k.name.clone().into(),
+            let mut items = query.limit(per_page + 1).all().await?;
+            let more = items.len() as u64 > per_page;
+            items.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
+            if direction == Direction::Before {
+                items.reverse();
+            }
+            let cursor_of = |item: Option<&M>, d: Direction| -> Result<Option<String>> {
+                let Some(item) = item else { return Ok(None) };
+                let values = item.values();
+                let key_values: Vec<Value> = keys.iter().map(|k| values[k.index].clone()).collect();
+                encode(d, print, &key_values).map(Some)
+            };
+            let (has_next, has_prev) = match direction {
+                Direction::After => (more, from.is_some()),
+                Direction::Before => (true, more),
+            };
+            Ok(KeysetPage {
+                next_cursor: match has_next {
+                    true => cursor_of(items.last(), Direction::After)?,
+                    false => None,
                 },
-                // Backwards, the page is read in reverse and turned around after.
-                descending: k.descending ^ (direction == Direction::Before),
+                prev_cursor: match has_prev {
+                    true => cursor_of(items.first(), Direction::Before)?,
+                    false => None,
+                },
+                items,
+                per_page,
             })
-            .collect();
-        if let Some(values) = &from {
-            query
-                .clauses_mut()
-                .and_filter(beyond(table.name(), &keys, values, direction));
-        }
-        let mut items = query.limit(per_page + 1).all().await?;
-        let more = items.len() as u64 > per_page;
-        items.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
-        if direction == Direction::Before {
-            items.reverse();
-        }
-        let cursor_of = |item: Option<&M>, d: Direction| -> Result<Option<String>> {
-            let Some(item) = item else { return Ok(None) };
-            let values = item.values();
-            let key_values: Vec<Value> = keys.iter().map(|k| values[k.index].clone()).collect();
-            encode(d, print, &key_values).map(Some)
-        };
-        let (has_next, has_prev) = match direction {
-            Direction::After => (more, from.is_some()),
-            Direction::Before => (true, more),
-        };
-        Ok(KeysetPage {
-            next_cursor: match has_next {
-                true => cursor_of(items.last(), Direction::After)?,
-                false => None,
-            },
-            prev_cursor: match has_prev {
-                true => cursor_of(items.first(), Direction::Before)?,
-                false => None,
-            },
-            items,
-            per_page,
         })
     }
 }

@@ -17,6 +17,10 @@
 //! The one deliberate difference: the default `max_per_page` is the documented 100,
 //! where Flask-SQLAlchemy's `paginate` passes no cap at all.
 
+use std::future::Future;
+use std::panic::Location;
+
+use crate::record;
 use std::fmt;
 
 use crate::error::{Error, Result};
@@ -340,22 +344,28 @@ impl<M: Model> Pagination<M> {
     ///
     /// # Errors
     /// Database errors; [`Error::InvalidQuery`] for a page made with `from_parts`.
-    pub async fn next(&self) -> Result<Self> {
-        let page = i64::try_from(self.page)
-            .unwrap_or(i64::MAX)
-            .saturating_add(1);
-        self.sibling(page, self.max_per_page, false).await
+    #[track_caller]
+    pub fn next(&self) -> impl Future<Output = Result<Self>> + Send {
+        record::at(Location::caller(), async move {
+            let page = i64::try_from(self.page)
+                .unwrap_or(i64::MAX)
+                .saturating_add(1);
+            self.sibling(page, self.max_per_page, false).await
+        })
     }
 
     /// [`Pagination::next`] with `error_out`: past the last page is [`Error::NotFound`].
     ///
     /// # Errors
     /// As [`Pagination::next`], and [`Error::NotFound`].
-    pub async fn next_or_404(&self) -> Result<Self> {
-        let page = i64::try_from(self.page)
-            .unwrap_or(i64::MAX)
-            .saturating_add(1);
-        self.sibling(page, self.max_per_page, true).await
+    #[track_caller]
+    pub fn next_or_404(&self) -> impl Future<Output = Result<Self>> + Send {
+        record::at(Location::caller(), async move {
+            let page = i64::try_from(self.page)
+                .unwrap_or(i64::MAX)
+                .saturating_add(1);
+            self.sibling(page, self.max_per_page, true).await
+        })
     }
 
     /// The previous page (page 1 from page 1), keeping `total`. As in Flask-SQLAlchemy,
@@ -363,10 +373,13 @@ impl<M: Model> Pagination<M> {
     ///
     /// # Errors
     /// As [`Pagination::next`].
-    pub async fn prev(&self) -> Result<Self> {
-        let page = i64::try_from(self.page).unwrap_or(i64::MAX) - 1;
-        self.sibling(page, PageRequest::default().max_per_page, false)
-            .await
+    #[track_caller]
+    pub fn prev(&self) -> impl Future<Output = Result<Self>> + Send {
+        record::at(Location::caller(), async move {
+            let page = i64::try_from(self.page).unwrap_or(i64::MAX) - 1;
+            self.sibling(page, PageRequest::default().max_per_page, false)
+                .await
+        })
     }
 }
 

@@ -1,5 +1,9 @@
 //! [`Query<M>`]: a SELECT over one model, built up and then run by a terminal method.
 
+use std::future::Future;
+use std::panic::Location;
+
+use crate::record;
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
@@ -221,31 +225,37 @@ impl<M: Model> Query<M> {
     ///
     /// # Errors
     /// [`Error::NoContext`] for `M::query()` outside any context; database errors.
-    pub async fn all(self) -> Result<Vec<M>> {
-        let target = self.target()?;
-        let backend = target.engine.backend();
-        let rendered = if self.is_plain() {
-            let sql = M::statement_cache()
-                .select_all(backend, || self.render(Projection::AllColumns, backend).sql);
-            Rendered {
-                sql: sql.to_owned(),
-                params: Vec::new(),
-            }
-        } else {
-            self.render(Projection::AllColumns, backend)
-        };
-        Self::fetch_models(&target, rendered, None).await
+    #[track_caller]
+    pub fn all(self) -> impl Future<Output = Result<Vec<M>>> + Send {
+        record::at(Location::caller(), async move {
+            let target = self.target()?;
+            let backend = target.engine.backend();
+            let rendered = if self.is_plain() {
+                let sql = M::statement_cache()
+                    .select_all(backend, || self.render(Projection::AllColumns, backend).sql);
+                Rendered {
+                    sql: sql.to_owned(),
+                    params: Vec::new(),
+                }
+            } else {
+                self.render(Projection::AllColumns, backend)
+            };
+            Self::fetch_models(&target, rendered, None).await
+        })
     }
 
     /// The first matching row (the query with `LIMIT 1`), or `None`.
     ///
     /// # Errors
     /// As [`Query::all`].
-    pub async fn first(mut self) -> Result<Option<M>> {
-        self.clauses.limit = Some(1);
-        let target = self.target()?;
-        let rendered = self.render(Projection::AllColumns, target.engine.backend());
-        Ok(Self::fetch_models(&target, rendered, Some(1)).await?.pop())
+    #[track_caller]
+    pub fn first(mut self) -> impl Future<Output = Result<Option<M>>> + Send {
+        record::at(Location::caller(), async move {
+            self.clauses.limit = Some(1);
+            let target = self.target()?;
+            let rendered = self.render(Projection::AllColumns, target.engine.backend());
+            Ok(Self::fetch_models(&target, rendered, Some(1)).await?.pop())
+        })
     }
 
     /// The one matching row.
@@ -253,15 +263,18 @@ impl<M: Model> Query<M> {
     /// # Errors
     /// [`Error::NoResultFound`] when no row matches, [`Error::MultipleResultsFound`] when
     /// more than one does.
-    pub async fn one(self) -> Result<M> {
-        let target = self.target()?;
-        let rendered = self.render(Projection::AllColumns, target.engine.backend());
-        let mut rows = Self::fetch_models(&target, rendered, Some(2)).await?;
-        match (rows.pop(), rows.is_empty()) {
-            (Some(row), true) => Ok(row),
-            (Some(_), false) => Err(Error::MultipleResultsFound),
-            (None, _) => Err(Error::NoResultFound),
-        }
+    #[track_caller]
+    pub fn one(self) -> impl Future<Output = Result<M>> + Send {
+        record::at(Location::caller(), async move {
+            let target = self.target()?;
+            let rendered = self.render(Projection::AllColumns, target.engine.backend());
+            let mut rows = Self::fetch_models(&target, rendered, Some(2)).await?;
+            match (rows.pop(), rows.is_empty()) {
+                (Some(row), true) => Ok(row),
+                (Some(_), false) => Err(Error::MultipleResultsFound),
+                (None, _) => Err(Error::NoResultFound),
+            }
+        })
     }
 
     /// The row with primary key `pk` (a tuple for a composite key), or `None`. Other
@@ -269,80 +282,97 @@ impl<M: Model> Query<M> {
     ///
     /// # Errors
     /// As [`Query::all`].
-    pub async fn get(self, pk: impl Into<M::PrimaryKey>) -> Result<Option<M>> {
-        let target = self.target()?;
-        let backend = target.engine.backend();
+    #[track_caller]
+    pub fn get(
+        self,
+        pk: impl Into<M::PrimaryKey>,
+    ) -> impl Future<Output = Result<Option<M>>> + Send {
         let keys = pk.into().key_values();
-        // A row the session already holds needs no statement.
-        if let Some(session) = &target.session
-            && self.is_plain()
-            && let Some(found) = session.lookup::<M>(&keys)
-        {
-            return found.map(Some);
-        }
-        let table = M::table();
-        let key_filter = |values: Vec<Value>| {
-            let terms = table
-                .primary_key()
-                .into_iter()
-                .zip(values)
-                .map(|(column, value)| Node::Compare {
-                    op: CompareOp::Eq,
-                    left: Box::new(Node::Column {
-                        table: Cow::Borrowed(table.name()),
-                        name: Cow::Owned(column.to_owned()),
-                    }),
-                    right: Box::new(Node::Value(value)),
-                })
-                .collect::<Vec<_>>();
-            Node::And(terms)
-        };
-        let rendered = if self.is_plain() {
-            let sql = M::statement_cache().by_key(backend, || {
-                let mut q = self.clone();
-                q.clauses.and_filter(key_filter(keys.clone()));
-                q.render(Projection::AllColumns, backend).sql
-            });
-            Rendered {
-                sql: sql.to_owned(),
-                params: keys,
+        record::at(Location::caller(), async move {
+            let target = self.target()?;
+            let backend = target.engine.backend();
+            // A row the session already holds needs no statement.
+            if let Some(session) = &target.session
+                && self.is_plain()
+                && let Some(found) = session.lookup::<M>(&keys)
+            {
+                return found.map(Some);
             }
-        } else {
-            let mut q = self.clone();
-            q.clauses.and_filter(key_filter(keys));
-            q.render(Projection::AllColumns, backend)
-        };
-        Ok(Self::fetch_models(&target, rendered, Some(1)).await?.pop())
+            let table = M::table();
+            let key_filter = |values: Vec<Value>| {
+                let terms = table
+                    .primary_key()
+                    .into_iter()
+                    .zip(values)
+                    .map(|(column, value)| Node::Compare {
+                        op: CompareOp::Eq,
+                        left: Box::new(Node::Column {
+                            table: Cow::Borrowed(table.name()),
+                            name: Cow::Owned(column.to_owned()),
+                        }),
+                        right: Box::new(Node::Value(value)),
+                    })
+                    .collect::<Vec<_>>();
+                Node::And(terms)
+            };
+            let rendered = if self.is_plain() {
+                let sql = M::statement_cache().by_key(backend, || {
+                    let mut q = self.clone();
+                    q.clauses.and_filter(key_filter(keys.clone()));
+                    q.render(Projection::AllColumns, backend).sql
+                });
+                Rendered {
+                    sql: sql.to_owned(),
+                    params: keys,
+                }
+            } else {
+                let mut q = self.clone();
+                q.clauses.and_filter(key_filter(keys));
+                q.render(Projection::AllColumns, backend)
+            };
+            Ok(Self::fetch_models(&target, rendered, Some(1)).await?.pop())
+        })
     }
 
     /// [`Query::get`], or [`Error::NotFound`] (HTTP 404) when there is no such row.
     ///
     /// # Errors
     /// [`Error::NotFound`] with the query's [`description`](Query::description).
-    pub async fn get_or_404(self, pk: impl Into<M::PrimaryKey>) -> Result<M> {
+    #[track_caller]
+    pub fn get_or_404(
+        self,
+        pk: impl Into<M::PrimaryKey>,
+    ) -> impl Future<Output = Result<M>> + Send {
         let not_found = self.not_found();
-        self.get(pk).await?.ok_or(not_found)
+        let found = self.get(pk);
+        async move { found.await?.ok_or(not_found) }
     }
 
     /// [`Query::first`], or [`Error::NotFound`] when no row matches.
     ///
     /// # Errors
     /// [`Error::NotFound`] with the query's [`description`](Query::description).
-    pub async fn first_or_404(self) -> Result<M> {
-        let not_found = self.not_found();
-        self.first().await?.ok_or(not_found)
+    #[track_caller]
+    pub fn first_or_404(self) -> impl Future<Output = Result<M>> + Send {
+        record::at(Location::caller(), async move {
+            let not_found = self.not_found();
+            self.first().await?.ok_or(not_found)
+        })
     }
 
     /// [`Query::one`], or [`Error::NotFound`] when no row or several rows match.
     ///
     /// # Errors
     /// [`Error::NotFound`] with the query's [`description`](Query::description).
-    pub async fn one_or_404(self) -> Result<M> {
-        let not_found = self.not_found();
-        match self.one().await {
-            Err(Error::NoResultFound | Error::MultipleResultsFound) => Err(not_found),
-            other => other,
-        }
+    #[track_caller]
+    pub fn one_or_404(self) -> impl Future<Output = Result<M>> + Send {
+        record::at(Location::caller(), async move {
+            let not_found = self.not_found();
+            match self.one().await {
+                Err(Error::NoResultFound | Error::MultipleResultsFound) => Err(not_found),
+                other => other,
+            }
+        })
     }
 
     /// The number of matching rows: a plain `COUNT(*)` (without ORDER BY), or a count
@@ -350,25 +380,31 @@ impl<M: Model> Query<M> {
     ///
     /// # Errors
     /// As [`Query::all`].
-    pub async fn count(self) -> Result<u64> {
-        let target = self.target()?;
-        let rendered = self.render(Projection::Count, target.engine.backend());
-        let rows = Self::fetch::<Scalar<i64>>(&target, rendered, Some(1)).await?;
-        let n = rows.first().map_or(0, |s| s.0);
-        Ok(u64::try_from(n).unwrap_or(0))
+    #[track_caller]
+    pub fn count(self) -> impl Future<Output = Result<u64>> + Send {
+        record::at(Location::caller(), async move {
+            let target = self.target()?;
+            let rendered = self.render(Projection::Count, target.engine.backend());
+            let rows = Self::fetch::<Scalar<i64>>(&target, rendered, Some(1)).await?;
+            let n = rows.first().map_or(0, |s| s.0);
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
     }
 
     /// Whether any row matches.
     ///
     /// # Errors
     /// As [`Query::all`].
-    pub async fn exists(mut self) -> Result<bool> {
-        self.clauses.limit = Some(1);
-        self.clauses.order_by.clear();
-        let target = self.target()?;
-        let rendered = self.render(Projection::One, target.engine.backend());
-        let rows = Self::fetch::<Scalar<i32>>(&target, rendered, Some(1)).await?;
-        Ok(!rows.is_empty())
+    #[track_caller]
+    pub fn exists(mut self) -> impl Future<Output = Result<bool>> + Send {
+        record::at(Location::caller(), async move {
+            self.clauses.limit = Some(1);
+            self.clauses.order_by.clear();
+            let target = self.target()?;
+            let rendered = self.render(Projection::One, target.engine.backend());
+            let rows = Self::fetch::<Scalar<i32>>(&target, rendered, Some(1)).await?;
+            Ok(!rows.is_empty())
+        })
     }
 
     fn check_bulk(&self, what: &'static str) -> Result<()> {
@@ -388,22 +424,25 @@ impl<M: Model> Query<M> {
     /// # Errors
     /// [`Error::InvalidQuery`] when the query has a limit, offset, order or DISTINCT;
     /// database errors.
-    pub async fn update(self, assignments: impl Assignments) -> Result<u64> {
-        self.check_bulk("update")?;
+    #[track_caller]
+    pub fn update(self, assignments: impl Assignments) -> impl Future<Output = Result<u64>> + Send {
         let assignments = assignments.into_assignments();
-        if assignments.is_empty() {
-            return Ok(0);
-        }
-        let target = self.target()?;
-        let rendered = sql::update(
-            &Update {
-                table: M::table(),
-                assignments,
-                filter: self.clauses.filter.as_ref(),
-            },
-            target.engine.backend(),
-        );
-        Self::execute(&target, rendered).await
+        record::at(Location::caller(), async move {
+            self.check_bulk("update")?;
+            if assignments.is_empty() {
+                return Ok(0);
+            }
+            let target = self.target()?;
+            let rendered = sql::update(
+                &Update {
+                    table: M::table(),
+                    assignments,
+                    filter: self.clauses.filter.as_ref(),
+                },
+                target.engine.backend(),
+            );
+            Self::execute(&target, rendered).await
+        })
     }
 
     /// Deletes every matching row in one DELETE statement; returns the number of rows
@@ -411,17 +450,20 @@ impl<M: Model> Query<M> {
     ///
     /// # Errors
     /// As [`Query::update`].
-    pub async fn delete(self) -> Result<u64> {
-        self.check_bulk("delete")?;
-        let target = self.target()?;
-        let rendered = sql::delete(
-            &Delete {
-                table: M::table(),
-                filter: self.clauses.filter.as_ref(),
-            },
-            target.engine.backend(),
-        );
-        Self::execute(&target, rendered).await
+    #[track_caller]
+    pub fn delete(self) -> impl Future<Output = Result<u64>> + Send {
+        record::at(Location::caller(), async move {
+            self.check_bulk("delete")?;
+            let target = self.target()?;
+            let rendered = sql::delete(
+                &Delete {
+                    table: M::table(),
+                    filter: self.clauses.filter.as_ref(),
+                },
+                target.engine.backend(),
+            );
+            Self::execute(&target, rendered).await
+        })
     }
 
     /// One page of the matching rows, as Flask-SQLAlchemy's `paginate` (see
@@ -431,8 +473,14 @@ impl<M: Model> Query<M> {
     /// # Errors
     /// [`Error::NotFound`] with `error_out` for a page or per_page below 1 or an empty
     /// page past the first; database errors.
-    pub async fn paginate(self, request: PageRequest) -> Result<Pagination<M>> {
-        Pagination::fetch(self, request).await
+    #[track_caller]
+    pub fn paginate(
+        self,
+        request: PageRequest,
+    ) -> impl Future<Output = Result<Pagination<M>>> + Send {
+        record::at(Location::caller(), async move {
+            Pagination::fetch(self, request).await
+        })
     }
 
     /// The matching rows as a stream, decoded one at a time: memory stays constant

@@ -18,6 +18,10 @@
 //! are in the same task that wait ends with [`Error::LockTimeout`] after the pool's
 //! acquire timeout instead of hanging.
 
+use std::future::Future;
+use std::panic::Location;
+
+use crate::record;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -29,6 +33,7 @@ use crate::executor::{self, Conn, Done, Tx};
 use crate::model::{FromRow, InsertRow, Insertable, KeyValues, Model, ValuesRow};
 use crate::query::Query;
 use crate::schema::{Table, parents_first};
+use crate::signals::{Change, Decoder, Operation, decoder};
 use crate::sql::expr::{CompareOp, Node};
 use crate::sql::{self, Clauses, Delete, Insert, Projection, Rendered, Select, Update};
 use crate::value::Value;
@@ -46,10 +51,10 @@ pub trait Addable {
 pub struct Pending(Op);
 
 impl Pending {
-    /// A new row from a builder (or the required column the builder is missing).
-    pub fn insert(row: Result<InsertRow>) -> Pending {
+    /// A new row of model `M` from a builder (or the required column it is missing).
+    pub fn insert<M: Model>(row: Result<InsertRow>) -> Pending {
         Pending(match row {
-            Ok(row) => Op::Insert(row),
+            Ok(row) => Op::Insert(row, decoder::<M>()),
             Err(Error::MissingColumn { table, column }) => Op::Missing { table, column },
             Err(other) => Op::Missing {
                 table: String::new(),
@@ -65,23 +70,26 @@ impl Pending {
             key: model.primary_key().key_values(),
             values: model.values(),
             changed: None,
+            decode: decoder::<M>(),
         })
     }
 }
 
 #[derive(Debug, Clone)]
 enum Op {
-    Insert(InsertRow),
+    Insert(InsertRow, Decoder),
     /// `changed: None` = every non-key column, and a row must match.
     Update {
         table: &'static Table,
         key: Vec<Value>,
         values: Vec<Value>,
         changed: Option<Vec<usize>>,
+        decode: Decoder,
     },
     Delete {
         table: &'static Table,
         key: Vec<Value>,
+        decode: Decoder,
     },
     /// A builder that could not produce a row: a required column is unset.
     Missing {
@@ -91,9 +99,18 @@ enum Op {
 }
 
 impl Op {
+    fn decoder(&self) -> Option<Decoder> {
+        match self {
+            Op::Insert(_, decode) | Op::Update { decode, .. } | Op::Delete { decode, .. } => {
+                Some(*decode)
+            }
+            Op::Missing { .. } => None,
+        }
+    }
+
     fn table(&self) -> Option<&'static Table> {
         match self {
-            Op::Insert(row) => Some(row.table()),
+            Op::Insert(row, _) => Some(row.table()),
             Op::Update { table, .. } | Op::Delete { table, .. } => Some(table),
             Op::Missing { .. } => None,
         }
@@ -134,6 +151,8 @@ struct State {
     /// commit puts back in the queue.
     journal: Vec<(Option<String>, Op)>,
     identity: HashMap<Identity, Vec<Value>>,
+    /// The model changes written in the open transactions, for the signals.
+    changes: Vec<Change>,
     autoflush: bool,
     expire_on_commit: bool,
 }
@@ -235,6 +254,7 @@ impl Session {
             key,
             values,
             changed,
+            ..
         } = &mut op
             && let Some(snapshot) = state.identity.get(&Identity(table.name(), key.clone()))
         {
@@ -261,6 +281,7 @@ impl Session {
         self.state().pending.push(Op::Delete {
             table: M::table(),
             key: model.primary_key().key_values(),
+            decode: decoder::<M>(),
         });
     }
 
@@ -269,12 +290,20 @@ impl Session {
     ///
     /// # Errors
     /// As [`Session::flush`].
-    pub async fn insert<B: Insertable>(&mut self, builder: B) -> Result<B::Model> {
-        let row = builder.into_row()?;
-        self.state().pending.push(Op::Insert(row));
-        let inserted = self.flush_returning_inserts().await?;
-        let values = inserted.last().ok_or(Error::NoResultFound)?;
-        B::Model::from_row(&ValuesRow(values), 0)
+    #[track_caller]
+    pub fn insert<B: Insertable>(
+        &mut self,
+        builder: B,
+    ) -> impl Future<Output = Result<B::Model>> + Send {
+        record::at(Location::caller(), async move {
+            let row = builder.into_row()?;
+            self.state()
+                .pending
+                .push(Op::Insert(row, decoder::<B::Model>()));
+            let inserted = self.flush_returning_inserts().await?;
+            let values = inserted.last().ok_or(Error::NoResultFound)?;
+            B::Model::from_row(&ValuesRow(values), 0)
+        })
     }
 
     /// Forgets the session's copy of `model`'s row (SQLAlchemy's `expunge`): a later
@@ -288,11 +317,14 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::NoResultFound`] when the row no longer exists; database errors.
-    pub async fn refresh<M: Model>(&mut self, model: &mut M) -> Result<()> {
-        self.expunge(model);
-        let fresh = self.query::<M>().get(model.primary_key()).await?;
-        *model = fresh.ok_or(Error::NoResultFound)?;
-        Ok(())
+    #[track_caller]
+    pub fn refresh<M: Model>(&mut self, model: &mut M) -> impl Future<Output = Result<()>> + Send {
+        record::at(Location::caller(), async move {
+            self.expunge(model);
+            let fresh = self.query::<M>().get(model.primary_key()).await?;
+            *model = fresh.ok_or(Error::NoResultFound)?;
+            Ok(())
+        })
     }
 
     /// A query through this session: it sees the session's uncommitted changes
@@ -309,8 +341,11 @@ impl Session {
     /// builder is dropped from the queue; nothing else is); constraint and database
     /// errors, after which the transactions are rolled back and every change they held
     /// is queued again.
-    pub async fn flush(&mut self) -> Result<()> {
-        self.flush_returning_inserts().await.map(drop)
+    #[track_caller]
+    pub fn flush(&mut self) -> impl Future<Output = Result<()>> + Send {
+        record::at(Location::caller(), async move {
+            self.flush_returning_inserts().await.map(drop)
+        })
     }
 
     /// Flushes and commits every open transaction.
@@ -318,50 +353,63 @@ impl Session {
     /// # Errors
     /// As [`Session::flush`]; a failed commit rolls back the binds not yet committed and
     /// queues their changes again.
-    pub async fn commit(&mut self) -> Result<()> {
-        self.flush().await?;
-        let mut txs = self.inner.txs.lock().await;
-        let mut committed = Vec::new();
-        while !txs.is_empty() {
-            let (bind, tx) = txs.remove(0);
-            if let Err(e) = tx.commit().await {
-                roll_back_all(std::mem::take(&mut *txs)).await;
-                let mut state = self.state();
-                let journal = std::mem::take(&mut state.journal);
-                let kept: Vec<Op> = journal
-                    .into_iter()
-                    .filter(|(b, _)| !committed.contains(b))
-                    .map(|(_, op)| op)
-                    .collect();
-                requeue(&mut state, kept);
-                return Err(e);
+    #[track_caller]
+    pub fn commit(&mut self) -> impl Future<Output = Result<()>> + Send {
+        record::at(Location::caller(), async move {
+            self.flush().await?;
+            let db = self.db()?.clone();
+            let changes = std::mem::take(&mut self.state().changes);
+            db.signals().send_before(&changes);
+            let mut txs = self.inner.txs.lock().await;
+            let mut committed = Vec::new();
+            while !txs.is_empty() {
+                let (bind, tx) = txs.remove(0);
+                if let Err(e) = tx.commit().await {
+                    roll_back_all(std::mem::take(&mut *txs)).await;
+                    let mut state = self.state();
+                    let journal = std::mem::take(&mut state.journal);
+                    let kept: Vec<Op> = journal
+                        .into_iter()
+                        .filter(|(b, _)| !committed.contains(b))
+                        .map(|(_, op)| op)
+                        .collect();
+                    requeue(&mut state, kept);
+                    return Err(e);
+                }
+                committed.push(bind);
             }
-            committed.push(bind);
-        }
-        let mut state = self.state();
-        state.journal.clear();
-        if state.expire_on_commit {
-            state.identity.clear();
-        }
-        Ok(())
+            {
+                let mut state = self.state();
+                state.journal.clear();
+                if state.expire_on_commit {
+                    state.identity.clear();
+                }
+            }
+            db.signals().send_after(&changes);
+            Ok(())
+        })
     }
 
     /// Discards every queued and flushed change and rolls back the open transactions.
     ///
     /// # Errors
     /// Database errors from the rollback (the changes are discarded all the same).
-    pub async fn rollback(&mut self) -> Result<()> {
-        let txs = std::mem::take(&mut *self.inner.txs.lock().await);
-        {
-            let mut state = self.state();
-            state.pending.clear();
-            state.journal.clear();
-            state.identity.clear();
-        }
-        for (_, tx) in txs {
-            tx.rollback().await?;
-        }
-        Ok(())
+    #[track_caller]
+    pub fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send {
+        record::at(Location::caller(), async move {
+            let txs = std::mem::take(&mut *self.inner.txs.lock().await);
+            {
+                let mut state = self.state();
+                state.pending.clear();
+                state.journal.clear();
+                state.identity.clear();
+                state.changes.clear();
+            }
+            for (_, tx) in txs {
+                tx.rollback().await?;
+            }
+            Ok(())
+        })
     }
 
     /// The open transaction of bind `key` (`None` = default), begun if needed, for raw
@@ -380,11 +428,17 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::UnknownBind`]; database errors when beginning.
-    pub async fn transaction(&self, key: Option<&str>) -> Result<SessionTransaction<'_>> {
-        let engine = self.db()?.engine_for(key)?;
-        let mut txs = self.inner.txs.lock().await;
-        let index = begin(&mut txs, key, &engine).await?;
-        Ok(SessionTransaction { txs, index })
+    #[track_caller]
+    pub fn transaction(
+        &self,
+        key: Option<&str>,
+    ) -> impl Future<Output = Result<SessionTransaction<'_>>> + Send {
+        record::at(Location::caller(), async move {
+            let engine = self.db()?.engine_for(key)?;
+            let mut txs = self.inner.txs.lock().await;
+            let index = begin(&mut txs, key, &engine).await?;
+            Ok(SessionTransaction { txs, index })
+        })
     }
 
     /// Ends the session: rolls back anything not committed.
@@ -411,14 +465,17 @@ impl Session {
             return Ok(Vec::new());
         }
         let db = self.db()?.clone();
+        let tracking = db.tracks_modifications();
         let mut txs = self.inner.txs.lock().await;
         match write(&db, &mut txs, &ops).await {
             Ok(written) => {
                 let mut state = self.state();
                 let mut inserted = Vec::new();
                 for w in written {
+                    let decode = |op: usize| tracking.then(|| ops[op].decoder()).flatten();
                     match w {
                         Written::Row {
+                            op,
                             table,
                             values,
                             inserted: is_insert,
@@ -426,11 +483,28 @@ impl Session {
                             if is_insert {
                                 inserted.push(values.clone());
                             }
-                            let id = Identity(table.name(), key_of(table, &values));
-                            state.identity.insert(id, values);
+                            let key = key_of(table, &values);
+                            if let Some(decode) = decode(op) {
+                                let operation = match is_insert {
+                                    true => Operation::Insert,
+                                    false => Operation::Update,
+                                };
+                                let model = decode(&values);
+                                let change =
+                                    Change::new(table.name(), operation, key.clone(), model);
+                                record_change(&mut state.changes, change);
+                            }
+                            state.identity.insert(Identity(table.name(), key), values);
                         }
-                        Written::Deleted { table, key } => {
-                            state.identity.remove(&Identity(table.name(), key));
+                        Written::Deleted { op, table, key } => {
+                            let id = Identity(table.name(), key.clone());
+                            let last_seen = state.identity.remove(&id);
+                            if let Some(decode) = decode(op) {
+                                let model = last_seen.as_deref().and_then(decode);
+                                let change =
+                                    Change::new(table.name(), Operation::Delete, key, model);
+                                record_change(&mut state.changes, change);
+                            }
                         }
                     }
                 }
@@ -450,6 +524,7 @@ impl Session {
                 again.extend(ops);
                 requeue(&mut state, again);
                 state.identity.clear();
+                state.changes.clear();
                 Err(e)
             }
         }
@@ -523,6 +598,21 @@ async fn roll_back_all(txs: Vec<(Option<String>, Tx)>) {
     }
 }
 
+/// Adds a change to the list a commit signals: a later change of the same row and
+/// operation replaces the earlier one in its place (an insert then an update of one
+/// row stay two changes, as in Flask-SQLAlchemy).
+fn record_change(changes: &mut Vec<Change>, change: Change) {
+    let same = changes.iter_mut().find(|c| {
+        c.table == change.table
+            && c.operation == change.operation
+            && c.primary_key == change.primary_key
+    });
+    match same {
+        Some(slot) => *slot = change,
+        None => changes.push(change),
+    }
+}
+
 fn requeue(state: &mut State, mut ops: Vec<Op>) {
     ops.append(&mut state.pending);
     state.pending = ops;
@@ -572,12 +662,14 @@ impl SessionTransaction<'_> {
 enum Written {
     /// The row's values after an insert or update.
     Row {
+        op: usize,
         table: &'static Table,
         values: Vec<Value>,
         inserted: bool,
     },
     /// The row with this key is gone.
     Deleted {
+        op: usize,
         table: &'static Table,
         key: Vec<Value>,
     },
@@ -594,10 +686,11 @@ async fn write(db: &Db, txs: &mut Vec<(Option<String>, Tx)>, ops: &[Op]) -> Resu
     let order = parents_first(&tables)?;
     let mut written = Vec::new();
     for table in &order {
-        let rows: Vec<&InsertRow> = ops
+        let rows: Vec<(usize, &InsertRow)> = ops
             .iter()
-            .filter_map(|op| match op {
-                Op::Insert(row) if std::ptr::eq(row.table(), *table) => Some(row),
+            .enumerate()
+            .filter_map(|(i, op)| match op {
+                Op::Insert(row, _) if std::ptr::eq(row.table(), *table) => Some((i, row)),
                 _ => None,
             })
             .collect();
@@ -605,20 +698,27 @@ async fn write(db: &Db, txs: &mut Vec<(Option<String>, Tx)>, ops: &[Op]) -> Resu
             written.extend(insert_rows(db, txs, table, &rows).await?);
         }
     }
-    for op in ops {
+    for (i, op) in ops.iter().enumerate() {
         if let Op::Update {
             table,
             key,
             values,
             changed,
+            ..
         } = op
         {
-            written.push(update_row(db, txs, table, key, values, changed.as_deref()).await?);
+            update_row(db, txs, table, key, values, changed.as_deref()).await?;
+            written.push(Written::Row {
+                op: i,
+                table,
+                values: values.clone(),
+                inserted: false,
+            });
         }
     }
     for table in order.iter().rev() {
-        for op in ops {
-            if let Op::Delete { table: t, key } = op
+        for (i, op) in ops.iter().enumerate() {
+            if let Op::Delete { table: t, key, .. } = op
                 && std::ptr::eq(*t, *table)
             {
                 let engine = db.engine_for(table.bind_key())?;
@@ -630,9 +730,10 @@ async fn write(db: &Db, txs: &mut Vec<(Option<String>, Tx)>, ops: &[Op]) -> Resu
                     },
                     engine.backend(),
                 );
-                let i = begin(txs, table.bind_key(), &engine).await?;
-                executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
+                let t = begin(txs, table.bind_key(), &engine).await?;
+                executor::execute(Conn::Tx(&mut txs[t].1), r).await?;
                 written.push(Written::Deleted {
+                    op: i,
                     table,
                     key: key.clone(),
                 });
@@ -666,7 +767,7 @@ async fn insert_rows(
     db: &Db,
     txs: &mut Vec<(Option<String>, Tx)>,
     table: &'static Table,
-    rows: &[&InsertRow],
+    rows: &[(usize, &InsertRow)],
 ) -> Result<Vec<Written>> {
     let engine = db.engine_for(table.bind_key())?;
     let backend = engine.backend();
@@ -674,17 +775,17 @@ async fn insert_rows(
     let mut written = Vec::with_capacity(rows.len());
     let mut start = 0;
     while start < rows.len() {
-        let columns = rows[start].columns();
+        let columns = rows[start].1.columns();
         // `DEFAULT VALUES` inserts a single row.
         let per_statement = match columns.len() {
             0 => 1,
             n => (backend.max_params() / n).max(1),
         };
         let mut end = start + 1;
-        while end < rows.len() && end - start < per_statement && rows[end].columns() == columns {
+        while end < rows.len() && end - start < per_statement && rows[end].1.columns() == columns {
             end += 1;
         }
-        let chunk = &rows[start..end];
+        let chunk: Vec<&InsertRow> = rows[start..end].iter().map(|(_, r)| *r).collect();
         let insert = Insert {
             table,
             columns: columns.to_vec(),
@@ -692,14 +793,16 @@ async fn insert_rows(
             returning: engine.supports_returning(),
         };
         let r = sql::insert(&insert, backend);
-        let rows = if insert.returning {
+        let stored = if insert.returning {
             // PostgreSQL, SQLite and MariaDB return the rows in VALUES order.
             executor::fetch_values(Conn::Tx(&mut txs[i].1), r, table).await?
         } else {
             let done = executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
-            mysql_inserted(&mut txs[i].1, table, chunk, done).await?
+            mysql_inserted(&mut txs[i].1, table, &chunk, done).await?
         };
-        written.extend(rows.into_iter().map(|values| Written::Row {
+        let ops = rows[start..end].iter().map(|(op, _)| *op);
+        written.extend(ops.zip(stored).map(|(op, values)| Written::Row {
+            op,
             table,
             values,
             inserted: true,
@@ -773,7 +876,7 @@ async fn update_row(
     key: &[Value],
     values: &[Value],
     changed: Option<&[usize]>,
-) -> Result<Written> {
+) -> Result<()> {
     let engine = db.engine_for(table.bind_key())?;
     let columns: Vec<usize> = match changed {
         Some(c) => c.to_vec(),
@@ -804,11 +907,7 @@ async fn update_row(
             });
         }
     }
-    Ok(Written::Row {
-        table,
-        values: values.to_vec(),
-        inserted: false,
-    })
+    Ok(())
 }
 
 /// A generated key as a value of its column's integer type.

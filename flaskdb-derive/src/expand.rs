@@ -269,7 +269,7 @@ fn builder(model: &ModelDef) -> TokenStream {
             #[automatically_derived]
             impl __fdb::Addable for #builder {
                 fn into_pending(self) -> __fdb::Pending {
-                    __fdb::Pending::insert(__fdb::Insertable::into_row(self))
+                    __fdb::Pending::insert::<#ident>(__fdb::Insertable::into_row(self))
                 }
             }
         };

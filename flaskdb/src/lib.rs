@@ -70,12 +70,13 @@
 #![forbid(unsafe_code)]
 
 pub use flaskdb_core::{
-    Addable, Assignment, Assignments, Backend, BindConfig, Column, ColumnDef, ColumnType, Config,
-    Db, Engine, EngineOptions, Error, Expr, ForeignKey, FromRow, Index, InsertRow, Insertable,
-    IntoField, IterPages, KeyValues, KeysetPage, Metadata, Model, NOT_FOUND_TEXT, OnDelete, Order,
-    PageRequest, Pagination, Query, Result, Row, RowSource, Session, SessionTransaction, SqlType,
-    Table, TextColumn, Value, camel_to_snake_case, clear_global_default, in_current_scope,
-    redact_url, session, set_global_default,
+    Addable, Assignment, Assignments, Backend, BindConfig, Change, Column, ColumnDef, ColumnType,
+    Config, Db, Engine, EngineOptions, Error, Expr, ForeignKey, FromRow, Index, InsertRow,
+    Insertable, IntoField, IterPages, KeyValues, KeysetPage, Metadata, Model, NOT_FOUND_TEXT,
+    OnDelete, Operation, Order, PageRequest, Pagination, Query, QueryInfo, QuerySummary, Result,
+    Row, RowSource, Session, SessionTransaction, SqlType, Table, TextColumn, Value,
+    camel_to_snake_case, clear_global_default, get_recorded_queries, in_current_scope,
+    recorded_query_summary, redact_url, session, set_global_default,
 };
 
 /// Derives [`Model`] for a struct with named fields; see the [crate docs](crate#models)

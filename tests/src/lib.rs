@@ -9,6 +9,7 @@
 
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
+pub mod logs;
 pub mod models;
 pub mod suite;
 

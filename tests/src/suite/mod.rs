@@ -4,6 +4,7 @@ mod context;
 mod engine;
 mod paginate;
 mod query;
+mod record;
 mod schema;
 mod session;
 
@@ -17,5 +18,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(session::cases());
     cases.extend(paginate::cases());
     cases.extend(engine::cases());
+    cases.extend(record::cases());
     cases
 }
