@@ -30,6 +30,7 @@ pub struct EngineOptions {
     idle_timeout: Option<Duration>,
     max_lifetime: Option<Duration>,
     test_before_acquire: Option<bool>,
+    returning: Option<bool>,
 }
 
 macro_rules! engine_option {
@@ -68,6 +69,9 @@ engine_option! {
     max_lifetime, get_max_lifetime: Duration;
     /// Whether a connection is pinged before it is handed out (`pool_pre_ping`).
     test_before_acquire, get_test_before_acquire: bool;
+    /// Whether inserts read generated keys with `RETURNING` where the database has it
+    /// (default); `false` uses the last-insert id, as on MySQL, everywhere.
+    returning, get_returning: bool;
 }
 
 /// One extra database (Flask-SQLAlchemy's `SQLALCHEMY_BINDS` entry): its URL and options.
@@ -412,6 +416,7 @@ mod de {
         idle_timeout: Option<f64>,
         max_lifetime: Option<f64>,
         test_before_acquire: Option<bool>,
+        returning: Option<bool>,
     }
 
     impl RawOptions {
@@ -433,6 +438,7 @@ mod de {
                 idle_timeout: seconds("idle_timeout", self.idle_timeout)?,
                 max_lifetime: seconds("max_lifetime", self.max_lifetime)?,
                 test_before_acquire: self.test_before_acquire,
+                returning: self.returning,
             })
         }
     }

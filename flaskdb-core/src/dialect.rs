@@ -163,3 +163,16 @@ impl Backend {
         }
     }
 }
+
+impl Backend {
+    /// The generated key of row `n` (0-based) of a multi-row INSERT of `rows` rows, from
+    /// the last-insert id the database reports: MySQL reports the first row's key,
+    /// SQLite the last row's; both number the rows of one statement consecutively.
+    pub(crate) fn generated_key(self, last_insert_id: i64, n: usize, rows: usize) -> i64 {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        match self {
+            Backend::Sqlite => last_insert_id - i64::try_from(rows).unwrap_or(i64::MAX) + 1 + n,
+            Backend::MySql | Backend::Postgres => last_insert_id + n,
+        }
+    }
+}

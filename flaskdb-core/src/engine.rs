@@ -250,6 +250,7 @@ impl Engine {
             record: config
                 .record_queries_enabled()
                 .then(|| config.n_plus_one_limit()),
+            returning: options.get_returning().unwrap_or(true),
         };
         let backend = Backend::from_url(url)?;
         let redacted = redact_url(url);
@@ -348,7 +349,8 @@ impl Engine {
                 bind: flags.bind,
                 echo: flags.echo,
                 record: flags.record,
-                returning,
+                // PostgreSQL has no last-insert id: it always returns rows.
+                returning: returning && (flags.returning || backend == Backend::Postgres),
                 lock_timeout,
                 #[cfg(feature = "sqlite")]
                 _keep_alive: keep_alive.map(tokio::sync::Mutex::new),
@@ -362,6 +364,7 @@ struct Flags {
     bind: Option<String>,
     echo: bool,
     record: Option<usize>,
+    returning: bool,
 }
 
 /// The pool's acquire timeout: how long anything waits for the database.

@@ -798,7 +798,7 @@ async fn insert_rows(
             executor::fetch_values(Conn::Tx(&mut txs[i].1), r, table).await?
         } else {
             let done = executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
-            mysql_inserted(&mut txs[i].1, table, &chunk, done).await?
+            inserted_without_returning(&mut txs[i].1, table, &chunk, done).await?
         };
         let ops = rows[start..end].iter().map(|(op, _)| *op);
         written.extend(ops.zip(stored).map(|(op, values)| Written::Row {
@@ -812,10 +812,10 @@ async fn insert_rows(
     Ok(written)
 }
 
-/// The rows a MySQL insert stored, without RETURNING: generated keys count up from
-/// `LAST_INSERT_ID()` (the first key of a multi-row insert); when a server default
-/// filled a column, the rows are read back by key.
-async fn mysql_inserted(
+/// The rows an insert stored, without RETURNING (MySQL): generated keys come from the
+/// last-insert id; when a server default filled a column, the rows are read back by
+/// key.
+async fn inserted_without_returning(
     tx: &mut Tx,
     table: &'static Table,
     chunk: &[&InsertRow],
@@ -830,13 +830,14 @@ async fn mysql_inserted(
             match row.columns().iter().position(|c| *c == column.name()) {
                 Some(p) => values.push(row.values()[p].clone()),
                 None if Some(column.name()) == auto => {
-                    let first = done.last_insert_id.ok_or_else(|| {
+                    let last = done.last_insert_id.ok_or_else(|| {
                         Error::Schema(format!(
                             "the database returned no key for `{}`",
                             table.name()
                         ))
                     })?;
-                    values.push(integer(first + n as i64, column.sql_type()));
+                    let key = tx.engine.backend().generated_key(last, n, chunk.len());
+                    values.push(integer(key, column.sql_type()));
                 }
                 None => {
                     complete = false;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use flaskdb::{Backend, Config, Db, EngineOptions};
+use flaskdb::{Backend, Db, EngineOptions};
 
 use crate::{Case, TestDb, TestResult, cases};
 
@@ -31,7 +31,7 @@ async fn driver_defaults_and_overrides(t: TestDb) -> TestResult {
         assert_eq!(charset, "utf8mb4");
         // Engine options override the driver default.
         let options = EngineOptions::default().max_lifetime(Duration::from_secs(60));
-        let db = Db::connect(Config::new(t.url.clone()).engine_options(options)).await?;
+        let db = Db::connect(t.config().engine_options(options)).await?;
         let lifetime = db
             .engine()?
             .as_mysql()

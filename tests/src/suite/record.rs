@@ -23,7 +23,7 @@ pub fn cases() -> Vec<Case> {
 }
 
 async fn recording(t: &TestDb) -> anyhow::Result<Db> {
-    let db = Db::connect(Config::new(t.url.clone()).record_queries(true)).await?;
+    let db = Db::connect(t.config().record_queries(true)).await?;
     db.create_all().await?;
     Ok(db)
 }
@@ -165,12 +165,7 @@ async fn session_statements_are_recorded(t: TestDb) -> TestResult {
 }
 
 async fn n_plus_one_warning(t: TestDb) -> TestResult {
-    let db = Db::connect(
-        Config::new(t.url.clone())
-            .record_queries(true)
-            .n_plus_one_threshold(5),
-    )
-    .await?;
+    let db = Db::connect(t.config().record_queries(true).n_plus_one_threshold(5)).await?;
     db.create_all().await?;
     let mut s = db.session();
     for i in 0..8 {
@@ -292,7 +287,7 @@ fn take(seen: &Seen) -> Vec<Signal> {
 }
 
 async fn signals_on_commit(t: TestDb) -> TestResult {
-    let db = Db::connect(Config::new(t.url.clone()).track_modifications(true)).await?;
+    let db = Db::connect(t.config().track_modifications(true)).await?;
     db.create_all().await?;
     let seen = listen(&db);
     let mut s = db.session();
@@ -338,7 +333,7 @@ async fn signals_on_commit(t: TestDb) -> TestResult {
 }
 
 async fn no_signals_after_rollback_or_when_off(t: TestDb) -> TestResult {
-    let db = Db::connect(Config::new(t.url.clone()).track_modifications(true)).await?;
+    let db = Db::connect(t.config().track_modifications(true)).await?;
     db.create_all().await?;
     let seen = listen(&db);
     let mut s = db.session();

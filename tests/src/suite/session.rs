@@ -27,6 +27,7 @@ pub fn cases() -> Vec<Case> {
         raw_sqlx_in_the_session_transaction,
         reading_while_a_session_writes_does_not_hang,
         typed_constraint_errors,
+        dropping_a_session_rolls_back,
     )
 }
 
@@ -38,6 +39,12 @@ fn user(name: &str) -> UserBuilder {
 
 async fn add_and_commit(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
+    // The no_returning variant really takes the last-insert-id path.
+    let returning = t.options.get_returning().unwrap_or(true);
+    assert_eq!(
+        db.engine()?.supports_returning(),
+        returning || t.backend == Backend::Postgres
+    );
     let mut s = db.session();
     s.add(user("admin"));
     s.add_all([user("guest"), user("other")]);
@@ -499,5 +506,32 @@ async fn typed_constraint_errors(t: TestDb) -> TestResult {
         }
         other => panic!("expected a NOT NULL violation, got {other}"),
     })?;
+    Ok(())
+}
+
+async fn dropping_a_session_rolls_back(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    {
+        let mut s = db.session();
+        s.add(user("never committed"));
+        s.flush().await?;
+    }
+    // sqlx rolls a dropped transaction back as soon as its connection is free again.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while db.query::<User>().count().await? != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the dropped session's insert is still there"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut s = db.session();
+    s.add(user("never committed"));
+    s.commit().await?;
+    assert_eq!(
+        db.query::<User>().count().await?,
+        1,
+        "no leftover lock or row"
+    );
     Ok(())
 }
