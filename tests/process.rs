@@ -187,6 +187,21 @@ async fn one_session_commits_on_several_binds() {
     assert_eq!(db.query::<Note>().count().await.unwrap(), 1);
 }
 
+async fn joins_across_binds_are_refused() {
+    let db = Db::connect(Config::new("sqlite::memory:").bind("analytics", "sqlite::memory:"))
+        .await
+        .unwrap();
+    db.create_all().await.unwrap();
+    let err = db
+        .select::<(Note, Event)>()
+        .join_on::<Event>(Event::id.eq_col(Note::id))
+        .all()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidQuery(_)), "{err}");
+    assert!(err.to_string().contains("one database"), "{err}");
+}
+
 async fn engine_options_take_precedence_lowest_first() {
     use std::time::Duration;
     let config = Config::new("sqlite::memory:")
@@ -331,6 +346,10 @@ fn main() -> std::process::ExitCode {
         trial(
             "one_session_commits_on_several_binds",
             one_session_commits_on_several_binds,
+        ),
+        trial(
+            "joins_across_binds_are_refused",
+            joins_across_binds_are_refused,
         ),
         trial(
             "engine_options_take_precedence_lowest_first",

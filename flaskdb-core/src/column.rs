@@ -4,7 +4,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
+use crate::expression::{Comparable, Operand, compare, operand_methods};
 use crate::model::Model;
+use crate::select::{Select, Selection};
 use crate::sql::expr::{Assignment, CompareOp, Expr, Node, Order};
 use crate::value::{ColumnType, IntoField, Value};
 
@@ -60,53 +62,11 @@ impl<M: Model, T: ColumnType> Column<M, T> {
         }
     }
 
-    fn compare(self, op: CompareOp, value: Value) -> Expr {
-        Expr(Node::Compare {
-            op,
-            left: Box::new(self.node()),
-            right: Box::new(Node::Value(value)),
-        })
-    }
-
     fn value(v: impl IntoField<T>) -> Value {
         v.into_field().into_value()
     }
 
-    /// `column = value`; comparing with `None` gives `IS NULL`, as SQLAlchemy does.
-    pub fn eq(self, value: impl IntoField<T>) -> Expr {
-        match Self::value(value) {
-            Value::Null(_) => self.is_null(),
-            v => self.compare(CompareOp::Eq, v),
-        }
-    }
-
-    /// `column <> value`; comparing with `None` gives `IS NOT NULL`.
-    pub fn ne(self, value: impl IntoField<T>) -> Expr {
-        match Self::value(value) {
-            Value::Null(_) => self.is_not_null(),
-            v => self.compare(CompareOp::Ne, v),
-        }
-    }
-
-    /// `column < value`.
-    pub fn lt(self, value: impl IntoField<T>) -> Expr {
-        self.compare(CompareOp::Lt, Self::value(value))
-    }
-
-    /// `column <= value`.
-    pub fn le(self, value: impl IntoField<T>) -> Expr {
-        self.compare(CompareOp::Le, Self::value(value))
-    }
-
-    /// `column > value`.
-    pub fn gt(self, value: impl IntoField<T>) -> Expr {
-        self.compare(CompareOp::Gt, Self::value(value))
-    }
-
-    /// `column >= value`.
-    pub fn ge(self, value: impl IntoField<T>) -> Expr {
-        self.compare(CompareOp::Ge, Self::value(value))
-    }
+    operand_methods!();
 
     /// `column IN (..)`; an empty list matches no row.
     pub fn in_<V: IntoField<T>>(self, values: impl IntoIterator<Item = V>) -> Expr {
@@ -133,38 +93,6 @@ impl<M: Model, T: ColumnType> Column<M, T> {
             low: Box::new(Node::Value(Self::value(low))),
             high: Box::new(Node::Value(Self::value(high))),
         })
-    }
-
-    /// `column IS NULL`.
-    pub fn is_null(self) -> Expr {
-        Expr(Node::IsNull {
-            expr: Box::new(self.node()),
-            negated: false,
-        })
-    }
-
-    /// `column IS NOT NULL`.
-    pub fn is_not_null(self) -> Expr {
-        Expr(Node::IsNull {
-            expr: Box::new(self.node()),
-            negated: true,
-        })
-    }
-
-    /// Ascending order on this column.
-    pub fn asc(self) -> Order {
-        Order {
-            expr: self.node(),
-            descending: false,
-        }
-    }
-
-    /// Descending order on this column.
-    pub fn desc(self) -> Order {
-        Order {
-            expr: self.node(),
-            descending: true,
-        }
     }
 
     /// `column = value` in a bulk update (`query.update(User::email.set("x"))`).

@@ -15,9 +15,11 @@ use crate::executor::{self, Conn, Row};
 use crate::model::Model;
 use crate::query::Query;
 use crate::schema::{Metadata, Table, parents_first};
+use crate::select::{Select, Selectable, Selection};
 use crate::session::Session;
 use crate::signals::{Change, Signals};
 use crate::sql::{self, Rendered};
+use crate::target::Source;
 use crate::value::Value;
 
 /// The database handle: one engine (connection pool) per bind, the metadata of every
@@ -307,6 +309,18 @@ impl Db {
     /// A new session (unit of work) on this database.
     pub fn session(&self) -> Session {
         Session::new(Some(self.clone()))
+    }
+
+    /// A select of whole models by type, on this database: `db.select::<(User,
+    /// Option<Post>)>().left_join::<Post>()`.
+    pub fn select<T: Selectable>(&self) -> Select<T::Selection> {
+        Select::new(Source::Db(self.clone()), T::selection())
+    }
+
+    /// A select of columns and expressions on this database:
+    /// `db.select_columns((User::username, Post::id.count()))`.
+    pub fn select_columns<S: Selection>(&self, selection: S) -> Select<S> {
+        Select::new(Source::Db(self.clone()), selection)
     }
 
     /// A query over model `M` bound to this database (on `M`'s bind).

@@ -4,6 +4,7 @@
 
 use crate::engine::Backend;
 use crate::schema::ColumnDef;
+use crate::sql::expr::CastTo;
 use crate::sql_type::SqlType;
 
 impl Backend {
@@ -173,6 +174,21 @@ impl Backend {
         match self {
             Backend::Sqlite => last_insert_id - i64::try_from(rows).unwrap_or(i64::MAX) + 1 + n,
             Backend::MySql | Backend::Postgres => last_insert_id + n,
+        }
+    }
+}
+
+impl Backend {
+    /// The type an aggregate is cast to so that it decodes the same everywhere:
+    /// PostgreSQL sums BIGINTs to NUMERIC and averages to NUMERIC, MySQL both to
+    /// DECIMAL; SQLite already returns INTEGER and REAL.
+    pub(crate) fn cast_type(self, to: CastTo) -> Option<&'static str> {
+        match (self, to) {
+            (Backend::Sqlite, _) => None,
+            (Backend::Postgres, CastTo::BigInt) => Some("BIGINT"),
+            (Backend::Postgres, CastTo::Double) => Some("DOUBLE PRECISION"),
+            (Backend::MySql, CastTo::BigInt) => Some("SIGNED"),
+            (Backend::MySql, CastTo::Double) => Some("DOUBLE"),
         }
     }
 }

@@ -400,6 +400,10 @@ impl RowSource for Row {
     fn get<T: ColumnType>(&self, index: usize) -> Result<T> {
         self.get_at(index)
     }
+
+    fn is_null(&self, index: usize) -> Result<bool> {
+        with_row!(&self.0, r => r.is_null(index))
+    }
 }
 
 /// Runs raw SQL and returns its rows, readable by column name.

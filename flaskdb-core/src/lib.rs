@@ -24,6 +24,7 @@ mod dialect;
 mod engine;
 mod error;
 mod executor;
+mod expression;
 mod keyset;
 mod model;
 mod naming;
@@ -31,10 +32,12 @@ mod pagination;
 mod query;
 mod record;
 mod schema;
+mod select;
 mod session;
 mod signals;
 mod sql;
 mod sql_type;
+mod target;
 mod value;
 
 #[doc(hidden)]
@@ -43,11 +46,16 @@ pub mod __private;
 
 pub use column::{Column, TextColumn};
 pub use config::{BindConfig, Config, EngineOptions};
-pub use context::{clear_global_default, in_current_scope, session, set_global_default};
+pub use context::{
+    clear_global_default, in_current_scope, select, select_columns, session, set_global_default,
+};
 pub use db::Db;
 pub use engine::{Backend, Engine, redact_url};
 pub use error::{Error, NOT_FOUND_TEXT, Result};
 pub use executor::Row;
+pub use expression::{
+    Comparable, Expression, MaybeNull, Numeric, Operand, count_all, exists, not_exists,
+};
 pub use keyset::KeysetPage;
 pub use model::{FromRow, InsertRow, Insertable, KeyValues, Model, RowSource};
 pub use naming::camel_to_snake_case;
@@ -55,6 +63,7 @@ pub use pagination::{IterPages, PageRequest, Pagination};
 pub use query::Query;
 pub use record::{QueryInfo, QuerySummary, get_recorded_queries, recorded_query_summary};
 pub use schema::{ColumnDef, ForeignKey, Index, Metadata, OnDelete, Table};
+pub use select::{Entity, Outer, Select, Selectable, Selection, entity, outer};
 pub use session::{Addable, Session, SessionTransaction};
 pub use signals::{Change, Operation};
 pub use sql::expr::{Assignment, Assignments, Expr, Order};

@@ -59,6 +59,12 @@ pub trait RowSource {
     /// # Errors
     /// [`Error::Decode`] naming the column.
     fn get<T: ColumnType>(&self, index: usize) -> Result<T>;
+
+    /// Whether the value of column `index` is NULL.
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when there is no such column.
+    fn is_null(&self, index: usize) -> Result<bool>;
 }
 
 macro_rules! row_source {
@@ -68,6 +74,13 @@ macro_rules! row_source {
             #[inline]
             fn get<T: ColumnType>(&self, index: usize) -> Result<T> {
                 sqlx::Row::try_get::<T, usize>(self, index)
+                    .map_err(|e| decode_error(self, index, e))
+            }
+
+            fn is_null(&self, index: usize) -> Result<bool> {
+                use sqlx::ValueRef;
+                sqlx::Row::try_get_raw(self, index)
+                    .map(|v| v.is_null())
                     .map_err(|e| decode_error(self, index, e))
             }
         }
@@ -123,6 +136,10 @@ impl RowSource for ValuesRow<'_> {
             column: format!("#{index}"),
             message: "the session's copy of this row does not match the model".into(),
         })
+    }
+
+    fn is_null(&self, index: usize) -> Result<bool> {
+        Ok(matches!(self.0.get(index), Some(Value::Null(_)) | None))
     }
 }
 

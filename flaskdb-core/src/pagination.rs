@@ -89,6 +89,19 @@ impl PageRequest {
         self
     }
 
+    /// With `error_out`, an empty page other than the first is [`Error::NotFound`].
+    pub(crate) fn check_page(&self, page: u64, empty: bool) -> Result<()> {
+        match empty && page != 1 && self.error_out {
+            true => Err(Error::not_found(None)),
+            false => Ok(()),
+        }
+    }
+
+    /// Whether the total is counted.
+    pub(crate) fn counts(&self) -> bool {
+        self.count
+    }
+
     /// The page and per_page after Flask-SQLAlchemy's rules.
     ///
     /// # Errors
@@ -244,6 +257,12 @@ impl<T> Pagination<T> {
         page_numbers(self.page, self.pages(), widths).into_iter()
     }
 
+    /// This page with the cap of the request that made it.
+    pub(crate) fn capped(mut self, request: PageRequest) -> Self {
+        self.max_per_page = request.max_per_page;
+        self
+    }
+
     /// Iterates the items by reference.
     pub fn iter(&self) -> std::slice::Iter<'_, T> {
         self.items.iter()
@@ -307,9 +326,7 @@ impl<M: Model> Pagination<M> {
             .offset((page - 1).saturating_mul(per_page))
             .all()
             .await?;
-        if items.is_empty() && page != 1 && request.error_out {
-            return Err(Error::not_found(None));
-        }
+        request.check_page(page, items.is_empty())?;
         let total = match request.count {
             true => Some(query.clone().count().await?),
             false => None,

@@ -11,35 +11,17 @@ use std::marker::PhantomData;
 use futures_core::stream::BoxStream;
 
 use crate::column::Column;
-use crate::context;
 use crate::db::Db;
-use crate::engine::{Backend, Engine};
+use crate::engine::Backend;
 use crate::error::{Error, Result};
-use crate::executor::{self, Conn};
-use crate::model::FromRow;
+use crate::executor;
 use crate::model::{KeyValues, Model, Scalar};
 use crate::pagination::{PageRequest, Pagination};
 use crate::session::Session;
 use crate::sql::expr::{Assignments, CompareOp, Expr, Node, Order};
 use crate::sql::{self, Clauses, Delete, Projection, Rendered, Select, Update};
+use crate::target::{Source, Target};
 use crate::value::{ColumnType, IntoField, Value};
-
-/// Where a query runs.
-#[derive(Clone)]
-enum Source {
-    /// The current scope's session, or the global default `Db` (`Model::query()`).
-    Current,
-    /// An explicit `Db` (`db.query::<M>()`).
-    Db(Db),
-    /// An explicit session (`session.query::<M>()`).
-    Session(Session),
-}
-
-/// Where a query's statements run, resolved when it runs.
-struct Target {
-    engine: Engine,
-    session: Option<Session>,
-}
 
 /// A query over model `M`: filters, order, limit and offset, run by one of the terminal
 /// methods (`all`, `first`, `one`, `get`, `count`, `exists`, `update`, `delete`,
@@ -161,39 +143,16 @@ impl<M: Model> Query<M> {
     }
 
     fn target(&self) -> Result<Target> {
-        let (db, session) = match &self.source {
-            Source::Current => context::current()?,
-            Source::Db(db) => (db.clone(), None),
-            Source::Session(s) => (s.database()?, Some(s.clone())),
-        };
-        Ok(Target {
-            engine: db.engine_for(M::table().bind_key())?,
-            session,
-        })
-    }
-
-    async fn fetch<T: FromRow>(target: &Target, r: Rendered, max: Option<usize>) -> Result<Vec<T>> {
-        match &target.session {
-            None => executor::fetch(Conn::Pool(&target.engine), r, max).await,
-            Some(s) => s.fetch(&target.engine, M::table().bind_key(), r, max).await,
-        }
+        self.source.resolve(M::table().bind_key())
     }
 
     /// Fetches models; through a session they enter its identity map.
     async fn fetch_models(target: &Target, r: Rendered, max: Option<usize>) -> Result<Vec<M>> {
-        let rows = Self::fetch::<M>(target, r, max).await?;
+        let rows = target.fetch::<M>(r, max).await?;
         if let Some(s) = &target.session {
             s.remember(&rows);
         }
         Ok(rows)
-    }
-
-    async fn execute(target: &Target, r: Rendered) -> Result<u64> {
-        let done = match &target.session {
-            None => executor::execute(Conn::Pool(&target.engine), r).await?,
-            Some(s) => s.execute(&target.engine, M::table().bind_key(), r).await?,
-        };
-        Ok(done.rows_affected)
     }
 
     fn render(&self, projection: Projection, backend: Backend) -> Rendered {
@@ -202,6 +161,7 @@ impl<M: Model> Query<M> {
                 table: M::table(),
                 projection,
                 clauses: &self.clauses,
+                exprs: &[],
             },
             backend,
         )
@@ -385,7 +345,7 @@ impl<M: Model> Query<M> {
         record::at(Location::caller(), async move {
             let target = self.target()?;
             let rendered = self.render(Projection::Count, target.engine.backend());
-            let rows = Self::fetch::<Scalar<i64>>(&target, rendered, Some(1)).await?;
+            let rows = target.fetch::<Scalar<i64>>(rendered, Some(1)).await?;
             let n = rows.first().map_or(0, |s| s.0);
             Ok(u64::try_from(n).unwrap_or(0))
         })
@@ -402,7 +362,7 @@ impl<M: Model> Query<M> {
             self.clauses.order_by.clear();
             let target = self.target()?;
             let rendered = self.render(Projection::One, target.engine.backend());
-            let rows = Self::fetch::<Scalar<i32>>(&target, rendered, Some(1)).await?;
+            let rows = target.fetch::<Scalar<i32>>(rendered, Some(1)).await?;
             Ok(!rows.is_empty())
         })
     }
@@ -441,7 +401,7 @@ impl<M: Model> Query<M> {
                 },
                 target.engine.backend(),
             );
-            Self::execute(&target, rendered).await
+            target.execute(rendered).await
         })
     }
 
@@ -462,7 +422,7 @@ impl<M: Model> Query<M> {
                 },
                 target.engine.backend(),
             );
-            Self::execute(&target, rendered).await
+            target.execute(rendered).await
         })
     }
 

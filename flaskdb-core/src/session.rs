@@ -33,9 +33,11 @@ use crate::executor::{self, Conn, Done, Tx};
 use crate::model::{FromRow, InsertRow, Insertable, KeyValues, Model, ValuesRow};
 use crate::query::Query;
 use crate::schema::{Table, parents_first};
+use crate::select::{Select, Selectable, Selection};
 use crate::signals::{Change, Decoder, Operation, decoder};
 use crate::sql::expr::{CompareOp, Node};
-use crate::sql::{self, Clauses, Delete, Insert, Projection, Rendered, Select, Update};
+use crate::sql::{self, Clauses, Delete, Insert, Projection, Rendered, Update};
+use crate::target::Source;
 use crate::value::Value;
 
 /// A value `Session::add` accepts: a builder (a new row) or a model (a row to update).
@@ -331,6 +333,16 @@ impl Session {
     /// (flushing them first when autoflush is on) and fills the identity map.
     pub fn query<M: Model>(&self) -> Query<M> {
         Query::in_session(self.clone())
+    }
+
+    /// A select of whole models by type through this session (see [`Db::select`]).
+    pub fn select<T: Selectable>(&self) -> Select<T::Selection> {
+        Select::new(Source::Session(self.clone()), T::selection())
+    }
+
+    /// A select of columns and expressions through this session.
+    pub fn select_columns<S: Selection>(&self, selection: S) -> Select<S> {
+        Select::new(Source::Session(self.clone()), selection)
     }
 
     /// Sends every queued change to the database, in the open transactions (begun
@@ -856,10 +868,11 @@ async fn inserted_without_returning(
             filter: Some(key_filter(table, key_of(table, &values))),
             ..Clauses::default()
         };
-        let select = Select {
+        let select = sql::Select {
             table,
             projection: Projection::AllColumns,
             clauses: &clauses,
+            exprs: &[],
         };
         let r = sql::select(&select, tx.engine.backend());
         let mut rows = executor::fetch_values(Conn::Tx(tx), r, table).await?;

@@ -107,3 +107,13 @@ pub struct Comment {
     pub post_id: i64,
     pub body: String,
 }
+
+/// Two foreign keys to one table: a join must be told which one.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Message {
+    pub id: i64,
+    #[model(foreign_key = "user.id")]
+    pub sender_id: i64,
+    #[model(foreign_key = "user.id")]
+    pub recipient_id: i64,
+}

@@ -51,6 +51,80 @@ pub(crate) enum Node {
     And(Vec<Node>),
     Or(Vec<Node>),
     Not(Box<Node>),
+    /// An aggregate; `arg: None` is `COUNT(*)`.
+    Aggregate {
+        func: Aggregate,
+        arg: Option<Box<Node>>,
+        distinct: bool,
+    },
+    /// A cast that gives an aggregate the same result type on every backend.
+    Cast {
+        expr: Box<Node>,
+        to: CastTo,
+    },
+    /// `(SELECT ..)` as a value.
+    Scalar(Box<super::SubSelect>),
+    /// `[NOT] EXISTS (SELECT ..)`.
+    Exists {
+        sub: Box<super::SubSelect>,
+        negated: bool,
+    },
+    /// `expr [NOT] IN (SELECT ..)`.
+    InSelect {
+        expr: Box<Node>,
+        sub: Box<super::SubSelect>,
+        negated: bool,
+    },
+}
+
+/// The aggregate functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Aggregate {
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+impl Aggregate {
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            Aggregate::Count => "COUNT",
+            Aggregate::Sum => "SUM",
+            Aggregate::Avg => "AVG",
+            Aggregate::Min => "MIN",
+            Aggregate::Max => "MAX",
+        }
+    }
+}
+
+/// The result types aggregates are cast to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CastTo {
+    BigInt,
+    Double,
+}
+
+impl Node {
+    /// Whether this expression holds a subquery (then column names are qualified).
+    pub(crate) fn has_subquery(&self) -> bool {
+        match self {
+            Node::Scalar(_) | Node::Exists { .. } | Node::InSelect { .. } => true,
+            Node::Column { .. } | Node::Value(_) => false,
+            Node::Compare { left, right, .. } => left.has_subquery() || right.has_subquery(),
+            Node::Like { expr, pattern, .. } => expr.has_subquery() || pattern.has_subquery(),
+            Node::In { expr, .. } | Node::IsNull { expr, .. } | Node::Not(expr) => {
+                expr.has_subquery()
+            }
+            Node::Between { expr, low, high } => {
+                expr.has_subquery() || low.has_subquery() || high.has_subquery()
+            }
+            Node::And(items) | Node::Or(items) => items.iter().any(Node::has_subquery),
+            Node::Aggregate { arg, .. } => arg.as_deref().is_some_and(Node::has_subquery),
+            Node::Cast { expr, .. } => expr.has_subquery(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

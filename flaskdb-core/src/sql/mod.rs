@@ -15,14 +15,35 @@ use crate::schema::Table;
 use expr::{Assignment, Node, Order};
 
 /// The clauses of a SELECT over one table, as a query builds them up.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Clauses {
+    /// JOINs, in order.
+    pub(crate) joins: Vec<Join>,
     pub(crate) filter: Option<Node>,
+    pub(crate) group_by: Vec<Node>,
+    pub(crate) having: Option<Node>,
     pub(crate) order_by: Vec<Order>,
     pub(crate) limit: Option<u64>,
     pub(crate) offset: Option<u64>,
     pub(crate) distinct: bool,
     pub(crate) for_update: bool,
+}
+
+/// One JOIN of a SELECT.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Join {
+    /// LEFT OUTER (true) or INNER (false).
+    pub(crate) left: bool,
+    pub(crate) table: &'static Table,
+    pub(crate) on: Node,
+}
+
+/// A SELECT held by value, for subqueries inside expressions.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SubSelect {
+    pub(crate) table: &'static Table,
+    pub(crate) exprs: Vec<Node>,
+    pub(crate) clauses: Clauses,
 }
 
 impl Clauses {
@@ -48,6 +69,8 @@ pub(crate) enum Projection {
     Count,
     /// `1`, for `exists()` (with LIMIT 1).
     One,
+    /// The expressions of [`Select::exprs`].
+    Exprs,
 }
 
 /// A SELECT statement.
@@ -56,6 +79,8 @@ pub(crate) struct Select<'a> {
     pub(crate) table: &'a Table,
     pub(crate) projection: Projection,
     pub(crate) clauses: &'a Clauses,
+    /// The select list, for [`Projection::Exprs`].
+    pub(crate) exprs: &'a [Node],
 }
 
 /// An INSERT of one or more rows.

@@ -17,6 +17,8 @@ pub(crate) struct Writer {
     backend: Backend,
     sql: String,
     params: Vec<Value>,
+    /// Write columns as `"table"."column"` (with joins and subqueries).
+    qualify: bool,
 }
 
 impl Writer {
@@ -25,6 +27,7 @@ impl Writer {
             backend,
             sql: String::with_capacity(128),
             params: Vec::new(),
+            qualify: false,
         }
     }
 
@@ -59,7 +62,52 @@ impl Writer {
 
     fn node(&mut self, node: &Node) {
         match node {
-            Node::Column { name, .. } => self.ident(name),
+            Node::Column { table, name } => {
+                if self.qualify {
+                    self.ident(table);
+                    self.push(".");
+                }
+                self.ident(name);
+            }
+            Node::Aggregate {
+                func,
+                arg,
+                distinct,
+            } => {
+                self.push(func.sql());
+                self.push(if *distinct { "(DISTINCT " } else { "(" });
+                match arg {
+                    Some(arg) => self.node(arg),
+                    None => self.push("*"),
+                }
+                self.push(")");
+            }
+            Node::Cast { expr, to } => match self.backend.cast_type(*to) {
+                Some(ty) => {
+                    self.push("CAST(");
+                    self.node(expr);
+                    self.push(" AS ");
+                    self.push(ty);
+                    self.push(")");
+                }
+                None => self.node(expr),
+            },
+            Node::Scalar(sub) => {
+                self.push("(");
+                self.sub_select(sub);
+                self.push(")");
+            }
+            Node::Exists { sub, negated } => {
+                self.push(if *negated { "NOT EXISTS (" } else { "EXISTS (" });
+                self.sub_select(sub);
+                self.push(")");
+            }
+            Node::InSelect { expr, sub, negated } => {
+                self.node(expr);
+                self.push(if *negated { " NOT IN (" } else { " IN (" });
+                self.sub_select(sub);
+                self.push(")");
+            }
             Node::Value(v) => self.param(v.clone()),
             Node::Compare { op, left, right } => {
                 self.node(left);
@@ -174,10 +222,31 @@ impl Writer {
         }
     }
 
+    /// A subquery: always with qualified columns, so it can refer to the outer query.
+    fn sub_select(&mut self, sub: &super::SubSelect) {
+        let outer = std::mem::replace(&mut self.qualify, true);
+        let select = Select {
+            table: sub.table,
+            projection: Projection::Exprs,
+            clauses: &sub.clauses,
+            exprs: &sub.exprs,
+        };
+        self.select_body(&select, Projection::Exprs);
+        self.qualify = outer;
+    }
+
     fn select_body(&mut self, select: &Select<'_>, projection: Projection) {
-        let Select { table, clauses, .. } = select;
+        let Select {
+            table,
+            clauses,
+            exprs,
+            ..
+        } = select;
         let Clauses {
+            joins,
             filter,
+            group_by,
+            having,
             order_by,
             limit,
             offset,
@@ -190,13 +259,53 @@ impl Writer {
             "SELECT "
         });
         match projection {
-            Projection::AllColumns => self.idents(table.columns().iter().map(|c| c.name())),
+            Projection::AllColumns => {
+                for (i, c) in table.columns().iter().enumerate() {
+                    if i > 0 {
+                        self.push(", ");
+                    }
+                    if self.qualify {
+                        self.ident(table.name());
+                        self.push(".");
+                    }
+                    self.ident(c.name());
+                }
+            }
             Projection::Count => self.push("COUNT(*)"),
             Projection::One => self.push("1"),
+            Projection::Exprs => {
+                for (i, e) in exprs.iter().enumerate() {
+                    if i > 0 {
+                        self.push(", ");
+                    }
+                    self.node(e);
+                }
+            }
         }
-        self.push(" FROM ");
-        self.ident(table.name());
+        // A select of expressions only (a scalar `SELECT COUNT(*)`) has no FROM.
+        if !table.name().is_empty() {
+            self.push(" FROM ");
+            self.ident(table.name());
+        }
+        for join in joins {
+            self.push(if join.left {
+                " LEFT OUTER JOIN "
+            } else {
+                " JOIN "
+            });
+            self.ident(join.table.name());
+            self.push(" ON ");
+            self.node(&join.on);
+        }
         self.filter(filter.as_ref());
+        for (i, g) in group_by.iter().enumerate() {
+            self.push(if i == 0 { " GROUP BY " } else { ", " });
+            self.node(g);
+        }
+        if let Some(h) = having {
+            self.push(" HAVING ");
+            self.node(h);
+        }
         if projection != Projection::Count {
             self.order_by(order_by);
         }
@@ -212,11 +321,19 @@ impl Writer {
 pub(crate) fn select(select: &Select<'_>, backend: Backend) -> Rendered {
     let mut w = Writer::new(backend);
     let c = select.clauses;
-    if select.projection == Projection::Count
-        && (c.limit.is_some() || c.offset.is_some() || c.distinct)
-    {
+    w.qualify = !c.joins.is_empty()
+        || select.exprs.iter().any(Node::has_subquery)
+        || c.filter.as_ref().is_some_and(Node::has_subquery)
+        || c.having.as_ref().is_some_and(Node::has_subquery);
+    let limited = c.limit.is_some() || c.offset.is_some() || c.distinct;
+    if select.projection == Projection::Count && (limited || !c.group_by.is_empty()) {
+        // Count the rows of the query itself, with its own select list when it has one.
+        let inner = match select.exprs.is_empty() {
+            true => Projection::AllColumns,
+            false => Projection::Exprs,
+        };
         w.push("SELECT COUNT(*) FROM (");
-        w.select_body(select, Projection::AllColumns);
+        w.select_body(select, inner);
         w.push(") AS ");
         w.ident("anon_1");
     } else {

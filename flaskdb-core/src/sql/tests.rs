@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use super::expr::{Assignment, CompareOp, Node, Order};
 use super::*;
+use super::{Join, SubSelect};
 use crate::engine::Backend::{self, MySql, Postgres, Sqlite};
 use crate::schema::{ColumnDef, OnDelete, Table};
 use crate::sql_type::SqlType;
@@ -42,6 +43,7 @@ fn select_sql(clauses: &Clauses, projection: Projection, backend: Backend) -> Re
             table: &table,
             projection,
             clauses,
+            exprs: &[],
         },
         backend,
     )
@@ -439,5 +441,120 @@ fn tables_are_ordered_parents_first_and_cycles_are_named() {
     assert!(
         err.to_string().contains("cycle between tables a, b"),
         "{err}"
+    );
+}
+
+fn post() -> Table {
+    Table::new("post")
+        .column(ColumnDef::new("id", SqlType::BigInt).primary_key())
+        .column(ColumnDef::new("user_id", SqlType::BigInt))
+        .column(ColumnDef::new("score", SqlType::Integer))
+}
+
+fn qualified(table: &'static str, name: &'static str) -> Node {
+    Node::Column {
+        table: Cow::Borrowed(table),
+        name: Cow::Borrowed(name),
+    }
+}
+
+#[test]
+fn join_group_by_having_with_cast_aggregates() {
+    use super::expr::{Aggregate, CastTo};
+    static POST: std::sync::LazyLock<Table> = std::sync::LazyLock::new(post);
+    let user = user();
+    let count = Node::Aggregate {
+        func: Aggregate::Count,
+        arg: Some(Box::new(qualified("post", "id"))),
+        distinct: false,
+    };
+    let sum = Node::Cast {
+        expr: Box::new(Node::Aggregate {
+            func: Aggregate::Sum,
+            arg: Some(Box::new(qualified("post", "score"))),
+            distinct: false,
+        }),
+        to: CastTo::BigInt,
+    };
+    let clauses = Clauses {
+        joins: vec![Join {
+            left: true,
+            table: &POST,
+            on: Node::Compare {
+                op: CompareOp::Eq,
+                left: Box::new(qualified("post", "user_id")),
+                right: Box::new(qualified("user", "id")),
+            },
+        }],
+        group_by: vec![qualified("user", "username")],
+        having: Some(Node::Compare {
+            op: CompareOp::Gt,
+            left: Box::new(count.clone()),
+            right: Box::new(Node::Value(Value::I64(1))),
+        }),
+        ..Clauses::default()
+    };
+    let exprs = [qualified("user", "username"), count, sum];
+    let render = |b| {
+        select(
+            &Select {
+                table: &user,
+                projection: Projection::Exprs,
+                clauses: &clauses,
+                exprs: &exprs,
+            },
+            b,
+        )
+    };
+    assert_dialects(
+        render,
+        [
+            r#"SELECT "user"."username", COUNT("post"."id"), SUM("post"."score") FROM "user" LEFT OUTER JOIN "post" ON "post"."user_id" = "user"."id" GROUP BY "user"."username" HAVING COUNT("post"."id") > ?"#,
+            r#"SELECT "user"."username", COUNT("post"."id"), CAST(SUM("post"."score") AS BIGINT) FROM "user" LEFT OUTER JOIN "post" ON "post"."user_id" = "user"."id" GROUP BY "user"."username" HAVING COUNT("post"."id") > $1"#,
+            "SELECT `user`.`username`, COUNT(`post`.`id`), CAST(SUM(`post`.`score`) AS SIGNED) FROM `user` LEFT OUTER JOIN `post` ON `post`.`user_id` = `user`.`id` GROUP BY `user`.`username` HAVING COUNT(`post`.`id`) > ?",
+        ],
+    );
+}
+
+#[test]
+fn correlated_exists_and_in_subquery_qualify_columns() {
+    static POST: std::sync::LazyLock<Table> = std::sync::LazyLock::new(post);
+    let exists = Node::Exists {
+        sub: Box::new(SubSelect {
+            table: &POST,
+            exprs: vec![qualified("post", "user_id")],
+            clauses: Clauses {
+                filter: Some(Node::Compare {
+                    op: CompareOp::Eq,
+                    left: Box::new(qualified("post", "user_id")),
+                    right: Box::new(qualified("user", "id")),
+                }),
+                ..Clauses::default()
+            },
+        }),
+        negated: false,
+    };
+    let clauses = Clauses {
+        filter: Some(Node::And(vec![
+            exists,
+            Node::InSelect {
+                expr: Box::new(qualified("user", "id")),
+                sub: Box::new(SubSelect {
+                    table: &POST,
+                    exprs: vec![qualified("post", "user_id")],
+                    clauses: Clauses::default(),
+                }),
+                negated: true,
+            },
+        ])),
+        ..Clauses::default()
+    };
+    assert_dialects(
+        |b| select_sql(&clauses, Projection::Count, b),
+        [
+            r#"SELECT COUNT(*) FROM "user" WHERE (EXISTS (SELECT "post"."user_id" FROM "post" WHERE "post"."user_id" = "user"."id") AND "user"."id" NOT IN (SELECT "post"."user_id" FROM "post"))"#,
+            r#"SELECT COUNT(*) FROM "user" WHERE (EXISTS (SELECT "post"."user_id" FROM "post" WHERE "post"."user_id" = "user"."id") AND "user"."id" NOT IN (SELECT "post"."user_id" FROM "post"))"#,
+            "SELECT COUNT(*) FROM `user` WHERE (EXISTS (SELECT `post`.`user_id` FROM `post` WHERE `post`.`user_id` = `user`.`id`) AND `user`.`id` NOT IN (SELECT `post`.`user_id` FROM `post`))",
+        ],
     );
 }

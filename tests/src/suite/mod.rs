@@ -6,6 +6,7 @@ mod paginate;
 mod query;
 mod record;
 mod schema;
+mod select;
 mod session;
 
 use crate::Case;
@@ -19,5 +20,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(paginate::cases());
     cases.extend(engine::cases());
     cases.extend(record::cases());
+    cases.extend(select::cases());
     cases
 }

@@ -163,11 +163,12 @@ async fn index_names(t: &TestDb) -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
-const ALL_TABLES: [&str; 9] = [
+const ALL_TABLES: [&str; 10] = [
     "all_types",
     "comment",
     "group",
     "http_response",
+    "message",
     "order",
     "post",
     "post_tag",

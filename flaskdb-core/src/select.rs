@@ -1,0 +1,581 @@
+//! [`Select<S>`]: queries whose rows are several things, such as models joined together
+//! (`(User, Option<Post>)`), columns and aggregates (`(String, i64)`), decoded into
+//! typed tuples.
+//!
+//! `db.select::<(User, Option<Post>)>()` selects whole models by type (`Option<M>` for
+//! the outer side of a LEFT JOIN: `None` when its key is NULL);
+//! `db.select_columns((User::username, Post::id.count()))` selects columns and
+//! expressions. Joins infer their ON from the one foreign key between the two tables
+//! (an error names the candidates when there are several, or says there is none), or
+//! take it from `join_on`. Every table of a select must live on one bind.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::sync::LazyLock;
+
+use futures_core::stream::BoxStream;
+use futures_util::TryStreamExt;
+
+use crate::column::Column;
+use crate::engine::Backend;
+use crate::error::{Error, Result};
+use crate::executor;
+use crate::expression::{Expression, MaybeNull};
+use crate::model::{FromRow, Model, RowSource};
+use crate::pagination::{PageRequest, Pagination};
+use crate::record;
+use crate::schema::Table;
+use crate::sql::expr::{CompareOp, Expr, Node, Order};
+use crate::sql::{self, Clauses, Join, Projection, Rendered, SubSelect};
+use crate::target::{Source, Target};
+use crate::value::ColumnType;
+
+/// What a [`Select`] returns for each row: a model, `Option` of a model (outer side of
+/// a join), a column, an expression, or a tuple of those.
+pub trait Selection: Send + 'static {
+    /// The Rust value of one row.
+    type Output: Send + 'static;
+    /// The select-list expressions.
+    #[doc(hidden)]
+    fn exprs(&self, out: &mut Vec<Expr>);
+    /// The table the selection reads from first.
+    #[doc(hidden)]
+    fn table(&self) -> Option<&'static Table>;
+    /// How many columns one row takes.
+    #[doc(hidden)]
+    fn width() -> usize;
+    /// Decodes one row from `offset`.
+    #[doc(hidden)]
+    fn decode<R: RowSource>(row: &R, offset: usize) -> Result<Self::Output>;
+}
+
+/// Every column of model `M`, as a [`Selection`].
+pub struct Entity<M>(PhantomData<fn() -> M>);
+
+/// Every column of model `M` on the outer side of a LEFT JOIN: `None` when the joined
+/// row is missing (its primary key is NULL).
+pub struct Outer<M>(PhantomData<fn() -> M>);
+
+fn columns_of(table: &'static Table, out: &mut Vec<Expr>) {
+    out.extend(table.columns().iter().map(|c| {
+        Expr(Node::Column {
+            table: table.name().into(),
+            name: c.name().to_owned().into(),
+        })
+    }));
+}
+
+impl<M: Model> Selection for Entity<M> {
+    type Output = M;
+    fn exprs(&self, out: &mut Vec<Expr>) {
+        columns_of(M::table(), out);
+    }
+    fn table(&self) -> Option<&'static Table> {
+        Some(M::table())
+    }
+    fn width() -> usize {
+        M::width()
+    }
+    fn decode<R: RowSource>(row: &R, offset: usize) -> Result<M> {
+        M::from_row(row, offset)
+    }
+}
+
+impl<M: Model> Selection for Outer<M> {
+    type Output = Option<M>;
+    fn exprs(&self, out: &mut Vec<Expr>) {
+        columns_of(M::table(), out);
+    }
+    fn table(&self) -> Option<&'static Table> {
+        Some(M::table())
+    }
+    fn width() -> usize {
+        M::width()
+    }
+    fn decode<R: RowSource>(row: &R, offset: usize) -> Result<Option<M>> {
+        let key = M::table()
+            .columns()
+            .iter()
+            .position(|c| c.is_primary_key())
+            .unwrap_or(0);
+        if row.is_null(offset + key)? {
+            Ok(None)
+        } else {
+            M::from_row(row, offset).map(Some)
+        }
+    }
+}
+
+impl<M: Model, T: ColumnType> Selection for Column<M, T> {
+    type Output = T;
+    fn exprs(&self, out: &mut Vec<Expr>) {
+        out.push(Expr(self.node()));
+    }
+    fn table(&self) -> Option<&'static Table> {
+        Some(M::table())
+    }
+    fn width() -> usize {
+        1
+    }
+    fn decode<R: RowSource>(row: &R, offset: usize) -> Result<T> {
+        row.get(offset)
+    }
+}
+
+impl<T: ColumnType> Selection for Expression<T> {
+    type Output = T;
+    fn exprs(&self, out: &mut Vec<Expr>) {
+        out.push(Expr(self.node.clone()));
+    }
+    fn table(&self) -> Option<&'static Table> {
+        self.table
+    }
+    fn width() -> usize {
+        1
+    }
+    fn decode<R: RowSource>(row: &R, offset: usize) -> Result<T> {
+        row.get(offset)
+    }
+}
+
+macro_rules! tuple_selection {
+    ($($name:ident $idx:tt),+) => {
+        impl<$($name: Selection),+> Selection for ($($name,)+) {
+            type Output = ($($name::Output,)+);
+            fn exprs(&self, out: &mut Vec<Expr>) {
+                $(self.$idx.exprs(out);)+
+            }
+            fn table(&self) -> Option<&'static Table> {
+                None$(.or_else(|| self.$idx.table()))+
+            }
+            fn width() -> usize {
+                0 $(+ $name::width())+
+            }
+            #[allow(unused_assignments)]
+            fn decode<R: RowSource>(row: &R, mut offset: usize) -> Result<Self::Output> {
+                Ok(($({
+                    let value = $name::decode(row, offset)?;
+                    offset += $name::width();
+                    value
+                },)+))
+            }
+        }
+
+        impl<$($name: Selectable),+> Selectable for ($($name,)+) {
+            type Selection = ($($name::Selection,)+);
+            fn selection() -> Self::Selection {
+                ($($name::selection(),)+)
+            }
+        }
+    };
+}
+
+tuple_selection!(A 0, B 1);
+tuple_selection!(A 0, B 1, C 2);
+tuple_selection!(A 0, B 1, C 2, D 3);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5);
+
+/// Row types selectable by type alone: a model, `Option` of a model, and tuples of
+/// those (`db.select::<(User, Option<Post>)>()`).
+pub trait Selectable: Sized {
+    /// The selection that produces `Self`.
+    type Selection: Selection<Output = Self>;
+    /// That selection.
+    fn selection() -> Self::Selection;
+}
+
+impl<M: Model> Selectable for M {
+    type Selection = Entity<M>;
+    fn selection() -> Entity<M> {
+        entity()
+    }
+}
+
+impl<M: Model> Selectable for Option<M> {
+    type Selection = Outer<M>;
+    fn selection() -> Outer<M> {
+        outer()
+    }
+}
+
+/// Every column of model `M`, to select a whole model beside columns and aggregates:
+/// `db.select_columns((entity::<User>(), Post::id.count()))`.
+///
+/// ```
+/// # fn demo<M: flaskdb_core::Model>() {
+/// let users = flaskdb_core::entity::<M>();
+/// # }
+/// ```
+pub fn entity<M: Model>() -> Entity<M> {
+    Entity(PhantomData)
+}
+
+/// Model `M` on the outer side of a LEFT JOIN, beside columns and aggregates; `None`
+/// when the joined row is missing.
+///
+/// ```
+/// # fn demo<M: flaskdb_core::Model>() {
+/// let posts = flaskdb_core::outer::<M>();
+/// # }
+/// ```
+pub fn outer<M: Model>() -> Outer<M> {
+    Outer(PhantomData)
+}
+
+/// A decoded row of a selection, as the executor reads it.
+struct Decoded<S: Selection>(S::Output);
+
+impl<S: Selection> FromRow for Decoded<S> {
+    fn width() -> usize {
+        S::width()
+    }
+    fn from_row<R: RowSource>(row: &R, offset: usize) -> Result<Self> {
+        S::decode(row, offset).map(Decoded)
+    }
+}
+
+/// The FROM of a selection of expressions only (`SELECT COUNT(*)` as a subquery).
+static NO_TABLE: LazyLock<Table> = LazyLock::new(|| Table::new(""));
+
+/// A query whose rows are [`Selection`]s: joins, tuples of models and columns,
+/// aggregates with `group_by`/`having`.
+///
+/// ```
+/// # use flaskdb_core::{Column, Model, Select};
+/// fn posts_per_user<U: Model, P: Model>(
+///     select: Select<(Column<U, String>, flaskdb_core::Expression<i64>)>,
+///     username: Column<U, String>,
+/// ) -> Select<(Column<U, String>, flaskdb_core::Expression<i64>)> {
+///     select.left_join::<P>().group_by(username).order_by(username)
+/// }
+/// ```
+pub struct Select<S> {
+    source: Source,
+    selection: PhantomData<fn() -> S>,
+    from: &'static Table,
+    exprs: Vec<Node>,
+    clauses: Clauses,
+    error: Option<String>,
+}
+
+impl<S: Selection> Select<S> {
+    pub(crate) fn new(source: Source, selection: S) -> Self {
+        let mut exprs = Vec::new();
+        selection.exprs(&mut exprs);
+        Select {
+            source,
+            selection: PhantomData,
+            from: selection.table().unwrap_or(&NO_TABLE),
+            exprs: exprs.into_iter().map(|e| e.0).collect(),
+            clauses: Clauses::default(),
+            error: None,
+        }
+    }
+
+    fn tables(&self) -> impl Iterator<Item = &'static Table> + '_ {
+        std::iter::once(self.from).chain(self.clauses.joins.iter().map(|j| j.table))
+    }
+
+    fn add_join<M: Model>(mut self, left: bool, on: Option<Expr>) -> Self {
+        let table = M::table();
+        if table.bind_key() != self.from.bind_key() {
+            self.error.get_or_insert(format!(
+                "cannot join `{}` (bind {:?}) to `{}` (bind {:?}): a join runs on one database",
+                table.name(),
+                table.bind_key(),
+                self.from.name(),
+                self.from.bind_key()
+            ));
+        }
+        let on = match on {
+            Some(on) => on.0,
+            None => match self.infer_on(table) {
+                Ok(on) => on,
+                Err(message) => {
+                    self.error.get_or_insert(message);
+                    return self;
+                }
+            },
+        };
+        self.clauses.joins.push(Join { left, table, on });
+        self
+    }
+
+    /// The ON of a join to `table`: the one foreign key between it and a table already
+    /// in the query.
+    fn infer_on(&self, table: &'static Table) -> std::result::Result<Node, String> {
+        let column = |t: &Table, c: &str| Node::Column {
+            table: t.name().to_owned().into(),
+            name: c.to_owned().into(),
+        };
+        let mut candidates = Vec::new();
+        for present in self.tables() {
+            for (child, parent) in [(table, present), (present, table)] {
+                for fk in child.foreign_keys() {
+                    if fk.ref_table == parent.name() {
+                        let terms = fk
+                            .columns
+                            .iter()
+                            .zip(&fk.ref_columns)
+                            .map(|(c, r)| Node::Compare {
+                                op: CompareOp::Eq,
+                                left: Box::new(column(child, c)),
+                                right: Box::new(column(parent, r)),
+                            })
+                            .collect();
+                        let label = format!(
+                            "{}.{} -> {}",
+                            child.name(),
+                            fk.columns.join(", "),
+                            parent.name()
+                        );
+                        candidates.push((Node::And(terms), label));
+                    }
+                }
+            }
+        }
+        match candidates.len() {
+            1 => Ok(candidates.remove(0).0),
+            0 => Err(format!(
+                "no foreign key links `{}` to the query's tables: give the ON with join_on",
+                table.name()
+            )),
+            _ => Err(format!(
+                "several foreign keys could join `{}` ({}): give the ON with join_on",
+                table.name(),
+                candidates
+                    .iter()
+                    .map(|(_, l)| l.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+        }
+    }
+
+    /// Reads from model `M`'s table: for a selection of expressions only, like
+    /// `select_columns(count_all()).from::<Post>()`.
+    pub fn from<M: Model>(mut self) -> Self {
+        self.from = M::table();
+        self
+    }
+
+    /// `JOIN` model `M`, on the one foreign key between it and the query's tables.
+    pub fn join<M: Model>(self) -> Self {
+        self.add_join::<M>(false, None)
+    }
+
+    /// `LEFT OUTER JOIN` model `M`, on the one foreign key between it and the query's
+    /// tables; select it as `Option<M>`.
+    pub fn left_join<M: Model>(self) -> Self {
+        self.add_join::<M>(true, None)
+    }
+
+    /// `JOIN` model `M` `ON` the given condition.
+    pub fn join_on<M: Model>(self, on: Expr) -> Self {
+        self.add_join::<M>(false, Some(on))
+    }
+
+    /// `LEFT OUTER JOIN` model `M` `ON` the given condition.
+    pub fn left_join_on<M: Model>(self, on: Expr) -> Self {
+        self.add_join::<M>(true, Some(on))
+    }
+
+    /// Keeps the rows matching `condition` (AND-ed with earlier filters).
+    pub fn filter(mut self, condition: Expr) -> Self {
+        self.clauses.and_filter(condition.0);
+        self
+    }
+
+    /// Adds a `GROUP BY` term (a column or expression).
+    pub fn group_by(mut self, term: impl Into<Expr>) -> Self {
+        self.clauses.group_by.push(term.into().0);
+        self
+    }
+
+    /// Keeps the groups matching `condition` (`HAVING`, AND-ed with earlier ones).
+    pub fn having(mut self, condition: Expr) -> Self {
+        self.clauses.having = Some(match self.clauses.having.take() {
+            None => condition.0,
+            Some(first) => Node::And(vec![first, condition.0]),
+        });
+        self
+    }
+
+    /// Adds an ORDER BY term (a column, an expression, or either's `.asc()`/`.desc()`).
+    pub fn order_by(mut self, order: impl Into<Order>) -> Self {
+        self.clauses.order_by.push(order.into());
+        self
+    }
+
+    /// Returns at most `n` rows.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.clauses.limit = Some(n);
+        self
+    }
+
+    /// Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.clauses.offset = Some(n);
+        self
+    }
+
+    /// Returns each distinct row once.
+    pub fn distinct(mut self) -> Self {
+        self.clauses.distinct = true;
+        self
+    }
+
+    pub(crate) fn into_sub_select(self) -> SubSelect {
+        SubSelect {
+            table: self.from,
+            exprs: self.exprs,
+            clauses: self.clauses,
+        }
+    }
+
+    fn target(&self) -> Result<Target> {
+        if let Some(message) = &self.error {
+            return Err(Error::InvalidQuery(message.clone().into()));
+        }
+        if self.from.name().is_empty() {
+            return Err(Error::InvalidQuery(
+                "a select needs a model or a column to read from".into(),
+            ));
+        }
+        self.source.resolve(self.from.bind_key())
+    }
+
+    fn render(&self, projection: Projection, backend: Backend) -> Rendered {
+        let select = sql::Select {
+            table: self.from,
+            projection,
+            clauses: &self.clauses,
+            exprs: &self.exprs,
+        };
+        sql::select(&select, backend)
+    }
+
+    async fn rows(&self, max: Option<usize>) -> Result<Vec<S::Output>> {
+        let target = self.target()?;
+        let rendered = self.render(Projection::Exprs, target.engine.backend());
+        let rows = target.fetch::<Decoded<S>>(rendered, max).await?;
+        Ok(rows.into_iter().map(|Decoded(v)| v).collect())
+    }
+
+    /// Every row.
+    ///
+    /// # Errors
+    /// [`Error::InvalidQuery`] for a join that could not be built (no or several
+    /// foreign keys, another bind); [`Error::NoContext`]; database errors.
+    #[track_caller]
+    pub fn all(self) -> impl Future<Output = Result<Vec<S::Output>>> + Send {
+        record::at(Location::caller(), async move { self.rows(None).await })
+    }
+
+    /// The first row (`LIMIT 1`), or `None`.
+    ///
+    /// # Errors
+    /// As [`Select::all`].
+    #[track_caller]
+    pub fn first(mut self) -> impl Future<Output = Result<Option<S::Output>>> + Send {
+        self.clauses.limit = Some(1);
+        record::at(Location::caller(), async move {
+            Ok(self.rows(Some(1)).await?.pop())
+        })
+    }
+
+    /// The one row.
+    ///
+    /// # Errors
+    /// [`Error::NoResultFound`], [`Error::MultipleResultsFound`], and as [`Select::all`].
+    #[track_caller]
+    pub fn one(self) -> impl Future<Output = Result<S::Output>> + Send {
+        record::at(Location::caller(), async move {
+            let mut rows = self.rows(Some(2)).await?;
+            match (rows.pop(), rows.is_empty()) {
+                (Some(row), true) => Ok(row),
+                (Some(_), false) => Err(Error::MultipleResultsFound),
+                (None, _) => Err(Error::NoResultFound),
+            }
+        })
+    }
+
+    /// The number of rows (of groups, with `group_by`).
+    ///
+    /// # Errors
+    /// As [`Select::all`].
+    #[track_caller]
+    pub fn count(self) -> impl Future<Output = Result<u64>> + Send {
+        record::at(Location::caller(), async move {
+            let target = self.target()?;
+            let rendered = self.render(Projection::Count, target.engine.backend());
+            let rows = target
+                .fetch::<crate::model::Scalar<i64>>(rendered, Some(1))
+                .await?;
+            Ok(rows.first().map_or(0, |s| u64::try_from(s.0).unwrap_or(0)))
+        })
+    }
+
+    /// One page of rows, with Flask-SQLAlchemy's rules (see [`PageRequest`]). The page
+    /// has no query behind it for `next()`/`prev()`: ask for the next page by number.
+    ///
+    /// # Errors
+    /// As [`Query::paginate`](crate::Query::paginate).
+    #[track_caller]
+    pub fn paginate(
+        self,
+        request: PageRequest,
+    ) -> impl Future<Output = Result<Pagination<S::Output>>> + Send {
+        record::at(Location::caller(), async move {
+            let (page, per_page) = request.resolve()?;
+            let mut items_query: Select<S> = Select {
+                source: self.source.clone(),
+                selection: PhantomData,
+                from: self.from,
+                exprs: self.exprs.clone(),
+                clauses: self.clauses.clone(),
+                error: self.error.clone(),
+            };
+            items_query.clauses.limit = Some(per_page);
+            items_query.clauses.offset = Some((page - 1).saturating_mul(per_page));
+            let items = items_query.rows(None).await?;
+            request.check_page(page, items.is_empty())?;
+            let total = match request.counts() {
+                true => Some(self.count().await?),
+                false => None,
+            };
+            Ok(Pagination::from_parts(page, per_page, total, items).capped(request))
+        })
+    }
+
+    /// The rows as a stream, decoded one at a time.
+    pub fn stream(self) -> BoxStream<'static, Result<S::Output>> {
+        match self.target() {
+            Ok(target) => {
+                let rendered = self.render(Projection::Exprs, target.engine.backend());
+                let rows = executor::stream::<Decoded<S>>(target.engine, rendered);
+                Box::pin(rows.map_ok(|Decoded(v)| v))
+            }
+            Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
+        }
+    }
+}
+
+impl<S: Selection> Select<S>
+where
+    S::Output: MaybeNull,
+{
+    /// This one-value select as a scalar subquery, to compare with or to select beside
+    /// other values; NULL when it finds no row.
+    pub fn scalar(self) -> Expression<<S::Output as MaybeNull>::Nullable> {
+        Expression::new(Node::Scalar(Box::new(self.into_sub_select())), None)
+    }
+}
+
+impl<T: ColumnType> From<Expression<T>> for Order {
+    fn from(e: Expression<T>) -> Order {
+        e.asc()
+    }
+}
