@@ -63,7 +63,10 @@ pub use pagination::{IterPages, PageRequest, Pagination};
 pub use query::Query;
 pub use record::{QueryInfo, QuerySummary, get_recorded_queries, recorded_query_summary};
 pub use schema::{ColumnDef, ForeignKey, Index, Metadata, OnDelete, Table};
-pub use select::{Entity, Outer, Select, Selectable, Selection, entity, outer};
+pub use select::{
+    Alias, AliasEntity, AliasOuter, Derived, Entity, Outer, Select, Selectable, Selection, alias,
+    entity, outer,
+};
 pub use session::{Addable, Session, SessionTransaction};
 pub use signals::{Change, Operation};
 pub use sql::expr::{Assignment, Assignments, Expr, Order};

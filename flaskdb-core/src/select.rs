@@ -278,7 +278,11 @@ impl<S: Selection> Select<S> {
         std::iter::once(self.from).chain(self.clauses.joins.iter().map(|j| j.table))
     }
 
-    fn add_join<M: Model>(mut self, left: bool, on: Option<Expr>) -> Self {
+    fn add_join<M: Model>(self, left: bool, on: Option<Expr>) -> Self {
+        self.join_table::<M>(left, None, on)
+    }
+
+    fn join_table<M: Model>(mut self, left: bool, alias: Option<String>, on: Option<Expr>) -> Self {
         let table = M::table();
         if table.bind_key() != self.from.bind_key() {
             self.error.get_or_insert(format!(
@@ -299,7 +303,12 @@ impl<S: Selection> Select<S> {
                 }
             },
         };
-        self.clauses.joins.push(Join { left, table, on });
+        self.clauses.joins.push(Join {
+            left,
+            table,
+            alias,
+            on,
+        });
         self
     }
 
@@ -380,6 +389,35 @@ impl<S: Selection> Select<S> {
     /// `LEFT OUTER JOIN` model `M` `ON` the given condition.
     pub fn left_join_on<M: Model>(self, on: Expr) -> Self {
         self.add_join::<M>(true, Some(on))
+    }
+
+    /// `JOIN` model `M`'s table under `alias` (a self-join) `ON` the given condition.
+    pub fn join_alias<M: Model>(self, alias: &Alias<M>, on: Expr) -> Self {
+        self.join_table::<M>(false, Some(alias.name.clone()), Some(on))
+    }
+
+    /// `LEFT OUTER JOIN` model `M`'s table under `alias` `ON` the given condition.
+    pub fn left_join_alias<M: Model>(self, alias: &Alias<M>, on: Expr) -> Self {
+        self.join_table::<M>(true, Some(alias.name.clone()), Some(on))
+    }
+
+    /// Reads from a subquery (a derived table) instead of a table:
+    /// `db.select_columns(totals.column::<i64>("n")).from_derived(totals)`.
+    pub fn from_derived(mut self, derived: Derived) -> Self {
+        self.from = derived.table;
+        self.clauses.derived = Some(Box::new((derived.sub, derived.alias)));
+        self
+    }
+
+    /// This select as a derived table named `alias`, to read from with
+    /// [`Select::from_derived`]. Name its computed columns with
+    /// [`Expression::named`].
+    pub fn derived(self, alias: &str) -> Derived {
+        Derived {
+            table: self.from,
+            alias: alias.to_owned(),
+            sub: self.into_sub_select(),
+        }
     }
 
     /// Keeps the rows matching `condition` (AND-ed with earlier filters).
@@ -571,6 +609,126 @@ where
     /// other values; NULL when it finds no row.
     pub fn scalar(self) -> Expression<<S::Output as MaybeNull>::Nullable> {
         Expression::new(Node::Scalar(Box::new(self.into_sub_select())), None)
+    }
+}
+
+/// Model `M`'s table under another name, for self-joins (a category and its parent).
+///
+/// ```
+/// # use flaskdb_core::{Alias, Model};
+/// fn parent_of<M: Model>() -> Alias<M> {
+///     flaskdb_core::alias::<M>("parent")
+/// }
+/// ```
+pub struct Alias<M> {
+    name: String,
+    _model: PhantomData<fn() -> M>,
+}
+
+/// Model `M`'s table under `name`, for self-joins.
+pub fn alias<M: Model>(name: &str) -> Alias<M> {
+    Alias {
+        name: name.to_owned(),
+        _model: PhantomData,
+    }
+}
+
+impl<M: Model> Alias<M> {
+    /// A column of the aliased table.
+    pub fn col<T: ColumnType>(&self, column: Column<M, T>) -> Expression<T> {
+        let node = Node::Column {
+            table: self.name.clone().into(),
+            name: column.name().into(),
+        };
+        Expression::new(node, Some(M::table()))
+    }
+
+    /// Every column of the aliased table, selected as an `M`.
+    pub fn entity(&self) -> AliasEntity<M> {
+        AliasEntity(self.name.clone(), PhantomData)
+    }
+
+    /// Every column of the aliased table on the outer side of a LEFT JOIN.
+    pub fn outer(&self) -> AliasOuter<M> {
+        AliasOuter(self.name.clone(), PhantomData)
+    }
+}
+
+/// An aliased table's columns, selected as its model.
+pub struct AliasEntity<M>(String, PhantomData<fn() -> M>);
+
+/// An aliased table's columns on the outer side of a LEFT JOIN.
+pub struct AliasOuter<M>(String, PhantomData<fn() -> M>);
+
+fn aliased_columns<M: Model>(alias: &str, out: &mut Vec<Expr>) {
+    out.extend(M::table().columns().iter().map(|c| {
+        Expr(Node::Column {
+            table: alias.to_owned().into(),
+            name: c.name().to_owned().into(),
+        })
+    }));
+}
+
+impl<M: Model> Selection for AliasEntity<M> {
+    type Output = M;
+    fn exprs(&self, out: &mut Vec<Expr>) {
+        aliased_columns::<M>(&self.0, out);
+    }
+    fn table(&self) -> Option<&'static Table> {
+        Some(M::table())
+    }
+    fn width() -> usize {
+        M::width()
+    }
+    fn decode<R: RowSource>(row: &R, offset: usize) -> Result<M> {
+        Entity::<M>::decode(row, offset)
+    }
+}
+
+impl<M: Model> Selection for AliasOuter<M> {
+    type Output = Option<M>;
+    fn exprs(&self, out: &mut Vec<Expr>) {
+        aliased_columns::<M>(&self.0, out);
+    }
+    fn table(&self) -> Option<&'static Table> {
+        Some(M::table())
+    }
+    fn width() -> usize {
+        M::width()
+    }
+    fn decode<R: RowSource>(row: &R, offset: usize) -> Result<Option<M>> {
+        Outer::<M>::decode(row, offset)
+    }
+}
+
+/// A select used as a derived table (`FROM (SELECT ..) AS alias`); see
+/// [`Select::derived`].
+pub struct Derived {
+    table: &'static Table,
+    alias: String,
+    sub: SubSelect,
+}
+
+impl Derived {
+    /// Column `name` of the derived table, decoded as `T`.
+    pub fn column<T: ColumnType>(&self, name: &str) -> Expression<T> {
+        let node = Node::Column {
+            table: self.alias.clone().into(),
+            name: name.to_owned().into(),
+        };
+        Expression::new(node, None)
+    }
+}
+
+impl<T: ColumnType> Expression<T> {
+    /// This expression under a column name (`expr AS "name"`), to refer to it from a
+    /// derived table.
+    pub fn named(self, name: &str) -> Expression<T> {
+        let node = Node::Named {
+            expr: Box::new(self.node),
+            name: name.to_owned(),
+        };
+        Expression::new(node, self.table)
     }
 }
 

@@ -70,15 +70,16 @@
 #![forbid(unsafe_code)]
 
 pub use flaskdb_core::{
-    Addable, Assignment, Assignments, Backend, BindConfig, Change, Column, ColumnDef, ColumnType,
-    Comparable, Config, Db, Engine, EngineOptions, Entity, Error, Expr, Expression, ForeignKey,
-    FromRow, Index, InsertRow, Insertable, IntoField, IterPages, KeyValues, KeysetPage, MaybeNull,
-    Metadata, Model, NOT_FOUND_TEXT, Numeric, OnDelete, Operand, Operation, Order, Outer,
-    PageRequest, Pagination, Query, QueryInfo, QuerySummary, Result, Row, RowSource, Select,
-    Selectable, Selection, Session, SessionTransaction, SqlType, Table, TextColumn, Value,
-    camel_to_snake_case, clear_global_default, count_all, entity, exists, get_recorded_queries,
-    in_current_scope, not_exists, outer, recorded_query_summary, redact_url, select,
-    select_columns, session, set_global_default,
+    Addable, Alias, AliasEntity, AliasOuter, Assignment, Assignments, Backend, BindConfig, Change,
+    Column, ColumnDef, ColumnType, Comparable, Config, Db, Derived, Engine, EngineOptions, Entity,
+    Error, Expr, Expression, ForeignKey, FromRow, Index, InsertRow, Insertable, IntoField,
+    IterPages, KeyValues, KeysetPage, MaybeNull, Metadata, Model, NOT_FOUND_TEXT, Numeric,
+    OnDelete, Operand, Operation, Order, Outer, PageRequest, Pagination, Query, QueryInfo,
+    QuerySummary, Result, Row, RowSource, Select, Selectable, Selection, Session,
+    SessionTransaction, SqlType, Table, TextColumn, Value, alias, camel_to_snake_case,
+    clear_global_default, count_all, entity, exists, get_recorded_queries, in_current_scope,
+    not_exists, outer, recorded_query_summary, redact_url, select, select_columns, session,
+    set_global_default,
 };
 
 /// Derives [`Model`] for a struct with named fields; see the [crate docs](crate#models)

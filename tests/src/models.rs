@@ -117,3 +117,13 @@ pub struct Message {
     #[model(foreign_key = "user.id")]
     pub recipient_id: i64,
 }
+
+/// A tree: each category may have a parent category.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Category {
+    pub id: i64,
+    #[model(max_length = 50)]
+    pub name: String,
+    #[model(foreign_key = "category.id")]
+    pub parent_id: Option<i64>,
+}

@@ -64,6 +64,11 @@ pub(crate) enum Node {
     },
     /// `(SELECT ..)` as a value.
     Scalar(Box<super::SubSelect>),
+    /// `expr AS "name"` in a select list.
+    Named {
+        expr: Box<Node>,
+        name: String,
+    },
     /// `[NOT] EXISTS (SELECT ..)`.
     Exists {
         sub: Box<super::SubSelect>,
@@ -122,7 +127,7 @@ impl Node {
             }
             Node::And(items) | Node::Or(items) => items.iter().any(Node::has_subquery),
             Node::Aggregate { arg, .. } => arg.as_deref().is_some_and(Node::has_subquery),
-            Node::Cast { expr, .. } => expr.has_subquery(),
+            Node::Cast { expr, .. } | Node::Named { expr, .. } => expr.has_subquery(),
         }
     }
 }

@@ -17,6 +17,8 @@ use expr::{Assignment, Node, Order};
 /// The clauses of a SELECT over one table, as a query builds them up.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Clauses {
+    /// A subquery read instead of the table (`FROM (SELECT ..) AS alias`).
+    pub(crate) derived: Option<Box<(SubSelect, String)>>,
     /// JOINs, in order.
     pub(crate) joins: Vec<Join>,
     pub(crate) filter: Option<Node>,
@@ -35,6 +37,8 @@ pub(crate) struct Join {
     /// LEFT OUTER (true) or INNER (false).
     pub(crate) left: bool,
     pub(crate) table: &'static Table,
+    /// `JOIN table AS alias` (a self-join).
+    pub(crate) alias: Option<String>,
     pub(crate) on: Node,
 }
 

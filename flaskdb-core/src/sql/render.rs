@@ -92,6 +92,11 @@ impl Writer {
                 }
                 None => self.node(expr),
             },
+            Node::Named { expr, name } => {
+                self.node(expr);
+                self.push(" AS ");
+                self.ident(name);
+            }
             Node::Scalar(sub) => {
                 self.push("(");
                 self.sub_select(sub);
@@ -243,6 +248,7 @@ impl Writer {
             ..
         } = select;
         let Clauses {
+            derived,
             joins,
             filter,
             group_by,
@@ -282,8 +288,14 @@ impl Writer {
                 }
             }
         }
-        // A select of expressions only (a scalar `SELECT COUNT(*)`) has no FROM.
-        if !table.name().is_empty() {
+        if let Some(derived) = derived {
+            let (sub, alias) = &**derived;
+            self.push(" FROM (");
+            self.sub_select(sub);
+            self.push(") AS ");
+            self.ident(alias);
+        } else if !table.name().is_empty() {
+            // A select of expressions only (a scalar `SELECT COUNT(*)`) has no FROM.
             self.push(" FROM ");
             self.ident(table.name());
         }
@@ -294,6 +306,10 @@ impl Writer {
                 " JOIN "
             });
             self.ident(join.table.name());
+            if let Some(alias) = &join.alias {
+                self.push(" AS ");
+                self.ident(alias);
+            }
             self.push(" ON ");
             self.node(&join.on);
         }
@@ -322,6 +338,7 @@ pub(crate) fn select(select: &Select<'_>, backend: Backend) -> Rendered {
     let mut w = Writer::new(backend);
     let c = select.clauses;
     w.qualify = !c.joins.is_empty()
+        || c.derived.is_some()
         || select.exprs.iter().any(Node::has_subquery)
         || c.filter.as_ref().is_some_and(Node::has_subquery)
         || c.having.as_ref().is_some_and(Node::has_subquery);

@@ -480,6 +480,7 @@ fn join_group_by_having_with_cast_aggregates() {
         joins: vec![Join {
             left: true,
             table: &POST,
+            alias: None,
             on: Node::Compare {
                 op: CompareOp::Eq,
                 left: Box::new(qualified("post", "user_id")),
@@ -556,5 +557,62 @@ fn correlated_exists_and_in_subquery_qualify_columns() {
             r#"SELECT COUNT(*) FROM "user" WHERE (EXISTS (SELECT "post"."user_id" FROM "post" WHERE "post"."user_id" = "user"."id") AND "user"."id" NOT IN (SELECT "post"."user_id" FROM "post"))"#,
             "SELECT COUNT(*) FROM `user` WHERE (EXISTS (SELECT `post`.`user_id` FROM `post` WHERE `post`.`user_id` = `user`.`id`) AND `user`.`id` NOT IN (SELECT `post`.`user_id` FROM `post`))",
         ],
+    );
+}
+
+#[test]
+fn aliased_self_join_and_derived_table() {
+    static USER: std::sync::LazyLock<Table> = std::sync::LazyLock::new(user);
+    let joined = Clauses {
+        joins: vec![Join {
+            left: true,
+            table: &USER,
+            alias: Some("boss".into()),
+            on: Node::Compare {
+                op: CompareOp::Eq,
+                left: Box::new(qualified("boss", "id")),
+                right: Box::new(qualified("user", "id")),
+            },
+        }],
+        ..Clauses::default()
+    };
+    let exprs = [qualified("user", "username"), qualified("boss", "username")];
+    let render = |clauses: &Clauses, exprs: &[Node], b| {
+        select(
+            &Select {
+                table: &USER,
+                projection: Projection::Exprs,
+                clauses,
+                exprs,
+            },
+            b,
+        )
+        .sql
+    };
+    assert_eq!(
+        render(&joined, &exprs, Postgres),
+        r#"SELECT "user"."username", "boss"."username" FROM "user" LEFT OUTER JOIN "user" AS "boss" ON "boss"."id" = "user"."id""#
+    );
+    let derived = Clauses {
+        derived: Some(Box::new((
+            SubSelect {
+                table: &USER,
+                exprs: vec![Node::Named {
+                    expr: Box::new(Node::Aggregate {
+                        func: super::expr::Aggregate::Count,
+                        arg: None,
+                        distinct: false,
+                    }),
+                    name: "n".into(),
+                }],
+                clauses: Clauses::default(),
+            },
+            "t".into(),
+        ))),
+        ..Clauses::default()
+    };
+    assert_eq!(
+        render(&derived, &[qualified("t", "n")], MySql),
+        "SELECT `t`.`n` FROM (SELECT COUNT(*) AS `n` FROM `user`) AS `t`"
     );
 }

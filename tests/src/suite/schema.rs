@@ -163,8 +163,9 @@ async fn index_names(t: &TestDb) -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
-const ALL_TABLES: [&str; 10] = [
+const ALL_TABLES: [&str; 11] = [
     "all_types",
+    "category",
     "comment",
     "group",
     "http_response",

@@ -1,6 +1,6 @@
 //! Joins, rows of several things, column selects, aggregates and subqueries.
 
-use flaskdb::{Error, Model, PageRequest, count_all, entity, exists, not_exists};
+use flaskdb::{Error, Model, PageRequest, alias, count_all, entity, exists, not_exists};
 use futures_util::TryStreamExt;
 
 use crate::models::*;
@@ -18,6 +18,8 @@ pub fn cases() -> Vec<Case> {
         models_beside_aggregates,
         subqueries,
         terminals_on_selects,
+        self_joins_through_aliases,
+        derived_tables,
     )
 }
 
@@ -333,5 +335,69 @@ async fn terminals_on_selects(t: TestDb) -> TestResult {
         .await?;
     assert_eq!(titles, ["two", "one"]);
     let _ = User::table();
+    Ok(())
+}
+
+async fn self_joins_through_aliases(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut s = db.session();
+    let root = s.insert(Category::build().name("root")).await?;
+    let child = s
+        .insert(Category::build().name("child").parent_id(root.id))
+        .await?;
+    s.insert(Category::build().name("grandchild").parent_id(child.id))
+        .await?;
+    s.commit().await?;
+    let parent = alias::<Category>("parent");
+    let pairs: Vec<(String, String)> = db
+        .select_columns((Category::name, parent.col(Category::name)))
+        .join_alias(
+            &parent,
+            parent.col(Category::id).eq_col(Category::parent_id),
+        )
+        .order_by(Category::id)
+        .all()
+        .await?;
+    let expected = [("child", "root"), ("grandchild", "child")];
+    assert_eq!(pairs, expected.map(|(a, b)| (a.to_string(), b.to_string())));
+    let with_parents: Vec<(Category, Option<Category>)> = db
+        .select_columns((entity::<Category>(), parent.outer()))
+        .left_join_alias(
+            &parent,
+            Category::parent_id.eq_col(parent.col(Category::id)),
+        )
+        .order_by(Category::id)
+        .all()
+        .await?;
+    let names: Vec<Option<String>> = with_parents
+        .into_iter()
+        .map(|(_, p)| p.map(|p| p.name))
+        .collect();
+    assert_eq!(
+        names,
+        [None, Some("root".to_string()), Some("child".to_string())]
+    );
+    Ok(())
+}
+
+async fn derived_tables(t: TestDb) -> TestResult {
+    let db = fixture(&t).await?;
+    let totals = db
+        .select_columns((Post::user_id, count_all().named("n")))
+        .group_by(Post::user_id)
+        .derived("totals");
+    let (user_id, n) = (totals.column::<i64>("user_id"), totals.column::<i64>("n"));
+    let busy: Vec<(i64, i64)> = db
+        .select_columns((user_id, n.clone()))
+        .from_derived(totals)
+        .filter(n.gt(1))
+        .all()
+        .await?;
+    let ada = db
+        .query::<User>()
+        .filter_by(User::username, "ada")
+        .one()
+        .await?;
+    assert_eq!(busy, [(ada.id, 2)]);
     Ok(())
 }
