@@ -166,6 +166,15 @@ impl Backend {
 }
 
 impl Backend {
+    /// Whether the keys of a multi-row INSERT are better read from the last-insert id
+    /// than with `RETURNING`: SQLite and MySQL number one statement's rows
+    /// consecutively, and on SQLite each returned row costs a trip from sqlx's worker
+    /// thread. (SQLite gives up consecutive rowids only once a table's rowid has
+    /// reached `i64::MAX`.)
+    pub(crate) fn keys_from_last_insert_id(self) -> bool {
+        matches!(self, Backend::Sqlite | Backend::MySql)
+    }
+
     /// The generated key of row `n` (0-based) of a multi-row INSERT of `rows` rows, from
     /// the last-insert id the database reports: MySQL reports the first row's key,
     /// SQLite the last row's; both number the rows of one statement consecutively.

@@ -16,7 +16,7 @@ use crate::engine::{Engine, with_pool};
 use crate::error::{Error, Result};
 use crate::model::{FromRow, RowSource, row_values};
 use crate::record::{self, QueryInfo};
-use crate::schema::Table;
+use crate::schema::ColumnDef;
 use crate::sql::Rendered;
 use crate::value::{ColumnType, Value};
 
@@ -162,15 +162,20 @@ macro_rules! with_conn {
     };
 }
 
-/// Runs `f` on the rendered statement, logging it (when `echo` is on) once it is done.
-async fn run<T, F, Fut>(engine: &Engine, r: Rendered, f: F) -> Result<T>
+/// Runs `f` on the rendered statement, logging and recording it as configured.
+///
+/// `may_wait` says the statement can wait for another transaction's lock (it writes,
+/// or runs in a transaction); where the engine has a lock timeout (shared in-memory
+/// SQLite), such a statement gives up after it. A read on the pool cannot wait there
+/// (readers do not take locks), so it skips the timer.
+async fn run<T, F, Fut>(engine: &Engine, r: Rendered, may_wait: bool, f: F) -> Result<T>
 where
     F: FnOnce(Rendered) -> Fut,
     Fut: Future<Output = Result<T>>,
 {
     let started = Instant::now();
     let logged = (engine.echo() || engine.record().is_some()).then(|| r.clone());
-    let out = match engine.lock_timeout() {
+    let out = match engine.lock_timeout().filter(|_| may_wait) {
         Some(limit) => tokio::time::timeout(limit, f(r))
             .await
             .unwrap_or(Err(Error::LockTimeout(limit))),
@@ -215,11 +220,19 @@ pub(crate) async fn fetch<T: FromRow>(
     max: Option<usize>,
 ) -> Result<Vec<T>> {
     let engine = conn.engine().clone();
-    run(&engine, r, |r| async move {
+    let may_wait = matches!(conn, Conn::Tx(_));
+    run(&engine, r, may_wait, |r| async move {
         with_conn!(conn, e => {
-            let mut rows = prepare(r.sql, r.params).fetch(e);
-            let mut out = Vec::new();
-            while max.is_none_or(|m| out.len() < m) {
+            let query = prepare(r.sql, r.params);
+            let Some(max) = max else {
+                // Every row: `fetch_all` (sqlx-sqlite hands rows over in batches there,
+                // far cheaper than one at a time).
+                let rows = query.fetch_all(e).await?;
+                return rows.iter().map(|row| T::from_row(row, 0)).collect();
+            };
+            let mut rows = query.fetch(e);
+            let mut out = Vec::with_capacity(max);
+            while out.len() < max {
                 match rows.try_next().await? {
                     Some(row) => out.push(T::from_row(&row, 0)?),
                     None => break,
@@ -231,17 +244,17 @@ pub(crate) async fn fetch<T: FromRow>(
     .await
 }
 
-/// Runs a statement and reads every row as the values of `table`'s columns.
+/// Runs a statement and reads every row as the values of `columns`.
 pub(crate) async fn fetch_values(
     conn: Conn<'_>,
     r: Rendered,
-    table: &Table,
+    columns: &[&ColumnDef],
 ) -> Result<Vec<Vec<Value>>> {
     let engine = conn.engine().clone();
-    run(&engine, r, |r| async move {
+    run(&engine, r, true, |r| async move {
         with_conn!(conn, e => {
             let rows = prepare(r.sql, r.params).fetch_all(e).await?;
-            rows.iter().map(|row| row_values(row, table)).collect()
+            rows.iter().map(|row| row_values(row, columns)).collect()
         })
     })
     .await
@@ -292,7 +305,7 @@ impl IntoDone for sqlx::mysql::MySqlQueryResult {
 /// Runs a statement that returns no rows.
 pub(crate) async fn execute(conn: Conn<'_>, r: Rendered) -> Result<Done> {
     let engine = conn.engine().clone();
-    run(&engine, r, |r| async move {
+    run(&engine, r, true, |r| async move {
         with_conn!(conn, e => Ok(prepare(r.sql, r.params).execute(e).await?.into_done()))
     })
     .await
@@ -409,7 +422,7 @@ impl RowSource for Row {
 /// Runs raw SQL and returns its rows, readable by column name.
 pub(crate) async fn fetch_rows(conn: Conn<'_>, r: Rendered) -> Result<Vec<Row>> {
     let engine = conn.engine().clone();
-    run(&engine, r, |r| async move {
+    run(&engine, r, true, |r| async move {
         with_conn!(conn, e => {
             let rows = prepare(r.sql, r.params).fetch_all(e).await?;
             Ok(rows.into_iter().map(Row::from).collect())

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use crate::engine::Backend;
 use crate::error::{Error, Result};
 use crate::query::Query;
-use crate::schema::Table;
+use crate::schema::{ColumnDef, Table};
 use crate::sql_type::SqlType;
 use crate::value::{ColumnType, Value};
 
@@ -104,11 +104,10 @@ fn decode_error<R: sqlx::Row>(row: &R, index: usize, e: sqlx::Error) -> Error {
     Error::Decode { column, message }
 }
 
-/// Reads every column of `table` from `row` (in table order) as values, by the column
-/// types: how the session snapshots rows it did not decode into a model.
-pub(crate) fn row_values<R: RowSource>(row: &R, table: &Table) -> Result<Vec<Value>> {
-    table
-        .columns()
+/// Reads `columns` from `row` (in order) as values, by the column types: how the
+/// session snapshots rows it did not decode into a model.
+pub(crate) fn row_values<R: RowSource>(row: &R, columns: &[&ColumnDef]) -> Result<Vec<Value>> {
+    columns
         .iter()
         .enumerate()
         .map(|(i, column)| {

@@ -23,7 +23,6 @@ use std::panic::Location;
 
 use crate::record;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::db::Db;
@@ -32,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::executor::{self, Conn, Done, Tx};
 use crate::model::{FromRow, InsertRow, Insertable, KeyValues, Model, ValuesRow};
 use crate::query::Query;
-use crate::schema::{Table, parents_first};
+use crate::schema::{ColumnDef, Table, parents_first};
 use crate::select::{Select, Selectable, Selection};
 use crate::signals::{Change, Decoder, Operation, decoder};
 use crate::sql::expr::{CompareOp, Node};
@@ -119,22 +118,9 @@ impl Op {
     }
 }
 
-/// A primary key as an identity-map key: values compared by their bits.
-#[derive(Debug, Clone)]
+/// A primary key as an identity-map key: the table and the key's values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Identity(&'static str, Vec<Value>);
-
-impl PartialEq for Identity {
-    fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0 && format!("{:?}", self.1) == format!("{:?}", other.1)
-    }
-}
-impl Eq for Identity {}
-impl Hash for Identity {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.hash(state);
-        format!("{:?}", self.1).hash(state);
-    }
-}
 
 fn key_of(table: &Table, values: &[Value]) -> Vec<Value> {
     table
@@ -302,7 +288,7 @@ impl Session {
             self.state()
                 .pending
                 .push(Op::Insert(row, decoder::<B::Model>()));
-            let inserted = self.flush_returning_inserts().await?;
+            let inserted = self.flush_inner(true).await?;
             let values = inserted.last().ok_or(Error::NoResultFound)?;
             B::Model::from_row(&ValuesRow(values), 0)
         })
@@ -356,7 +342,7 @@ impl Session {
     #[track_caller]
     pub fn flush(&mut self) -> impl Future<Output = Result<()>> + Send {
         record::at(Location::caller(), async move {
-            self.flush_returning_inserts().await.map(drop)
+            self.flush_inner(true).await.map(drop)
         })
     }
 
@@ -368,8 +354,10 @@ impl Session {
     #[track_caller]
     pub fn commit(&mut self) -> impl Future<Output = Result<()>> + Send {
         record::at(Location::caller(), async move {
-            self.flush().await?;
             let db = self.db()?.clone();
+            let expire = self.state().expire_on_commit;
+            self.flush_inner(!expire || db.tracks_modifications())
+                .await?;
             let changes = std::mem::take(&mut self.state().changes);
             db.signals().send_before(&changes);
             let mut txs = self.inner.txs.lock().await;
@@ -464,7 +452,10 @@ impl Session {
         drop(txs);
     }
 
-    async fn flush_returning_inserts(&self) -> Result<Vec<Vec<Value>>> {
+    /// Flushes; returns the inserted rows. With `keep: false` (a commit that will
+    /// expire the identity map, with no change signals) the written rows are not
+    /// needed, and are neither read back nor kept.
+    async fn flush_inner(&self, keep: bool) -> Result<Vec<Vec<Value>>> {
         let mut ops = std::mem::take(&mut self.state().pending);
         if let Some(i) = ops.iter().position(|op| matches!(op, Op::Missing { .. })) {
             // That builder can never be written: report it and drop it, keep the rest.
@@ -479,7 +470,7 @@ impl Session {
         let db = self.db()?.clone();
         let tracking = db.tracks_modifications();
         let mut txs = self.inner.txs.lock().await;
-        match write(&db, &mut txs, &ops).await {
+        match write(&db, &mut txs, &ops, keep).await {
             Ok(written) => {
                 let mut state = self.state();
                 let mut inserted = Vec::new();
@@ -551,7 +542,7 @@ impl Session {
         max: Option<usize>,
     ) -> Result<Vec<T>> {
         if self.state().autoflush {
-            Box::pin(self.flush_returning_inserts()).await?;
+            Box::pin(self.flush_inner(true)).await?;
         }
         let mut txs = self.inner.txs.lock().await;
         let index = begin(&mut txs, bind, engine).await?;
@@ -566,7 +557,7 @@ impl Session {
         r: Rendered,
     ) -> Result<Done> {
         if self.state().autoflush {
-            Box::pin(self.flush_returning_inserts()).await?;
+            Box::pin(self.flush_inner(true)).await?;
         }
         let mut txs = self.inner.txs.lock().await;
         let index = begin(&mut txs, bind, engine).await?;
@@ -688,7 +679,12 @@ enum Written {
 }
 
 /// Writes `ops`: inserts parents first, then updates, then deletes children first.
-async fn write(db: &Db, txs: &mut Vec<(Option<String>, Tx)>, ops: &[Op]) -> Result<Vec<Written>> {
+async fn write(
+    db: &Db,
+    txs: &mut Vec<(Option<String>, Tx)>,
+    ops: &[Op],
+    keep: bool,
+) -> Result<Vec<Written>> {
     let mut tables: Vec<&'static Table> = Vec::new();
     for table in ops.iter().filter_map(Op::table) {
         if !tables.iter().any(|t| std::ptr::eq(*t, table)) {
@@ -707,7 +703,7 @@ async fn write(db: &Db, txs: &mut Vec<(Option<String>, Tx)>, ops: &[Op]) -> Resu
             })
             .collect();
         if !rows.is_empty() {
-            written.extend(insert_rows(db, txs, table, &rows).await?);
+            written.extend(insert_rows(db, txs, table, &rows, keep).await?);
         }
     }
     for (i, op) in ops.iter().enumerate() {
@@ -774,16 +770,21 @@ fn key_filter(table: &Table, key: Vec<Value>) -> Node {
 }
 
 /// Inserts rows of one table: consecutive rows with the same columns share a
-/// multi-row statement, as many as the backend's parameter limit allows.
+/// multi-row statement, as many as the backend's parameter limit allows. The stored
+/// rows come back as values: from the values given plus the generated key (read with
+/// `RETURNING` the key, or from the last-insert id), or, when a server default filled
+/// another column, from the database.
 async fn insert_rows(
     db: &Db,
     txs: &mut Vec<(Option<String>, Tx)>,
     table: &'static Table,
     rows: &[(usize, &InsertRow)],
+    keep: bool,
 ) -> Result<Vec<Written>> {
     let engine = db.engine_for(table.bind_key())?;
     let backend = engine.backend();
     let i = begin(txs, table.bind_key(), &engine).await?;
+    let key_column = table.autoincrement_column();
     let mut written = Vec::with_capacity(rows.len());
     let mut start = 0;
     while start < rows.len() {
@@ -798,16 +799,43 @@ async fn insert_rows(
             end += 1;
         }
         let chunk: Vec<&InsertRow> = rows[start..end].iter().map(|(_, r)| *r).collect();
+        let missing: Vec<&ColumnDef> = table
+            .columns()
+            .iter()
+            .filter(|c| !columns.contains(&c.name()))
+            .collect();
+        let only_key_missing = missing
+            .iter()
+            .all(|c| Some(c.name()) == key_column.map(ColumnDef::name));
+        let returning: Vec<&ColumnDef> = match (engine.supports_returning(), only_key_missing) {
+            _ if missing.is_empty() || !keep => Vec::new(),
+            (false, _) => Vec::new(),
+            (true, true) if backend.keys_from_last_insert_id() => Vec::new(),
+            (true, true) => missing,
+            (true, false) => table.columns().iter().collect(),
+        };
         let insert = Insert {
             table,
             columns: columns.to_vec(),
             rows: chunk.iter().map(|r| r.values().to_vec()).collect(),
-            returning: engine.supports_returning(),
+            returning: returning.iter().map(|c| c.name()).collect(),
         };
-        let r = sql::insert(&insert, backend);
-        let stored = if insert.returning {
-            // PostgreSQL, SQLite and MariaDB return the rows in VALUES order.
-            executor::fetch_values(Conn::Tx(&mut txs[i].1), r, table).await?
+        let r = sql::insert(insert, backend);
+        if !keep {
+            executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
+            start = end;
+            continue;
+        }
+        let stored = if returning.len() == table.columns().len() {
+            executor::fetch_values(Conn::Tx(&mut txs[i].1), r, &returning).await?
+        } else if !returning.is_empty() {
+            let keys = executor::fetch_values(Conn::Tx(&mut txs[i].1), r, &returning).await?;
+            let keys = keys.into_iter().map(|mut k| k.pop());
+            chunk
+                .iter()
+                .zip(keys)
+                .map(|(row, key)| complete(table, row, key).0)
+                .collect()
         } else {
             let done = executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
             inserted_without_returning(&mut txs[i].1, table, &chunk, done).await?
@@ -824,46 +852,67 @@ async fn insert_rows(
     Ok(written)
 }
 
-/// The rows an insert stored, without RETURNING (MySQL): generated keys come from the
-/// last-insert id; when a server default filled a column, the rows are read back by
-/// key.
+/// A stored row in table order, from the values an insert gave and the generated
+/// `key`; `false` when another column was left to a server default (and so is not
+/// known here).
+fn complete(table: &Table, row: &InsertRow, key: Option<Value>) -> (Vec<Value>, bool) {
+    let mut key = key;
+    let mut known = true;
+    let values = table
+        .columns()
+        .iter()
+        .map(
+            |column| match row.columns().iter().position(|c| *c == column.name()) {
+                Some(p) => row.values()[p].clone(),
+                None => match key.take() {
+                    Some(k)
+                        if table.autoincrement_column().map(ColumnDef::name)
+                            == Some(column.name()) =>
+                    {
+                        k
+                    }
+                    other => {
+                        key = other;
+                        known = false;
+                        Value::Null(column.sql_type())
+                    }
+                },
+            },
+        )
+        .collect();
+    (values, known)
+}
+
+/// The rows an insert stored, without RETURNING (MySQL, or `returning(false)`):
+/// generated keys come from the last-insert id; rows with a column filled by a server
+/// default are read back by key.
 async fn inserted_without_returning(
     tx: &mut Tx,
     table: &'static Table,
     chunk: &[&InsertRow],
     done: Done,
 ) -> Result<Vec<Vec<Value>>> {
-    let auto = table.autoincrement_column().map(|c| c.name());
+    let key_column = table.autoincrement_column();
     let mut out = Vec::with_capacity(chunk.len());
-    let mut complete = true;
     for (n, row) in chunk.iter().enumerate() {
-        let mut values = Vec::with_capacity(table.columns().len());
-        for column in table.columns() {
-            match row.columns().iter().position(|c| *c == column.name()) {
-                Some(p) => values.push(row.values()[p].clone()),
-                None if Some(column.name()) == auto => {
-                    let last = done.last_insert_id.ok_or_else(|| {
-                        Error::Schema(format!(
-                            "the database returned no key for `{}`",
-                            table.name()
-                        ))
-                    })?;
-                    let key = tx.engine.backend().generated_key(last, n, chunk.len());
-                    values.push(integer(key, column.sql_type()));
-                }
-                None => {
-                    complete = false;
-                    values.push(Value::Null(column.sql_type()));
-                }
+        let generated = match key_column {
+            Some(column) if !row.columns().contains(&column.name()) => {
+                let last = done.last_insert_id.ok_or_else(|| {
+                    Error::Schema(format!(
+                        "the database returned no key for `{}`",
+                        table.name()
+                    ))
+                })?;
+                let key = tx.engine.backend().generated_key(last, n, chunk.len());
+                Some(integer(key, column.sql_type()))
             }
+            _ => None,
+        };
+        let (values, known) = complete(table, row, generated);
+        if known {
+            out.push(values);
+            continue;
         }
-        out.push(values);
-    }
-    if complete {
-        return Ok(out);
-    }
-    let mut read = Vec::with_capacity(out.len());
-    for values in out {
         let clauses = Clauses {
             filter: Some(key_filter(table, key_of(table, &values))),
             ..Clauses::default()
@@ -875,10 +924,11 @@ async fn inserted_without_returning(
             exprs: &[],
         };
         let r = sql::select(&select, tx.engine.backend());
-        let mut rows = executor::fetch_values(Conn::Tx(tx), r, table).await?;
-        read.push(rows.pop().ok_or(Error::NoResultFound)?);
+        let all: Vec<&ColumnDef> = table.columns().iter().collect();
+        let mut rows = executor::fetch_values(Conn::Tx(tx), r, &all).await?;
+        out.push(rows.pop().ok_or(Error::NoResultFound)?);
     }
-    Ok(read)
+    Ok(out)
 }
 
 /// Updates one row by key: the changed columns, or every non-key column (then a row

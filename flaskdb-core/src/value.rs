@@ -15,7 +15,7 @@ use crate::sql_type::SqlType;
 /// assert_eq!(Value::from("x"), Value::Text("x".into()));
 /// assert_eq!(Value::from(None::<i64>), Value::Null(SqlType::BigInt));
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Value {
     /// SQL NULL, with the type of the column it stands for.
@@ -36,6 +36,44 @@ pub enum Value {
     Text(String),
     /// Bytes.
     Bytes(Vec<u8>),
+}
+
+/// Values are equal when they are the same variant with the same bits (so a NaN equals
+/// itself): what keying the session's identity map needs.
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Value::Null(a), Value::Null(b)) => a == b,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::I16(a), Value::I16(b)) => a == b,
+            (Value::I32(a), Value::I32(b)) => a == b,
+            (Value::I64(a), Value::I64(b)) => a == b,
+            (Value::F32(a), Value::F32(b)) => a.to_bits() == b.to_bits(),
+            (Value::F64(a), Value::F64(b)) => a.to_bits() == b.to_bits(),
+            (Value::Text(a), Value::Text(b)) => a == b,
+            (Value::Bytes(a), Value::Bytes(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Value {}
+
+impl std::hash::Hash for Value {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Value::Null(t) => t.hash(state),
+            Value::Bool(v) => v.hash(state),
+            Value::I16(v) => v.hash(state),
+            Value::I32(v) => v.hash(state),
+            Value::I64(v) => v.hash(state),
+            Value::F32(v) => v.to_bits().hash(state),
+            Value::F64(v) => v.to_bits().hash(state),
+            Value::Text(v) => v.hash(state),
+            Value::Bytes(v) => v.hash(state),
+        }
+    }
 }
 
 impl Value {

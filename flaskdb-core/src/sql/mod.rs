@@ -93,8 +93,8 @@ pub(crate) struct Insert<'a> {
     pub(crate) table: &'a Table,
     pub(crate) columns: Vec<&'a str>,
     pub(crate) rows: Vec<Vec<crate::Value>>,
-    /// Return every column of the inserted rows (`RETURNING`).
-    pub(crate) returning: bool,
+    /// The columns to return from the inserted rows (`RETURNING`); none when empty.
+    pub(crate) returning: Vec<&'a str>,
 }
 
 /// A bulk UPDATE.

@@ -359,9 +359,11 @@ pub(crate) fn select(select: &Select<'_>, backend: Backend) -> Rendered {
     w.finish()
 }
 
-/// Renders a multi-row INSERT, with `RETURNING` every column when asked.
-pub(crate) fn insert(insert: &Insert<'_>, backend: Backend) -> Rendered {
+/// Renders a multi-row INSERT (with `RETURNING` the asked columns), moving its values
+/// into the parameters.
+pub(crate) fn insert(insert: Insert<'_>, backend: Backend) -> Rendered {
     let mut w = Writer::new(backend);
+    w.params.reserve(insert.rows.iter().map(Vec::len).sum());
     w.push("INSERT INTO ");
     w.ident(insert.table.name());
     if insert.columns.is_empty() {
@@ -370,20 +372,20 @@ pub(crate) fn insert(insert: &Insert<'_>, backend: Backend) -> Rendered {
         w.push(" (");
         w.idents(insert.columns.iter().copied());
         w.push(") VALUES ");
-        for (r, row) in insert.rows.iter().enumerate() {
+        for (r, row) in insert.rows.into_iter().enumerate() {
             w.push(if r == 0 { "(" } else { ", (" });
-            for (i, v) in row.iter().enumerate() {
+            for (i, v) in row.into_iter().enumerate() {
                 if i > 0 {
                     w.push(", ");
                 }
-                w.param(v.clone());
+                w.param(v);
             }
             w.push(")");
         }
     }
-    if insert.returning {
+    if !insert.returning.is_empty() {
         w.push(" RETURNING ");
-        w.idents(insert.table.columns().iter().map(|c| c.name()));
+        w.idents(insert.returning.iter().copied());
     }
     w.finish()
 }

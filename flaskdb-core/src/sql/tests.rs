@@ -289,32 +289,32 @@ fn multi_row_insert_and_default_values() {
     assert_dialects(
         |b| {
             insert(
-                &Insert {
+                Insert {
                     table: &table,
                     columns: vec!["username", "bio"],
                     rows: vec![
                         vec![Value::Text("a".into()), Value::Null(SqlType::Text)],
                         vec![Value::Text("b".into()), Value::Text("hi".into())],
                     ],
-                    returning: b != MySql,
+                    returning: if b == MySql { vec![] } else { vec!["id"] },
                 },
                 b,
             )
         },
         [
-            r#"INSERT INTO "user" ("username", "bio") VALUES (?, ?), (?, ?) RETURNING "id", "username", "bio""#,
-            r#"INSERT INTO "user" ("username", "bio") VALUES ($1, $2), ($3, $4) RETURNING "id", "username", "bio""#,
+            r#"INSERT INTO "user" ("username", "bio") VALUES (?, ?), (?, ?) RETURNING "id""#,
+            r#"INSERT INTO "user" ("username", "bio") VALUES ($1, $2), ($3, $4) RETURNING "id""#,
             "INSERT INTO `user` (`username`, `bio`) VALUES (?, ?), (?, ?)",
         ],
     );
     assert_dialects(
         |b| {
             insert(
-                &Insert {
+                Insert {
                     table: &table,
                     columns: vec![],
                     rows: vec![vec![]],
-                    returning: false,
+                    returning: vec![],
                 },
                 b,
             )
