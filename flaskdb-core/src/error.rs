@@ -112,6 +112,16 @@ pub enum Error {
         /// The key, as written by `Debug`.
         key: String,
     },
+    /// A relationship was read before it was loaded, or `load`ed though it is
+    /// `lazy = "raise"`.
+    #[error(
+        "relationship `{relationship}` is not loaded: load it with the query \
+         (Query::eager) or with its load()"
+    )]
+    NotLoaded {
+        /// `table.field` of the relationship.
+        relationship: String,
+    },
     /// A statement waited too long for a lock held by another transaction (on a shared
     /// in-memory SQLite database: typically a second session writing in the task that
     /// holds the first one open).

@@ -417,6 +417,10 @@ impl RowSource for Row {
     fn is_null(&self, index: usize) -> Result<bool> {
         with_row!(&self.0, r => r.is_null(index))
     }
+
+    fn len(&self) -> usize {
+        with_row!(&self.0, r => r.len())
+    }
 }
 
 /// Runs raw SQL and returns its rows, readable by column name.

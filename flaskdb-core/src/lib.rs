@@ -31,6 +31,7 @@ mod naming;
 mod pagination;
 mod query;
 mod record;
+mod relation;
 mod schema;
 mod select;
 mod session;
@@ -62,6 +63,10 @@ pub use naming::camel_to_snake_case;
 pub use pagination::{IterPages, PageRequest, Pagination};
 pub use query::Query;
 pub use record::{QueryInfo, QuerySummary, get_recorded_queries, recorded_query_summary};
+pub use relation::{
+    BelongsTo, ChildOf, Eager, HasMany, HasOne, Lazy, LoadFrom, ManyToMany, Nested, Relation,
+    RelationKind,
+};
 pub use schema::{ColumnDef, ForeignKey, Index, Metadata, OnDelete, Table};
 pub use select::{
     Alias, AliasEntity, AliasOuter, Derived, Entity, Outer, Select, Selectable, Selection, alias,

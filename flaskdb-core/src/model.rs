@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use crate::engine::Backend;
 use crate::error::{Error, Result};
 use crate::query::Query;
+use crate::relation::RelationDef;
 use crate::schema::{ColumnDef, Table};
 use crate::sql_type::SqlType;
 use crate::value::{ColumnType, Value};
@@ -29,6 +30,17 @@ pub trait Model: FromRow + Send + Sync + Unpin + 'static {
 
     /// Every column value of this row, in column order.
     fn values(&self) -> Vec<Value>;
+
+    /// The value of the column named `name`, if the model has it.
+    #[doc(hidden)]
+    fn column_value(&self, name: &str) -> Option<Value>;
+
+    /// The relationships that load with every query of this model (`lazy = "selectin"`
+    /// or `"joined"`).
+    #[doc(hidden)]
+    fn default_eager() -> Vec<std::sync::Arc<dyn crate::relation::Eager<Self>>> {
+        Vec::new()
+    }
 
     /// A query over this model in the current context (the scope's `Db`, or the global
     /// default). Fails with `Error::NoContext` when it runs outside both.
@@ -65,6 +77,14 @@ pub trait RowSource {
     /// # Errors
     /// [`Error::Decode`] when there is no such column.
     fn is_null(&self, index: usize) -> Result<bool>;
+
+    /// The number of columns.
+    fn len(&self) -> usize;
+
+    /// Whether the row has no column.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 macro_rules! row_source {
@@ -82,6 +102,10 @@ macro_rules! row_source {
                 sqlx::Row::try_get_raw(self, index)
                     .map(|v| v.is_null())
                     .map_err(|e| decode_error(self, index, e))
+            }
+
+            fn len(&self) -> usize {
+                sqlx::Row::len(self)
             }
         }
     };
@@ -139,6 +163,10 @@ impl RowSource for ValuesRow<'_> {
 
     fn is_null(&self, index: usize) -> Result<bool> {
         Ok(matches!(self.0.get(index), Some(Value::Null(_)) | None))
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
     }
 }
 
@@ -221,12 +249,17 @@ impl StatementCache {
 
 /// The values of one new row, as a builder produces them: the columns that were set or
 /// have a literal default. Columns that the database fills (an autoincrement key, a
-/// `server_default`) are left out when unset.
-#[derive(Debug, Clone, PartialEq)]
+/// `server_default`) are left out when unset. A required column left unset is kept as
+/// a placeholder and reported by [`InsertRow::finish`], unless a relationship fills it
+/// (a child added through its parent's builder gets its foreign key at flush).
+#[derive(Debug, Clone)]
 pub struct InsertRow {
     table: &'static Table,
     columns: Vec<&'static str>,
     values: Vec<Value>,
+    missing: Vec<&'static str>,
+    children: Vec<(&'static RelationDef, InsertRow)>,
+    invalid: Option<String>,
 }
 
 impl InsertRow {
@@ -236,16 +269,29 @@ impl InsertRow {
             table,
             columns: Vec::with_capacity(table.columns().len()),
             values: Vec::with_capacity(table.columns().len()),
+            missing: Vec::new(),
+            children: Vec::new(),
+            invalid: None,
         }
     }
 
-    /// Adds column `index` of the table: its value when set, else its default, else NULL
-    /// for a nullable column; an unset database-filled column is left out.
-    ///
-    /// # Errors
-    /// [`Error::MissingColumn`] for an unset NOT NULL column with no default.
+    /// Marks the row as impossible to write, with the reason (a relationship that
+    /// could not be resolved).
     #[doc(hidden)]
-    pub fn column(&mut self, index: usize, value: Option<Value>) -> Result<()> {
+    pub fn invalidate(&mut self, reason: String) {
+        self.invalid.get_or_insert(reason);
+    }
+
+    /// Why the row cannot be written, if it cannot.
+    pub(crate) fn invalid(&self) -> Option<&str> {
+        self.invalid.as_deref()
+    }
+
+    /// Adds column `index` of the table: its value when set, else its default, else NULL
+    /// for a nullable column; an unset database-filled column is left out, and an unset
+    /// required one is recorded as missing.
+    #[doc(hidden)]
+    pub fn column(&mut self, index: usize, value: Option<Value>) {
         let table = self.table;
         let def = &table.columns()[index];
         let value = match value {
@@ -258,20 +304,59 @@ impl InsertRow {
                         .autoincrement_column()
                         .is_some_and(|a| a.name() == def.name())
                 {
-                    return Ok(());
-                } else if def.is_nullable() {
-                    Value::Null(def.sql_type())
+                    return;
                 } else {
-                    return Err(Error::MissingColumn {
-                        table: table.name().to_owned(),
-                        column: def.name().to_owned(),
-                    });
+                    if !def.is_nullable() {
+                        self.missing.push(def.name());
+                    }
+                    Value::Null(def.sql_type())
                 }
             }
         };
         self.columns.push(def.name());
         self.values.push(value);
-        Ok(())
+    }
+
+    /// Adds a row to insert after this one, linked to it by `relation` (its foreign key
+    /// is filled from this row's key at flush).
+    #[doc(hidden)]
+    pub fn child(&mut self, relation: &'static RelationDef, row: InsertRow) {
+        self.children.push((relation, row));
+    }
+
+    /// Sets `column` (a placeholder or a value) to `value`.
+    pub(crate) fn fill(&mut self, column: &str, value: Value) {
+        if let Some(i) = self.columns.iter().position(|c| *c == column) {
+            self.values[i] = value;
+        }
+        self.missing.retain(|c| *c != column);
+    }
+
+    /// The row, checked: every required column has a value.
+    ///
+    /// # Errors
+    /// [`Error::MissingColumn`] naming the first required column left unset.
+    pub fn finish(self) -> Result<InsertRow> {
+        if let Some(reason) = &self.invalid {
+            return Err(Error::InvalidQuery(reason.clone().into()));
+        }
+        match self.missing.first() {
+            Some(column) => Err(Error::MissingColumn {
+                table: self.table.name().to_owned(),
+                column: (*column).to_owned(),
+            }),
+            None => Ok(self),
+        }
+    }
+
+    /// The required columns still without a value.
+    pub(crate) fn missing(&self) -> &[&'static str] {
+        &self.missing
+    }
+
+    /// Takes the linked child rows out.
+    pub(crate) fn take_children(&mut self) -> Vec<(&'static RelationDef, InsertRow)> {
+        std::mem::take(&mut self.children)
     }
 
     /// The table.
@@ -294,9 +379,20 @@ impl InsertRow {
 pub trait Insertable: Send + 'static {
     /// The model the row belongs to.
     type Model: Model;
+
+    /// The row's values, without checking required columns (a child's foreign key is
+    /// filled later).
+    #[doc(hidden)]
+    fn into_partial_row(self) -> InsertRow;
+
     /// The row's values.
     ///
     /// # Errors
     /// [`Error::MissingColumn`] naming the first required column that was not set.
-    fn into_row(self) -> Result<InsertRow>;
+    fn into_row(self) -> Result<InsertRow>
+    where
+        Self: Sized,
+    {
+        self.into_partial_row().finish()
+    }
 }

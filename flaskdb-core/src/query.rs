@@ -17,11 +17,13 @@ use crate::error::{Error, Result};
 use crate::executor;
 use crate::model::{KeyValues, Model, Scalar};
 use crate::pagination::{PageRequest, Pagination};
+use crate::relation::{ChildOf, Eager, Relation};
 use crate::session::Session;
 use crate::sql::expr::{Assignments, CompareOp, Expr, Node, Order};
 use crate::sql::{self, Clauses, Delete, Projection, Rendered, Select, Update};
 use crate::target::{Source, Target};
 use crate::value::{ColumnType, IntoField, Value};
+use std::sync::Arc;
 
 /// A query over model `M`: filters, order, limit and offset, run by one of the terminal
 /// methods (`all`, `first`, `one`, `get`, `count`, `exists`, `update`, `delete`,
@@ -37,6 +39,9 @@ pub struct Query<M> {
     source: Source,
     clauses: Clauses,
     description: Option<String>,
+    eager: Vec<Arc<dyn Eager<M>>>,
+    /// Why the query cannot run (reported by its terminal method).
+    error: Option<String>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -46,6 +51,8 @@ impl<M> Clone for Query<M> {
             source: self.source.clone(),
             clauses: self.clauses.clone(),
             description: self.description.clone(),
+            eager: self.eager.clone(),
+            error: self.error.clone(),
             _model: PhantomData,
         }
     }
@@ -61,28 +68,76 @@ impl<M: Model> fmt::Debug for Query<M> {
 }
 
 impl<M: Model> Query<M> {
-    fn with_source(source: Source) -> Self {
+    pub(crate) fn from_source(source: Source) -> Self {
         Query {
             source,
             clauses: Clauses::default(),
             description: None,
+            eager: M::default_eager(),
+            error: None,
             _model: PhantomData,
         }
     }
 
+    /// A query on `source` without the model's default eager loading (what relationship
+    /// loading runs, which would otherwise recurse).
+    pub(crate) fn plain(source: Source) -> Self {
+        let mut query = Query::from_source(source);
+        query.eager.clear();
+        query
+    }
+
     /// A query on the current context (what `M::query()` returns).
     pub(crate) fn current() -> Self {
-        Query::with_source(Source::Current)
+        Query::from_source(Source::Current)
     }
 
     /// A query on an explicit database.
     pub(crate) fn on(db: Db) -> Self {
-        Query::with_source(Source::Db(db))
+        Query::from_source(Source::Db(db))
     }
 
     /// A query through a session.
     pub(crate) fn in_session(session: Session) -> Self {
-        Query::with_source(Source::Session(session))
+        Query::from_source(Source::Session(session))
+    }
+
+    /// Loads a relationship of the rows with the query: one extra `IN (...)` query per
+    /// relationship, whatever the number of rows (`User::posts`, or
+    /// `User::posts.then(Post::comments)` for two levels). `stream()` does not load it.
+    pub fn eager(mut self, relation: impl Eager<M> + 'static) -> Self {
+        self.eager.push(Arc::new(relation));
+        self
+    }
+
+    /// Keeps the children of `parent` (the rows whose foreign key points at it), through
+    /// the one relationship between the two models.
+    pub fn with_parent<P, R>(self, parent: &P) -> Self
+    where
+        M: ChildOf<P, R>,
+    {
+        match M::child_filter(parent) {
+            Ok(expr) => self.filter(expr),
+            Err(e) => self.failing(e),
+        }
+    }
+
+    /// Keeps the children of `parent` through the given relationship of the parent
+    /// (`with_parent_via(&py, Category::posts)`), when the models have several.
+    pub fn with_parent_via<P: Model>(self, parent: &P, relation: Relation<P, M>) -> Self
+    where
+        M: Clone,
+    {
+        match relation.children_of(parent) {
+            Ok(expr) => self.filter(expr),
+            Err(e) => self.failing(e),
+        }
+    }
+
+    /// A query whose terminal method fails with `error`.
+    fn failing(mut self, error: Error) -> Self {
+        self.error.get_or_insert(error.to_string());
+        self
     }
 
     /// Keeps the rows matching `condition` (AND-ed with earlier filters).
@@ -143,14 +198,28 @@ impl<M: Model> Query<M> {
     }
 
     fn target(&self) -> Result<Target> {
+        if let Some(message) = &self.error {
+            return Err(Error::InvalidQuery(message.clone().into()));
+        }
         self.source.resolve(M::table().bind_key())
     }
 
-    /// Fetches models; through a session they enter its identity map.
-    async fn fetch_models(target: &Target, r: Rendered, max: Option<usize>) -> Result<Vec<M>> {
-        let rows = target.fetch::<M>(r, max).await?;
+    /// Fetches models; through a session they enter its identity map. The eager
+    /// relationships are loaded into them.
+    async fn fetch_models(
+        &self,
+        target: &Target,
+        r: Rendered,
+        max: Option<usize>,
+    ) -> Result<Vec<M>> {
+        let mut rows = target.fetch::<M>(r, max).await?;
         if let Some(s) = &target.session {
             s.remember(&rows);
+        }
+        if !rows.is_empty() {
+            for eager in &self.eager {
+                eager.load(&mut rows, &self.source).await?;
+            }
         }
         Ok(rows)
     }
@@ -200,7 +269,7 @@ impl<M: Model> Query<M> {
             } else {
                 self.render(Projection::AllColumns, backend)
             };
-            Self::fetch_models(&target, rendered, None).await
+            self.fetch_models(&target, rendered, None).await
         })
     }
 
@@ -214,7 +283,7 @@ impl<M: Model> Query<M> {
             self.clauses.limit = Some(1);
             let target = self.target()?;
             let rendered = self.render(Projection::AllColumns, target.engine.backend());
-            Ok(Self::fetch_models(&target, rendered, Some(1)).await?.pop())
+            Ok(self.fetch_models(&target, rendered, Some(1)).await?.pop())
         })
     }
 
@@ -228,7 +297,7 @@ impl<M: Model> Query<M> {
         record::at(Location::caller(), async move {
             let target = self.target()?;
             let rendered = self.render(Projection::AllColumns, target.engine.backend());
-            let mut rows = Self::fetch_models(&target, rendered, Some(2)).await?;
+            let mut rows = self.fetch_models(&target, rendered, Some(2)).await?;
             match (rows.pop(), rows.is_empty()) {
                 (Some(row), true) => Ok(row),
                 (Some(_), false) => Err(Error::MultipleResultsFound),
@@ -290,7 +359,7 @@ impl<M: Model> Query<M> {
                 q.clauses.and_filter(key_filter(keys));
                 q.render(Projection::AllColumns, backend)
             };
-            Ok(Self::fetch_models(&target, rendered, Some(1)).await?.pop())
+            Ok(self.fetch_models(&target, rendered, Some(1)).await?.pop())
         })
     }
 

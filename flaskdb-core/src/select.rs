@@ -737,3 +737,45 @@ impl<T: ColumnType> From<Expression<T>> for Order {
         e.asc()
     }
 }
+
+/// The rows of `target` joined to the association table `secondary` `on`, with the
+/// association's `link_cols` after the target's columns, where `filter` holds: how a
+/// many-to-many relationship loads.
+pub(crate) async fn linked_rows<L: FromRow>(
+    source: &Source,
+    target: &'static Table,
+    secondary: &'static Table,
+    on: Node,
+    link_cols: &[&str],
+    filter: Node,
+) -> Result<Vec<L>> {
+    let qualified = |table: &'static Table, name: &str| Node::Column {
+        table: table.name().into(),
+        name: name.to_owned().into(),
+    };
+    let exprs: Vec<Node> = target
+        .columns()
+        .iter()
+        .map(|c| qualified(target, c.name()))
+        .chain(link_cols.iter().map(|c| qualified(secondary, c)))
+        .collect();
+    let clauses = Clauses {
+        joins: vec![Join {
+            left: false,
+            table: secondary,
+            alias: None,
+            on,
+        }],
+        filter: Some(filter),
+        ..Clauses::default()
+    };
+    let resolved = source.resolve(target.bind_key())?;
+    let select = sql::Select {
+        table: target,
+        projection: Projection::Exprs,
+        clauses: &clauses,
+        exprs: &exprs,
+    };
+    let rendered = sql::select(&select, resolved.engine.backend());
+    resolved.fetch::<L>(rendered, None).await
+}

@@ -31,9 +31,10 @@ use crate::error::{Error, Result};
 use crate::executor::{self, Conn, Done, Tx};
 use crate::model::{FromRow, InsertRow, Insertable, KeyValues, Model, ValuesRow};
 use crate::query::Query;
+use crate::relation::{Decoder, RelationDef, decode_any};
 use crate::schema::{ColumnDef, Table, parents_first};
 use crate::select::{Select, Selectable, Selection};
-use crate::signals::{Change, Decoder, Operation, decoder};
+use crate::signals::{Change, Operation};
 use crate::sql::expr::{CompareOp, Node};
 use crate::sql::{self, Clauses, Delete, Insert, Projection, Rendered, Update};
 use crate::target::Source;
@@ -46,39 +47,90 @@ pub trait Addable {
     fn into_pending(self) -> Pending;
 }
 
-/// A queued change, as [`Addable`] produces it.
+/// A queued change, as [`Addable`] produces it: one op, or a new row followed by the
+/// rows its builder added through relationships.
 #[doc(hidden)]
 #[derive(Debug, Clone)]
-pub struct Pending(Op);
+pub struct Pending(Vec<Op>);
+
+/// Numbers insert ops, so a child can name the parent whose key it takes.
+static NEXT_INSERT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Pending {
-    /// A new row of model `M` from a builder (or the required column it is missing).
-    pub fn insert<M: Model>(row: Result<InsertRow>) -> Pending {
-        Pending(match row {
-            Ok(row) => Op::Insert(row, decoder::<M>()),
-            Err(Error::MissingColumn { table, column }) => Op::Missing { table, column },
-            Err(other) => Op::Missing {
-                table: String::new(),
-                column: other.to_string(),
-            },
-        })
+    /// A new row of model `M` from its builder, with any rows linked to it.
+    pub fn insert<M: Model>(row: InsertRow) -> Pending {
+        let mut ops = Vec::new();
+        flatten(row, decode_any::<M>, None, &mut ops);
+        Pending(ops)
     }
 
     /// An existing row with its current values.
     pub fn model<M: Model>(model: &M) -> Pending {
-        Pending(Op::Update {
+        Pending(vec![Op::Update {
             table: M::table(),
             key: model.primary_key().key_values(),
             values: model.values(),
             changed: None,
-            decode: decoder::<M>(),
-        })
+            decode: decode_any::<M>,
+        }])
+    }
+}
+
+/// Queues `row` (checking its required columns, except those its link fills) and then
+/// the rows linked to it.
+fn flatten(
+    mut row: InsertRow,
+    decode: Decoder,
+    link: Option<(u64, &'static RelationDef)>,
+    ops: &mut Vec<Op>,
+) {
+    let filled: Vec<String> = match link {
+        None => Vec::new(),
+        Some((_, def)) => match def.resolve() {
+            Ok(r) => r.pairs.iter().map(|p| p.0.clone()).collect(),
+            Err(e) => {
+                ops.push(Op::Invalid(e.to_string()));
+                return;
+            }
+        },
+    };
+    if let Some(reason) = row.invalid() {
+        ops.push(Op::Invalid(reason.to_owned()));
+        return;
+    }
+    if let Some(column) = row
+        .missing()
+        .iter()
+        .find(|c| !filled.iter().any(|f| f == *c))
+    {
+        ops.push(Op::Missing {
+            table: row.table().name().to_owned(),
+            column: (*column).to_owned(),
+        });
+        return;
+    }
+    let id = NEXT_INSERT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let children = row.take_children();
+    ops.push(Op::Insert {
+        row,
+        decode,
+        id,
+        link,
+    });
+    for (def, child) in children {
+        flatten(child, def.target_decoder, Some((id, def)), ops);
     }
 }
 
 #[derive(Debug, Clone)]
 enum Op {
-    Insert(InsertRow, Decoder),
+    /// A new row; `link` names the parent insert whose key fills its foreign key.
+    Insert {
+        row: InsertRow,
+        decode: Decoder,
+        id: u64,
+        link: Option<(u64, &'static RelationDef)>,
+    },
     /// `changed: None` = every non-key column, and a row must match.
     Update {
         table: &'static Table,
@@ -93,27 +145,26 @@ enum Op {
         decode: Decoder,
     },
     /// A builder that could not produce a row: a required column is unset.
-    Missing {
-        table: String,
-        column: String,
-    },
+    Missing { table: String, column: String },
+    /// A builder whose relationship could not be resolved.
+    Invalid(String),
 }
 
 impl Op {
     fn decoder(&self) -> Option<Decoder> {
         match self {
-            Op::Insert(_, decode) | Op::Update { decode, .. } | Op::Delete { decode, .. } => {
+            Op::Insert { decode, .. } | Op::Update { decode, .. } | Op::Delete { decode, .. } => {
                 Some(*decode)
             }
-            Op::Missing { .. } => None,
+            Op::Missing { .. } | Op::Invalid(_) => None,
         }
     }
 
     fn table(&self) -> Option<&'static Table> {
         match self {
-            Op::Insert(row, _) => Some(row.table()),
+            Op::Insert { row, .. } => Some(row.table()),
             Op::Update { table, .. } | Op::Delete { table, .. } => Some(table),
-            Op::Missing { .. } => None,
+            Op::Missing { .. } | Op::Invalid(_) => None,
         }
     }
 }
@@ -235,26 +286,28 @@ impl Session {
     /// that differ from what the session loaded (of every column, matched by primary
     /// key, when the session never loaded that row).
     pub fn add(&mut self, item: impl Addable) {
-        let Pending(mut op) = item.into_pending();
+        let Pending(ops) = item.into_pending();
         let mut state = self.state();
-        if let Op::Update {
-            table,
-            key,
-            values,
-            changed,
-            ..
-        } = &mut op
-            && let Some(snapshot) = state.identity.get(&Identity(table.name(), key.clone()))
-        {
-            let diff: Vec<usize> = (0..values.len())
-                .filter(|&i| !table.columns()[i].is_primary_key() && values[i] != snapshot[i])
-                .collect();
-            if diff.is_empty() {
-                return;
+        for mut op in ops {
+            if let Op::Update {
+                table,
+                key,
+                values,
+                changed,
+                ..
+            } = &mut op
+                && let Some(snapshot) = state.identity.get(&Identity(table.name(), key.clone()))
+            {
+                let diff: Vec<usize> = (0..values.len())
+                    .filter(|&i| !table.columns()[i].is_primary_key() && values[i] != snapshot[i])
+                    .collect();
+                if diff.is_empty() {
+                    continue;
+                }
+                *changed = Some(diff);
             }
-            *changed = Some(diff);
+            state.pending.push(op);
         }
-        state.pending.push(op);
     }
 
     /// [`Session::add`] for each item.
@@ -269,7 +322,7 @@ impl Session {
         self.state().pending.push(Op::Delete {
             table: M::table(),
             key: model.primary_key().key_values(),
-            decode: decoder::<M>(),
+            decode: decode_any::<M>,
         });
     }
 
@@ -284,12 +337,18 @@ impl Session {
         builder: B,
     ) -> impl Future<Output = Result<B::Model>> + Send {
         record::at(Location::caller(), async move {
-            let row = builder.into_row()?;
-            self.state()
-                .pending
-                .push(Op::Insert(row, decoder::<B::Model>()));
+            let Pending(ops) = Pending::insert::<B::Model>(builder.into_partial_row());
+            let root = match ops.first() {
+                Some(Op::Insert { id, .. }) => *id,
+                _ => 0,
+            };
+            self.state().pending.extend(ops);
             let inserted = self.flush_inner(true).await?;
-            let values = inserted.last().ok_or(Error::NoResultFound)?;
+            let values = inserted
+                .iter()
+                .find(|(id, _)| *id == root)
+                .map(|(_, v)| v)
+                .ok_or(Error::NoResultFound)?;
             B::Model::from_row(&ValuesRow(values), 0)
         })
     }
@@ -455,14 +514,18 @@ impl Session {
     /// Flushes; returns the inserted rows. With `keep: false` (a commit that will
     /// expire the identity map, with no change signals) the written rows are not
     /// needed, and are neither read back nor kept.
-    async fn flush_inner(&self, keep: bool) -> Result<Vec<Vec<Value>>> {
+    async fn flush_inner(&self, keep: bool) -> Result<Vec<(u64, Vec<Value>)>> {
         let mut ops = std::mem::take(&mut self.state().pending);
-        if let Some(i) = ops.iter().position(|op| matches!(op, Op::Missing { .. })) {
+        let broken = |op: &Op| matches!(op, Op::Missing { .. } | Op::Invalid(_));
+        if let Some(i) = ops.iter().position(broken) {
             // That builder can never be written: report it and drop it, keep the rest.
-            if let Op::Missing { table, column } = ops.remove(i) {
-                requeue(&mut self.state(), ops);
-                return Err(Error::MissingColumn { table, column });
-            }
+            let error = match ops.remove(i) {
+                Op::Missing { table, column } => Error::MissingColumn { table, column },
+                Op::Invalid(message) => Error::InvalidQuery(message.into()),
+                _ => Error::NoResultFound,
+            };
+            requeue(&mut self.state(), ops);
+            return Err(error);
         }
         if ops.is_empty() {
             return Ok(Vec::new());
@@ -483,8 +546,8 @@ impl Session {
                             values,
                             inserted: is_insert,
                         } => {
-                            if is_insert {
-                                inserted.push(values.clone());
+                            if let Op::Insert { id, .. } = &ops[op] {
+                                inserted.push((*id, values.clone()));
                             }
                             let key = key_of(table, &values);
                             if let Some(decode) = decode(op) {
@@ -693,17 +756,53 @@ async fn write(
     }
     let order = parents_first(&tables)?;
     let mut written = Vec::new();
-    for table in &order {
-        let rows: Vec<(usize, &InsertRow)> = ops
-            .iter()
-            .enumerate()
-            .filter_map(|(i, op)| match op {
-                Op::Insert(row, _) if std::ptr::eq(row.table(), *table) => Some((i, row)),
-                _ => None,
-            })
-            .collect();
-        if !rows.is_empty() {
-            written.extend(insert_rows(db, txs, table, &rows, keep).await?);
+    // Inserts go level by level (a row linked to a parent row after it), each level in
+    // foreign-key order; a linked row takes its foreign key from its parent's stored row.
+    let mut level: HashMap<u64, usize> = HashMap::new();
+    for op in ops {
+        if let Op::Insert { id, link, .. } = op {
+            let depth = link
+                .and_then(|(parent, _)| level.get(&parent))
+                .map_or(0, |d| d + 1);
+            level.insert(*id, depth);
+        }
+    }
+    let linked = ops
+        .iter()
+        .any(|op| matches!(op, Op::Insert { link: Some(_), .. }));
+    let keep = keep || linked;
+    let mut stored: HashMap<u64, (&'static Table, Vec<Value>)> = HashMap::new();
+    for depth in 0..=level.values().copied().max().unwrap_or(0) {
+        for table in &order {
+            let mut rows: Vec<(usize, InsertRow)> = Vec::new();
+            for (i, op) in ops.iter().enumerate() {
+                let Op::Insert { row, id, link, .. } = op else {
+                    continue;
+                };
+                if !std::ptr::eq(row.table(), *table) || level.get(id) != Some(&depth) {
+                    continue;
+                }
+                let mut row = row.clone();
+                if let Some((parent, def)) = link {
+                    fill_from_parent(&mut row, def, stored.get(parent))?;
+                }
+                rows.push((i, row));
+            }
+            if rows.is_empty() {
+                continue;
+            }
+            let refs: Vec<(usize, &InsertRow)> = rows.iter().map(|(i, r)| (*i, r)).collect();
+            let done = insert_rows(db, txs, table, &refs, keep).await?;
+            if linked {
+                for w in &done {
+                    if let Written::Row { op, values, .. } = w
+                        && let Op::Insert { id, .. } = &ops[*op]
+                    {
+                        stored.insert(*id, (table, values.clone()));
+                    }
+                }
+            }
+            written.extend(done);
         }
     }
     for (i, op) in ops.iter().enumerate() {
@@ -970,6 +1069,26 @@ async fn update_row(
                 key: format!("{key:?}"),
             });
         }
+    }
+    Ok(())
+}
+
+/// Sets a linked row's foreign key from its parent's stored row.
+fn fill_from_parent(
+    row: &mut InsertRow,
+    def: &RelationDef,
+    parent: Option<&(&'static Table, Vec<Value>)>,
+) -> Result<()> {
+    let (parent_table, values) = parent.ok_or_else(|| {
+        Error::InvalidQuery("a row linked to a parent was written before its parent".into())
+    })?;
+    for (child_column, parent_column) in &def.resolve()?.pairs {
+        let index = parent_table
+            .columns()
+            .iter()
+            .position(|c| c.name() == parent_column)
+            .ok_or_else(|| Error::Schema(format!("no column `{parent_column}`")))?;
+        row.fill(child_column, values[index].clone());
     }
     Ok(())
 }

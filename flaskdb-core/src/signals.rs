@@ -13,7 +13,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::model::{Model, ValuesRow};
+use crate::model::Model;
 use crate::value::Value;
 
 /// What happened to a row.
@@ -79,18 +79,6 @@ impl Change {
     /// had loaded the row), if it is an `M`.
     pub fn model<M: Model>(&self) -> Option<&M> {
         self.model.as_deref()?.downcast_ref::<M>()
-    }
-}
-
-/// Decodes a row's values into its model, type-erased: what a change holds.
-pub(crate) type Decoder = fn(&[Value]) -> Option<Arc<dyn Any + Send + Sync>>;
-
-/// The [`Decoder`] of model `M`.
-pub(crate) fn decoder<M: Model>() -> Decoder {
-    |values| {
-        M::from_row(&ValuesRow(values), 0)
-            .ok()
-            .map(|m| Arc::new(m) as Arc<dyn Any + Send + Sync>)
     }
 }
 

@@ -10,9 +10,10 @@ use crate::model::FromRow;
 use crate::session::Session;
 use crate::sql::Rendered;
 
-/// Where a query runs.
+/// Where a query runs (not public API: exported for trait signatures only).
+#[doc(hidden)]
 #[derive(Clone)]
-pub(crate) enum Source {
+pub enum Source {
     /// The current scope's session, or the global default `Db` (`Model::query()`).
     Current,
     /// An explicit `Db` (`db.query::<M>()`).

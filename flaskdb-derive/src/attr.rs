@@ -31,6 +31,35 @@ pub(crate) struct FieldDef {
     pub(crate) server_default: Option<String>,
     pub(crate) foreign_key: Option<(String, String)>,
     pub(crate) on_delete: Option<OnDelete>,
+    /// A relationship field (not a column).
+    pub(crate) relation: Option<RelationAttr>,
+}
+
+/// `#[model(has_many | has_one | belongs_to | many_to_many, ..)]`.
+pub(crate) struct RelationAttr {
+    pub(crate) kind: RelationKind,
+    /// The related model (the field type's generic argument).
+    pub(crate) target: Type,
+    /// `foreign_key = "table.column"`: which foreign key to join on.
+    pub(crate) foreign_key: Option<String>,
+    pub(crate) secondary: Option<String>,
+    pub(crate) lazy: Lazy,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RelationKind {
+    HasMany,
+    HasOne,
+    BelongsTo,
+    ManyToMany,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lazy {
+    Select,
+    Selectin,
+    Joined,
+    Raise,
 }
 
 #[derive(Clone, Copy)]
@@ -41,7 +70,8 @@ pub(crate) enum OnDelete {
 }
 
 const FIELD_ATTRS: &str = "primary_key, autoincrement, unique, index, max_length, default, \
-                           server_default, foreign_key, on_delete, column, skip";
+                           server_default, foreign_key, on_delete, column, skip, has_many, \
+                           has_one, belongs_to, many_to_many, secondary, lazy";
 const STRUCT_ATTRS: &str = "table, bind, view";
 
 /// Collects errors; combines them into one `syn::Error` at the end.
@@ -137,7 +167,7 @@ impl ModelDef {
         }
         // A field named `id` is the primary key when no field is marked as one.
         if !defs.iter().any(|f| f.primary_key)
-            && let Some(id) = defs.iter_mut().find(|f| !f.skip && f.ident == "id")
+            && let Some(id) = defs.iter_mut().find(|f| f.is_column() && f.ident == "id")
         {
             id.primary_key = true;
         }
@@ -158,7 +188,7 @@ impl ModelDef {
 
     /// Rules that need the whole model.
     fn check(&self, errors: &mut Errors) {
-        let columns: Vec<&FieldDef> = self.fields.iter().filter(|f| !f.skip).collect();
+        let columns: Vec<&FieldDef> = self.fields.iter().filter(|f| f.is_column()).collect();
         if columns.is_empty() {
             errors.at(self.ident.span(), "a model needs at least one column");
             return;
@@ -197,13 +227,13 @@ impl ModelDef {
     pub(crate) fn primary_key(&self) -> Vec<&FieldDef> {
         self.fields
             .iter()
-            .filter(|f| !f.skip && f.primary_key)
+            .filter(|f| f.is_column() && f.primary_key)
             .collect()
     }
 
     /// The column fields, in declaration order.
     pub(crate) fn columns(&self) -> Vec<&FieldDef> {
-        self.fields.iter().filter(|f| !f.skip).collect()
+        self.fields.iter().filter(|f| f.is_column()).collect()
     }
 }
 
@@ -228,11 +258,15 @@ impl FieldDef {
         let mut max_length = None;
         let mut default = None;
         let mut server_default = None;
-        let mut foreign_key = None;
+        let mut foreign_key: Option<(String, String)> = None;
         let mut on_delete: Option<(OnDelete, Span)> = None;
         let mut column = None;
         let mut skip: Option<Span> = None;
         let mut any_column_attr: Option<Span> = None;
+        let mut column_only: Option<(Span, String)> = None;
+        let mut relation_kind: Option<(RelationKind, Span)> = None;
+        let mut secondary: Option<(String, Span)> = None;
+        let mut lazy: Option<(Lazy, Span)> = None;
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("model")) {
             let parsed = attr.parse_nested_meta(|meta| {
                 let span = meta.path.span();
@@ -243,6 +277,51 @@ impl FieldDef {
                     .unwrap_or_default();
                 if name != "skip" {
                     any_column_attr.get_or_insert(span);
+                }
+                if matches!(
+                    name.as_str(),
+                    "primary_key" | "autoincrement" | "unique" | "index" | "max_length"
+                        | "default" | "server_default" | "on_delete" | "column"
+                ) {
+                    column_only.get_or_insert((span, name.clone()));
+                }
+                let kind = match name.as_str() {
+                    "has_many" => Some(RelationKind::HasMany),
+                    "has_one" => Some(RelationKind::HasOne),
+                    "belongs_to" => Some(RelationKind::BelongsTo),
+                    "many_to_many" => Some(RelationKind::ManyToMany),
+                    _ => None,
+                };
+                if let Some(kind) = kind {
+                    let label = "has_many/has_one/belongs_to/many_to_many";
+                    set_once(&mut relation_kind, (kind, span), label, span, errors);
+                    return Ok(());
+                }
+                match name.as_str() {
+                    "secondary" => {
+                        let v: LitStr = meta.value()?.parse()?;
+                        set_once(&mut secondary, (v.value(), span), &name, span, errors);
+                        return Ok(());
+                    }
+                    "lazy" => {
+                        let v: LitStr = meta.value()?.parse()?;
+                        let value = match v.value().as_str() {
+                            "select" => Some(Lazy::Select),
+                            "selectin" => Some(Lazy::Selectin),
+                            "joined" => Some(Lazy::Joined),
+                            "raise" => Some(Lazy::Raise),
+                            _ => None,
+                        };
+                        match value {
+                            Some(l) => set_once(&mut lazy, (l, span), &name, span, errors),
+                            None => errors.at(
+                                v.span(),
+                                "`#[model(lazy = ..)]` must be \"select\", \"selectin\", \"joined\" or \"raise\"",
+                            ),
+                        }
+                        return Ok(());
+                    }
+                    _ => {}
                 }
                 match name.as_str() {
                     "primary_key" => set_once(&mut primary_key, true, &name, span, errors),
@@ -339,6 +418,52 @@ impl FieldDef {
                 errors.push(e);
             }
         }
+        let relation = match relation_kind {
+            Some((kind, span)) => {
+                if let Some((at, attr)) = &column_only {
+                    errors.at(
+                        *at,
+                        format!("`#[model({attr})]` is for columns; a relationship field is not a column"),
+                    );
+                }
+                match (kind, &secondary) {
+                    (RelationKind::ManyToMany, None) => errors.at(
+                        span,
+                        "`#[model(many_to_many)]` needs `secondary = \"<association table>\"`",
+                    ),
+                    (RelationKind::ManyToMany, Some(_)) | (_, None) => {}
+                    (_, Some((_, at))) => {
+                        errors.at(*at, "`secondary` goes with `many_to_many` only")
+                    }
+                }
+                match generic_argument(&field.ty) {
+                    Some(target) => Some(RelationAttr {
+                        kind,
+                        target,
+                        foreign_key: foreign_key.take().map(|(t, c)| format!("{t}.{c}")),
+                        secondary: secondary.map(|(s, _)| s),
+                        lazy: lazy.map_or(Lazy::Select, |(l, _)| l),
+                    }),
+                    None => {
+                        errors.at(
+                            field.ty.span(),
+                            "a relationship field's type names its model: HasMany<Post>, \
+                             HasOne<Profile>, BelongsTo<Category> or ManyToMany<Tag>",
+                        );
+                        None
+                    }
+                }
+            }
+            None => {
+                if let Some((_, at)) = secondary {
+                    errors.at(at, "`secondary` goes with `many_to_many` only");
+                }
+                if let Some((_, at)) = lazy {
+                    errors.at(at, "`lazy` goes with a relationship (has_many, has_one, belongs_to, many_to_many)");
+                }
+                None
+            }
+        };
         if let (Some(_), Some(span)) = (skip, any_column_attr) {
             errors.at(
                 span,
@@ -369,9 +494,28 @@ impl FieldDef {
             server_default,
             foreign_key,
             on_delete: on_delete.map(|(a, _)| a),
+            relation,
             ident,
         })
     }
+
+    /// Whether this field is a column.
+    pub(crate) fn is_column(&self) -> bool {
+        !self.skip && self.relation.is_none()
+    }
+}
+
+/// `T` of a field type written `Name<T>`.
+fn generic_argument(ty: &Type) -> Option<Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    })
 }
 
 fn is_literal(expr: &Expr) -> bool {

@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::attr::{FieldDef, ModelDef, OnDelete};
+use crate::attr::{FieldDef, Lazy, ModelDef, OnDelete, RelationKind};
 
 pub(crate) fn model(model: &ModelDef) -> TokenStream {
     let ident = &model.ident;
@@ -43,6 +43,41 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
             None => quote!(#name: ::std::default::Default::default()),
         }
     });
+    let relations: Vec<&FieldDef> = model
+        .fields
+        .iter()
+        .filter(|f| f.relation.is_some())
+        .collect();
+    let keyed = relations.iter().map(|f| {
+        let (name, ty, def) = (&f.ident, &f.ty, def_fn(f));
+        quote!(model.#name = <#ty>::keyed(#ident::#def(), &model);)
+    });
+    let relation_items = relations.iter().map(|f| relation_items(model, f));
+    let child_of = relations.iter().filter_map(|f| child_of(model, f));
+    let column_values = columns.iter().map(|f| {
+        let (name, ty, column) = (&f.ident, &f.ty, &f.column);
+        quote!(#column => ::std::option::Option::Some(<#ty as __fdb::ColumnType>::to_value(&self.#name)),)
+    });
+    let eager_defaults: Vec<_> = relations
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.relation.as_ref().map(|r| r.lazy),
+                Some(Lazy::Selectin | Lazy::Joined)
+            )
+        })
+        .map(|f| {
+            let name = &f.ident;
+            quote!(::std::sync::Arc::new(#ident::#name))
+        })
+        .collect();
+    let default_eager = (!eager_defaults.is_empty()).then(|| {
+        quote! {
+            fn default_eager() -> ::std::vec::Vec<::std::sync::Arc<dyn __fdb::Eager<Self>>> {
+                ::std::vec![#(#eager_defaults),*]
+            }
+        }
+    });
     let builder = (!model.view).then(|| builder(model));
     let build_fn = (!model.view).then(|| {
         let builder_ident = format_ident!("{}Builder", ident);
@@ -68,8 +103,11 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
             #[allow(non_upper_case_globals)]
             impl #ident {
                 #(#handles)*
+                #(#relation_items)*
                 #build_fn
             }
+
+            #(#child_of)*
 
             #[automatically_derived]
             impl __fdb::Model for #ident {
@@ -85,6 +123,15 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
                     ::std::vec![#(#value_fields),*]
                 }
 
+                fn column_value(&self, name: &str) -> ::std::option::Option<__fdb::Value> {
+                    match name {
+                        #(#column_values)*
+                        _ => ::std::option::Option::None,
+                    }
+                }
+
+                #default_eager
+
                 fn statement_cache() -> &'static __fdb::StatementCache {
                     static CACHE: __fdb::StatementCache = __fdb::StatementCache::new();
                     &CACHE
@@ -98,7 +145,10 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
                 }
 
                 fn from_row<R: __fdb::RowSource>(row: &R, offset: usize) -> __fdb::Result<Self> {
-                    ::std::result::Result::Ok(#ident { #(#decode_fields),* })
+                    #[allow(unused_mut)]
+                    let mut model = #ident { #(#decode_fields),* };
+                    #(#keyed)*
+                    ::std::result::Result::Ok(model)
                 }
             }
 
@@ -234,9 +284,17 @@ fn builder(model: &ModelDef) -> TokenStream {
             }
         }
     });
+    let relation_setters = model
+        .fields
+        .iter()
+        .filter_map(|f| relation_setter(model, f));
+    let set_arms = columns.iter().map(|f| {
+        let (name, ty, column) = (&f.ident, &f.ty, &f.column);
+        quote!(#column => self.#name = ::flaskdb::__private::field_from::<#ty>(value),)
+    });
     let row_columns = columns.iter().enumerate().map(|(i, f)| {
         let (name, ty) = (&f.ident, &f.ty);
-        quote!(row.column(#i, self.#name.map(<#ty as __fdb::ColumnType>::into_value))?;)
+        quote!(row.column(#i, self.#name.map(<#ty as __fdb::ColumnType>::into_value));)
     });
     let doc = format!("A new `{ident}` row, made by [`{ident}::build`].");
     quote! {
@@ -245,11 +303,28 @@ fn builder(model: &ModelDef) -> TokenStream {
         #[must_use = "a builder does nothing until it is added to a session"]
         #vis struct #builder {
             #(#fields,)*
+            #[doc(hidden)]
+            __flaskdb_children: ::std::vec::Vec<(
+                &'static ::flaskdb::__private::RelationDef,
+                ::flaskdb::__private::InsertRow,
+            )>,
+            #[doc(hidden)]
+            __flaskdb_error: ::std::option::Option<::std::string::String>,
         }
 
         #[automatically_derived]
         impl #builder {
             #(#setters)*
+            #(#relation_setters)*
+
+            /// Sets the column named `column` from a value of another row (a foreign key).
+            #[allow(dead_code)]
+            fn __flaskdb_set(&mut self, column: &str, value: ::flaskdb::__private::Value) {
+                match column {
+                    #(#set_arms)*
+                    _ => {}
+                }
+            }
         }
 
         const _: () = {
@@ -259,19 +334,195 @@ fn builder(model: &ModelDef) -> TokenStream {
             impl __fdb::Insertable for #builder {
                 type Model = #ident;
 
-                fn into_row(self) -> __fdb::Result<__fdb::InsertRow> {
+                fn into_partial_row(self) -> __fdb::InsertRow {
                     let mut row = __fdb::InsertRow::new(<#ident as __fdb::Model>::table());
                     #(#row_columns)*
-                    ::std::result::Result::Ok(row)
+                    for (relation, child) in self.__flaskdb_children {
+                        row.child(relation, child);
+                    }
+                    if let ::std::option::Option::Some(reason) = self.__flaskdb_error {
+                        row.invalidate(reason);
+                    }
+                    row
                 }
             }
 
             #[automatically_derived]
             impl __fdb::Addable for #builder {
                 fn into_pending(self) -> __fdb::Pending {
-                    __fdb::Pending::insert::<#ident>(__fdb::Insertable::into_row(self))
+                    __fdb::Pending::insert::<#ident>(__fdb::Insertable::into_partial_row(self))
                 }
             }
         };
     }
+}
+
+/// The builder setter of a relationship: children for `has_many`/`has_one` (inserted
+/// after this row, their foreign key filled from its key), the parent model for
+/// `belongs_to` (its key copied into this row's foreign key).
+fn relation_setter(model: &ModelDef, f: &FieldDef) -> Option<TokenStream> {
+    let rel = f.relation.as_ref()?;
+    let ident = &model.ident;
+    let (name, vis, target) = (&f.ident, &f.vis, &rel.target);
+    let def = def_fn(f);
+    let field_name = f.ident.to_string();
+    Some(match rel.kind {
+        RelationKind::HasMany => {
+            let doc = format!(
+                "Adds `{field_name}` rows, inserted after this one with their foreign key filled in."
+            );
+            quote! {
+                #[doc = #doc]
+                #vis fn #name<B: ::flaskdb::__private::Insertable<Model = #target>>(
+                    mut self,
+                    children: impl ::std::iter::IntoIterator<Item = B>,
+                ) -> Self {
+                    for child in children {
+                        self.__flaskdb_children.push((
+                            #ident::#def(),
+                            ::flaskdb::__private::Insertable::into_partial_row(child),
+                        ));
+                    }
+                    self
+                }
+            }
+        }
+        RelationKind::HasOne => {
+            let doc = format!(
+                "Sets the `{field_name}` row, inserted after this one with its foreign key filled in."
+            );
+            quote! {
+                #[doc = #doc]
+                #vis fn #name<B: ::flaskdb::__private::Insertable<Model = #target>>(mut self, child: B) -> Self {
+                    self.__flaskdb_children.push((
+                        #ident::#def(),
+                        ::flaskdb::__private::Insertable::into_partial_row(child),
+                    ));
+                    self
+                }
+            }
+        }
+        RelationKind::BelongsTo => {
+            let doc =
+                format!("Points `{field_name}` at an existing row (sets this row's foreign key).");
+            quote! {
+                #[doc = #doc]
+                #vis fn #name(mut self, parent: &#target) -> Self {
+                    match #ident::#def().column_pairs() {
+                        ::std::result::Result::Ok(pairs) => {
+                            for (own, other) in pairs {
+                                match <#target as ::flaskdb::__private::Model>::column_value(parent, &other) {
+                                    ::std::option::Option::Some(value) => self.__flaskdb_set(&own, value),
+                                    ::std::option::Option::None => {
+                                        self.__flaskdb_error.get_or_insert(::std::format!(
+                                            "relationship {}: the parent has no column `{}`",
+                                            #field_name, other
+                                        ));
+                                    }
+                                }
+                            }
+                        }
+                        ::std::result::Result::Err(reason) => {
+                            self.__flaskdb_error.get_or_insert(reason);
+                        }
+                    }
+                    self
+                }
+            }
+        }
+        RelationKind::ManyToMany => return None,
+    })
+}
+
+/// The name of the hidden function returning a relationship's `RelationDef`.
+fn def_fn(f: &FieldDef) -> syn::Ident {
+    format_ident!("__flaskdb_rel_{}", f.ident)
+}
+
+/// The relationship handle constant, its definition and its field accessor.
+fn relation_items(model: &ModelDef, f: &FieldDef) -> TokenStream {
+    let Some(rel) = &f.relation else {
+        return TokenStream::new();
+    };
+    let ident = &model.ident;
+    let (name, vis, target) = (&f.ident, &f.vis, &rel.target);
+    let def = def_fn(f);
+    let field_fn = format_ident!("__flaskdb_field_{}", f.ident);
+    let field_name = f.ident.to_string();
+    let kind = match rel.kind {
+        RelationKind::HasMany => quote!(HasMany),
+        RelationKind::HasOne => quote!(HasOne),
+        RelationKind::BelongsTo => quote!(BelongsTo),
+        RelationKind::ManyToMany => quote!(ManyToMany),
+    };
+    let lazy = match rel.lazy {
+        Lazy::Select => quote!(Select),
+        Lazy::Selectin => quote!(Selectin),
+        Lazy::Joined => quote!(Joined),
+        Lazy::Raise => quote!(Raise),
+    };
+    let option = |v: &Option<String>| match v {
+        Some(v) => quote!(::std::option::Option::Some(#v)),
+        None => quote!(::std::option::Option::None),
+    };
+    let (fk, secondary) = (option(&rel.foreign_key), option(&rel.secondary));
+    let doc = format!("The `{field_name}` relationship, for eager loading and `with_parent_via`.");
+    quote! {
+        #[doc = #doc]
+        #vis const #name: __fdb::Relation<#ident, #target> =
+            __fdb::Relation::new(#ident::#def, #ident::#field_fn);
+
+        #[doc(hidden)]
+        fn #def() -> &'static __fdb::RelationDef {
+            static DEF: __fdb::RelationDef = __fdb::RelationDef::new(
+                #field_name,
+                __fdb::RelationKind::#kind,
+                <#ident as __fdb::Model>::table,
+                <#target as __fdb::Model>::table,
+                #fk,
+                #secondary,
+                __fdb::Lazy::#lazy,
+                __fdb::decode_any::<#target>,
+            );
+            &DEF
+        }
+
+        #[doc(hidden)]
+        fn #field_fn(model: &mut #ident) -> &mut __fdb::Related<#target> {
+            __fdb::RelationField::related_mut(&mut model.#name)
+        }
+    }
+}
+
+/// The `ChildOf` impl that lets `with_parent` find this relationship.
+fn child_of(model: &ModelDef, f: &FieldDef) -> Option<TokenStream> {
+    let rel = f.relation.as_ref()?;
+    let ident = &model.ident;
+    let (name, target) = (&f.ident, &rel.target);
+    // A number telling this relationship's impl apart from others between the same
+    // two models.
+    let marker = format!("{ident}.{name}")
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        }) as usize;
+    Some(match rel.kind {
+        RelationKind::HasMany | RelationKind::HasOne => quote! {
+            #[automatically_derived]
+            impl __fdb::ChildOf<#ident, __fdb::Via<#marker>> for #target {
+                fn child_filter(parent: &#ident) -> __fdb::Result<__fdb::Expr> {
+                    #ident::#name.children_of(parent)
+                }
+            }
+        },
+        RelationKind::BelongsTo => quote! {
+            #[automatically_derived]
+            impl __fdb::ChildOf<#target, __fdb::Via<#marker>> for #ident {
+                fn child_filter(parent: &#target) -> __fdb::Result<__fdb::Expr> {
+                    #ident::#name.owned_by(parent)
+                }
+            }
+        },
+        RelationKind::ManyToMany => return None,
+    })
 }

@@ -70,12 +70,13 @@
 #![forbid(unsafe_code)]
 
 pub use flaskdb_core::{
-    Addable, Alias, AliasEntity, AliasOuter, Assignment, Assignments, Backend, BindConfig, Change,
-    Column, ColumnDef, ColumnType, Comparable, Config, Db, Derived, Engine, EngineOptions, Entity,
-    Error, Expr, Expression, ForeignKey, FromRow, Index, InsertRow, Insertable, IntoField,
-    IterPages, KeyValues, KeysetPage, MaybeNull, Metadata, Model, NOT_FOUND_TEXT, Numeric,
-    OnDelete, Operand, Operation, Order, Outer, PageRequest, Pagination, Query, QueryInfo,
-    QuerySummary, Result, Row, RowSource, Select, Selectable, Selection, Session,
+    Addable, Alias, AliasEntity, AliasOuter, Assignment, Assignments, Backend, BelongsTo,
+    BindConfig, Change, ChildOf, Column, ColumnDef, ColumnType, Comparable, Config, Db, Derived,
+    Eager, Engine, EngineOptions, Entity, Error, Expr, Expression, ForeignKey, FromRow, HasMany,
+    HasOne, Index, InsertRow, Insertable, IntoField, IterPages, KeyValues, KeysetPage, Lazy,
+    LoadFrom, ManyToMany, MaybeNull, Metadata, Model, NOT_FOUND_TEXT, Nested, Numeric, OnDelete,
+    Operand, Operation, Order, Outer, PageRequest, Pagination, Query, QueryInfo, QuerySummary,
+    Relation, RelationKind, Result, Row, RowSource, Select, Selectable, Selection, Session,
     SessionTransaction, SqlType, Table, TextColumn, Value, alias, camel_to_snake_case,
     clear_global_default, count_all, entity, exists, get_recorded_queries, in_current_scope,
     not_exists, outer, recorded_query_summary, redact_url, select, select_columns, session,
@@ -92,7 +93,7 @@ pub use flaskdb_core::__private;
 /// The names an application needs: `use flaskdb::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        BindConfig, Column, Config, Db, EngineOptions, Error, Expr, Insertable, Model, PageRequest,
-        Pagination, Query, Result, Session, Value,
+        BelongsTo, BindConfig, Column, Config, Db, EngineOptions, Error, Expr, HasMany, HasOne,
+        Insertable, ManyToMany, Model, PageRequest, Pagination, Query, Result, Session, Value,
     };
 }

@@ -127,3 +127,92 @@ pub struct Category {
     #[model(foreign_key = "category.id")]
     pub parent_id: Option<i64>,
 }
+
+// Relationships: authors, their books, reviews and genres, and a tree of nodes.
+
+use flaskdb::{BelongsTo, HasMany, HasOne, ManyToMany};
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Author {
+    pub id: i64,
+    #[model(max_length = 50)]
+    pub name: String,
+    #[model(has_many)]
+    pub books: HasMany<Book>,
+    #[model(has_one)]
+    pub profile: HasOne<AuthorProfile>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct AuthorProfile {
+    pub id: i64,
+    #[model(foreign_key = "author.id", on_delete = "cascade")]
+    pub author_id: i64,
+    pub bio: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Book {
+    pub id: i64,
+    #[model(max_length = 100)]
+    pub title: String,
+    #[model(foreign_key = "author.id", on_delete = "set null")]
+    pub author_id: Option<i64>,
+    #[model(belongs_to)]
+    pub author: BelongsTo<Author>,
+    #[model(has_many)]
+    pub reviews: HasMany<Review>,
+    #[model(many_to_many, secondary = "book_genre")]
+    pub genres: ManyToMany<Genre>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Review {
+    pub id: i64,
+    #[model(foreign_key = "book.id", on_delete = "cascade")]
+    pub book_id: i64,
+    pub stars: i32,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Genre {
+    pub id: i64,
+    #[model(max_length = 30)]
+    pub name: String,
+    /// Loaded with every query of genres.
+    #[model(many_to_many, secondary = "book_genre", lazy = "selectin")]
+    pub books: ManyToMany<Book>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct BookGenre {
+    #[model(primary_key, foreign_key = "book.id", on_delete = "cascade")]
+    pub book_id: i64,
+    #[model(primary_key, foreign_key = "genre.id", on_delete = "cascade")]
+    pub genre_id: i64,
+}
+
+/// A tree: each node may have a parent node.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Node {
+    pub id: i64,
+    #[model(max_length = 30)]
+    pub name: String,
+    #[model(foreign_key = "node.id")]
+    pub parent_id: Option<i64>,
+    #[model(has_many)]
+    pub children: HasMany<Node>,
+    #[model(belongs_to)]
+    pub parent: BelongsTo<Node>,
+    /// The same children, but never loaded implicitly.
+    #[model(has_many, lazy = "raise", foreign_key = "node.parent_id")]
+    pub sealed: HasMany<Node>,
+}
+
+/// A relationship with no foreign key behind it.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Loner {
+    pub id: i64,
+    #[model(has_many)]
+    pub genres: HasMany<Genre>,
+}

@@ -5,6 +5,7 @@ mod engine;
 mod paginate;
 mod query;
 mod record;
+mod relations;
 mod schema;
 mod select;
 mod session;
@@ -21,5 +22,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(engine::cases());
     cases.extend(record::cases());
     cases.extend(select::cases());
+    cases.extend(relations::cases());
     cases
 }

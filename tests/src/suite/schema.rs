@@ -163,16 +163,24 @@ async fn index_names(t: &TestDb) -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
-const ALL_TABLES: [&str; 11] = [
+const ALL_TABLES: [&str; 19] = [
     "all_types",
+    "author",
+    "author_profile",
+    "book",
+    "book_genre",
     "category",
     "comment",
+    "genre",
     "group",
     "http_response",
+    "loner",
     "message",
+    "node",
     "order",
     "post",
     "post_tag",
+    "review",
     "spam",
     "user",
 ];

@@ -1,0 +1,403 @@
+//! Relationships: cascade inserts, lazy and eager loading (with the number of
+//! statements), many-to-many, `raise`, self-reference and `with_parent`.
+
+use flaskdb::{Config, Db, Error};
+
+use crate::logs::capture;
+use crate::models::*;
+use crate::{Case, TestDb, TestResult, cases};
+
+pub fn cases() -> Vec<Case> {
+    cases!(
+        "relations";
+        cascade_insert_fills_foreign_keys,
+        explicit_loading,
+        eager_loading_is_one_query_per_relationship,
+        nested_eager_loading,
+        many_to_many,
+        raise_and_unloaded_access,
+        self_reference,
+        with_parent,
+        n_plus_one_is_seen_and_eager_loading_avoids_it,
+        a_relationship_without_a_foreign_key_is_an_error,
+    )
+}
+
+async fn recording(t: &TestDb) -> anyhow::Result<Db> {
+    let db = Db::connect(t.config().record_queries(true)).await?;
+    db.create_all().await?;
+    Ok(db)
+}
+
+/// `n` authors with two books each, each book with `reviews` reviews.
+async fn library(db: &Db, n: usize, reviews: usize) -> anyhow::Result<()> {
+    let mut s = db.session();
+    for a in 0..n {
+        let books = (0..2).map(|b| Book::build().title(format!("Book {a}.{b}")));
+        s.add(Author::build().name(format!("Author {a}")).books(books));
+    }
+    s.commit().await?;
+    for book in db.query::<Book>().all().await? {
+        for r in 0..reviews {
+            s.add(Review::build().book_id(book.id).stars(r as i32));
+        }
+    }
+    s.commit().await?;
+    Ok(())
+}
+
+async fn cascade_insert_fills_foreign_keys(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut s = db.session();
+    // The seed's example: adding the parent adds its children.
+    s.add(
+        Author::build()
+            .name("Python")
+            .books([
+                Book::build().title("Hello Python!"),
+                Book::build().title("Snakes"),
+            ])
+            .profile(AuthorProfile::build().bio("scaly")),
+    );
+    s.commit().await?;
+    let author = db.query::<Author>().one().await?;
+    let books = db.query::<Book>().order_by(Book::id).all().await?;
+    assert_eq!(books.len(), 2);
+    assert!(books.iter().all(|b| b.author_id == Some(author.id)));
+    assert_eq!(
+        db.query::<AuthorProfile>().one().await?.author_id,
+        author.id
+    );
+    // belongs_to: point a new row at an existing model.
+    let third = s
+        .insert(Book::build().title("Third").author(&author))
+        .await?;
+    assert_eq!(third.author_id, Some(author.id));
+    // insert() returns the parent even when children come with it.
+    let other = s
+        .insert(
+            Author::build()
+                .name("Other")
+                .books([Book::build().title("Alone")]),
+        )
+        .await?;
+    assert_eq!(other.name, "Other");
+    s.commit().await?;
+    assert_eq!(
+        db.query::<Book>()
+            .filter_by(Book::author_id, other.id)
+            .count()
+            .await?,
+        1
+    );
+    // A child whose foreign key the relationship fills may leave it unset; a parent
+    // missing its own required column is refused, with its children.
+    s.add(Author::build().books([Book::build().title("Orphan")]));
+    let err = s.commit().await.unwrap_err();
+    assert!(matches!(err, Error::MissingColumn { column, .. } if column == "name"));
+    assert_eq!(db.query::<Book>().count().await?, 4);
+    Ok(())
+}
+
+async fn explicit_loading(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    library(&db, 1, 0).await?;
+    let author = db.query::<Author>().one().await?;
+    assert!(
+        author.books.loaded().is_none(),
+        "never pretends to be empty"
+    );
+    let books = author.books.load(&db).await?;
+    assert_eq!(books.len(), 2);
+    let book = &books[0];
+    let owner = book.author.load(&db).await?.unwrap();
+    assert_eq!(owner.id, author.id);
+    assert!(author.profile.load(&db).await?.is_none());
+    // Through a session: the rows enter its identity map.
+    let mut s = db.session();
+    let again = author.books.load(&mut s).await?;
+    assert_eq!(again.len(), 2);
+    // A NULL foreign key: nothing to load.
+    let lone = s.insert(Book::build().title("No author")).await?;
+    s.commit().await?;
+    let lone = db.query::<Book>().get(lone.id).await?.unwrap();
+    assert!(lone.author.load(&db).await?.is_none());
+    Ok(())
+}
+
+async fn eager_loading_is_one_query_per_relationship(t: TestDb) -> TestResult {
+    let db = recording(&t).await?;
+    for n in [3, 10] {
+        db.query::<Book>().delete().await?;
+        db.query::<Author>().delete().await?;
+        library(&db, n, 0).await?;
+        let (authors, statements) = db
+            .scope(async {
+                let authors = db
+                    .query::<Author>()
+                    .eager(Author::books)
+                    .eager(Author::profile)
+                    .all()
+                    .await?;
+                Ok::<_, Error>((authors, flaskdb::get_recorded_queries().len()))
+            })
+            .await?;
+        assert_eq!(authors.len(), n);
+        assert_eq!(
+            statements, 3,
+            "{n} authors: one query, plus one per relationship"
+        );
+        for a in &authors {
+            let books = a.books.loaded().unwrap();
+            assert_eq!(books.len(), 2);
+            assert!(books.iter().all(|b| b.author_id == Some(a.id)));
+            assert_eq!(a.profile.loaded(), Some(None));
+        }
+        // belongs_to eagerly: many books share an author.
+        let books = db.query::<Book>().eager(Book::author).all().await?;
+        assert!(
+            books
+                .iter()
+                .all(|b| b.author.loaded().unwrap().unwrap().id == b.author_id.unwrap())
+        );
+    }
+    Ok(())
+}
+
+async fn nested_eager_loading(t: TestDb) -> TestResult {
+    let db = recording(&t).await?;
+    library(&db, 4, 3).await?;
+    let (authors, statements) = db
+        .scope(async {
+            let authors = db
+                .query::<Author>()
+                .eager(Author::books.then(Book::reviews))
+                .order_by(Author::id)
+                .all()
+                .await?;
+            Ok::<_, Error>((authors, flaskdb::get_recorded_queries().len()))
+        })
+        .await?;
+    assert_eq!(statements, 3, "authors, books, reviews");
+    let shape: Vec<Vec<usize>> = authors
+        .iter()
+        .map(|a| {
+            a.books
+                .get()
+                .unwrap()
+                .iter()
+                .map(|b| b.reviews.get().unwrap().len())
+                .collect()
+        })
+        .collect();
+    assert_eq!(shape, vec![vec![3, 3]; 4]);
+    Ok(())
+}
+
+async fn many_to_many(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    library(&db, 1, 0).await?;
+    let mut s = db.session();
+    let fiction = s.insert(Genre::build().name("fiction")).await?;
+    let poetry = s.insert(Genre::build().name("poetry")).await?;
+    let books = s.query::<Book>().order_by(Book::id).all().await?;
+    s.add(BookGenre::build().book_id(books[0].id).genre_id(fiction.id));
+    s.add(BookGenre::build().book_id(books[0].id).genre_id(poetry.id));
+    s.add(BookGenre::build().book_id(books[1].id).genre_id(poetry.id));
+    s.commit().await?;
+    let mut names: Vec<String> = books[0]
+        .genres
+        .load(&db)
+        .await?
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["fiction", "poetry"]);
+    let eager = db
+        .query::<Book>()
+        .eager(Book::genres)
+        .order_by(Book::id)
+        .all()
+        .await?;
+    let counts: Vec<usize> = eager
+        .iter()
+        .map(|b| b.genres.get().unwrap().len())
+        .collect();
+    assert_eq!(counts, [2, 1]);
+    // Genre::books is lazy = "selectin": every query of genres loads it.
+    let genres = db.query::<Genre>().order_by(Genre::name).all().await?;
+    let per_genre: Vec<usize> = genres
+        .iter()
+        .map(|g| g.books.get().unwrap().len())
+        .collect();
+    assert_eq!(per_genre, [1, 2]);
+    // Removing a link removes the book from the genre.
+    db.query::<BookGenre>()
+        .filter_by(BookGenre::genre_id, poetry.id)
+        .filter_by(BookGenre::book_id, books[0].id)
+        .delete()
+        .await?;
+    assert_eq!(books[0].genres.load(&db).await?.len(), 1);
+    Ok(())
+}
+
+async fn raise_and_unloaded_access(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut s = db.session();
+    s.add(
+        Node::build()
+            .name("root")
+            .children([Node::build().name("leaf")]),
+    );
+    s.commit().await?;
+    let root = db
+        .query::<Node>()
+        .filter(Node::parent_id.is_null())
+        .one()
+        .await?;
+    let err = root.sealed.load(&db).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::NotLoaded { relationship } if relationship == "node.sealed"),
+        "{err}"
+    );
+    let err = root.children.get().unwrap_err();
+    assert!(err.to_string().contains("node.children"), "{err}");
+    // Eager loading still works for a raise relationship.
+    let eager = db
+        .query::<Node>()
+        .eager(Node::sealed)
+        .filter(Node::parent_id.is_null())
+        .one()
+        .await?;
+    assert_eq!(eager.sealed.get()?.len(), 1);
+    Ok(())
+}
+
+async fn self_reference(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut s = db.session();
+    // A tree inserted in one add: grandchildren after children after the root.
+    s.add(
+        Node::build().name("root").children([
+            Node::build()
+                .name("a")
+                .children([Node::build().name("a1"), Node::build().name("a2")]),
+            Node::build().name("b"),
+        ]),
+    );
+    s.commit().await?;
+    let root = db
+        .query::<Node>()
+        .filter(Node::parent_id.is_null())
+        .one()
+        .await?;
+    let tree = db
+        .query::<Node>()
+        .filter(Node::id.eq(root.id))
+        .eager(Node::children.then(Node::children))
+        .one()
+        .await?;
+    let mut names: Vec<(String, usize)> = tree
+        .children
+        .get()?
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                c.children.get().map(<[Node]>::len).unwrap_or(99),
+            )
+        })
+        .collect();
+    names.sort();
+    assert_eq!(names, [("a".to_string(), 2), ("b".to_string(), 0)]);
+    let a1 = db.query::<Node>().filter_by(Node::name, "a1").one().await?;
+    let a = a1.parent.load(&db).await?.unwrap();
+    let top = a.parent.load(&db).await?.unwrap();
+    assert_eq!((a.name.as_str(), top.name.as_str()), ("a", "root"));
+    Ok(())
+}
+
+async fn with_parent(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    library(&db, 2, 2).await?;
+    let books = db.query::<Book>().order_by(Book::id).all().await?;
+    let reviews = db.query::<Review>().with_parent(&books[0]).all().await?;
+    assert_eq!(reviews.len(), 2);
+    assert!(reviews.iter().all(|r| r.book_id == books[0].id));
+    let author = db
+        .query::<Author>()
+        .order_by(Author::id)
+        .first()
+        .await?
+        .unwrap();
+    let theirs = db
+        .query::<Book>()
+        .with_parent_via(&author, Author::books)
+        .filter(Book::title.ne("Book 0.1"))
+        .all()
+        .await?;
+    assert_eq!(
+        theirs.iter().map(|b| b.title.as_str()).collect::<Vec<_>>(),
+        ["Book 0.0"]
+    );
+    let root = db.session().insert(Node::build().name("r")).await?;
+    assert_eq!(
+        db.query::<Node>()
+            .with_parent_via(&root, Node::children)
+            .count()
+            .await?,
+        0
+    );
+    Ok(())
+}
+
+async fn n_plus_one_is_seen_and_eager_loading_avoids_it(t: TestDb) -> TestResult {
+    let db = Db::connect(t.config().record_queries(true).n_plus_one_threshold(5)).await?;
+    db.create_all().await?;
+    library(&db, 8, 0).await?;
+    let (loaded, logs) = capture(
+        tracing::Level::WARN,
+        db.scope(async {
+            let mut n = 0;
+            for author in db.query::<Author>().all().await? {
+                n += author.books.load(&db).await?.len();
+            }
+            Ok::<_, Error>(n)
+        }),
+    )
+    .await;
+    assert_eq!(loaded?, 16);
+    assert!(logs.contains("N+1"), "a loop of lazy loads warns: {logs}");
+    let (eager, logs) = capture(
+        tracing::Level::WARN,
+        db.scope(async { db.query::<Author>().eager(Author::books).all().await }),
+    )
+    .await;
+    assert_eq!(eager?.len(), 8);
+    assert!(!logs.contains("N+1"), "{logs}");
+    Ok(())
+}
+
+async fn a_relationship_without_a_foreign_key_is_an_error(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut s = db.session();
+    s.insert(Loner::build()).await?;
+    s.commit().await?;
+    let loner = db.query::<Loner>().one().await?;
+    let err = loner.genres.load(&db).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no foreign key of `genre` points at `loner`"),
+        "{err}"
+    );
+    let err = db
+        .query::<Loner>()
+        .eager(Loner::genres)
+        .all()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidQuery(_)));
+    let _ = Config::new("sqlite::memory:");
+    Ok(())
+}
