@@ -508,7 +508,7 @@ impl Session {
             expire_on_commit: true,
             ..State::default()
         };
-        drop(txs);
+        roll_back_all(txs).await;
     }
 
     /// Flushes; returns the inserted rows. With `keep: false` (a commit that will
