@@ -302,7 +302,7 @@ async fn run_backend(name: &str, url: &str, quick: bool) -> anyhow::Result<()> {
         "loading associations",
         "100x10x10",
         r,
-        "in_ queries vs IN lists",
+        "nested eager vs IN lists",
     );
 
     fill(&db, 100, 0, 0).await?;

@@ -14,6 +14,10 @@ pub struct User {
     /// A nullable text column.
     #[model(max_length = 50)]
     pub hair_color: Option<String>,
+    /// The user's posts.
+    #[model(has_many)]
+    #[sqlx(skip)]
+    pub posts: flaskdb::HasMany<Post>,
 }
 
 /// A post (Diesel's `posts`).
@@ -30,6 +34,10 @@ pub struct Post {
     pub title: String,
     /// The body.
     pub body: Option<String>,
+    /// The post's comments.
+    #[model(has_many)]
+    #[sqlx(skip)]
+    pub comments: flaskdb::HasMany<Comment>,
 }
 
 /// A comment (Diesel's `comments`).
@@ -49,8 +57,7 @@ pub struct Comment {
 /// A user with their posts, each with its comments: the loading-associations result.
 pub type UserTree = (User, Vec<(Post, Vec<Comment>)>);
 
-/// Groups loaded posts and comments under their users (shared by both sides, so
-/// the comparison is of the loading only).
+/// Groups loaded posts and comments under their users (the raw side's assembly).
 pub fn assemble(users: Vec<User>, posts: Vec<Post>, comments: Vec<Comment>) -> Vec<UserTree> {
     use std::collections::HashMap;
     let mut by_post: HashMap<i64, Vec<Comment>> = HashMap::new();

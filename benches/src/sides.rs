@@ -33,20 +33,14 @@ pub mod flask {
         Ok(())
     }
 
-    /// Loading associations: users, their posts, the posts' comments (one IN query each).
-    pub async fn associations(db: &Db) -> anyhow::Result<Vec<UserTree>> {
-        let users = db.query::<User>().all().await?;
-        let posts = db
-            .query::<Post>()
-            .filter(Post::user_id.in_(users.iter().map(|u| u.id)))
+    /// Loading associations: users with their posts and the posts' comments, by
+    /// nested eager loading (three queries).
+    pub async fn associations(db: &Db) -> anyhow::Result<Vec<User>> {
+        Ok(db
+            .query::<User>()
+            .eager(User::posts.then(Post::comments))
             .all()
-            .await?;
-        let comments = db
-            .query::<Comment>()
-            .filter(Comment::post_id.in_(posts.iter().map(|p| p.id)))
-            .all()
-            .await?;
-        Ok(assemble(users, posts, comments))
+            .await?)
     }
 
     /// One user by primary key.
@@ -91,6 +85,7 @@ macro_rules! raw_side {
                         id: row.try_get(0)?,
                         name: row.try_get(1)?,
                         hair_color: row.try_get(2)?,
+                        posts: Default::default(),
                     };
                     let post = match row.try_get::<Option<i64>, _>(3)? {
                         None => None,
@@ -99,6 +94,7 @@ macro_rules! raw_side {
                             user_id: row.try_get(4)?,
                             title: row.try_get(5)?,
                             body: row.try_get(6)?,
+                            comments: Default::default(),
                         }),
                     };
                     out.push((user, post));

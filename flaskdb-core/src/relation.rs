@@ -411,12 +411,11 @@ async fn fetch<T: Model>(
 ) -> Result<Vec<(Vec<Value>, T)>> {
     let resolved = def.resolve()?.clone();
     let target = def.target();
-    let mut unique: Vec<Vec<Value>> = Vec::with_capacity(keys.len());
-    for key in keys {
-        if !unique.contains(&key) {
-            unique.push(key);
-        }
-    }
+    let mut seen = std::collections::HashSet::with_capacity(keys.len());
+    let unique: Vec<Vec<Value>> = keys
+        .into_iter()
+        .filter(|k| seen.insert(k.clone()))
+        .collect();
     let width = resolved.pairs.len().max(1);
     let chunk = (crate::Backend::Sqlite.max_params() / width).max(1);
     let mut out = Vec::new();
@@ -475,6 +474,8 @@ async fn fetch<T: Model>(
 }
 
 /// Sets the loaded rows of each parent's relationship from `rows` (keyed by parent key).
+/// Rows move to their parent; they are cloned only when several parents share a key
+/// (a `belongs_to` target, a many-to-many row).
 fn distribute<P, C: Clone>(
     parents: &mut [P],
     field: fn(&mut P) -> &mut Related<C>,
@@ -484,14 +485,24 @@ fn distribute<P, C: Clone>(
     for (key, row) in rows {
         groups.entry(key).or_default().push(row);
     }
+    let mut uses: HashMap<Vec<Value>, usize> = HashMap::new();
+    for parent in parents.iter_mut() {
+        if let Some(key) = &field(parent).key {
+            *uses.entry(key.clone()).or_default() += 1;
+        }
+    }
     for parent in parents {
         let related = field(parent);
-        let found = related
-            .key
-            .as_ref()
-            .and_then(|k| groups.get(k))
-            .cloned()
-            .unwrap_or_default();
+        let found = match &related.key {
+            None => Vec::new(),
+            Some(key) => match uses.get_mut(key) {
+                Some(left) if *left > 1 => {
+                    *left -= 1;
+                    groups.get(key).cloned().unwrap_or_default()
+                }
+                _ => groups.remove(key).unwrap_or_default(),
+            },
+        };
         related.loaded = Some(found);
     }
 }
