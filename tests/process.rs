@@ -202,6 +202,66 @@ async fn joins_across_binds_are_refused() {
     assert!(err.to_string().contains("one database"), "{err}");
 }
 
+/// `DbLayer` (here under `route_layer`): each request gets its own scope, whose
+/// uncommitted work is rolled back and whose recorded queries are its own.
+async fn each_request_runs_in_its_own_scope() {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::get;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let db = Db::connect(
+        Config::new("sqlite::memory:")
+            .bind("analytics", "sqlite::memory:")
+            .record_queries(true),
+    )
+    .await
+    .unwrap();
+    db.create_all().await.unwrap();
+    let app = Router::new()
+        .route(
+            "/add",
+            get(|| async {
+                flaskdb::session().add(Note::build().text("never committed"));
+                flaskdb::session().flush().await?;
+                let n = Note::query().count().await?;
+                Ok::<_, Error>(n.to_string())
+            }),
+        )
+        .route(
+            "/count",
+            get(|| async {
+                let n = Note::query().count().await?;
+                Ok::<_, Error>(format!("{n} {}", flaskdb::get_recorded_queries().len()))
+            }),
+        )
+        .route_layer(flaskdb::axum::DbLayer::new(db.clone()));
+    let call = |uri: &'static str| {
+        let app = app.clone();
+        async move {
+            let response = app
+                .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            String::from_utf8(body.to_vec()).unwrap()
+        }
+    };
+    assert_eq!(
+        call("/add").await,
+        "1",
+        "the request sees its own flushed row"
+    );
+    assert_eq!(
+        call("/count").await,
+        "0 1",
+        "rolled back at the end of the request; one query recorded"
+    );
+    assert_eq!(call("/count").await, "0 1", "each request records its own");
+}
+
 async fn engine_options_take_precedence_lowest_first() {
     use std::time::Duration;
     let config = Config::new("sqlite::memory:")
@@ -350,6 +410,10 @@ fn main() -> std::process::ExitCode {
         trial(
             "joins_across_binds_are_refused",
             joins_across_binds_are_refused,
+        ),
+        trial(
+            "each_request_runs_in_its_own_scope",
+            each_request_runs_in_its_own_scope,
         ),
         trial(
             "engine_options_take_precedence_lowest_first",

@@ -45,6 +45,11 @@ mod value;
 #[path = "private.rs"]
 pub mod __private;
 
+/// axum integration: [`axum::DbLayer`], `IntoResponse` for [`Error`], [`axum::PageParams`].
+#[cfg(feature = "axum")]
+#[path = "web.rs"]
+pub mod axum;
+
 pub use column::{Column, TextColumn};
 pub use config::{BindConfig, Config, EngineOptions};
 pub use context::{

@@ -494,7 +494,7 @@ fn relation_items(model: &ModelDef, f: &FieldDef) -> TokenStream {
     }
 }
 
-/// The `ChildOf` impl that lets `with_parent` find this relationship.
+/// The `ChildOf` impl that lets `with_parent` find a `has_many`/`has_one` relationship.
 fn child_of(model: &ModelDef, f: &FieldDef) -> Option<TokenStream> {
     let rel = f.relation.as_ref()?;
     let ident = &model.ident;
@@ -515,14 +515,9 @@ fn child_of(model: &ModelDef, f: &FieldDef) -> Option<TokenStream> {
                 }
             }
         },
-        RelationKind::BelongsTo => quote! {
-            #[automatically_derived]
-            impl __fdb::ChildOf<#target, __fdb::Via<#marker>> for #ident {
-                fn child_filter(parent: &#target) -> __fdb::Result<__fdb::Expr> {
-                    #ident::#name.owned_by(parent)
-                }
-            }
-        },
+        // Only the parent's side makes the impl: with both sides declared (the usual
+        // case) there is then exactly one, and `with_parent` needs no annotation.
+        RelationKind::BelongsTo => return None,
         RelationKind::ManyToMany => return None,
     })
 }

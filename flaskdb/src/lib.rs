@@ -90,6 +90,10 @@ pub use flaskdb_derive::Model;
 #[doc(hidden)]
 pub use flaskdb_core::__private;
 
+/// axum integration (feature `axum`): `DbLayer`, `PageParams`, errors as responses.
+#[cfg(feature = "axum")]
+pub use flaskdb_core::axum;
+
 /// The names an application needs: `use flaskdb::prelude::*;`.
 pub mod prelude {
     pub use crate::{

@@ -1,0 +1,113 @@
+//! The "Simple Relationships" section of the Flask-SQLAlchemy quickstart in Rust:
+//! categories and their posts. It adds a category with its posts in one go (the posts'
+//! foreign keys are filled in), loads relationships explicitly and eagerly, and queries
+//! a category's posts with `with_parent`.
+//!
+//! Run with
+//!
+//! ```not_rust
+//! cargo run -p example-blog
+//! ```
+
+use flaskdb::prelude::*;
+
+/// A category of posts (`category` table).
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Category {
+    /// The key.
+    pub id: i64,
+    /// The name.
+    #[model(max_length = 50)]
+    pub name: String,
+    /// Its posts: not a column; matched to `post.category_id`.
+    #[model(has_many)]
+    pub posts: HasMany<Post>,
+}
+
+/// A post (`post` table).
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Post {
+    /// The key.
+    pub id: i64,
+    /// The title.
+    #[model(max_length = 80)]
+    pub title: String,
+    /// The text.
+    pub body: String,
+    /// The category's key.
+    #[model(foreign_key = "category.id")]
+    pub category_id: Option<i64>,
+    /// The category, through `category_id`.
+    #[model(belongs_to)]
+    pub category: BelongsTo<Category>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let db = Db::connect(Config::new("sqlite::memory:").record_queries(true)).await?;
+    db.create_all().await?;
+
+    // `py = Category(name='Python'); Post(title='Hello Python!', body='..', category=py)`
+    let mut session = db.session();
+    session.add(
+        Category::build().name("Python").posts([
+            Post::build()
+                .title("Hello Python!")
+                .body("Python is pretty cool"),
+            Post::build().title("Snakes").body("Ssssssss"),
+        ]),
+    );
+    session.add(
+        Category::build()
+            .name("Rust")
+            .posts([Post::build().title("Ownership").body("Mine.")]),
+    );
+    session.commit().await?;
+
+    db.scope(async {
+        // Explicit (lazy) loading: one query for the relationship.
+        let py = Category::query()
+            .filter_by(Category::name, "Python")
+            .one()
+            .await?;
+        let posts = py.posts.load(&db).await?;
+        println!(
+            "py.posts -> {:?}",
+            posts.iter().map(|p| &p.title).collect::<Vec<_>>()
+        );
+        let snakes = &posts[1];
+        let category = snakes.category.load(&db).await?;
+        println!("snakes.category -> {:?}", category.map(|c| c.name));
+
+        // Eager loading: every category with its posts in two queries, however many
+        // categories there are.
+        let before = flaskdb::get_recorded_queries().len();
+        let categories = Category::query()
+            .eager(Category::posts)
+            .order_by(Category::name)
+            .all()
+            .await?;
+        for c in &categories {
+            let titles: Vec<&str> = c.posts.get()?.iter().map(|p| p.title.as_str()).collect();
+            println!("{}: {titles:?}", c.name);
+        }
+        println!(
+            "eager loading ran {} queries",
+            flaskdb::get_recorded_queries().len() - before
+        );
+
+        // A category's posts, filtered further.
+        let rest = Post::query()
+            .with_parent(&py)
+            .filter(Post::title.ne("Snakes"))
+            .all()
+            .await?;
+        println!(
+            "with_parent(py), not Snakes -> {:?}",
+            rest.iter().map(|p| &p.title).collect::<Vec<_>>()
+        );
+        Ok::<_, flaskdb::Error>(())
+    })
+    .await?;
+    Ok(())
+}
