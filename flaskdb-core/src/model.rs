@@ -50,6 +50,14 @@ pub trait Model: FromRow + Send + Sync + Unpin + 'static {
 
     #[doc(hidden)]
     fn statement_cache() -> &'static StatementCache;
+
+    /// The table name as known at compile time.
+    #[doc(hidden)]
+    const TABLE_NAME: crate::naming::TableName;
+
+    /// `(column, referenced table)` of each foreign key, as known at compile time.
+    #[doc(hidden)]
+    const FOREIGN_KEYS: &'static [(&'static str, &'static str)];
 }
 
 /// A value decoded from a result row starting at a column offset: a model, or (for

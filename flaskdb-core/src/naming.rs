@@ -15,25 +15,132 @@
 /// assert_eq!(camel_to_snake_case("User_Role"), "user__role");
 /// ```
 pub fn camel_to_snake_case(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
+    let bytes = name.as_bytes();
     let mut out = String::with_capacity(name.len() + 4);
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii_uppercase() {
-            let after_lower_or_digit =
-                i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
-            let before_lower = i > 0 && chars.get(i + 1).is_some_and(char::is_ascii_lowercase);
-            if after_lower_or_digit || before_lower {
-                out.push('_');
-            }
+    for (i, c) in name.char_indices() {
+        if underscore_before(bytes, i) {
+            out.push('_');
         }
         out.extend(c.to_lowercase());
     }
     out.trim_start_matches('_').to_owned()
 }
 
+/// Whether the rule puts an underscore before byte `i`. The rule only looks at ASCII
+/// characters, so it reads bytes: a byte of a non-ASCII character is never one.
+const fn underscore_before(name: &[u8], i: usize) -> bool {
+    if i == 0 || !name[i].is_ascii_uppercase() {
+        return false;
+    }
+    let prev = name[i - 1];
+    prev.is_ascii_lowercase()
+        || prev.is_ascii_digit()
+        || (i + 1 < name.len() && name[i + 1].is_ascii_lowercase())
+}
+
+/// A model's table name as the derive knows it at compile time: given with
+/// `#[model(table = "..")]`, or made from the struct name by [`camel_to_snake_case`].
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum TableName {
+    /// `#[model(table = "..")]`.
+    Given(&'static str),
+    /// The struct name, to be turned into snake case.
+    Derived(&'static str),
+}
+
+impl TableName {
+    /// Whether this is the table called `table`, or `None` when that cannot be decided
+    /// at compile time (a non-ASCII struct name, which lowercases by Unicode rules).
+    pub const fn is(self, table: &str) -> Option<bool> {
+        let (ident, table) = match self {
+            TableName::Given(name) => return Some(str_eq(name, table)),
+            TableName::Derived(ident) => (ident.as_bytes(), table.as_bytes()),
+        };
+        if !ident.is_ascii() {
+            return None;
+        }
+        // Streams camel_to_snake_case(ident) against `table`.
+        let (mut i, mut j, mut started) = (0, 0, false);
+        while i < ident.len() {
+            let mut out = [0u8; 2];
+            let mut n = 0;
+            if started && underscore_before(ident, i) {
+                out[0] = b'_';
+                n = 1;
+            }
+            out[n] = ident[i].to_ascii_lowercase();
+            n += 1;
+            let mut k = 0;
+            while k < n {
+                if !started && out[k] == b'_' {
+                    k += 1;
+                    continue;
+                }
+                started = true;
+                if j >= table.len() || table[j] != out[k] {
+                    return Some(false);
+                }
+                j += 1;
+                k += 1;
+            }
+            i += 1;
+        }
+        Some(j == table.len())
+    }
+}
+
+/// How many of a child model's `foreign_keys` can carry a relationship to `parent`
+/// (only the one named `(table, column)` when a name is given), or `None` when a table
+/// name cannot be decided at compile time. `#[derive(Model)]` makes 0 or more than 1 a
+/// compile error at the relationship field.
+#[doc(hidden)]
+pub const fn matching_foreign_keys(
+    foreign_keys: &[(&str, &str)],
+    child: TableName,
+    parent: TableName,
+    named: Option<(&str, &str)>,
+) -> Option<usize> {
+    let (mut i, mut count) = (0, 0);
+    while i < foreign_keys.len() {
+        let (column, ref_table) = foreign_keys[i];
+        let Some(points_at_parent) = parent.is(ref_table) else {
+            return None;
+        };
+        let is_named = match named {
+            None => true,
+            Some((table, named_column)) => match child.is(table) {
+                None => return None,
+                Some(same) => same && str_eq(column, named_column),
+            },
+        };
+        if points_at_parent && is_named {
+            count += 1;
+        }
+        i += 1;
+    }
+    Some(count)
+}
+
+/// `a == b` for string slices, in a const context.
+pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
-    use super::camel_to_snake_case;
+    use super::{TableName, camel_to_snake_case};
 
     /// Flask-SQLAlchemy's `tests/test_model_name.py::test_camel_to_snake_case`, plus the two
     /// vectors it comments out (their actual outputs) and the names used elsewhere.
@@ -79,6 +186,17 @@ mod tests {
         ];
         for (input, expected) in vectors {
             assert_eq!(camel_to_snake_case(input), expected, "input {input:?}");
+            let derived = TableName::Derived(input);
+            let compile_time = input.is_ascii().then_some(true);
+            assert_eq!(derived.is(expected), compile_time, "input {input:?}");
+            assert_eq!(
+                derived.is(&format!("{expected}x")),
+                compile_time.map(|_| false)
+            );
+            assert_eq!(
+                derived.is(&expected[expected.len().min(2)..]),
+                compile_time.map(|_| false)
+            );
         }
     }
 }

@@ -4,7 +4,7 @@
 pub use crate::column::Column;
 pub use crate::error::{Error, Result};
 pub use crate::model::{FromRow, InsertRow, Insertable, Model, RowSource, StatementCache};
-pub use crate::naming::camel_to_snake_case;
+pub use crate::naming::{TableName, camel_to_snake_case, matching_foreign_keys};
 pub use crate::schema::{ColumnDef, ModelEntry, OnDelete, Table};
 pub use crate::session::{Addable, Pending};
 pub use crate::sql_type::SqlType;

@@ -7,9 +7,11 @@
 //! once with one `IN (...)` query per relationship. An unloaded relationship never
 //! pretends to be empty: `loaded()` is `None` until it is loaded.
 //!
-//! The foreign key is found at first use: the one foreign key between the two tables,
-//! or the one named with `#[model(has_many, foreign_key = "post.category_id")]`. None,
-//! or several without a name, is an [`Error::InvalidQuery`] naming the candidates.
+//! The foreign key is the one foreign key between the two tables, or the one named with
+//! `#[model(has_many, foreign_key = "post.category_id")]`. None, or several without a
+//! name, is a compile error at the relationship field. A many-to-many's association
+//! table may be declared at runtime, so its keys are found at first use, and a missing
+//! table or key is an [`Error::InvalidQuery`] naming the candidates.
 
 use std::any::Any;
 use std::collections::HashMap;

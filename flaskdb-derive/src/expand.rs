@@ -11,6 +11,7 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
     let ident = &model.ident;
     let vis = &model.vis;
     let table_fn = table(model);
+    let key_consts = key_consts(model);
     let columns = model.columns();
     let width = columns.len();
     let handles = columns.iter().map(|f| handle(model, f));
@@ -54,6 +55,7 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
     });
     let relation_items = relations.iter().map(|f| relation_items(model, f));
     let child_of = relations.iter().filter_map(|f| child_of(model, f));
+    let key_checks = relations.iter().filter_map(|f| foreign_key_check(model, f));
     let column_values = columns.iter().map(|f| {
         let (name, ty, column) = (&f.ident, &f.ty, &f.column);
         quote!(#column => ::std::option::Option::Some(<#ty as __fdb::ColumnType>::to_value(&self.#name)),)
@@ -108,12 +110,14 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
             }
 
             #(#child_of)*
+            #(#key_checks)*
 
             #[automatically_derived]
             impl __fdb::Model for #ident {
                 type PrimaryKey = #pk_type;
 
                 #table_fn
+                #key_consts
 
                 fn primary_key(&self) -> Self::PrimaryKey {
                     #pk_value
@@ -437,6 +441,71 @@ fn relation_setter(model: &ModelDef, f: &FieldDef) -> Option<TokenStream> {
 /// The name of the hidden function returning a relationship's `RelationDef`.
 fn def_fn(f: &FieldDef) -> syn::Ident {
     format_ident!("__flaskdb_rel_{}", f.ident)
+}
+
+/// `TABLE_NAME` and `FOREIGN_KEYS`: what the compile-time check of relationships reads.
+fn key_consts(model: &ModelDef) -> TokenStream {
+    let name = match &model.table {
+        Some(t) => quote!(__fdb::TableName::Given(#t)),
+        None => {
+            let s = model.ident.to_string();
+            quote!(__fdb::TableName::Derived(#s))
+        }
+    };
+    let keys = model.columns().into_iter().filter_map(|f| {
+        let (ref_table, _) = f.foreign_key.as_ref()?;
+        let column = &f.column;
+        Some(quote!((#column, #ref_table)))
+    });
+    quote! {
+        const TABLE_NAME: __fdb::TableName = #name;
+        const FOREIGN_KEYS: &'static [(&'static str, &'static str)] = &[#(#keys),*];
+    }
+}
+
+/// A compile-time check, at the field, that exactly one foreign key can carry a
+/// `has_many`/`has_one`/`belongs_to` relationship. (A many-to-many's association table
+/// may be declared at runtime, so its keys are checked when it is first used.)
+fn foreign_key_check(model: &ModelDef, f: &FieldDef) -> Option<TokenStream> {
+    let rel = f.relation.as_ref()?;
+    let ident = &model.ident;
+    let target = &rel.target;
+    let (child, parent) = match rel.kind {
+        RelationKind::HasMany | RelationKind::HasOne => (quote!(#target), quote!(#ident)),
+        RelationKind::BelongsTo => (quote!(#ident), quote!(#target)),
+        RelationKind::ManyToMany => return None,
+    };
+    let named = match rel.foreign_key.as_deref().and_then(|f| f.rsplit_once('.')) {
+        Some((t, c)) => quote!(::std::option::Option::Some((#t, #c))),
+        None => quote!(::std::option::Option::None),
+    };
+    let label = format!("{ident}.{}", f.ident);
+    let child_name = quote!(#child).to_string();
+    let none = format!(
+        "relationship `{label}`: no foreign key of `{child_name}` points at `{}`{}",
+        quote!(#parent),
+        rel.foreign_key
+            .as_ref()
+            .map(|f| format!(" as `{f}`"))
+            .unwrap_or_default()
+    );
+    let several = format!(
+        "relationship `{label}`: several foreign keys of `{child_name}` point at `{}`; name \
+         one with foreign_key = \"<table>.<column>\"",
+        quote!(#parent)
+    );
+    Some(quote_spanned! {f.ident.span()=>
+        const _: () = match __fdb::matching_foreign_keys(
+            <#child as __fdb::Model>::FOREIGN_KEYS,
+            <#child as __fdb::Model>::TABLE_NAME,
+            <#parent as __fdb::Model>::TABLE_NAME,
+            #named,
+        ) {
+            ::std::option::Option::Some(0) => ::std::panic!(#none),
+            ::std::option::Option::Some(2..) => ::std::panic!(#several),
+            _ => {}
+        };
+    })
 }
 
 /// The relationship handle constant, its definition and its field accessor.

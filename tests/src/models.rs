@@ -209,10 +209,11 @@ pub struct Node {
     pub sealed: HasMany<Node>,
 }
 
-/// A relationship with no foreign key behind it.
+/// A many-to-many relationship through a table that does not exist (checked at first
+/// use: an association table may be declared at runtime).
 #[derive(Model, Debug, Clone, PartialEq)]
 pub struct Loner {
     pub id: i64,
-    #[model(has_many)]
-    pub genres: HasMany<Genre>,
+    #[model(many_to_many, secondary = "nowhere")]
+    pub genres: ManyToMany<Genre>,
 }

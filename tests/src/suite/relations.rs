@@ -19,7 +19,7 @@ pub fn cases() -> Vec<Case> {
         self_reference,
         with_parent,
         n_plus_one_is_seen_and_eager_loading_avoids_it,
-        a_relationship_without_a_foreign_key_is_an_error,
+        a_many_to_many_without_its_table_is_an_error,
     )
 }
 
@@ -379,7 +379,7 @@ async fn n_plus_one_is_seen_and_eager_loading_avoids_it(t: TestDb) -> TestResult
     Ok(())
 }
 
-async fn a_relationship_without_a_foreign_key_is_an_error(t: TestDb) -> TestResult {
+async fn a_many_to_many_without_its_table_is_an_error(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
     s.insert(Loner::build()).await?;
@@ -388,7 +388,7 @@ async fn a_relationship_without_a_foreign_key_is_an_error(t: TestDb) -> TestResu
     let err = loner.genres.load(&db).await.unwrap_err();
     assert!(
         err.to_string()
-            .contains("no foreign key of `genre` points at `loner`"),
+            .contains("relationship loner.genres: no association table `nowhere`"),
         "{err}"
     );
     let err = db
