@@ -81,6 +81,7 @@ pub struct RelationDef {
     foreign_key: Option<&'static str>,
     secondary: Option<&'static str>,
     lazy: Lazy,
+    cascade_delete: bool,
     pub(crate) target_decoder: Decoder,
     resolved: OnceLock<std::result::Result<Resolved, String>>,
 }
@@ -105,6 +106,7 @@ impl RelationDef {
         foreign_key: Option<&'static str>,
         secondary: Option<&'static str>,
         lazy: Lazy,
+        cascade_delete: bool,
         target_decoder: fn(&[Value]) -> Option<Arc<dyn Any + Send + Sync>>,
     ) -> Self {
         RelationDef {
@@ -115,6 +117,7 @@ impl RelationDef {
             foreign_key,
             secondary,
             lazy,
+            cascade_delete,
             target_decoder,
             resolved: OnceLock::new(),
         }
@@ -132,6 +135,13 @@ impl RelationDef {
         self.resolve()
             .map(|r| r.pairs.clone())
             .map_err(|e| e.to_string())
+    }
+
+    /// Whether deleting a parent row through a session deletes what this relationship
+    /// reaches: the rows of a `cascade = "delete"` relationship, the links of a
+    /// many-to-many.
+    pub(crate) fn deletes_with_parent(&self) -> bool {
+        self.cascade_delete || self.kind == RelationKind::ManyToMany
     }
 
     pub(crate) fn target(&self) -> &'static Table {
@@ -346,7 +356,7 @@ impl<T: Model> Related<T> {
 
 /// `(c1, c2, ..) IN (keys)` on `table`: `c IN (..)` for one column, OR-ed equalities
 /// for a composite key.
-fn key_in(table: &'static Table, columns: &[&str], keys: &[Vec<Value>]) -> Node {
+pub(crate) fn key_in(table: &'static Table, columns: &[&str], keys: &[Vec<Value>]) -> Node {
     let column = |c: &str| Node::Column {
         table: table.name().into(),
         name: c.to_owned().into(),

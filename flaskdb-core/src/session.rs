@@ -22,6 +22,8 @@ use std::future::Future;
 use std::panic::Location;
 
 use crate::record;
+
+mod cascade;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -562,10 +564,10 @@ impl Session {
                             }
                             state.identity.insert(Identity(table.name(), key), values);
                         }
-                        Written::Deleted { op, table, key } => {
+                        Written::Deleted { decode, table, key } => {
                             let id = Identity(table.name(), key.clone());
                             let last_seen = state.identity.remove(&id);
-                            if let Some(decode) = decode(op) {
+                            if let Some(decode) = decode.filter(|_| tracking) {
                                 let model = last_seen.as_deref().and_then(decode);
                                 let change =
                                     Change::new(table.name(), Operation::Delete, key, model);
@@ -733,9 +735,9 @@ enum Written {
         values: Vec<Value>,
         inserted: bool,
     },
-    /// The row with this key is gone.
+    /// The row with this key is gone (`decode` makes its model for the signals).
     Deleted {
-        op: usize,
+        decode: Option<Decoder>,
         table: &'static Table,
         key: Vec<Value>,
     },
@@ -823,11 +825,26 @@ async fn write(
             });
         }
     }
+    let mut visited = cascade::Visited::new();
     for table in order.iter().rev() {
-        for (i, op) in ops.iter().enumerate() {
-            if let Op::Delete { table: t, key, .. } = op
+        for op in ops {
+            if let Op::Delete {
+                table: t,
+                key,
+                decode,
+            } = op
                 && std::ptr::eq(*t, *table)
             {
+                visited.insert(Identity(table.name(), key.clone()));
+                cascade::delete_dependents(
+                    db,
+                    txs,
+                    table,
+                    vec![key.clone()],
+                    &mut written,
+                    &mut visited,
+                )
+                .await?;
                 let engine = db.engine_for(table.bind_key())?;
                 let filter = key_filter(table, key.clone());
                 let r = sql::delete(
@@ -840,7 +857,7 @@ async fn write(
                 let t = begin(txs, table.bind_key(), &engine).await?;
                 executor::execute(Conn::Tx(&mut txs[t].1), r).await?;
                 written.push(Written::Deleted {
-                    op: i,
+                    decode: Some(*decode),
                     table,
                     key: key.clone(),
                 });

@@ -44,6 +44,8 @@ pub(crate) struct RelationAttr {
     pub(crate) foreign_key: Option<String>,
     pub(crate) secondary: Option<String>,
     pub(crate) lazy: Lazy,
+    /// `cascade = "delete"`: deleting the row through a session deletes these rows.
+    pub(crate) cascade_delete: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -71,7 +73,7 @@ pub(crate) enum OnDelete {
 
 const FIELD_ATTRS: &str = "primary_key, autoincrement, unique, index, max_length, default, \
                            server_default, foreign_key, on_delete, column, skip, has_many, \
-                           has_one, belongs_to, many_to_many, secondary, lazy";
+                           has_one, belongs_to, many_to_many, secondary, lazy, cascade";
 const STRUCT_ATTRS: &str = "table, bind, view";
 
 /// Collects errors; combines them into one `syn::Error` at the end.
@@ -267,6 +269,7 @@ impl FieldDef {
         let mut relation_kind: Option<(RelationKind, Span)> = None;
         let mut secondary: Option<(String, Span)> = None;
         let mut lazy: Option<(Lazy, Span)> = None;
+        let mut cascade: Option<Span> = None;
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("model")) {
             let parsed = attr.parse_nested_meta(|meta| {
                 let span = meta.path.span();
@@ -301,6 +304,15 @@ impl FieldDef {
                     "secondary" => {
                         let v: LitStr = meta.value()?.parse()?;
                         set_once(&mut secondary, (v.value(), span), &name, span, errors);
+                        return Ok(());
+                    }
+                    "cascade" => {
+                        let v: LitStr = meta.value()?.parse()?;
+                        if v.value() == "delete" {
+                            set_once(&mut cascade, span, &name, span, errors);
+                        } else {
+                            errors.at(v.span(), "`#[model(cascade = ..)]` must be \"delete\"");
+                        }
                         return Ok(());
                     }
                     "lazy" => {
@@ -436,6 +448,15 @@ impl FieldDef {
                         errors.at(*at, "`secondary` goes with `many_to_many` only")
                     }
                 }
+                if let (Some(at), RelationKind::BelongsTo | RelationKind::ManyToMany) =
+                    (cascade, kind)
+                {
+                    errors.at(
+                        at,
+                        "`cascade = \"delete\"` goes with `has_many` or `has_one` (a \
+                         many-to-many's links are always deleted with the row)",
+                    );
+                }
                 match generic_argument(&field.ty) {
                     Some(target) => Some(RelationAttr {
                         kind,
@@ -443,6 +464,7 @@ impl FieldDef {
                         foreign_key: foreign_key.take().map(|(t, c)| format!("{t}.{c}")),
                         secondary: secondary.map(|(s, _)| s),
                         lazy: lazy.map_or(Lazy::Select, |(l, _)| l),
+                        cascade_delete: cascade.is_some(),
                     }),
                     None => {
                         errors.at(
@@ -460,6 +482,9 @@ impl FieldDef {
                 }
                 if let Some((_, at)) = lazy {
                     errors.at(at, "`lazy` goes with a relationship (has_many, has_one, belongs_to, many_to_many)");
+                }
+                if let Some(at) = cascade {
+                    errors.at(at, "`cascade` goes with a relationship (has_many, has_one)");
                 }
                 None
             }

@@ -191,6 +191,13 @@ fn table(model: &ModelDef) -> TokenStream {
         None => quote!(::std::option::Option::None),
     };
     let view = model.view;
+    let ident = &model.ident;
+    let relations: Vec<_> = model
+        .fields
+        .iter()
+        .filter(|f| f.relation.is_some())
+        .map(def_fn)
+        .collect();
     let columns = model.columns().into_iter().map(column_def);
     let foreign_keys = model.columns().into_iter().filter_map(|f| {
         let (ref_table, ref_column) = f.foreign_key.as_ref()?;
@@ -216,6 +223,7 @@ fn table(model: &ModelDef) -> TokenStream {
                     .view(#view)
                     #(.column(#columns))*
                     #(#foreign_keys)*
+                    #(.relation(#ident::#relations))*
             });
             &TABLE
         }
@@ -535,6 +543,7 @@ fn relation_items(model: &ModelDef, f: &FieldDef) -> TokenStream {
         None => quote!(::std::option::Option::None),
     };
     let (fk, secondary) = (option(&rel.foreign_key), option(&rel.secondary));
+    let cascade_delete = rel.cascade_delete;
     let doc = format!("The `{field_name}` relationship, for eager loading and `with_parent_via`.");
     quote! {
         #[doc = #doc]
@@ -551,6 +560,7 @@ fn relation_items(model: &ModelDef, f: &FieldDef) -> TokenStream {
                 #fk,
                 #secondary,
                 __fdb::Lazy::#lazy,
+                #cascade_delete,
                 __fdb::decode_any::<#target>,
             );
             &DEF

@@ -59,6 +59,12 @@
 //! | `#[model(foreign_key = "table.column", on_delete = "cascade")]` | a foreign key (`cascade`, `set null`, `restrict`) |
 //! | `#[model(column = "db_name")]` | the column's name in the database |
 //! | `#[model(skip)]` | not a column (filled with `Default::default()` when loaded) |
+//! | `#[model(has_many)] posts: HasMany<Post>` | the rows whose foreign key points here; also `has_one` (`HasOne<T>`) |
+//! | `#[model(belongs_to)] category: BelongsTo<Category>` | the row this row's foreign key points at |
+//! | `#[model(many_to_many, secondary = "post_tag")] tags: ManyToMany<Tag>` | rows linked through an association table |
+//! | `#[model(has_many, foreign_key = "post.category_id")]` | which foreign key, when several point here (none, or several unnamed, is a compile error at the field) |
+//! | `#[model(has_many, lazy = "selectin")]` | loads with every query (`"select"`: on `load` only, the default; `"joined"`; `"raise"`: never implicitly) |
+//! | `#[model(has_many, cascade = "delete")]` | deleting the row through a session deletes these rows first, depth first (a many-to-many's links always go with the row; anything else follows the database's `on_delete`) |
 //! | `#[model(table = "name")]` (struct) | the table name; otherwise `camel_to_snake_case(struct name)` |
 //! | `#[model(bind = "key")]` (struct) | the bind the table lives on |
 //! | `#[model(view)]` (struct) | maps a view: queryable, never created or dropped, no builder |

@@ -200,7 +200,9 @@ pub struct Node {
     pub name: String,
     #[model(foreign_key = "node.id")]
     pub parent_id: Option<i64>,
-    #[model(has_many)]
+    /// Deleting a node through a session deletes its subtree (the foreign key itself
+    /// has no `ON DELETE`).
+    #[model(has_many, cascade = "delete")]
     pub children: HasMany<Node>,
     #[model(belongs_to)]
     pub parent: BelongsTo<Node>,

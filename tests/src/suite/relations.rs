@@ -1,7 +1,9 @@
 //! Relationships: cascade inserts, lazy and eager loading (with the number of
 //! statements), many-to-many, `raise`, self-reference and `with_parent`.
 
-use flaskdb::{Config, Db, Error};
+use std::sync::{Arc, Mutex};
+
+use flaskdb::{Config, Db, Error, Operation};
 
 use crate::logs::capture;
 use crate::models::*;
@@ -17,6 +19,8 @@ pub fn cases() -> Vec<Case> {
         many_to_many,
         raise_and_unloaded_access,
         self_reference,
+        cascade_delete_follows_the_relationship,
+        deleting_a_parent_follows_on_delete,
         with_parent,
         n_plus_one_is_seen_and_eager_loading_avoids_it,
         a_many_to_many_without_its_table_is_an_error,
@@ -315,6 +319,90 @@ async fn self_reference(t: TestDb) -> TestResult {
     let a = a1.parent.load(&db).await?.unwrap();
     let top = a.parent.load(&db).await?.unwrap();
     assert_eq!((a.name.as_str(), top.name.as_str()), ("a", "root"));
+    Ok(())
+}
+
+async fn cascade_delete_follows_the_relationship(t: TestDb) -> TestResult {
+    let db = Db::connect(t.config().track_modifications(true)).await?;
+    db.create_all().await?;
+    let deleted = Arc::new(Mutex::new(Vec::new()));
+    let seen = deleted.clone();
+    db.on_models_committed(move |changes| {
+        seen.lock().unwrap().extend(
+            changes
+                .iter()
+                .filter(|c| c.operation == Operation::Delete)
+                .map(|c| c.table),
+        )
+    });
+    let mut s = db.session();
+    let tree = |name: &str| {
+        Node::build().name(name).children([
+            Node::build()
+                .name(format!("{name}.a"))
+                .children([Node::build().name(format!("{name}.a.1"))]),
+            Node::build().name(format!("{name}.b")),
+        ])
+    };
+    s.add_all([tree("x"), tree("y")]);
+    s.commit().await?;
+    let x = db.query::<Node>().filter_by(Node::name, "x").one().await?;
+    // The session knows one of the children: it is forgotten with the rest.
+    let xa = s.query::<Node>().filter_by(Node::name, "x.a").one().await?;
+    s.delete(&x);
+    s.commit().await?;
+    let mut left: Vec<String> = db
+        .query::<Node>()
+        .all()
+        .await?
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
+    left.sort();
+    assert_eq!(left, ["y", "y.a", "y.a.1", "y.b"]);
+    assert_eq!(*deleted.lock().unwrap(), ["node"; 4]);
+    assert!(s.query::<Node>().get(xa.id).await?.is_none());
+    Ok(())
+}
+
+async fn deleting_a_parent_follows_on_delete(t: TestDb) -> TestResult {
+    let db = recording(&t).await?;
+    library(&db, 2, 1).await?;
+    let books = db.query::<Book>().order_by(Book::id).all().await?;
+    let mut s = db.session();
+    let genre = s.insert(Genre::build().name("Poetry")).await?;
+    s.add(BookGenre::build().book_id(books[0].id).genre_id(genre.id));
+    s.commit().await?;
+    let author = books[0].author.load(&db).await?.unwrap();
+    db.scope(async {
+        let mut s = flaskdb::session();
+        s.delete(&books[0]);
+        s.delete(&author);
+        s.commit().await?;
+        // The many-to-many links go with the book (as SQLAlchemy deletes them).
+        let statements: Vec<String> = flaskdb::get_recorded_queries()
+            .into_iter()
+            .map(|q| q.statement)
+            .collect();
+        assert!(
+            statements
+                .iter()
+                .any(|q| q.starts_with("DELETE FROM") && q.contains("book_genre")),
+            "{statements:#?}"
+        );
+        Ok::<_, Error>(())
+    })
+    .await?;
+    assert_eq!(db.query::<BookGenre>().count().await?, 0);
+    // `books` has no cascade: the database's ON DELETE SET NULL keeps the other book.
+    let other = db.query::<Book>().get(books[1].id).await?.unwrap();
+    assert_eq!(other.author_id, None);
+    // Reviews follow the database's ON DELETE CASCADE of their foreign key.
+    assert_eq!(
+        db.query::<Review>().with_parent(&books[0]).count().await?,
+        0
+    );
+    assert_eq!(db.query::<Review>().count().await?, 3);
     Ok(())
 }
 
