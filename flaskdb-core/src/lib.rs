@@ -25,6 +25,7 @@ mod engine;
 mod error;
 mod executor;
 mod expression;
+mod joined;
 mod keyset;
 mod model;
 mod naming;

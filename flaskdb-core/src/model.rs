@@ -35,11 +35,18 @@ pub trait Model: FromRow + Send + Sync + Unpin + 'static {
     #[doc(hidden)]
     fn column_value(&self, name: &str) -> Option<Value>;
 
-    /// The relationships that load with every query of this model (`lazy = "selectin"`
-    /// or `"joined"`).
+    /// The relationships that load with every query of this model by `IN (...)` queries
+    /// (`lazy = "selectin"`, and `"joined"` ones after the first).
     #[doc(hidden)]
     fn default_eager() -> Vec<std::sync::Arc<dyn crate::relation::Eager<Self>>> {
         Vec::new()
+    }
+
+    /// The relationship that loads by a join with every query of this model (the first
+    /// `lazy = "joined"` one; any others load as `"selectin"`).
+    #[doc(hidden)]
+    fn default_joined() -> Option<crate::joined::Joined<Self>> {
+        None
     }
 
     /// A query over this model in the current context (the scope's `Db`, or the global

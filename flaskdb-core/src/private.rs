@@ -3,6 +3,7 @@
 
 pub use crate::column::Column;
 pub use crate::error::{Error, Result};
+pub use crate::joined::Joined;
 pub use crate::model::{FromRow, InsertRow, Insertable, Model, RowSource, StatementCache};
 pub use crate::naming::{TableName, camel_to_snake_case, matching_foreign_keys};
 pub use crate::schema::{ColumnDef, ModelEntry, OnDelete, Table};

@@ -15,6 +15,7 @@ use crate::db::Db;
 use crate::engine::Backend;
 use crate::error::{Error, Result};
 use crate::executor;
+use crate::joined::Joined;
 use crate::model::{KeyValues, Model, Scalar};
 use crate::pagination::{PageRequest, Pagination};
 use crate::relation::{ChildOf, Eager, Relation};
@@ -40,6 +41,7 @@ pub struct Query<M> {
     clauses: Clauses,
     description: Option<String>,
     eager: Vec<Arc<dyn Eager<M>>>,
+    joined: Option<Joined<M>>,
     /// Why the query cannot run (reported by its terminal method).
     error: Option<String>,
     _model: PhantomData<fn() -> M>,
@@ -52,6 +54,7 @@ impl<M> Clone for Query<M> {
             clauses: self.clauses.clone(),
             description: self.description.clone(),
             eager: self.eager.clone(),
+            joined: self.joined.clone(),
             error: self.error.clone(),
             _model: PhantomData,
         }
@@ -74,6 +77,7 @@ impl<M: Model> Query<M> {
             clauses: Clauses::default(),
             description: None,
             eager: M::default_eager(),
+            joined: M::default_joined(),
             error: None,
             _model: PhantomData,
         }
@@ -84,6 +88,7 @@ impl<M: Model> Query<M> {
     pub(crate) fn plain(source: Source) -> Self {
         let mut query = Query::from_source(source);
         query.eager.clear();
+        query.joined = None;
         query
     }
 
@@ -107,6 +112,25 @@ impl<M: Model> Query<M> {
     /// `User::posts.then(Post::comments)` for two levels). `stream()` does not load it.
     pub fn eager(mut self, relation: impl Eager<M> + 'static) -> Self {
         self.eager.push(Arc::new(relation));
+        self
+    }
+
+    /// Loads a relationship of the rows in the same statement, by a LEFT JOIN
+    /// (`has_many`, `has_one` or `belongs_to`; a many-to-many loads with
+    /// [`eager`](Query::eager)). A query joins one relationship: an earlier joined one
+    /// (or the model's `lazy = "joined"` default) then loads by `eager`. A LIMIT or
+    /// OFFSET limits the parents, not the joined rows. `stream()` does not load it.
+    ///
+    /// ```
+    /// # use flaskdb_core::{Model, Query, Relation};
+    /// fn with_posts<U: Model, P: Model + Clone>(q: Query<U>, posts: Relation<U, P>) -> Query<U> {
+    ///     q.eager_joined(posts).limit(10)
+    /// }
+    /// ```
+    pub fn eager_joined<C: Model + Clone>(mut self, relation: Relation<M, C>) -> Self {
+        if let Some(Joined(earlier)) = self.joined.replace(Joined::new(relation)) {
+            self.eager.push(earlier.as_eager());
+        }
         self
     }
 
@@ -212,7 +236,14 @@ impl<M: Model> Query<M> {
         r: Rendered,
         max: Option<usize>,
     ) -> Result<Vec<M>> {
-        let mut rows = target.fetch::<M>(r, max).await?;
+        let mut rows = match &self.joined {
+            Some(Joined(joined)) => {
+                let mut rows = joined.fetch(&self.clauses, target).await?;
+                rows.truncate(max.unwrap_or(usize::MAX));
+                rows
+            }
+            None => target.fetch::<M>(r, max).await?,
+        };
         if let Some(s) = &target.session {
             s.remember(&rows);
         }
@@ -238,7 +269,8 @@ impl<M: Model> Query<M> {
 
     fn is_plain(&self) -> bool {
         let c = &self.clauses;
-        c.filter.is_none()
+        self.joined.is_none()
+            && c.filter.is_none()
             && c.order_by.is_empty()
             && c.limit.is_none()
             && c.offset.is_none()
@@ -344,22 +376,22 @@ impl<M: Model> Query<M> {
                     .collect::<Vec<_>>();
                 Node::And(terms)
             };
-            let rendered = if self.is_plain() {
+            if self.is_plain() {
                 let sql = M::statement_cache().by_key(backend, || {
                     let mut q = self.clone();
                     q.clauses.and_filter(key_filter(keys.clone()));
                     q.render(Projection::AllColumns, backend).sql
                 });
-                Rendered {
+                let rendered = Rendered {
                     sql: sql.to_owned(),
                     params: keys,
-                }
-            } else {
-                let mut q = self.clone();
-                q.clauses.and_filter(key_filter(keys));
-                q.render(Projection::AllColumns, backend)
-            };
-            Ok(self.fetch_models(&target, rendered, Some(1)).await?.pop())
+                };
+                return Ok(self.fetch_models(&target, rendered, Some(1)).await?.pop());
+            }
+            let mut q = self;
+            q.clauses.and_filter(key_filter(keys));
+            let rendered = q.render(Projection::AllColumns, backend);
+            Ok(q.fetch_models(&target, rendered, Some(1)).await?.pop())
         })
     }
 

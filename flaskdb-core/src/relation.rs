@@ -4,7 +4,8 @@
 //! A relationship field is not a column. When its model is read, the field records the
 //! key it joins on (the parent's key, or its own foreign-key value); `load` reads the
 //! related rows, and [`Query::eager`](crate::Query::eager) loads them for many parents at
-//! once with one `IN (...)` query per relationship. An unloaded relationship never
+//! once with one `IN (...)` query per relationship ([`Query::eager_joined`](crate::Query::eager_joined):
+//! by a LEFT JOIN in the parents' own statement). An unloaded relationship never
 //! pretends to be empty: `loaded()` is `None` until it is loaded.
 //!
 //! The foreign key is the one foreign key between the two tables, or the one named with
@@ -51,7 +52,8 @@ pub enum Lazy {
     Select,
     /// With every query of the parent, by one `IN (...)` query.
     Selectin,
-    /// With every query of the parent, by a LEFT JOIN.
+    /// With every query of the parent, by a LEFT JOIN in the same statement (the first
+    /// such relationship of a model; any others load as `Selectin`).
     Joined,
     /// Never implicitly: reading it unloaded, or `load`ing it, is an error naming it.
     Raise,
@@ -75,7 +77,7 @@ pub fn decode_any<M: Model>(values: &[Value]) -> Option<Arc<dyn Any + Send + Syn
 #[doc(hidden)]
 pub struct RelationDef {
     name: &'static str,
-    kind: RelationKind,
+    pub(crate) kind: RelationKind,
     parent: fn() -> &'static Table,
     target: fn() -> &'static Table,
     foreign_key: Option<&'static str>,
@@ -559,6 +561,11 @@ impl<P, C> Relation<P, C> {
 
     pub(crate) fn def(&self) -> &'static RelationDef {
         (self.def)()
+    }
+
+    /// Sets the loaded rows of `parent`'s relationship.
+    pub(crate) fn set_loaded(&self, parent: &mut P, rows: Vec<C>) {
+        (self.field)(parent).loaded = Some(rows);
     }
 }
 

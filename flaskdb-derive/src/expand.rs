@@ -60,13 +60,26 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
         let (name, ty, column) = (&f.ident, &f.ty, &f.column);
         quote!(#column => ::std::option::Option::Some(<#ty as __fdb::ColumnType>::to_value(&self.#name)),)
     });
+    let joined: Vec<&&FieldDef> = relations
+        .iter()
+        .filter(|f| f.relation.as_ref().is_some_and(|r| r.lazy == Lazy::Joined))
+        .collect();
+    // The first `lazy = "joined"` relationship is joined; the others load as selectin.
+    let default_joined = joined.first().map(|f| {
+        let name = &f.ident;
+        quote! {
+            fn default_joined() -> ::std::option::Option<__fdb::Joined<Self>> {
+                ::std::option::Option::Some(__fdb::Joined::new(#ident::#name))
+            }
+        }
+    });
     let eager_defaults: Vec<_> = relations
         .iter()
         .filter(|f| {
-            matches!(
-                f.relation.as_ref().map(|r| r.lazy),
-                Some(Lazy::Selectin | Lazy::Joined)
-            )
+            f.relation
+                .as_ref()
+                .is_some_and(|r| r.lazy == Lazy::Selectin)
+                || joined.iter().skip(1).any(|j| j.ident == f.ident)
         })
         .map(|f| {
             let name = &f.ident;
@@ -135,6 +148,7 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
                 }
 
                 #default_eager
+                #default_joined
 
                 fn statement_cache() -> &'static __fdb::StatementCache {
                     static CACHE: __fdb::StatementCache = __fdb::StatementCache::new();

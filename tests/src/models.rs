@@ -172,6 +172,9 @@ pub struct Review {
     #[model(foreign_key = "book.id", on_delete = "cascade")]
     pub book_id: i64,
     pub stars: i32,
+    /// Joined into every query of reviews.
+    #[model(belongs_to, lazy = "joined")]
+    pub book: BelongsTo<Book>,
 }
 
 #[derive(Model, Debug, Clone, PartialEq)]

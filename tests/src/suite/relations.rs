@@ -16,6 +16,8 @@ pub fn cases() -> Vec<Case> {
         explicit_loading,
         eager_loading_is_one_query_per_relationship,
         nested_eager_loading,
+        joined_eager_loading_is_one_statement,
+        joined_eager_loading_limits_parents,
         many_to_many,
         raise_and_unloaded_access,
         self_reference,
@@ -165,6 +167,144 @@ async fn eager_loading_is_one_query_per_relationship(t: TestDb) -> TestResult {
                 .all(|b| b.author.loaded().unwrap().unwrap().id == b.author_id.unwrap())
         );
     }
+    Ok(())
+}
+
+/// Runs `f` in a scope of `db`; returns its output and the statements it ran.
+async fn counted<T, F>(db: &Db, f: F) -> anyhow::Result<(T, Vec<String>)>
+where
+    F: std::future::Future<Output = Result<T, Error>>,
+{
+    let out = db
+        .scope(async {
+            let out = f.await?;
+            let statements = flaskdb::get_recorded_queries()
+                .into_iter()
+                .map(|q| q.statement)
+                .collect::<Vec<_>>();
+            Ok::<_, Error>((out, statements))
+        })
+        .await?;
+    Ok(out)
+}
+
+async fn joined_eager_loading_is_one_statement(t: TestDb) -> TestResult {
+    let db = recording(&t).await?;
+    library(&db, 3, 2).await?;
+    let mut s = db.session();
+    s.add(Author::build().name("No books"));
+    s.commit().await?;
+    let (authors, statements) = counted(
+        &db,
+        db.query::<Author>()
+            .eager_joined(Author::books)
+            .order_by(Author::id)
+            .all(),
+    )
+    .await?;
+    assert_eq!(statements.len(), 1, "{statements:#?}");
+    assert!(
+        statements[0].contains("LEFT OUTER JOIN"),
+        "{}",
+        statements[0]
+    );
+    let books: Vec<usize> = authors
+        .iter()
+        .map(|a| a.books.get().unwrap().len())
+        .collect();
+    assert_eq!(books, [2, 2, 2, 0]);
+    for a in &authors {
+        assert!(a.books.get()?.iter().all(|b| b.author_id == Some(a.id)));
+    }
+    // belongs_to, with a filter; and joined with eager loading beside it.
+    let (books, statements) = counted(
+        &db,
+        db.query::<Book>()
+            .filter(Book::title.like("Book 1.%"))
+            .eager_joined(Book::author)
+            .eager(Book::reviews)
+            .all(),
+    )
+    .await?;
+    assert_eq!(statements.len(), 2, "{statements:#?}");
+    assert_eq!(books.len(), 2);
+    for b in &books {
+        assert_eq!(b.author.get()?.unwrap().name, "Author 1");
+        assert_eq!(b.reviews.get()?.len(), 2);
+    }
+    // lazy = "joined": every query of reviews joins its book.
+    let (reviews, statements) = counted(&db, db.query::<Review>().all()).await?;
+    assert_eq!(statements.len(), 1, "{statements:#?}");
+    assert_eq!(reviews.len(), 12);
+    assert!(
+        reviews
+            .iter()
+            .all(|r| r.book.get().unwrap().unwrap().id == r.book_id)
+    );
+    // A self-referential relationship joins its table under an alias.
+    let mut s = db.session();
+    s.add(
+        Node::build()
+            .name("root")
+            .children([Node::build().name("a"), Node::build().name("b")]),
+    );
+    s.commit().await?;
+    let root = db
+        .query::<Node>()
+        .eager_joined(Node::children)
+        .filter_by(Node::name, "root")
+        .one()
+        .await?;
+    let mut names: Vec<&str> = root
+        .children
+        .get()?
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a", "b"]);
+    // A many-to-many loads with eager(), not by a join.
+    let err = db
+        .query::<Book>()
+        .eager_joined(Book::genres)
+        .all()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("many-to-many"), "{err}");
+    Ok(())
+}
+
+async fn joined_eager_loading_limits_parents(t: TestDb) -> TestResult {
+    let db = recording(&t).await?;
+    library(&db, 5, 0).await?;
+    let query = || {
+        db.query::<Author>()
+            .eager_joined(Author::books)
+            .order_by(Author::id.desc())
+    };
+    let (authors, statements) = counted(&db, query().limit(2).offset(1).all()).await?;
+    assert_eq!(statements.len(), 1, "{statements:#?}");
+    let names: Vec<&str> = authors.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["Author 3", "Author 2"]);
+    assert!(authors.iter().all(|a| a.books.get().unwrap().len() == 2));
+    let first = query().first().await?.unwrap();
+    assert_eq!(
+        (first.name.as_str(), first.books.get()?.len()),
+        ("Author 4", 2)
+    );
+    let page = query()
+        .paginate(flaskdb::PageRequest::new(Some(2), Some(2)))
+        .await?;
+    let names: Vec<&str> = page.items.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!((names, page.total), (vec!["Author 2", "Author 1"], Some(5)));
+    assert!(page.items.iter().all(|a| a.books.get().unwrap().len() == 2));
+    // one() sees every joined row of one parent as one row.
+    let one = query().filter(Author::name.eq("Author 0")).one().await?;
+    assert_eq!(one.books.get()?.len(), 2);
+    assert!(matches!(
+        query().one().await,
+        Err(Error::MultipleResultsFound)
+    ));
     Ok(())
 }
 
