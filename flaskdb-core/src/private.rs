@@ -19,7 +19,7 @@ pub fn default<T: ColumnType, V: IntoField<T>>(literal: V) -> Value {
 }
 pub use crate::relation::{
     ChildOf, Eager, Lazy, Related, Relation, RelationDef, RelationField, RelationKind, Via,
-    decode_any,
+    decode_any, populate_back,
 };
 pub use crate::sql::expr::Expr;
 

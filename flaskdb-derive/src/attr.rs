@@ -46,6 +46,8 @@ pub(crate) struct RelationAttr {
     pub(crate) lazy: Lazy,
     /// `cascade = "delete"`: deleting the row through a session deletes these rows.
     pub(crate) cascade_delete: bool,
+    /// `back_populates = "field"`: the target's relationship back to this model.
+    pub(crate) back_populates: Option<(String, Span)>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -73,7 +75,7 @@ pub(crate) enum OnDelete {
 
 const FIELD_ATTRS: &str = "primary_key, autoincrement, unique, index, max_length, default, \
                            server_default, foreign_key, on_delete, column, skip, has_many, \
-                           has_one, belongs_to, many_to_many, secondary, lazy, cascade";
+                           has_one, belongs_to, many_to_many, secondary, lazy, cascade, back_populates";
 const STRUCT_ATTRS: &str = "table, bind, view";
 
 /// Collects errors; combines them into one `syn::Error` at the end.
@@ -270,6 +272,7 @@ impl FieldDef {
         let mut secondary: Option<(String, Span)> = None;
         let mut lazy: Option<(Lazy, Span)> = None;
         let mut cascade: Option<Span> = None;
+        let mut back_populates: Option<(String, Span)> = None;
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("model")) {
             let parsed = attr.parse_nested_meta(|meta| {
                 let span = meta.path.span();
@@ -304,6 +307,23 @@ impl FieldDef {
                     "secondary" => {
                         let v: LitStr = meta.value()?.parse()?;
                         set_once(&mut secondary, (v.value(), span), &name, span, errors);
+                        return Ok(());
+                    }
+                    "back_populates" => {
+                        let v: LitStr = meta.value()?.parse()?;
+                        match syn::parse_str::<Ident>(&v.value()) {
+                            Ok(_) => set_once(
+                                &mut back_populates,
+                                (v.value(), v.span()),
+                                &name,
+                                span,
+                                errors,
+                            ),
+                            Err(_) => errors.at(
+                                v.span(),
+                                "`#[model(back_populates = ..)]` names a relationship field of the other model",
+                            ),
+                        }
                         return Ok(());
                     }
                     "cascade" => {
@@ -465,6 +485,7 @@ impl FieldDef {
                         secondary: secondary.map(|(s, _)| s),
                         lazy: lazy.map_or(Lazy::Select, |(l, _)| l),
                         cascade_delete: cascade.is_some(),
+                        back_populates: back_populates.take(),
                     }),
                     None => {
                         errors.at(
@@ -485,6 +506,9 @@ impl FieldDef {
                 }
                 if let Some(at) = cascade {
                     errors.at(at, "`cascade` goes with a relationship (has_many, has_one)");
+                }
+                if let Some((_, at)) = back_populates.take() {
+                    errors.at(at, "`back_populates` goes with a relationship");
                 }
                 None
             }

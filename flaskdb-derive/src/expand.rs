@@ -559,10 +559,13 @@ fn relation_items(model: &ModelDef, f: &FieldDef) -> TokenStream {
     let (fk, secondary) = (option(&rel.foreign_key), option(&rel.secondary));
     let cascade_delete = rel.cascade_delete;
     let doc = format!("The `{field_name}` relationship, for eager loading and `with_parent_via`.");
+    let (back, back_fn) = back_populates(model, f);
     quote! {
         #[doc = #doc]
         #vis const #name: __fdb::Relation<#ident, #target> =
-            __fdb::Relation::new(#ident::#def, #ident::#field_fn);
+            __fdb::Relation::new(#ident::#def, #ident::#field_fn, #back);
+
+        #back_fn
 
         #[doc(hidden)]
         fn #def() -> &'static __fdb::RelationDef {
@@ -584,6 +587,52 @@ fn relation_items(model: &ModelDef, f: &FieldDef) -> TokenStream {
         fn #field_fn(model: &mut #ident) -> &mut __fdb::Related<#target> {
             __fdb::RelationField::related_mut(&mut model.#name)
         }
+    }
+}
+
+/// `back_populates = "field"`: the argument `Relation::new` takes, and a hidden
+/// function that checks, at the attribute, that the target's field is a relationship
+/// back to this model (and, for `has_many`/`has_one`, sets it on each loaded row).
+fn back_populates(model: &ModelDef, f: &FieldDef) -> (TokenStream, Option<TokenStream>) {
+    let none = quote!(::std::option::Option::None);
+    let Some(rel) = &f.relation else {
+        return (none, None);
+    };
+    let Some((back, span)) = &rel.back_populates else {
+        return (none, None);
+    };
+    let (ident, target) = (&model.ident, &rel.target);
+    let back = syn::Ident::new(back, *span);
+    let back_fn = format_ident!("__flaskdb_back_{}", f.ident);
+    let check = quote_spanned! {*span=>
+        let _: __fdb::Relation<#target, #ident> = #target::#back;
+    };
+    match rel.kind {
+        RelationKind::HasMany | RelationKind::HasOne => {
+            // The call type-checks that the field is a `BelongsTo` of this model.
+            let body = quote_spanned! {*span=>
+                __fdb::populate_back(&mut child.#back, parent);
+            };
+            (
+                quote!(::std::option::Option::Some(#ident::#back_fn)),
+                Some(quote! {
+                    #[doc(hidden)]
+                    fn #back_fn(child: &mut #target, parent: &#ident) {
+                        #body
+                    }
+                }),
+            )
+        }
+        RelationKind::BelongsTo | RelationKind::ManyToMany => (
+            none,
+            Some(quote! {
+                #[doc(hidden)]
+                #[allow(dead_code)]
+                fn #back_fn() {
+                    #check
+                }
+            }),
+        ),
     }
 }
 

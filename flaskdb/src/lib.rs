@@ -64,6 +64,7 @@
 //! | `#[model(many_to_many, secondary = "post_tag")] tags: ManyToMany<Tag>` | rows linked through an association table |
 //! | `#[model(has_many, foreign_key = "post.category_id")]` | which foreign key, when several point here (none, or several unnamed, is a compile error at the field) |
 //! | `#[model(has_many, lazy = "selectin")]` | loads with every query (`"select"`: on `load` only, the default; `"joined"`; `"raise"`: never implicitly) |
+//! | `#[model(has_many, back_populates = "category")]` | the other side (`Post::category`, a `BelongsTo<Self>`): each row the relationship loads gets its parent set, with no statement (models are values: the parent is a copy, as it was when loaded) |
 //! | `#[model(has_many, cascade = "delete")]` | deleting the row through a session deletes these rows first, depth first (a many-to-many's links always go with the row; anything else follows the database's `on_delete`) |
 //! | `#[model(table = "name")]` (struct) | the table name; otherwise `camel_to_snake_case(struct name)` |
 //! | `#[model(bind = "key")]` (struct) | the bind the table lives on |

@@ -137,7 +137,7 @@ pub struct Author {
     pub id: i64,
     #[model(max_length = 50)]
     pub name: String,
-    #[model(has_many)]
+    #[model(has_many, back_populates = "author")]
     pub books: HasMany<Book>,
     #[model(has_one)]
     pub profile: HasOne<AuthorProfile>,
@@ -158,7 +158,7 @@ pub struct Book {
     pub title: String,
     #[model(foreign_key = "author.id", on_delete = "set null")]
     pub author_id: Option<i64>,
-    #[model(belongs_to)]
+    #[model(belongs_to, back_populates = "books")]
     pub author: BelongsTo<Author>,
     #[model(has_many)]
     pub reviews: HasMany<Review>,

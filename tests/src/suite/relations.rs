@@ -157,6 +157,8 @@ async fn eager_loading_is_one_query_per_relationship(t: TestDb) -> TestResult {
             let books = a.books.loaded().unwrap();
             assert_eq!(books.len(), 2);
             assert!(books.iter().all(|b| b.author_id == Some(a.id)));
+            // back_populates: the books' `author` is the loaded parent.
+            assert!(books.iter().all(|b| b.author.loaded() == Some(Some(a))));
             assert_eq!(a.profile.loaded(), Some(None));
         }
         // belongs_to eagerly: many books share an author.
@@ -214,7 +216,11 @@ async fn joined_eager_loading_is_one_statement(t: TestDb) -> TestResult {
         .collect();
     assert_eq!(books, [2, 2, 2, 0]);
     for a in &authors {
-        assert!(a.books.get()?.iter().all(|b| b.author_id == Some(a.id)));
+        for b in a.books.get()? {
+            assert_eq!(b.author_id, Some(a.id));
+            // back_populates: each book knows its author without a statement.
+            assert_eq!(b.author.get()?.map(|x| &x.name), Some(&a.name));
+        }
     }
     // belongs_to, with a filter; and joined with eager loading beside it.
     let (books, statements) = counted(
