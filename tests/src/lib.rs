@@ -93,6 +93,8 @@ async fn fresh_database(
     base: Option<&str>,
     options: EngineOptions,
 ) -> anyhow::Result<(TestDb, Option<(Db, String)>)> {
+    // Declared before any case runs, so every case sees the same tables.
+    models::enrollment();
     let n = DATABASES.fetch_add(1, Ordering::Relaxed);
     let name = format!("flaskdb_t{}_{n}", std::process::id());
     let (url, admin) = match (backend, base) {

@@ -222,3 +222,36 @@ pub struct Loner {
     #[model(many_to_many, secondary = "nowhere")]
     pub genres: ManyToMany<Genre>,
 }
+
+/// A many-to-many relationship through a table declared at runtime ([`enrollment`]).
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Student {
+    pub id: i64,
+    #[model(max_length = 30)]
+    pub name: String,
+    #[model(many_to_many, secondary = "enrollment")]
+    pub courses: ManyToMany<Course>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Course {
+    pub id: i64,
+    #[model(max_length = 30)]
+    pub title: String,
+}
+
+/// The `enrollment` association table, declared at runtime without a struct (once
+/// per process). Its foreign keys have no `ON DELETE`.
+pub fn enrollment() -> &'static flaskdb::Table {
+    use flaskdb::{ColumnDef, SqlType, Table};
+    static TABLE: std::sync::OnceLock<&'static Table> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        Table::new("enrollment")
+            .column(ColumnDef::new("student_id", SqlType::BigInt).primary_key())
+            .column(ColumnDef::new("course_id", SqlType::BigInt).primary_key())
+            .foreign_key("student_id", "student.id", None)
+            .and_then(|t| t.foreign_key("course_id", "course.id", None))
+            .and_then(Table::declare)
+            .expect("enrollment is declared once")
+    })
+}

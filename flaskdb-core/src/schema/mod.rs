@@ -3,7 +3,9 @@
 mod order;
 mod table;
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::error::{Error, Result};
 
 pub(crate) use order::parents_first;
 pub use table::{ColumnDef, ForeignKey, Index, OnDelete, Table};
@@ -18,11 +20,45 @@ pub struct ModelEntry {
 
 inventory::collect!(ModelEntry);
 
-/// Every registered table, sorted by bind and name so the order is stable.
+/// The tables declared at runtime with [`Table::declare`].
+static DECLARED: RwLock<Vec<&'static Table>> = RwLock::new(Vec::new());
+
+/// Adds a table declared at runtime to the registry (once, for the life of the
+/// process, as a model's table is).
+pub(crate) fn declare(table: Table) -> Result<&'static Table> {
+    let mut declared = DECLARED.write().unwrap_or_else(PoisonError::into_inner);
+    let taken = inventory::iter::<ModelEntry>
+        .into_iter()
+        .map(|e| (e.table)())
+        .chain(declared.iter().copied())
+        .any(|t| t.name() == table.name() && t.bind_key() == table.bind_key());
+    if taken {
+        return Err(Error::Schema(format!(
+            "table `{}` is already declared on {}",
+            table.name(),
+            table
+                .bind_key()
+                .map_or_else(|| "the default bind".to_owned(), |b| format!("bind `{b}`"))
+        )));
+    }
+    let table: &'static Table = Box::leak(Box::new(table));
+    declared.push(table);
+    Ok(table)
+}
+
+/// Every registered table (models and declared tables), sorted by bind and name so the
+/// order is stable.
 pub(crate) fn registered_tables() -> Vec<&'static Table> {
     let mut tables: Vec<&'static Table> = inventory::iter::<ModelEntry>
         .into_iter()
         .map(|e| (e.table)())
+        .chain(
+            DECLARED
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .copied(),
+        )
         .collect();
     tables.sort_by(|a, b| (a.bind_key(), a.name()).cmp(&(b.bind_key(), b.name())));
     tables

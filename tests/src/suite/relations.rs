@@ -19,6 +19,7 @@ pub fn cases() -> Vec<Case> {
         joined_eager_loading_is_one_statement,
         joined_eager_loading_limits_parents,
         many_to_many,
+        many_to_many_through_a_declared_table,
         raise_and_unloaded_access,
         self_reference,
         cascade_delete_follows_the_relationship,
@@ -341,6 +342,54 @@ async fn nested_eager_loading(t: TestDb) -> TestResult {
         })
         .collect();
     assert_eq!(shape, vec![vec![3, 3]; 4]);
+    Ok(())
+}
+
+async fn many_to_many_through_a_declared_table(t: TestDb) -> TestResult {
+    assert_eq!(enrollment().name(), "enrollment");
+    let db = t.with_tables().await?;
+    let mut s = db.session();
+    let ann = s.insert(Student::build().name("Ann")).await?;
+    let bob = s.insert(Student::build().name("Bob")).await?;
+    let maths = s.insert(Course::build().title("Maths")).await?;
+    let art = s.insert(Course::build().title("Art")).await?;
+    s.commit().await?;
+    for (student, course) in [(&ann, &maths), (&ann, &art), (&bob, &art)] {
+        let sql = format!(
+            "INSERT INTO enrollment (student_id, course_id) VALUES ({}, {})",
+            student.id, course.id
+        );
+        db.execute(&sql, vec![]).await?;
+    }
+    let students = db
+        .query::<Student>()
+        .eager(Student::courses)
+        .order_by(Student::name)
+        .all()
+        .await?;
+    let titles: Vec<Vec<String>> = students
+        .iter()
+        .map(|st| {
+            let mut t: Vec<String> = st
+                .courses
+                .get()
+                .unwrap()
+                .iter()
+                .map(|c| c.title.clone())
+                .collect();
+            t.sort();
+            t
+        })
+        .collect();
+    assert_eq!(titles, [vec!["Art", "Maths"], vec!["Art"]]);
+    // Deleting a student through a session deletes its links first (the foreign keys
+    // have no ON DELETE, so the database alone would refuse).
+    let mut s = db.session();
+    s.delete(&students[0]);
+    s.commit().await?;
+    let bob = db.query::<Student>().one().await?;
+    assert_eq!(bob.courses.load(&db).await?.len(), 1);
+    assert_eq!(db.query::<Course>().count().await?, 2);
     Ok(())
 }
 
