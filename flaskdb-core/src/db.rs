@@ -11,13 +11,13 @@ use crate::config::Config;
 use crate::context;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::events::{Change, EventContext, Listeners, SessionEvent};
 use crate::executor::{self, Conn, Row};
 use crate::model::Model;
 use crate::query::Query;
 use crate::schema::{Metadata, Table, parents_first};
 use crate::select::{Select, Selectable, Selection};
 use crate::session::Session;
-use crate::signals::{Change, Signals};
 use crate::sql::{self, Rendered};
 use crate::target::Source;
 use crate::value::Value;
@@ -47,7 +47,7 @@ pub struct Db {
 #[derive(Default)]
 struct Inner {
     state: OnceLock<State>,
-    signals: Signals,
+    listeners: Listeners,
 }
 
 struct State {
@@ -287,17 +287,38 @@ impl Db {
     /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
     /// ```
     pub fn on_before_models_committed(&self, handler: impl Fn(&[Change]) + Send + Sync + 'static) {
-        self.inner.signals.connect_before(Arc::new(handler));
+        self.listen(SessionEvent::BeforeCommit, signal(handler));
     }
 
     /// Calls `handler` with the changes of every successful commit that has some
     /// (Flask-SQLAlchemy's `models_committed`). Needs `Config::track_modifications(true)`.
     pub fn on_models_committed(&self, handler: impl Fn(&[Change]) + Send + Sync + 'static) {
-        self.inner.signals.connect_after(Arc::new(handler));
+        self.listen(SessionEvent::AfterCommit, signal(handler));
     }
 
-    pub(crate) fn signals(&self) -> &Signals {
-        &self.inner.signals
+    /// Runs `listener` at `event` of every session of this `Db` (before the session's
+    /// own listeners); see [`EventContext`].
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use flaskdb_core::{Config, Db, SessionEvent};
+    /// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+    /// db.listen(SessionEvent::BeforeFlush, |ctx| {
+    ///     println!("{} rows to write", ctx.changes().len());
+    ///     Ok(())
+    /// });
+    /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+    /// ```
+    pub fn listen(
+        &self,
+        event: SessionEvent,
+        listener: impl Fn(&mut EventContext<'_>) -> crate::Result<()> + Send + Sync + 'static,
+    ) {
+        self.inner.listeners.add(event, Arc::new(listener));
+    }
+
+    pub(crate) fn listeners(&self) -> &Listeners {
+        &self.inner.listeners
     }
 
     /// Whether sessions record changes for the signals.
@@ -412,5 +433,18 @@ impl fmt::Debug for Db {
             write!(f, " +{others} engines")?;
         }
         f.write_str(">")
+    }
+}
+
+/// A signal handler as a listener: called with a commit's changes when the `Db` tracks
+/// modifications and there are some.
+fn signal(
+    handler: impl Fn(&[Change]) + Send + Sync + 'static,
+) -> impl Fn(&mut EventContext<'_>) -> crate::Result<()> + Send + Sync + 'static {
+    move |ctx| {
+        if ctx.tracking && !ctx.changes.is_empty() {
+            handler(&ctx.changes);
+        }
+        Ok(())
     }
 }

@@ -23,6 +23,7 @@ mod db;
 mod dialect;
 mod engine;
 mod error;
+mod events;
 mod executor;
 mod expression;
 mod joined;
@@ -36,7 +37,6 @@ mod relation;
 mod schema;
 mod select;
 mod session;
-mod signals;
 mod sql;
 mod sql_type;
 mod target;
@@ -59,6 +59,7 @@ pub use context::{
 pub use db::Db;
 pub use engine::{Backend, Engine, redact_url};
 pub use error::{Error, NOT_FOUND_TEXT, Result};
+pub use events::{Change, ColumnChange, EventContext, Operation, SessionEvent};
 pub use executor::Row;
 pub use expression::{
     Comparable, Expression, MaybeNull, Numeric, Operand, count_all, exists, not_exists,
@@ -79,7 +80,6 @@ pub use select::{
     entity, outer,
 };
 pub use session::{Addable, Session, SessionTransaction};
-pub use signals::{Change, Operation};
 pub use sql::expr::{Assignment, Assignments, Expr, Order};
 pub use sql_type::SqlType;
 pub use value::{ColumnType, IntoField, Value};

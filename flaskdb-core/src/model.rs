@@ -339,12 +339,31 @@ impl InsertRow {
         self.children.push((relation, row));
     }
 
-    /// Sets `column` (a placeholder or a value) to `value`.
-    pub(crate) fn fill(&mut self, column: &str, value: Value) {
-        if let Some(i) = self.columns.iter().position(|c| *c == column) {
-            self.values[i] = value;
+    /// Sets column `index` of the table to `value`, adding it when the row left it to
+    /// the database.
+    pub(crate) fn set(&mut self, index: usize, value: Value) {
+        let column = self.table.columns()[index].name();
+        match self.columns.iter().position(|c| *c == column) {
+            Some(i) => self.values[i] = value,
+            None => {
+                let table = self.table;
+                let at = self
+                    .columns
+                    .iter()
+                    .filter(|c| table.columns().iter().position(|d| d.name() == **c) < Some(index))
+                    .count();
+                self.columns.insert(at, column);
+                self.values.insert(at, value);
+            }
         }
         self.missing.retain(|c| *c != column);
+    }
+
+    /// Sets `column` (a placeholder or a value) to `value`.
+    pub(crate) fn fill(&mut self, column: &str, value: Value) {
+        if let Some(index) = self.table.columns().iter().position(|c| c.name() == column) {
+            self.set(index, value);
+        }
     }
 
     /// The row, checked: every required column has a value.

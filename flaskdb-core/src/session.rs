@@ -30,13 +30,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use crate::db::Db;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::events::{Change, ColumnChange, EventContext, Listeners, Operation, SessionEvent};
 use crate::executor::{self, Conn, Done, Tx};
 use crate::model::{FromRow, InsertRow, Insertable, KeyValues, Model, ValuesRow};
 use crate::query::Query;
 use crate::relation::{Decoder, RelationDef, decode_any};
 use crate::schema::{ColumnDef, Table, parents_first};
 use crate::select::{Select, Selectable, Selection};
-use crate::signals::{Change, Operation};
 use crate::sql::expr::{CompareOp, Node};
 use crate::sql::{self, Clauses, Delete, Insert, Projection, Rendered, Update};
 use crate::target::Source;
@@ -202,6 +202,7 @@ struct Inner {
     db: Option<Db>,
     state: Mutex<State>,
     txs: tokio::sync::Mutex<Vec<(Option<String>, Tx)>>,
+    listeners: Listeners,
 }
 
 /// A unit of work (Flask-SQLAlchemy's `db.session`): queue changes with [`add`] and
@@ -256,6 +257,7 @@ impl Session {
                     ..State::default()
                 }),
                 txs: tokio::sync::Mutex::new(Vec::new()),
+                listeners: Listeners::default(),
             }),
         }
     }
@@ -284,31 +286,39 @@ impl Session {
         self
     }
 
+    /// Runs `listener` at `event` of this session (after the `Db`'s listeners); see
+    /// [`EventContext`].
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use flaskdb_core::{Config, Db, SessionEvent};
+    /// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+    /// let mut s = db.session();
+    /// s.listen(SessionEvent::AfterCommit, |ctx| {
+    ///     println!("{} rows committed", ctx.changes().len());
+    ///     Ok(())
+    /// });
+    /// s.commit().await?;
+    /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+    /// ```
+    pub fn listen(
+        &self,
+        event: SessionEvent,
+        listener: impl Fn(&mut EventContext<'_>) -> Result<()> + Send + Sync + 'static,
+    ) {
+        self.inner.listeners.add(event, Arc::new(listener));
+    }
+
     /// Queues a change: a builder becomes an INSERT; a model an UPDATE of the columns
     /// that differ from what the session loaded (of every column, matched by primary
     /// key, when the session never loaded that row).
     pub fn add(&mut self, item: impl Addable) {
         let Pending(ops) = item.into_pending();
         let mut state = self.state();
-        for mut op in ops {
-            if let Op::Update {
-                table,
-                key,
-                values,
-                changed,
-                ..
-            } = &mut op
-                && let Some(snapshot) = state.identity.get(&Identity(table.name(), key.clone()))
-            {
-                let diff: Vec<usize> = (0..values.len())
-                    .filter(|&i| !table.columns()[i].is_primary_key() && values[i] != snapshot[i])
-                    .collect();
-                if diff.is_empty() {
-                    continue;
-                }
-                *changed = Some(diff);
+        for op in ops {
+            if let Some(op) = compared(&state, op) {
+                state.pending.push(op);
             }
-            state.pending.push(op);
         }
     }
 
@@ -417,25 +427,21 @@ impl Session {
         record::at(Location::caller(), async move {
             let db = self.db()?.clone();
             let expire = self.state().expire_on_commit;
-            self.flush_inner(!expire || db.tracks_modifications())
+            self.flush_inner(!expire || self.records_changes(&db))
                 .await?;
             let changes = std::mem::take(&mut self.state().changes);
-            db.signals().send_before(&changes);
             let mut txs = self.inner.txs.lock().await;
+            let changes = match self.emit(&db, SessionEvent::BeforeCommit, changes, None) {
+                Ok(changes) => changes,
+                Err(e) => return Err(self.undo(&db, &mut txs, Vec::new(), e).await),
+            };
             let mut committed = Vec::new();
             while !txs.is_empty() {
                 let (bind, tx) = txs.remove(0);
                 if let Err(e) = tx.commit().await {
-                    roll_back_all(std::mem::take(&mut *txs)).await;
-                    let mut state = self.state();
-                    let journal = std::mem::take(&mut state.journal);
-                    let kept: Vec<Op> = journal
-                        .into_iter()
-                        .filter(|(b, _)| !committed.contains(b))
-                        .map(|(_, op)| op)
-                        .collect();
-                    requeue(&mut state, kept);
-                    return Err(e);
+                    // What the committed binds wrote is permanent: keep only the rest.
+                    self.state().journal.retain(|(b, _)| !committed.contains(b));
+                    return Err(self.undo(&db, &mut txs, Vec::new(), e).await);
                 }
                 committed.push(bind);
             }
@@ -446,8 +452,9 @@ impl Session {
                     state.identity.clear();
                 }
             }
-            db.signals().send_after(&changes);
-            Ok(())
+            drop(txs);
+            self.emit(&db, SessionEvent::AfterCommit, changes, None)
+                .map(drop)
         })
     }
 
@@ -459,17 +466,19 @@ impl Session {
     pub fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send {
         record::at(Location::caller(), async move {
             let txs = std::mem::take(&mut *self.inner.txs.lock().await);
-            {
+            let discarded = {
                 let mut state = self.state();
                 state.pending.clear();
                 state.journal.clear();
                 state.identity.clear();
-                state.changes.clear();
-            }
+                std::mem::take(&mut state.changes)
+            };
             for (_, tx) in txs {
                 tx.rollback().await?;
             }
-            Ok(())
+            let db = self.db()?;
+            self.emit(db, SessionEvent::AfterRollback, discarded, None)
+                .map(drop)
         })
     }
 
@@ -518,14 +527,7 @@ impl Session {
     /// needed, and are neither read back nor kept.
     async fn flush_inner(&self, keep: bool) -> Result<Vec<(u64, Vec<Value>)>> {
         let mut ops = std::mem::take(&mut self.state().pending);
-        let broken = |op: &Op| matches!(op, Op::Missing { .. } | Op::Invalid(_));
-        if let Some(i) = ops.iter().position(broken) {
-            // That builder can never be written: report it and drop it, keep the rest.
-            let error = match ops.remove(i) {
-                Op::Missing { table, column } => Error::MissingColumn { table, column },
-                Op::Invalid(message) => Error::InvalidQuery(message.into()),
-                _ => Error::NoResultFound,
-            };
+        if let Some(error) = take_broken(&mut ops) {
             requeue(&mut self.state(), ops);
             return Err(error);
         }
@@ -533,69 +535,153 @@ impl Session {
             return Ok(Vec::new());
         }
         let db = self.db()?.clone();
-        let tracking = db.tracks_modifications();
+        let record = self.records_changes(&db);
+        let mut ops = if record {
+            let mut work = PendingWork {
+                ops,
+                session: self.clone(),
+            };
+            let queued = work.ops.len();
+            let changes = work.changes();
+            if let Err(e) = self.emit(&db, SessionEvent::BeforeFlush, changes, Some(&mut work)) {
+                // Rows the listeners added are theirs to add again.
+                work.ops.truncate(queued);
+                requeue(&mut self.state(), work.ops);
+                return Err(e);
+            }
+            work.ops
+        } else {
+            ops
+        };
+        if let Some(error) = take_broken(&mut ops) {
+            requeue(&mut self.state(), ops);
+            return Err(error);
+        }
         let mut txs = self.inner.txs.lock().await;
-        match write(&db, &mut txs, &ops, keep).await {
-            Ok(written) => {
-                let mut state = self.state();
-                let mut inserted = Vec::new();
-                for w in written {
-                    let decode = |op: usize| tracking.then(|| ops[op].decoder()).flatten();
-                    match w {
-                        Written::Row {
-                            op,
-                            table,
-                            values,
-                            inserted: is_insert,
-                        } => {
-                            if let Op::Insert { id, .. } = &ops[op] {
-                                inserted.push((*id, values.clone()));
-                            }
-                            let key = key_of(table, &values);
-                            if let Some(decode) = decode(op) {
-                                let operation = match is_insert {
-                                    true => Operation::Insert,
-                                    false => Operation::Update,
-                                };
-                                let model = decode(&values);
-                                let change =
-                                    Change::new(table.name(), operation, key.clone(), model);
-                                record_change(&mut state.changes, change);
-                            }
-                            state.identity.insert(Identity(table.name(), key), values);
+        let written = match write(&db, &mut txs, &ops, keep).await {
+            Ok(written) => written,
+            Err(e) => return Err(self.undo(&db, &mut txs, ops, e).await),
+        };
+        let mut flushed = Vec::new();
+        let mut inserted = Vec::new();
+        {
+            let mut state = self.state();
+            for w in written {
+                match w {
+                    Written::Row {
+                        op,
+                        table,
+                        values,
+                        inserted: is_insert,
+                    } => {
+                        if let Op::Insert { id, .. } = &ops[op] {
+                            inserted.push((*id, values.clone()));
                         }
-                        Written::Deleted { decode, table, key } => {
-                            let id = Identity(table.name(), key.clone());
-                            let last_seen = state.identity.remove(&id);
-                            if let Some(decode) = decode.filter(|_| tracking) {
-                                let model = last_seen.as_deref().and_then(decode);
-                                let change =
-                                    Change::new(table.name(), Operation::Delete, key, model);
-                                record_change(&mut state.changes, change);
-                            }
+                        let key = key_of(table, &values);
+                        let id = Identity(table.name(), key.clone());
+                        if record && let Some(decode) = ops[op].decoder() {
+                            let (operation, columns) = match (is_insert, &ops[op]) {
+                                (false, Op::Update { changed, .. }) => (
+                                    Operation::Update,
+                                    column_changes(
+                                        table,
+                                        state.identity.get(&id).map(Vec::as_slice),
+                                        Some(&values),
+                                        changed.as_deref(),
+                                    ),
+                                ),
+                                _ => (
+                                    Operation::Insert,
+                                    column_changes(table, None, Some(&values), None),
+                                ),
+                            };
+                            let model = decode(&values);
+                            let change = Change::new(table.name(), operation, key, columns, model);
+                            flushed.push(change);
+                        }
+                        state.identity.insert(id, values);
+                    }
+                    Written::Deleted { decode, table, key } => {
+                        let id = Identity(table.name(), key.clone());
+                        let last_seen = state.identity.remove(&id);
+                        if let Some(decode) = decode.filter(|_| record) {
+                            let model = last_seen.as_deref().and_then(decode);
+                            let columns = column_changes(table, last_seen.as_deref(), None, None);
+                            let change =
+                                Change::new(table.name(), Operation::Delete, key, columns, model);
+                            flushed.push(change);
                         }
                     }
                 }
-                for op in ops {
-                    let bind = op.table().and_then(Table::bind_key).map(str::to_owned);
-                    state.journal.push((bind, op));
-                }
-                Ok(inserted)
             }
-            Err(e) => {
-                roll_back_all(std::mem::take(&mut *txs)).await;
-                let mut state = self.state();
-                let mut again: Vec<Op> = std::mem::take(&mut state.journal)
-                    .into_iter()
-                    .map(|(_, op)| op)
-                    .collect();
-                again.extend(ops);
-                requeue(&mut state, again);
-                state.identity.clear();
-                state.changes.clear();
-                Err(e)
+            for op in ops {
+                let bind = op.table().and_then(Table::bind_key).map(str::to_owned);
+                state.journal.push((bind, op));
             }
         }
+        if record {
+            match self.emit(&db, SessionEvent::AfterFlush, flushed, None) {
+                Ok(flushed) => {
+                    let mut state = self.state();
+                    for change in flushed {
+                        record_change(&mut state.changes, change);
+                    }
+                }
+                Err(e) => return Err(self.undo(&db, &mut txs, Vec::new(), e).await),
+            }
+        }
+        Ok(inserted)
+    }
+
+    /// Whether flushes record their changes: for the signals or any listener.
+    fn records_changes(&self, db: &Db) -> bool {
+        db.tracks_modifications() || db.listeners().any() || self.inner.listeners.any()
+    }
+
+    /// Runs the listeners of `event` (the `Db`'s, then the session's); returns the
+    /// changes as they left them.
+    fn emit(
+        &self,
+        db: &Db,
+        event: SessionEvent,
+        changes: Vec<Change>,
+        pending: Option<&mut PendingWork>,
+    ) -> Result<Vec<Change>> {
+        let mut ctx = EventContext {
+            event,
+            changes,
+            pending,
+            tracking: db.tracks_modifications(),
+        };
+        db.listeners().run(&mut ctx)?;
+        self.inner.listeners.run(&mut ctx)?;
+        Ok(ctx.changes)
+    }
+
+    /// Rolls back after `error`: every transaction, with the work written in them and
+    /// `ops` queued again, then the `AfterRollback` listeners. Returns `error`.
+    async fn undo(
+        &self,
+        db: &Db,
+        txs: &mut Vec<(Option<String>, Tx)>,
+        ops: Vec<Op>,
+        error: Error,
+    ) -> Error {
+        roll_back_all(std::mem::take(txs)).await;
+        let discarded = {
+            let mut state = self.state();
+            let mut again: Vec<Op> = std::mem::take(&mut state.journal)
+                .into_iter()
+                .map(|(_, op)| op)
+                .collect();
+            again.extend(ops);
+            requeue(&mut state, again);
+            state.identity.clear();
+            std::mem::take(&mut state.changes)
+        };
+        // The error that caused the rollback is the one to report.
+        let _ = self.emit(db, SessionEvent::AfterRollback, discarded, None);
+        error
     }
 
     /// Runs a query through the session: autoflush, then on the bind's transaction.
@@ -678,6 +764,190 @@ fn record_change(changes: &mut Vec<Change>, change: Change) {
     match same {
         Some(slot) => *slot = change,
         None => changes.push(change),
+    }
+}
+
+/// `op` against the session's copy of its row: an update of a loaded row keeps only
+/// the columns that differ, and is dropped when none does.
+fn compared(state: &State, mut op: Op) -> Option<Op> {
+    if let Op::Update {
+        table,
+        key,
+        values,
+        changed,
+        ..
+    } = &mut op
+        && let Some(snapshot) = state.identity.get(&Identity(table.name(), key.clone()))
+    {
+        let diff: Vec<usize> = (0..values.len())
+            .filter(|&i| !table.columns()[i].is_primary_key() && values[i] != snapshot[i])
+            .collect();
+        if diff.is_empty() {
+            return None;
+        }
+        *changed = Some(diff);
+    }
+    Some(op)
+}
+
+/// Removes the first builder that can never be written (a required column unset, a
+/// relationship that could not be resolved) and returns its error; the rest stays.
+fn take_broken(ops: &mut Vec<Op>) -> Option<Error> {
+    let i = ops
+        .iter()
+        .position(|op| matches!(op, Op::Missing { .. } | Op::Invalid(_)))?;
+    Some(match ops.remove(i) {
+        Op::Missing { table, column } => Error::MissingColumn { table, column },
+        Op::Invalid(message) => Error::InvalidQuery(message.into()),
+        _ => Error::NoResultFound,
+    })
+}
+
+/// The columns of a change: `new` values (an insert or update; only `changed` ones
+/// when given) against the `old` row (a loaded row's snapshot; for a delete, alone).
+fn column_changes(
+    table: &'static Table,
+    old: Option<&[Value]>,
+    new: Option<&[Value]>,
+    changed: Option<&[usize]>,
+) -> Vec<ColumnChange> {
+    table
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| match (new, changed) {
+            (Some(_), Some(changed)) => changed.contains(i),
+            (Some(_), None) => old.is_none() || !c.is_primary_key(),
+            (None, _) => old.is_some(),
+        })
+        .map(|(i, c)| ColumnChange {
+            column: c.name(),
+            old: old.and_then(|row| row.get(i)).cloned(),
+            new: new.and_then(|row| row.get(i)).cloned(),
+        })
+        .filter(|c| new.is_none() || c.old.is_none() || c.old != c.new)
+        .collect()
+}
+
+/// The work a flush is about to write, as a `BeforeFlush` listener may change it.
+pub(crate) struct PendingWork {
+    ops: Vec<Op>,
+    session: Session,
+}
+
+impl PendingWork {
+    /// The pending changes, one per queued row, in queue order.
+    fn changes(&self) -> Vec<Change> {
+        let state = self.session.state();
+        self.ops
+            .iter()
+            .filter_map(|op| {
+                let (table, operation, key, columns, model) = match op {
+                    Op::Insert { row, .. } => {
+                        let table = row.table();
+                        let values: Vec<Value> = table
+                            .columns()
+                            .iter()
+                            .map(|c| {
+                                row.columns()
+                                    .iter()
+                                    .position(|n| *n == c.name())
+                                    .map_or(Value::Null(c.sql_type()), |i| row.values()[i].clone())
+                            })
+                            .collect();
+                        let key = key_of(table, &values);
+                        let key = if key.iter().any(|v| matches!(v, Value::Null(_))) {
+                            Vec::new()
+                        } else {
+                            key
+                        };
+                        let columns = column_changes(table, None, Some(&values), None)
+                            .into_iter()
+                            .filter(|c| row.columns().contains(&c.column))
+                            .collect();
+                        (table, Operation::Insert, key, columns, None)
+                    }
+                    Op::Update {
+                        table,
+                        key,
+                        values,
+                        changed,
+                        decode,
+                    } => {
+                        let old = state.identity.get(&Identity(table.name(), key.clone()));
+                        let columns = column_changes(
+                            table,
+                            old.map(Vec::as_slice),
+                            Some(values),
+                            changed.as_deref(),
+                        );
+                        (
+                            *table,
+                            Operation::Update,
+                            key.clone(),
+                            columns,
+                            decode(values),
+                        )
+                    }
+                    Op::Delete { table, key, decode } => {
+                        let old = state.identity.get(&Identity(table.name(), key.clone()));
+                        let columns = column_changes(table, old.map(Vec::as_slice), None, None);
+                        let model = old.and_then(|row| decode(row));
+                        (*table, Operation::Delete, key.clone(), columns, model)
+                    }
+                    Op::Missing { .. } | Op::Invalid(_) => return None,
+                };
+                Some(Change::new(table.name(), operation, key, columns, model))
+            })
+            .collect()
+    }
+
+    /// Queues `item` in this flush, as [`Session::add`] would.
+    pub(crate) fn add(&mut self, item: impl Addable) {
+        let state = self.session.state();
+        let Pending(ops) = item.into_pending();
+        self.ops
+            .extend(ops.into_iter().filter_map(|op| compared(&state, op)));
+    }
+
+    /// Sets `column` of the `index`th queued row.
+    pub(crate) fn set(
+        &mut self,
+        index: usize,
+        table: &'static Table,
+        column: &'static str,
+        value: Value,
+    ) -> Result<()> {
+        let wrong =
+            |why: &str| Error::InvalidQuery(format!("pending change {index}: {why}").into());
+        let op = self
+            .ops
+            .get_mut(index)
+            .ok_or_else(|| wrong("no such change"))?;
+        if op.table().is_none_or(|t| !std::ptr::eq(t, table)) {
+            return Err(wrong(&format!("not a row of `{}`", table.name())));
+        }
+        let position = table
+            .columns()
+            .iter()
+            .position(|c| c.name() == column)
+            .ok_or_else(|| wrong(&format!("no column `{column}`")))?;
+        match op {
+            Op::Insert { row, .. } => row.set(position, value),
+            Op::Update {
+                values, changed, ..
+            } => {
+                values[position] = value;
+                if let Some(changed) = changed
+                    && !changed.contains(&position)
+                {
+                    changed.push(position);
+                    changed.sort_unstable();
+                }
+            }
+            _ => return Err(wrong("a delete has no values to set")),
+        }
+        Ok(())
     }
 }
 
