@@ -255,3 +255,14 @@ pub fn enrollment() -> &'static flaskdb::Table {
             .expect("enrollment is declared once")
     })
 }
+
+/// An audit row, written by session listeners.
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct AuditLog {
+    pub id: i64,
+    #[model(max_length = 40)]
+    pub table_name: String,
+    #[model(max_length = 10)]
+    pub operation: String,
+    pub detail: Option<String>,
+}

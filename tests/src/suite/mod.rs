@@ -2,6 +2,7 @@
 
 mod context;
 mod engine;
+mod events;
 mod paginate;
 mod query;
 mod record;
@@ -23,5 +24,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(record::cases());
     cases.extend(select::cases());
     cases.extend(relations::cases());
+    cases.extend(events::cases());
     cases
 }

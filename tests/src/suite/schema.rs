@@ -164,8 +164,9 @@ async fn index_names(t: &TestDb) -> anyhow::Result<Vec<String>> {
 }
 
 /// The models' tables and the declared `enrollment`.
-const ALL_TABLES: [&str; 22] = [
+const ALL_TABLES: [&str; 23] = [
     "all_types",
+    "audit_log",
     "author",
     "author_profile",
     "book",

@@ -1,0 +1,237 @@
+//! Session events: the order listeners run in across flush and commit, a
+//! `before_flush` listener adding and changing rows in the same transaction, and
+//! aborting listeners that leave nothing written and the work queued.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use flaskdb::{Error, Operation, SessionEvent, Value};
+
+use crate::models::*;
+use crate::{Case, TestDb, TestResult, cases};
+
+pub fn cases() -> Vec<Case> {
+    cases!(
+        "events";
+        listeners_run_in_order_across_flush_and_commit,
+        before_flush_adds_and_changes_rows_in_the_same_transaction,
+        changes_carry_old_and_new_column_values,
+        an_aborting_listener_leaves_nothing_written,
+    )
+}
+
+const EVENTS: [SessionEvent; 5] = [
+    SessionEvent::BeforeFlush,
+    SessionEvent::AfterFlush,
+    SessionEvent::BeforeCommit,
+    SessionEvent::AfterCommit,
+    SessionEvent::AfterRollback,
+];
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn take(log: &Log) -> Vec<String> {
+    std::mem::take(&mut *log.lock().unwrap())
+}
+
+fn user(name: &str) -> UserBuilder {
+    User::build()
+        .username(name)
+        .email(format!("{name}@example.com"))
+}
+
+async fn listeners_run_in_order_across_flush_and_commit(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let log: Log = Log::default();
+    for event in EVENTS {
+        let l = log.clone();
+        db.listen(event, move |ctx| {
+            let line = format!("db {:?} {}", ctx.event(), ctx.changes().len());
+            l.lock().unwrap().push(line);
+            Ok(())
+        });
+    }
+    let mut s = db.session();
+    for event in EVENTS {
+        let l = log.clone();
+        s.listen(event, move |ctx| {
+            let line = format!("session {:?} {}", ctx.event(), ctx.changes().len());
+            l.lock().unwrap().push(line);
+            Ok(())
+        });
+    }
+    s.add(user("a"));
+    s.add(user("b"));
+    s.commit().await?;
+    assert_eq!(
+        take(&log),
+        [
+            "db BeforeFlush 2",
+            "session BeforeFlush 2",
+            "db AfterFlush 2",
+            "session AfterFlush 2",
+            "db BeforeCommit 2",
+            "session BeforeCommit 2",
+            "db AfterCommit 2",
+            "session AfterCommit 2",
+        ]
+    );
+    // Two flushes, then a rollback that discards what they wrote.
+    s.add(user("c"));
+    s.flush().await?;
+    s.add(user("d"));
+    s.flush().await?;
+    s.rollback().await?;
+    let seen = take(&log);
+    assert_eq!(seen.len(), 10, "{seen:#?}");
+    assert_eq!(seen[8..], ["db AfterRollback 2", "session AfterRollback 2"]);
+    assert_eq!(db.query::<User>().count().await?, 2);
+    // Another session of the same Db runs the Db's listeners only.
+    let mut other = db.session();
+    other.add(user("e"));
+    other.commit().await?;
+    assert!(take(&log).iter().all(|l| l.starts_with("db ")));
+    Ok(())
+}
+
+async fn before_flush_adds_and_changes_rows_in_the_same_transaction(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    db.listen(SessionEvent::BeforeFlush, |ctx| {
+        let users: Vec<(usize, String, Operation)> = ctx
+            .changes()
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.table == "user")
+            .map(|(i, c)| {
+                let email = match c.new_value("email") {
+                    Some(Value::Text(e)) => e.clone(),
+                    _ => String::new(),
+                };
+                (i, email, c.operation)
+            })
+            .collect();
+        for (i, email, operation) in users {
+            // Normalize the value about to be written...
+            if !email.is_empty() {
+                ctx.set(i, User::email, email.to_lowercase())?;
+            }
+            // ...and write an audit row with it.
+            ctx.add(
+                AuditLog::build()
+                    .table_name("user")
+                    .operation(format!("{operation:?}"))
+                    .detail(Some(email.to_lowercase())),
+            )?;
+        }
+        Ok(())
+    });
+    let mut s = db.session();
+    s.add(User::build().username("ann").email("Ann@Example.COM"));
+    s.commit().await?;
+    let ann = db.query::<User>().one().await?;
+    assert_eq!(ann.email, "ann@example.com");
+    let audit = db.query::<AuditLog>().all().await?;
+    assert_eq!(audit.len(), 1);
+    assert_eq!(
+        (audit[0].operation.as_str(), audit[0].detail.as_deref()),
+        ("Insert", Some("ann@example.com"))
+    );
+    // The audit row shares the transaction: a rollback takes both away.
+    let mut s = db.session();
+    s.add(user("bob"));
+    s.flush().await?;
+    assert_eq!(s.query::<AuditLog>().count().await?, 2);
+    s.rollback().await?;
+    assert_eq!(db.query::<AuditLog>().count().await?, 1);
+    assert_eq!(db.query::<User>().count().await?, 1);
+    // Listeners may change pending work only before a flush.
+    let mut s = db.session();
+    s.listen(SessionEvent::AfterFlush, |ctx| {
+        ctx.add(AuditLog::build().table_name("x").operation("x"))
+    });
+    s.add(user("cy"));
+    let err = s.flush().await.unwrap_err();
+    assert!(err.to_string().contains("before a flush"), "{err}");
+    Ok(())
+}
+
+async fn changes_carry_old_and_new_column_values(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let seen: Arc<Mutex<Vec<flaskdb::Change>>> = Arc::default();
+    let sink = seen.clone();
+    db.listen(SessionEvent::AfterCommit, move |ctx| {
+        sink.lock().unwrap().extend(ctx.changes().iter().cloned());
+        Ok(())
+    });
+    let mut s = db.session();
+    s.add(user("dan"));
+    s.commit().await?;
+    let insert = seen.lock().unwrap().pop().unwrap();
+    assert_eq!(insert.operation, Operation::Insert);
+    assert_eq!(
+        insert.new_value("username"),
+        Some(&Value::Text("dan".into()))
+    );
+    assert_eq!(insert.old_value("username"), None);
+    let mut dan = s.query::<User>().one().await?;
+    dan.bio = Some("hello".into());
+    s.add(dan.clone());
+    s.commit().await?;
+    let update = seen.lock().unwrap().pop().unwrap();
+    assert_eq!(update.operation, Operation::Update);
+    let columns: Vec<&str> = update.columns.iter().map(|c| c.column).collect();
+    assert_eq!(columns, ["bio"], "only the changed column");
+    assert!(matches!(update.old_value("bio"), Some(Value::Null(_))));
+    assert_eq!(update.new_value("bio"), Some(&Value::Text("hello".into())));
+    assert_eq!(update.model::<User>().map(|u| u.id), Some(dan.id));
+    let dan = s.query::<User>().one().await?;
+    s.delete(&dan);
+    s.commit().await?;
+    let delete = seen.lock().unwrap().pop().unwrap();
+    assert_eq!(delete.operation, Operation::Delete);
+    assert_eq!(delete.old_value("bio"), Some(&Value::Text("hello".into())));
+    assert_eq!(delete.new_value("bio"), None);
+    Ok(())
+}
+
+async fn an_aborting_listener_leaves_nothing_written(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    for event in [
+        SessionEvent::BeforeFlush,
+        SessionEvent::BeforeCommit,
+        SessionEvent::AfterFlush,
+    ] {
+        let refuse = Arc::new(AtomicBool::new(true));
+        let mut s = db.session();
+        let flag = refuse.clone();
+        s.listen(event, move |_| match flag.load(Ordering::SeqCst) {
+            true => Err(Error::InvalidQuery("refused by a listener".into())),
+            false => Ok(()),
+        });
+        let name = format!("{event:?}").to_lowercase();
+        s.add(user(&name));
+        let err = s.commit().await.unwrap_err();
+        assert!(
+            err.to_string().contains("refused by a listener"),
+            "{event:?}: {err}"
+        );
+        assert_eq!(
+            db.query::<User>()
+                .filter_by(User::username, name.clone())
+                .count()
+                .await?,
+            0,
+            "{event:?}: nothing written"
+        );
+        // The work is still queued: the next commit writes it.
+        refuse.store(false, Ordering::SeqCst);
+        s.commit().await?;
+        let written = db
+            .query::<User>()
+            .filter_by(User::username, name)
+            .count()
+            .await?;
+        assert_eq!(written, 1, "{event:?}: written once on retry");
+    }
+    Ok(())
+}
