@@ -1115,6 +1115,7 @@ async fn write(
                     &mut visited,
                 )
                 .await?;
+                keep_history(db, txs, table, key).await?;
                 let engine = db.engine_for(table.bind_key())?;
                 let filter = key_filter(table, key.clone());
                 let r = sql::delete(
@@ -1335,6 +1336,7 @@ async fn update_row(
             .collect(),
     };
     if !columns.is_empty() {
+        keep_history(db, txs, table, key).await?;
         let filter = key_filter(table, key.to_vec());
         let update = Update {
             table,
@@ -1357,6 +1359,24 @@ async fn update_row(
             });
         }
     }
+    Ok(())
+}
+
+/// For a versioned table, copies the row with primary key `key` into the history table
+/// (before it is updated or deleted).
+pub(crate) async fn keep_history(
+    db: &Db,
+    txs: &mut Vec<(Option<String>, Tx)>,
+    table: &'static Table,
+    key: &[Value],
+) -> Result<()> {
+    let Some(history) = table.history_table() else {
+        return Ok(());
+    };
+    let engine = db.engine_for(table.bind_key())?;
+    let r = sql::copy_to_history(table, history, key, engine.backend());
+    let i = begin(txs, table.bind_key(), &engine).await?;
+    executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
     Ok(())
 }
 

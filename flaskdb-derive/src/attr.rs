@@ -12,6 +12,8 @@ pub(crate) struct ModelDef {
     pub(crate) table: Option<String>,
     pub(crate) bind: Option<String>,
     pub(crate) view: bool,
+    /// `#[model(versioned)]`: previous rows are kept in `<table>_history`.
+    pub(crate) versioned: Option<Span>,
     pub(crate) fields: Vec<FieldDef>,
 }
 
@@ -76,7 +78,7 @@ pub(crate) enum OnDelete {
 const FIELD_ATTRS: &str = "primary_key, autoincrement, unique, index, max_length, default, \
                            server_default, foreign_key, on_delete, column, skip, has_many, \
                            has_one, belongs_to, many_to_many, secondary, lazy, cascade, back_populates";
-const STRUCT_ATTRS: &str = "table, bind, view";
+const STRUCT_ATTRS: &str = "table, bind, view, versioned";
 
 /// Collects errors; combines them into one `syn::Error` at the end.
 #[derive(Default)]
@@ -126,6 +128,7 @@ impl ModelDef {
             );
         }
         let (mut table, mut bind, mut view) = (None, None, None);
+        let mut versioned: Option<Span> = None;
         for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
             let parsed = attr.parse_nested_meta(|meta| {
                 let span = meta.path.span();
@@ -147,6 +150,7 @@ impl ModelDef {
                         set_once(&mut bind, v.value(), "bind", span, &mut errors);
                     }
                     "view" => set_once(&mut view, true, "view", span, &mut errors),
+                    "versioned" => set_once(&mut versioned, span, "versioned", span, &mut errors),
                     _ => {
                         skip_value(&meta)?;
                         errors.at(
@@ -181,8 +185,12 @@ impl ModelDef {
             table,
             bind,
             view: view.unwrap_or(false),
+            versioned,
             fields: defs,
         };
+        if let (Some(at), true) = (model.versioned, model.view) {
+            errors.at(at, "a view is never written, so it cannot be `versioned`");
+        }
         model.check(&mut errors);
         match errors.0 {
             Some(e) => Err(e),

@@ -108,6 +108,20 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
             }
         }
     });
+    let history = model.versioned.map(|_| {
+        quote! {
+            /// The history table of a versioned model.
+            fn __flaskdb_history() -> &'static __fdb::Table {
+                static TABLE: ::std::sync::LazyLock<__fdb::Table> =
+                    ::std::sync::LazyLock::new(|| <#ident as __fdb::Model>::table().history());
+                &TABLE
+            }
+
+            __fdb::inventory::submit! {
+                __fdb::ModelEntry { table: __flaskdb_history }
+            }
+        }
+    });
     quote! {
         #builder
 
@@ -187,6 +201,8 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
             __fdb::inventory::submit! {
                 __fdb::ModelEntry { table: <#ident as __fdb::Model>::table }
             }
+
+            #history
         };
     }
 }
@@ -206,6 +222,9 @@ fn table(model: &ModelDef) -> TokenStream {
     };
     let view = model.view;
     let ident = &model.ident;
+    let versioned = model
+        .versioned
+        .map(|_| quote!(.versioned(__flaskdb_history)));
     let relations: Vec<_> = model
         .fields
         .iter()
@@ -238,6 +257,7 @@ fn table(model: &ModelDef) -> TokenStream {
                     #(.column(#columns))*
                     #(#foreign_keys)*
                     #(.relation(#ident::#relations))*
+                    #versioned
             });
             &TABLE
         }

@@ -69,6 +69,7 @@
 //! | `#[model(table = "name")]` (struct) | the table name; otherwise `camel_to_snake_case(struct name)` |
 //! | `#[model(bind = "key")]` (struct) | the bind the table lives on |
 //! | `#[model(view)]` (struct) | maps a view: queryable, never created or dropped, no builder |
+//! | `#[model(versioned)]` (struct) | every update or delete through a session first copies the row into `<table>_history` (created by `create_all`) as its next `version`, in the same transaction |
 //!
 //! Column types: `bool`, `i16`, `i32`, `i64`, `f32`, `f64`, `String`, `Vec<u8>`, and
 //! `Option<T>` of these. A wrong attribute, a model without a primary key or an

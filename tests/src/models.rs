@@ -266,3 +266,13 @@ pub struct AuditLog {
     pub operation: String,
     pub detail: Option<String>,
 }
+
+/// A versioned model: each update or delete keeps the previous row in `page_history`.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(versioned)]
+pub struct Page {
+    pub id: i64,
+    #[model(unique, max_length = 40)]
+    pub title: String,
+    pub body: Option<String>,
+}

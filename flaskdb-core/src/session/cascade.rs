@@ -61,6 +61,7 @@ pub(super) fn delete_dependents<'a>(
                     .collect();
                 delete_dependents(db, txs, child, fresh.clone(), written, visited).await?;
                 for key in fresh {
+                    super::keep_history(db, txs, child, &key).await?;
                     written.push(Written::Deleted {
                         decode: Some(def.target_decoder),
                         table: child,

@@ -413,3 +413,52 @@ pub(crate) fn delete(delete: &Delete<'_>, backend: Backend) -> Rendered {
     w.filter(delete.filter);
     w.finish()
 }
+
+/// Copies the row of `table` with primary key `key` into its `history` table, as the
+/// next version of that row:
+/// `INSERT INTO h (cols, version) SELECT cols, COALESCE((SELECT MAX(version) FROM h AS
+/// v WHERE v.pk = ?), 0) + 1 FROM t WHERE t.pk = ?`.
+pub(crate) fn copy_to_history(
+    table: &crate::schema::Table,
+    history: &crate::schema::Table,
+    key: &[Value],
+    backend: Backend,
+) -> Rendered {
+    let mut w = Writer::new(backend);
+    let columns: Vec<&str> = table.columns().iter().map(|c| c.name()).collect();
+    let pk = table.primary_key();
+    let key_match = |w: &mut Writer, qualifier: &str| {
+        for (i, (column, value)) in pk.iter().zip(key).enumerate() {
+            w.push(if i == 0 { " WHERE " } else { " AND " });
+            w.ident(qualifier);
+            w.push(".");
+            w.ident(column);
+            w.push(" = ");
+            w.param(value.clone());
+        }
+    };
+    w.push("INSERT INTO ");
+    w.ident(history.name());
+    w.push(" (");
+    w.idents(columns.iter().copied().chain(["version"]));
+    w.push(") SELECT ");
+    for column in &columns {
+        w.ident(table.name());
+        w.push(".");
+        w.ident(column);
+        w.push(", ");
+    }
+    w.push("COALESCE((SELECT MAX(");
+    w.ident("v");
+    w.push(".");
+    w.ident("version");
+    w.push(") FROM ");
+    w.ident(history.name());
+    w.push(" AS ");
+    w.ident("v");
+    key_match(&mut w, "v");
+    w.push("), 0) + 1 FROM ");
+    w.ident(table.name());
+    key_match(&mut w, table.name());
+    w.finish()
+}

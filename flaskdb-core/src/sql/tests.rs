@@ -616,3 +616,22 @@ fn aliased_self_join_and_derived_table() {
         "SELECT `t`.`n` FROM (SELECT COUNT(*) AS `n` FROM `user`) AS `t`"
     );
 }
+
+#[test]
+fn copy_to_history_as_the_next_version() {
+    let table = user();
+    let history = table.history();
+    let key = [Value::I64(7)];
+    assert_dialects(
+        |b| copy_to_history(&table, &history, &key, b),
+        [
+            r#"INSERT INTO "user_history" ("id", "username", "bio", "version") SELECT "user"."id", "user"."username", "user"."bio", COALESCE((SELECT MAX("v"."version") FROM "user_history" AS "v" WHERE "v"."id" = ?), 0) + 1 FROM "user" WHERE "user"."id" = ?"#,
+            r#"INSERT INTO "user_history" ("id", "username", "bio", "version") SELECT "user"."id", "user"."username", "user"."bio", COALESCE((SELECT MAX("v"."version") FROM "user_history" AS "v" WHERE "v"."id" = $1), 0) + 1 FROM "user" WHERE "user"."id" = $2"#,
+            "INSERT INTO `user_history` (`id`, `username`, `bio`, `version`) SELECT `user`.`id`, `user`.`username`, `user`.`bio`, COALESCE((SELECT MAX(`v`.`version`) FROM `user_history` AS `v` WHERE `v`.`id` = ?), 0) + 1 FROM `user` WHERE `user`.`id` = ?",
+        ],
+    );
+    assert_eq!(
+        copy_to_history(&table, &history, &key, Sqlite).params.len(),
+        2
+    );
+}

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use flaskdb::{Error, Operation, SessionEvent, Value};
+use flaskdb::{Error, Model, Operation, SessionEvent, Value};
 
 use crate::models::*;
 use crate::{Case, TestDb, TestResult, cases};
@@ -17,6 +17,7 @@ pub fn cases() -> Vec<Case> {
         before_flush_adds_and_changes_rows_in_the_same_transaction,
         changes_carry_old_and_new_column_values,
         an_aborting_listener_leaves_nothing_written,
+        versioned_models_keep_their_history,
     )
 }
 
@@ -233,5 +234,72 @@ async fn an_aborting_listener_leaves_nothing_written(t: TestDb) -> TestResult {
             .await?;
         assert_eq!(written, 1, "{event:?}: written once on retry");
     }
+    Ok(())
+}
+
+async fn history(db: &flaskdb::Db) -> anyhow::Result<Vec<(String, i64)>> {
+    let rows = db
+        .fetch_all(
+            "SELECT title, version FROM page_history ORDER BY version",
+            vec![],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.get::<String>("title")?, r.get::<i64>("version")?)))
+        .collect()
+}
+
+async fn versioned_models_keep_their_history(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    assert_eq!(
+        Page::table().history_table().map(|h| h.name()),
+        Some("page_history")
+    );
+    let mut s = db.session();
+    s.add(Page::build().title("v1"));
+    s.commit().await?;
+    assert!(
+        history(&db).await?.is_empty(),
+        "an insert has no previous version"
+    );
+    for title in ["v2", "v3"] {
+        let mut page = s.query::<Page>().one().await?;
+        page.title = title.into();
+        s.add(page);
+        s.commit().await?;
+    }
+    // An update that changes nothing writes nothing, history included.
+    let page = s.query::<Page>().one().await?;
+    s.add(page.clone());
+    s.commit().await?;
+    assert_eq!(
+        history(&db).await?,
+        [("v1".to_string(), 1), ("v2".to_string(), 2)]
+    );
+    // A rolled-back update leaves no history.
+    let mut changed = page.clone();
+    changed.body = Some("draft".into());
+    s.add(changed);
+    s.flush().await?;
+    s.rollback().await?;
+    assert_eq!(history(&db).await?.len(), 2);
+    s.delete(&page);
+    s.commit().await?;
+    assert_eq!(
+        history(&db).await?,
+        [
+            ("v1".to_string(), 1),
+            ("v2".to_string(), 2),
+            ("v3".to_string(), 3)
+        ]
+    );
+    assert_eq!(db.query::<Page>().count().await?, 0);
+    // The history keeps the key; a new row with the same title is no conflict there.
+    s.add(Page::build().title("v1"));
+    s.commit().await?;
+    let again = s.query::<Page>().one().await?;
+    s.delete(&again);
+    s.commit().await?;
+    assert_eq!(history(&db).await?.len(), 4);
     Ok(())
 }

@@ -164,7 +164,7 @@ async fn index_names(t: &TestDb) -> anyhow::Result<Vec<String>> {
 }
 
 /// The models' tables and the declared `enrollment`.
-const ALL_TABLES: [&str; 23] = [
+const ALL_TABLES: [&str; 25] = [
     "all_types",
     "audit_log",
     "author",
@@ -182,6 +182,8 @@ const ALL_TABLES: [&str; 23] = [
     "message",
     "node",
     "order",
+    "page",
+    "page_history",
     "post",
     "post_tag",
     "review",
