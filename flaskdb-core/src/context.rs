@@ -27,6 +27,9 @@ use crate::target::Source;
 pub(crate) struct Scope {
     db: Db,
     session: OnceLock<Session>,
+    /// Whether the session is the scope's own (closed at its end) rather than a keyed
+    /// one that outlives it.
+    owns_session: bool,
     recording: Mutex<Recording>,
 }
 
@@ -53,16 +56,19 @@ tokio::task_local! {
 /// any scope.
 static GLOBAL_DEFAULT: RwLock<Option<(Db, Session)>> = RwLock::new(None);
 
-/// Runs `fut` inside a new scope of `db`; when it ends, the scope's session is closed
-/// and anything it did not commit is rolled back.
-pub(crate) async fn scope<F: Future>(db: Db, fut: F) -> F::Output {
+/// Runs `fut` inside a new scope of `db`. With no `session` given, the scope makes its
+/// own on first use and closes it when it ends (anything not committed is rolled back);
+/// a given session outlives the scope.
+pub(crate) async fn scope<F: Future>(db: Db, session: Option<Session>, fut: F) -> F::Output {
+    let owns_session = session.is_none();
     let scope = Arc::new(Scope {
         db,
-        session: OnceLock::new(),
+        session: session.map(OnceLock::from).unwrap_or_default(),
+        owns_session,
         recording: Mutex::new(Recording::default()),
     });
     let out = CURRENT.scope(Arc::clone(&scope), fut).await;
-    if let Some(session) = scope.session.get() {
+    if let Some(session) = scope.session.get().filter(|_| scope.owns_session) {
         session.close().await;
     }
     out

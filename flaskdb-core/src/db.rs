@@ -48,6 +48,8 @@ pub struct Db {
 struct Inner {
     state: OnceLock<State>,
     listeners: Listeners,
+    /// The sessions of [`Db::session_for`], by key.
+    keyed: std::sync::Mutex<std::collections::HashMap<String, Session>>,
 }
 
 struct State {
@@ -406,7 +408,55 @@ impl Db {
     /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
     /// ```
     pub async fn scope<F: Future>(&self, fut: F) -> F::Output {
-        context::scope(self.clone(), fut).await
+        context::scope(self.clone(), None, fut).await
+    }
+
+    /// The session that belongs to `key`: the same one for every call with that key,
+    /// until [`Db::remove_session`] (Flask-SQLAlchemy's `scopefunc` option, for one
+    /// session per something other than a request: a job, a connection, a user).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use flaskdb_core::{Config, Db};
+    /// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+    /// db.execute("CREATE TABLE t (x INTEGER)", vec![]).await?;
+    /// {
+    ///     let mut tx = db.session_for("job-7").transaction(None).await?;
+    ///     sqlx::query("INSERT INTO t VALUES (1)").execute(tx.as_sqlite().unwrap()).await?;
+    /// }
+    /// db.session_for("job-7").commit().await?;    // the same session: commits the insert
+    /// db.remove_session("job-7").await;
+    /// assert_eq!(db.fetch_all("SELECT x FROM t", vec![]).await?.len(), 1);
+    /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+    /// ```
+    pub fn session_for(&self, key: &str) -> Session {
+        self.inner
+            .keyed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(key.to_owned())
+            .or_insert_with(|| self.session())
+            .clone()
+    }
+
+    /// Ends the session of `key`: anything it did not commit is rolled back, and the
+    /// next [`Db::session_for`] with that key starts a new one.
+    pub async fn remove_session(&self, key: &str) {
+        let session = self
+            .inner
+            .keyed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key);
+        if let Some(session) = session {
+            session.close().await;
+        }
+    }
+
+    /// [`Db::scope`] whose session is the one of `key` ([`Db::session_for`]): it
+    /// outlives the scope, so several scopes with one key share their unit of work.
+    pub async fn scope_for<F: Future>(&self, key: &str, fut: F) -> F::Output {
+        context::scope(self.clone(), Some(self.session_for(key)), fut).await
     }
 }
 

@@ -109,3 +109,10 @@ pub mod prelude {
         Insertable, ManyToMany, Model, PageRequest, Pagination, Query, Result, Session, Value,
     };
 }
+
+/// The guide: Flask-SQLAlchemy's chapters, in Rust. Every example is compiled and run
+/// as a doc test.
+pub mod guide {
+    #[doc = include_str!("../guide/advanced-customization.md")]
+    pub mod advanced_customization {}
+}

@@ -18,6 +18,7 @@ pub fn cases() -> Vec<Case> {
         changes_carry_old_and_new_column_values,
         an_aborting_listener_leaves_nothing_written,
         versioned_models_keep_their_history,
+        sessions_by_key_outlive_their_scopes,
     )
 }
 
@@ -301,5 +302,43 @@ async fn versioned_models_keep_their_history(t: TestDb) -> TestResult {
     s.delete(&again);
     s.commit().await?;
     assert_eq!(history(&db).await?.len(), 4);
+    Ok(())
+}
+
+async fn sessions_by_key_outlive_their_scopes(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let count = |name: &'static str| {
+        let db = db.clone();
+        async move {
+            db.query::<User>()
+                .filter_by(User::username, name)
+                .count()
+                .await
+        }
+    };
+    // One key, one session.
+    db.session_for("a").add(user("one"));
+    db.session_for("a").commit().await?;
+    assert_eq!(count("one").await?, 1);
+    // Work added in one scope of a key is committed by a later scope of the same key.
+    db.scope_for("job", async { flaskdb::session().add(user("two")) })
+        .await;
+    assert_eq!(count("two").await?, 0);
+    db.scope_for("job", async { flaskdb::session().commit().await })
+        .await?;
+    assert_eq!(count("two").await?, 1);
+    // A plain scope's session ends with it; so does a keyed one when it is removed.
+    db.scope(async { flaskdb::session().add(user("three")) })
+        .await;
+    db.scope_for("job", async {
+        let mut s = flaskdb::session();
+        s.add(user("four"));
+        s.flush().await
+    })
+    .await?;
+    db.remove_session("job").await;
+    db.scope_for("job", async { flaskdb::session().commit().await })
+        .await?;
+    assert_eq!((count("three").await?, count("four").await?), (0, 0));
     Ok(())
 }
