@@ -420,8 +420,9 @@ impl Db {
     /// use flaskdb_core::{Config, Db};
     /// let db = Db::connect(Config::new("sqlite::memory:")).await?;
     /// db.execute("CREATE TABLE t (x INTEGER)", vec![]).await?;
+    /// let job = db.session_for("job-7");
     /// {
-    ///     let mut tx = db.session_for("job-7").transaction(None).await?;
+    ///     let mut tx = job.transaction(None).await?;
     ///     sqlx::query("INSERT INTO t VALUES (1)").execute(tx.as_sqlite().unwrap()).await?;
     /// }
     /// db.session_for("job-7").commit().await?;    // the same session: commits the insert
