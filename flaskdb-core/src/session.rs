@@ -546,8 +546,8 @@ impl Session {
             if let Err(e) = self.emit(&db, SessionEvent::BeforeFlush, changes, Some(&mut work)) {
                 // Rows the listeners added are theirs to add again.
                 work.ops.truncate(queued);
-                requeue(&mut self.state(), work.ops);
-                return Err(e);
+                let mut txs = self.inner.txs.lock().await;
+                return Err(self.undo(&db, &mut txs, work.ops, e).await);
             }
             work.ops
         } else {

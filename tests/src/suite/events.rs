@@ -203,7 +203,7 @@ async fn an_aborting_listener_leaves_nothing_written(t: TestDb) -> TestResult {
         SessionEvent::BeforeCommit,
         SessionEvent::AfterFlush,
     ] {
-        let refuse = Arc::new(AtomicBool::new(true));
+        let refuse = Arc::new(AtomicBool::new(false));
         let mut s = db.session();
         let flag = refuse.clone();
         s.listen(event, move |_| match flag.load(Ordering::SeqCst) {
@@ -211,29 +211,26 @@ async fn an_aborting_listener_leaves_nothing_written(t: TestDb) -> TestResult {
             false => Ok(()),
         });
         let name = format!("{event:?}").to_lowercase();
+        let early = format!("{name}-early");
+        // An earlier flush of the same transaction is rolled back too.
+        s.add(user(&early));
+        s.flush().await?;
+        refuse.store(true, Ordering::SeqCst);
         s.add(user(&name));
         let err = s.commit().await.unwrap_err();
         assert!(
             err.to_string().contains("refused by a listener"),
             "{event:?}: {err}"
         );
-        assert_eq!(
-            db.query::<User>()
-                .filter_by(User::username, name.clone())
-                .count()
-                .await?,
-            0,
-            "{event:?}: nothing written"
-        );
-        // The work is still queued: the next commit writes it.
+        let count = |name: String| db.query::<User>().filter_by(User::username, name).count();
+        assert_eq!(count(name.clone()).await?, 0, "{event:?}: nothing written");
+        assert_eq!(count(early.clone()).await?, 0, "{event:?}: nothing written");
+        // The work is still queued, the earlier flush's too: the next commit writes it.
         refuse.store(false, Ordering::SeqCst);
         s.commit().await?;
-        let written = db
-            .query::<User>()
-            .filter_by(User::username, name)
-            .count()
-            .await?;
-        assert_eq!(written, 1, "{event:?}: written once on retry");
+        for name in [name, early] {
+            assert_eq!(count(name).await?, 1, "{event:?}: written once on retry");
+        }
     }
     Ok(())
 }
