@@ -262,14 +262,51 @@ fn normalized(value: Value) -> Value {
     }
 }
 
+/// The key a relationship joins on: one value inline (the common case, with no
+/// allocation per row), or several for a composite key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Key {
+    One(Value),
+    Many(Vec<Value>),
+}
+
+impl From<Vec<Value>> for Key {
+    fn from(mut values: Vec<Value>) -> Self {
+        match values.len() {
+            1 => Key::One(values.remove(0)),
+            _ => Key::Many(values),
+        }
+    }
+}
+
+impl AsRef<[Value]> for Key {
+    fn as_ref(&self) -> &[Value] {
+        match self {
+            Key::One(value) => std::slice::from_ref(value),
+            Key::Many(values) => values,
+        }
+    }
+}
+
+/// The (normalized) values of `columns` in `model`, or `None` when one is NULL (then
+/// nothing is related).
 fn values_of<M: Model>(
     model: &M,
-    columns: impl Iterator<Item = impl AsRef<str>>,
-) -> Option<Vec<Value>> {
+    mut columns: impl ExactSizeIterator<Item = impl AsRef<str>>,
+) -> Option<Key> {
+    let value = |c: &str| {
+        model
+            .column_value(c)
+            .map(normalized)
+            .filter(|v| !matches!(v, Value::Null(_)))
+    };
+    if columns.len() == 1 {
+        return columns.next().and_then(|c| value(c.as_ref())).map(Key::One);
+    }
     columns
-        .map(|c| model.column_value(c.as_ref()).map(normalized))
+        .map(|c| value(c.as_ref()))
         .collect::<Option<Vec<_>>>()
-        .filter(|key| !key.iter().any(|v| matches!(v, Value::Null(_))))
+        .map(Key::Many)
 }
 
 /// The state every relationship field holds: its definition, the key it joins on, and
@@ -277,7 +314,7 @@ fn values_of<M: Model>(
 #[doc(hidden)]
 pub struct Related<T> {
     def: Option<&'static RelationDef>,
-    key: Option<Vec<Value>>,
+    key: Option<Key>,
     loaded: Option<Vec<T>>,
 }
 
@@ -304,12 +341,9 @@ impl<T: Clone> Clone for Related<T> {
 impl<T> Related<T> {
     /// The state of relationship `def` of the row `parent`.
     pub fn keyed<P: Model>(def: &'static RelationDef, parent: &P) -> Self {
-        let key = def.resolve().ok().and_then(|r| {
-            let columns: Vec<&str> = match def.kind {
-                RelationKind::BelongsTo => r.pairs.iter().map(|p| p.0.as_str()).collect(),
-                _ => r.pairs.iter().map(|p| p.1.as_str()).collect(),
-            };
-            values_of(parent, columns.into_iter())
+        let key = def.resolve().ok().and_then(|r| match def.kind {
+            RelationKind::BelongsTo => values_of(parent, r.pairs.iter().map(|p| &p.0)),
+            _ => values_of(parent, r.pairs.iter().map(|p| &p.1)),
         });
         Related {
             def: Some(def),
@@ -358,7 +392,11 @@ impl<T: Model> Related<T> {
 
 /// `(c1, c2, ..) IN (keys)` on `table`: `c IN (..)` for one column, OR-ed equalities
 /// for a composite key.
-pub(crate) fn key_in(table: &'static Table, columns: &[&str], keys: &[Vec<Value>]) -> Node {
+pub(crate) fn key_in<K: AsRef<[Value]>>(
+    table: &'static Table,
+    columns: &[&str],
+    keys: &[K],
+) -> Node {
     let column = |c: &str| Node::Column {
         table: table.name().into(),
         name: c.to_owned().into(),
@@ -366,7 +404,7 @@ pub(crate) fn key_in(table: &'static Table, columns: &[&str], keys: &[Vec<Value>
     if let [single] = columns {
         return Node::In {
             expr: Box::new(column(single)),
-            values: keys.iter().map(|k| k[0].clone()).collect(),
+            values: keys.iter().map(|k| k.as_ref()[0].clone()).collect(),
             negated: false,
         };
     }
@@ -376,7 +414,7 @@ pub(crate) fn key_in(table: &'static Table, columns: &[&str], keys: &[Vec<Value>
                 Node::And(
                     columns
                         .iter()
-                        .zip(key)
+                        .zip(key.as_ref())
                         .map(|(c, v)| Node::Compare {
                             op: CompareOp::Eq,
                             left: Box::new(column(c)),
@@ -390,7 +428,7 @@ pub(crate) fn key_in(table: &'static Table, columns: &[&str], keys: &[Vec<Value>
 }
 
 /// A target row with the association-table key it was found through.
-struct Linked<T>(Vec<Value>, T);
+struct Linked<T>(Key, T);
 
 impl<T: Model> crate::model::FromRow for Linked<T> {
     fn width() -> usize {
@@ -402,7 +440,7 @@ impl<T: Model> crate::model::FromRow for Linked<T> {
         for i in offset + T::width()..row.len() {
             key.push(normalized(any_key(row, i)?));
         }
-        Ok(Linked(key, model))
+        Ok(Linked(key.into(), model))
     }
 }
 
@@ -420,13 +458,13 @@ fn any_key<R: crate::model::RowSource>(row: &R, index: usize) -> Result<Value> {
 /// one query per chunk of keys, whatever the number of parents.
 async fn fetch<T: Model>(
     def: &'static RelationDef,
-    keys: Vec<Vec<Value>>,
+    keys: Vec<Key>,
     source: &Source,
-) -> Result<Vec<(Vec<Value>, T)>> {
+) -> Result<Vec<(Key, T)>> {
     let resolved = def.resolve()?.clone();
     let target = def.target();
     let mut seen = std::collections::HashSet::with_capacity(keys.len());
-    let unique: Vec<Vec<Value>> = keys
+    let unique: Vec<Key> = keys
         .into_iter()
         .filter(|k| seen.insert(k.clone()))
         .collect();
@@ -490,17 +528,13 @@ async fn fetch<T: Model>(
 /// Sets the loaded rows of each parent's relationship from `rows` (keyed by parent key).
 /// Rows move to their parent; they are cloned only when several parents share a key
 /// (a `belongs_to` target, a many-to-many row).
-fn distribute<P, C: Clone>(
-    parents: &mut [P],
-    relation: &Relation<P, C>,
-    rows: Vec<(Vec<Value>, C)>,
-) {
+fn distribute<P, C: Clone>(parents: &mut [P], relation: &Relation<P, C>, rows: Vec<(Key, C)>) {
     let field = relation.field;
-    let mut groups: HashMap<Vec<Value>, Vec<C>> = HashMap::new();
+    let mut groups: HashMap<Key, Vec<C>> = HashMap::new();
     for (key, row) in rows {
         groups.entry(key).or_default().push(row);
     }
-    let mut uses: HashMap<Vec<Value>, usize> = HashMap::new();
+    let mut uses: HashMap<Key, usize> = HashMap::new();
     for parent in parents.iter_mut() {
         if let Some(key) = &field(parent).key {
             *uses.entry(key.clone()).or_default() += 1;
@@ -617,7 +651,7 @@ impl<P: Model, C: Model + Clone> Eager<P> for Relation<P, C> {
     fn load<'a>(&'a self, parents: &'a mut [P], source: &'a Source) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let field = self.field;
-            let keys: Vec<Vec<Value>> = parents
+            let keys: Vec<Key> = parents
                 .iter_mut()
                 .filter_map(|p| field(p).key.clone())
                 .collect();
@@ -638,12 +672,12 @@ impl<P: Model, C: Model + Clone> Eager<P> for Nested<P, C> {
     fn load<'a>(&'a self, parents: &'a mut [P], source: &'a Source) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let field = self.outer.field;
-            let keys: Vec<Vec<Value>> = parents
+            let keys: Vec<Key> = parents
                 .iter_mut()
                 .filter_map(|p| field(p).key.clone())
                 .collect();
             let rows = fetch::<C>(self.outer.def(), keys, source).await?;
-            let (keys, mut children): (Vec<Vec<Value>>, Vec<C>) = rows.into_iter().unzip();
+            let (keys, mut children): (Vec<Key>, Vec<C>) = rows.into_iter().unzip();
             self.inner.load(&mut children, source).await?;
             distribute(
                 parents,
