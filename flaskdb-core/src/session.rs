@@ -1030,40 +1030,45 @@ async fn write(
     let mut written = Vec::new();
     // Inserts go level by level (a row linked to a parent row after it), each level in
     // foreign-key order; a linked row takes its foreign key from its parent's stored row.
-    let mut level: HashMap<u64, usize> = HashMap::new();
-    for op in ops {
-        if let Op::Insert { id, link, .. } = op {
-            let depth = link
-                .and_then(|(parent, _)| level.get(&parent))
-                .map_or(0, |d| d + 1);
-            level.insert(*id, depth);
-        }
-    }
+    // Without linked rows every insert is on level 0, and no map is needed.
     let linked = ops
         .iter()
         .any(|op| matches!(op, Op::Insert { link: Some(_), .. }));
+    let mut level: HashMap<u64, usize> = HashMap::new();
+    if linked {
+        for op in ops {
+            if let Op::Insert { id, link, .. } = op {
+                let depth = link
+                    .and_then(|(parent, _)| level.get(&parent))
+                    .map_or(0, |d| d + 1);
+                level.insert(*id, depth);
+            }
+        }
+    }
+    let depth_of = |id: &u64| level.get(id).copied().unwrap_or(0);
     let keep = keep || linked;
     let mut stored: HashMap<u64, (&'static Table, Vec<Value>)> = HashMap::new();
     for depth in 0..=level.values().copied().max().unwrap_or(0) {
         for table in &order {
-            let mut rows: Vec<(usize, InsertRow)> = Vec::new();
+            // A row is copied only to fill its foreign key from its parent.
+            let mut rows: Vec<(usize, std::borrow::Cow<'_, InsertRow>)> = Vec::new();
             for (i, op) in ops.iter().enumerate() {
                 let Op::Insert { row, id, link, .. } = op else {
                     continue;
                 };
-                if !std::ptr::eq(row.table(), *table) || level.get(id) != Some(&depth) {
+                if !std::ptr::eq(row.table(), *table) || depth_of(id) != depth {
                     continue;
                 }
-                let mut row = row.clone();
+                let mut row = std::borrow::Cow::Borrowed(row);
                 if let Some((parent, def)) = link {
-                    fill_from_parent(&mut row, def, stored.get(parent))?;
+                    fill_from_parent(row.to_mut(), def, stored.get(parent))?;
                 }
                 rows.push((i, row));
             }
             if rows.is_empty() {
                 continue;
             }
-            let refs: Vec<(usize, &InsertRow)> = rows.iter().map(|(i, r)| (*i, r)).collect();
+            let refs: Vec<(usize, &InsertRow)> = rows.iter().map(|(i, r)| (*i, &**r)).collect();
             let done = insert_rows(db, txs, table, &refs, keep).await?;
             if linked {
                 for w in &done {
