@@ -1,8 +1,8 @@
 //! `#[derive(Model)]` for flaskdb. Use it through the `flaskdb` crate, which documents
 //! every attribute.
 //!
-//! The pipeline is parse → validate → expand: [`attr`] reads `#[model(..)]` into a
-//! validated description (collecting every error with its span), and [`expand`]
+//! The pipeline is parse → validate → expand: `attr` reads `#[model(..)]` into a
+//! validated description (collecting every error with its span), and `expand`
 //! generates code from it without creating errors of its own.
 
 mod attr;

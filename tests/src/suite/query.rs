@@ -1,4 +1,4 @@
-//! Column expressions, Query<M> and every terminal method.
+//! Column expressions, `Query<M>` and every terminal method.
 
 use flaskdb::{Error, Model, Value};
 use futures_util::TryStreamExt;
