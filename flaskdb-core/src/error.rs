@@ -130,9 +130,17 @@ pub enum Error {
          roll back the other session first"
     )]
     LockTimeout(std::time::Duration),
-    /// An error from the database driver.
+    /// An error from the database driver. Its text is part of this error's message, so
+    /// it is not also reported as the `source()` (a chain printer such as anyhow's
+    /// `{:#}` would repeat it); match the variant to reach the `sqlx::Error`.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Database(e)
+    }
 }
 
 /// The standard text of a 404 page, as Werkzeug writes it.
@@ -225,4 +233,19 @@ fn pg_column(db: &dyn sqlx::error::DatabaseError) -> Option<String> {
     }
     let _ = db;
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn a_driver_error_is_told_once() {
+        let e = Error::from(sqlx::Error::Protocol("bad packet".into()));
+        assert_eq!(
+            e.to_string(),
+            "database error: encountered unexpected or invalid data: bad packet"
+        );
+        assert!(std::error::Error::source(&e).is_none());
+    }
 }

@@ -2,10 +2,10 @@
 //! `lazy = "joined"`): the parents and their related rows in one statement.
 //!
 //! The related table is joined under an alias (`<table>_1`, as SQLAlchemy names it, so
-//! a self-referential relationship joins its own table). A query with a LIMIT, OFFSET
-//! or DISTINCT limits the parents, not the joined rows: it becomes a derived table
-//! `FROM (SELECT .. LIMIT n) AS <table>` that the join reads, with the ORDER BY
-//! repeated outside. The rows are grouped back by the parent's primary key, in the
+//! a self-referential relationship joins its own table). A query with a LIMIT, OFFSET,
+//! DISTINCT or FOR UPDATE applies it to the parents, not the joined rows: it becomes a
+//! derived table `FROM (SELECT .. LIMIT n) AS <table>` that the join reads, with the
+//! ORDER BY repeated outside. The rows are grouped back by the parent's primary key, in the
 //! order the parents first appear.
 
 use std::collections::HashMap;
@@ -112,23 +112,28 @@ impl<P: Model, C: Model + Clone> JoinedEager<P> for Relation<P, C> {
                 .iter()
                 .map(|c| column(parent.name(), c.name()))
                 .collect();
-            let mut outer =
-                if clauses.limit.is_some() || clauses.offset.is_some() || clauses.distinct {
-                    Clauses {
-                        derived: Some(Box::new((
-                            SubSelect {
-                                table: parent,
-                                exprs: parent_columns.clone(),
-                                clauses: clauses.clone(),
-                            },
-                            parent.name().to_owned(),
-                        ))),
-                        order_by: clauses.order_by.clone(),
-                        ..Clauses::default()
-                    }
-                } else {
-                    clauses.clone()
-                };
+            // The parents alone are limited, made distinct or locked (PostgreSQL cannot
+            // lock the nullable side of an outer join).
+            let parents_only = clauses.limit.is_some()
+                || clauses.offset.is_some()
+                || clauses.distinct
+                || clauses.for_update;
+            let mut outer = if parents_only {
+                Clauses {
+                    derived: Some(Box::new((
+                        SubSelect {
+                            table: parent,
+                            exprs: parent_columns.clone(),
+                            clauses: clauses.clone(),
+                        },
+                        parent.name().to_owned(),
+                    ))),
+                    order_by: clauses.order_by.clone(),
+                    ..Clauses::default()
+                }
+            } else {
+                clauses.clone()
+            };
             outer.joins.push(Join {
                 left: true,
                 table: child,

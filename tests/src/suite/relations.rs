@@ -305,6 +305,18 @@ async fn joined_eager_loading_limits_parents(t: TestDb) -> TestResult {
     let names: Vec<&str> = page.items.iter().map(|a| a.name.as_str()).collect();
     assert_eq!((names, page.total), (vec!["Author 2", "Author 1"], Some(5)));
     assert!(page.items.iter().all(|a| a.books.get().unwrap().len() == 2));
+    // Locking the parents (FOR UPDATE) in a session's transaction.
+    let mut s = db.session();
+    let locked = s
+        .query::<Author>()
+        .eager_joined(Author::books)
+        .for_update()
+        .order_by(Author::id)
+        .all()
+        .await?;
+    assert_eq!(locked.len(), 5);
+    assert!(locked.iter().all(|a| a.books.get().unwrap().len() == 2));
+    s.rollback().await?;
     // one() sees every joined row of one parent as one row.
     let one = query().filter(Author::name.eq("Author 0")).one().await?;
     assert_eq!(one.books.get()?.len(), 2);
