@@ -113,6 +113,12 @@ pub mod prelude {
 /// The guide: Flask-SQLAlchemy's chapters, in Rust. Every example is compiled and run
 /// as a doc test.
 pub mod guide {
+    #[doc = include_str!("../guide/coming-from-flask-sqlalchemy.md")]
+    pub mod coming_from_flask_sqlalchemy {}
+
+    #[doc = include_str!("../guide/paging-query-results.md")]
+    pub mod paging_query_results {}
+
     #[doc = include_str!("../guide/advanced-customization.md")]
     pub mod advanced_customization {}
 }
