@@ -119,6 +119,12 @@ pub mod guide {
     #[doc = include_str!("../guide/paging-query-results.md")]
     pub mod paging_query_results {}
 
+    #[doc = include_str!("../guide/contexts.md")]
+    pub mod contexts {}
+
+    #[doc = include_str!("../guide/recording-query-information.md")]
+    pub mod recording_query_information {}
+
     #[doc = include_str!("../guide/advanced-customization.md")]
     pub mod advanced_customization {}
 }
