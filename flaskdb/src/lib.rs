@@ -122,8 +122,14 @@ pub mod guide {
     #[doc = include_str!("../guide/contexts.md")]
     pub mod contexts {}
 
+    #[doc = include_str!("../guide/multiple-databases-with-binds.md")]
+    pub mod multiple_databases_with_binds {}
+
     #[doc = include_str!("../guide/recording-query-information.md")]
     pub mod recording_query_information {}
+
+    #[doc = include_str!("../guide/tracking-modifications.md")]
+    pub mod tracking_modifications {}
 
     #[doc = include_str!("../guide/advanced-customization.md")]
     pub mod advanced_customization {}
