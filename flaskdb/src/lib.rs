@@ -116,6 +116,9 @@ pub mod guide {
     #[doc = include_str!("../guide/coming-from-flask-sqlalchemy.md")]
     pub mod coming_from_flask_sqlalchemy {}
 
+    #[doc = include_str!("../guide/modifying-and-querying-data.md")]
+    pub mod modifying_and_querying_data {}
+
     #[doc = include_str!("../guide/paging-query-results.md")]
     pub mod paging_query_results {}
 
