@@ -116,6 +116,9 @@ pub mod guide {
     #[doc = include_str!("../guide/coming-from-flask-sqlalchemy.md")]
     pub mod coming_from_flask_sqlalchemy {}
 
+    #[doc = include_str!("../guide/configuration.md")]
+    pub mod configuration {}
+
     #[doc = include_str!("../guide/modifying-and-querying-data.md")]
     pub mod modifying_and_querying_data {}
 
