@@ -5,6 +5,17 @@
 //! default, PostgreSQL and MySQL/MariaDB with the `postgres` and `mysql` features, and
 //! several databases ("binds") at once.
 //!
+//! The [guide] follows Flask-SQLAlchemy's documentation chapter by chapter:
+//! [Coming from Flask-SQLAlchemy](guide::coming_from_flask_sqlalchemy),
+//! [Configuration](guide::configuration),
+//! [Modifying and Querying Data](guide::modifying_and_querying_data),
+//! [Paging Query Results](guide::paging_query_results), [Contexts](guide::contexts),
+//! [Multiple Databases with Binds](guide::multiple_databases_with_binds),
+//! [Recording Query Information](guide::recording_query_information),
+//! [Tracking Modifications](guide::tracking_modifications) and
+//! [Advanced Customization](guide::advanced_customization). The quick start and the model
+//! attributes are below.
+//!
 //! ## Quick start
 //!
 //! ```
