@@ -7,7 +7,7 @@
 //!
 //! The [guide] follows Flask-SQLAlchemy's documentation chapter by chapter:
 //! [Coming from Flask-SQLAlchemy](guide::coming_from_flask_sqlalchemy),
-//! [Configuration](guide::configuration),
+//! [Configuration](guide::configuration), [Models and Tables](guide::models_and_tables),
 //! [Modifying and Querying Data](guide::modifying_and_querying_data),
 //! [Paging Query Results](guide::paging_query_results), [Contexts](guide::contexts),
 //! [Multiple Databases with Binds](guide::multiple_databases_with_binds),
@@ -129,6 +129,9 @@ pub mod guide {
 
     #[doc = include_str!("../guide/configuration.md")]
     pub mod configuration {}
+
+    #[doc = include_str!("../guide/models-and-tables.md")]
+    pub mod models_and_tables {}
 
     #[doc = include_str!("../guide/modifying-and-querying-data.md")]
     pub mod modifying_and_querying_data {}
