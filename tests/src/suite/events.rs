@@ -16,6 +16,7 @@ pub fn cases() -> Vec<Case> {
         listeners_run_in_order_across_flush_and_commit,
         before_flush_adds_and_changes_rows_in_the_same_transaction,
         changes_carry_old_and_new_column_values,
+        a_listener_can_set_a_column_the_database_would_fill,
         an_aborting_listener_leaves_nothing_written,
         versioned_models_keep_their_history,
         sessions_by_key_outlive_their_scopes,
@@ -154,6 +155,51 @@ async fn before_flush_adds_and_changes_rows_in_the_same_transaction(t: TestDb) -
     s.add(user("cy"));
     let err = s.flush().await.unwrap_err();
     assert!(err.to_string().contains("before a flush"), "{err}");
+    Ok(())
+}
+
+async fn a_listener_can_set_a_column_the_database_would_fill(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut s = db.session();
+    s.listen(SessionEvent::BeforeFlush, |ctx| {
+        let inserts: Vec<usize> = (0..ctx.changes().len())
+            .filter(|&i| ctx.changes()[i].operation == Operation::Insert)
+            .collect();
+        for i in inserts {
+            // The key is left to the database by the builder; the listener sets it.
+            ctx.set(i, User::id, 1000 + i as i64)?;
+            ctx.set(i, User::bio, Some("set by a listener".to_string()))?;
+        }
+        Ok(())
+    });
+    s.add(user("kim"));
+    s.add(user("lee"));
+    s.commit().await?;
+    let users = db.query::<User>().order_by(User::id).all().await?;
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    assert_eq!(ids, [1000, 1001]);
+    assert!(
+        users
+            .iter()
+            .all(|u| u.bio.as_deref() == Some("set by a listener"))
+    );
+    // A wrong index or a column of another model is an error that aborts the flush.
+    let mut s = db.session();
+    s.listen(SessionEvent::BeforeFlush, |ctx| ctx.set(7, User::bio, None));
+    s.add(user("max"));
+    let err = s.commit().await.unwrap_err();
+    assert!(err.to_string().contains("pending change 7"), "{err}");
+    let mut s = db.session();
+    s.listen(SessionEvent::BeforeFlush, |ctx| {
+        ctx.set(0, AuditLog::detail, None)
+    });
+    s.add(user("ned"));
+    let err = s.commit().await.unwrap_err();
+    assert!(
+        err.to_string().contains("not a row of `audit_log`"),
+        "{err}"
+    );
+    assert_eq!(db.query::<User>().count().await?, 2);
     Ok(())
 }
 
