@@ -1,4 +1,7 @@
-//! The todo web application (see `lib.rs`).
+//! A small web application on flaskdb: axum and minijinja, with HTML forms to add,
+//! complete and delete todos, a paginated list with Flask-SQLAlchemy's page widget,
+//! flash messages, 404 pages and a JSON API. Each request runs in its own scope
+//! (`DbLayer`). The routes and handlers are in `lib.rs`.
 //!
 //! Run with
 //!
