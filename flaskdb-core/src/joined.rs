@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::model::{FromRow, KeyValues, Model, RowSource};
 use crate::relation::{BoxFuture, Eager, Relation, RelationKind};
 use crate::select::{Entity, Outer, Selection};
-use crate::sql::expr::{CompareOp, Node};
+use crate::sql::expr::Node;
 use crate::sql::{self, Clauses, Join, Projection, Select, SubSelect};
 use crate::target::Target;
 
@@ -66,13 +66,6 @@ impl<P: Model, C: Model> FromRow for JoinedRow<P, C> {
     }
 }
 
-fn column(table: &str, name: &str) -> Node {
-    Node::Column {
-        table: table.to_owned().into(),
-        name: name.to_owned().into(),
-    }
-}
-
 impl<P: Model, C: Model + Clone> JoinedEager<P> for Relation<P, C> {
     fn fetch<'a>(
         &'a self,
@@ -100,17 +93,18 @@ impl<P: Model, C: Model + Clone> JoinedEager<P> for Relation<P, C> {
             });
             let on = Node::And(
                 pairs
-                    .map(|(p, c)| Node::Compare {
-                        op: CompareOp::Eq,
-                        left: Box::new(column(&alias, c)),
-                        right: Box::new(column(parent.name(), p)),
+                    .map(|(p, c)| {
+                        Node::eq(
+                            Node::column(alias.clone(), c.clone()),
+                            Node::column(parent.name(), p.clone()),
+                        )
                     })
                     .collect(),
             );
             let parent_columns: Vec<Node> = parent
                 .columns()
                 .iter()
-                .map(|c| column(parent.name(), c.name()))
+                .map(|c| Node::column(parent.name(), c.name().to_owned()))
                 .collect();
             // The parents alone are limited, made distinct or locked (PostgreSQL cannot
             // lock the nullable side of an outer join).
@@ -142,7 +136,12 @@ impl<P: Model, C: Model + Clone> JoinedEager<P> for Relation<P, C> {
             });
             let exprs: Vec<Node> = parent_columns
                 .into_iter()
-                .chain(child.columns().iter().map(|c| column(&alias, c.name())))
+                .chain(
+                    child
+                        .columns()
+                        .iter()
+                        .map(|c| Node::column(alias.clone(), c.name().to_owned())),
+                )
                 .collect();
             let rendered = sql::select(
                 &Select {

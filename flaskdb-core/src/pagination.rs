@@ -364,10 +364,8 @@ impl<M: Model> Pagination<M> {
     #[track_caller]
     pub fn next(&self) -> impl Future<Output = Result<Self>> + Send {
         record::at(Location::caller(), async move {
-            let page = i64::try_from(self.page)
-                .unwrap_or(i64::MAX)
-                .saturating_add(1);
-            self.sibling(page, self.max_per_page, false).await
+            self.sibling(self.next_page(), self.max_per_page, false)
+                .await
         })
     }
 
@@ -378,11 +376,16 @@ impl<M: Model> Pagination<M> {
     #[track_caller]
     pub fn next_or_404(&self) -> impl Future<Output = Result<Self>> + Send {
         record::at(Location::caller(), async move {
-            let page = i64::try_from(self.page)
-                .unwrap_or(i64::MAX)
-                .saturating_add(1);
-            self.sibling(page, self.max_per_page, true).await
+            self.sibling(self.next_page(), self.max_per_page, true)
+                .await
         })
+    }
+
+    /// The number of the page after this one, as a request gives it.
+    fn next_page(&self) -> i64 {
+        i64::try_from(self.page)
+            .unwrap_or(i64::MAX)
+            .saturating_add(1)
     }
 
     /// The previous page (page 1 from page 1), keeping `total`. As in Flask-SQLAlchemy,

@@ -20,7 +20,7 @@ use crate::model::{KeyValues, Model, Scalar};
 use crate::pagination::{PageRequest, Pagination};
 use crate::relation::{ChildOf, Eager, Relation};
 use crate::session::Session;
-use crate::sql::expr::{Assignments, CompareOp, Expr, Node, Order};
+use crate::sql::expr::{Assignments, Expr, Node, Order};
 use crate::sql::{self, Clauses, Delete, Projection, Rendered, Select, Update};
 use crate::target::{Source, Target};
 use crate::value::{ColumnType, IntoField, Value};
@@ -360,22 +360,8 @@ impl<M: Model> Query<M> {
                 return found.map(Some);
             }
             let table = M::table();
-            let key_filter = |values: Vec<Value>| {
-                let terms = table
-                    .primary_key()
-                    .into_iter()
-                    .zip(values)
-                    .map(|(column, value)| Node::Compare {
-                        op: CompareOp::Eq,
-                        left: Box::new(Node::Column {
-                            table: Cow::Borrowed(table.name()),
-                            name: Cow::Owned(column.to_owned()),
-                        }),
-                        right: Box::new(Node::Value(value)),
-                    })
-                    .collect::<Vec<_>>();
-                Node::And(terms)
-            };
+            let key_filter =
+                |values: Vec<Value>| Node::key_eq(table.name(), table.primary_key(), values);
             if self.is_plain() {
                 let sql = M::statement_cache().by_key(backend, || {
                     let mut q = self.clone();

@@ -28,7 +28,7 @@ use crate::model::Model;
 use crate::query::Query;
 use crate::schema::{Table, registered_tables};
 use crate::session::Session;
-use crate::sql::expr::{CompareOp, Expr, Node};
+use crate::sql::expr::{Expr, Node};
 use crate::target::Source;
 use crate::value::Value;
 
@@ -397,32 +397,16 @@ pub(crate) fn key_in<K: AsRef<[Value]>>(
     columns: &[&str],
     keys: &[K],
 ) -> Node {
-    let column = |c: &str| Node::Column {
-        table: table.name().into(),
-        name: c.to_owned().into(),
-    };
     if let [single] = columns {
         return Node::In {
-            expr: Box::new(column(single)),
+            expr: Box::new(Node::column(table.name(), (*single).to_owned())),
             values: keys.iter().map(|k| k.as_ref()[0].clone()).collect(),
             negated: false,
         };
     }
     Node::Or(
         keys.iter()
-            .map(|key| {
-                Node::And(
-                    columns
-                        .iter()
-                        .zip(key.as_ref())
-                        .map(|(c, v)| Node::Compare {
-                            op: CompareOp::Eq,
-                            left: Box::new(column(c)),
-                            right: Box::new(Node::Value(v.clone())),
-                        })
-                        .collect(),
-                )
-            })
+            .map(|key| Node::key_eq(table.name(), columns.iter().copied(), key.as_ref().to_vec()))
             .collect(),
     )
 }
@@ -478,16 +462,11 @@ async fn fetch<T: Model>(
                 let on = Node::And(
                     to_target
                         .iter()
-                        .map(|(sec, tgt)| Node::Compare {
-                            op: CompareOp::Eq,
-                            left: Box::new(Node::Column {
-                                table: secondary.name().into(),
-                                name: sec.clone().into(),
-                            }),
-                            right: Box::new(Node::Column {
-                                table: target.name().into(),
-                                name: tgt.clone().into(),
-                            }),
+                        .map(|(sec, tgt)| {
+                            Node::eq(
+                                Node::column(secondary.name(), sec.clone()),
+                                Node::column(target.name(), tgt.clone()),
+                            )
                         })
                         .collect(),
                 );

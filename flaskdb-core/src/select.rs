@@ -26,7 +26,7 @@ use crate::model::{FromRow, Model, RowSource};
 use crate::pagination::{PageRequest, Pagination};
 use crate::record;
 use crate::schema::Table;
-use crate::sql::expr::{CompareOp, Expr, Node, Order};
+use crate::sql::expr::{Expr, Node, Order};
 use crate::sql::{self, Clauses, Join, Projection, Rendered, SubSelect};
 use crate::target::{Source, Target};
 use crate::value::ColumnType;
@@ -57,19 +57,25 @@ pub struct Entity<M>(PhantomData<fn() -> M>);
 /// row is missing (its primary key is NULL).
 pub struct Outer<M>(PhantomData<fn() -> M>);
 
-fn columns_of(table: &'static Table, out: &mut Vec<Expr>) {
-    out.extend(table.columns().iter().map(|c| {
-        Expr(Node::Column {
-            table: table.name().into(),
-            name: c.name().to_owned().into(),
-        })
-    }));
+/// Every column of `table`, qualified by `qualifier` (the table's name, or an alias).
+fn columns_of(
+    table: &'static Table,
+    qualifier: impl Into<std::borrow::Cow<'static, str>>,
+    out: &mut Vec<Expr>,
+) {
+    let qualifier = qualifier.into();
+    out.extend(
+        table
+            .columns()
+            .iter()
+            .map(|c| Expr(Node::column(qualifier.clone(), c.name().to_owned()))),
+    );
 }
 
 impl<M: Model> Selection for Entity<M> {
     type Output = M;
     fn exprs(&self, out: &mut Vec<Expr>) {
-        columns_of(M::table(), out);
+        columns_of(M::table(), M::table().name(), out);
     }
     fn table(&self) -> Option<&'static Table> {
         Some(M::table())
@@ -85,7 +91,7 @@ impl<M: Model> Selection for Entity<M> {
 impl<M: Model> Selection for Outer<M> {
     type Output = Option<M>;
     fn exprs(&self, out: &mut Vec<Expr>) {
-        columns_of(M::table(), out);
+        columns_of(M::table(), M::table().name(), out);
     }
     fn table(&self) -> Option<&'static Table> {
         Some(M::table())
@@ -315,10 +321,7 @@ impl<S: Selection> Select<S> {
     /// The ON of a join to `table`: the one foreign key between it and a table already
     /// in the query.
     fn infer_on(&self, table: &'static Table) -> std::result::Result<Node, String> {
-        let column = |t: &Table, c: &str| Node::Column {
-            table: t.name().to_owned().into(),
-            name: c.to_owned().into(),
-        };
+        let column = |t: &Table, c: &str| Node::column(t.name().to_owned(), c.to_owned());
         let mut candidates = Vec::new();
         for present in self.tables() {
             for (child, parent) in [(table, present), (present, table)] {
@@ -328,11 +331,7 @@ impl<S: Selection> Select<S> {
                             .columns
                             .iter()
                             .zip(&fk.ref_columns)
-                            .map(|(c, r)| Node::Compare {
-                                op: CompareOp::Eq,
-                                left: Box::new(column(child, c)),
-                                right: Box::new(column(parent, r)),
-                            })
+                            .map(|(c, r)| Node::eq(column(child, c), column(parent, r)))
                             .collect();
                         let label = format!(
                             "{}.{} -> {}",
@@ -636,10 +635,7 @@ pub fn alias<M: Model>(name: &str) -> Alias<M> {
 impl<M: Model> Alias<M> {
     /// A column of the aliased table.
     pub fn col<T: ColumnType>(&self, column: Column<M, T>) -> Expression<T> {
-        let node = Node::Column {
-            table: self.name.clone().into(),
-            name: column.name().into(),
-        };
+        let node = Node::column(self.name.clone(), column.name());
         Expression::new(node, Some(M::table()))
     }
 
@@ -660,19 +656,10 @@ pub struct AliasEntity<M>(String, PhantomData<fn() -> M>);
 /// An aliased table's columns on the outer side of a LEFT JOIN.
 pub struct AliasOuter<M>(String, PhantomData<fn() -> M>);
 
-fn aliased_columns<M: Model>(alias: &str, out: &mut Vec<Expr>) {
-    out.extend(M::table().columns().iter().map(|c| {
-        Expr(Node::Column {
-            table: alias.to_owned().into(),
-            name: c.name().to_owned().into(),
-        })
-    }));
-}
-
 impl<M: Model> Selection for AliasEntity<M> {
     type Output = M;
     fn exprs(&self, out: &mut Vec<Expr>) {
-        aliased_columns::<M>(&self.0, out);
+        columns_of(M::table(), self.0.clone(), out);
     }
     fn table(&self) -> Option<&'static Table> {
         Some(M::table())
@@ -688,7 +675,7 @@ impl<M: Model> Selection for AliasEntity<M> {
 impl<M: Model> Selection for AliasOuter<M> {
     type Output = Option<M>;
     fn exprs(&self, out: &mut Vec<Expr>) {
-        aliased_columns::<M>(&self.0, out);
+        columns_of(M::table(), self.0.clone(), out);
     }
     fn table(&self) -> Option<&'static Table> {
         Some(M::table())
@@ -712,10 +699,7 @@ pub struct Derived {
 impl Derived {
     /// Column `name` of the derived table, decoded as `T`.
     pub fn column<T: ColumnType>(&self, name: &str) -> Expression<T> {
-        let node = Node::Column {
-            table: self.alias.clone().into(),
-            name: name.to_owned().into(),
-        };
+        let node = Node::column(self.alias.clone(), name.to_owned());
         Expression::new(node, None)
     }
 }
@@ -749,10 +733,7 @@ pub(crate) async fn linked_rows<L: FromRow>(
     link_cols: &[&str],
     filter: Node,
 ) -> Result<Vec<L>> {
-    let qualified = |table: &'static Table, name: &str| Node::Column {
-        table: table.name().into(),
-        name: name.to_owned().into(),
-    };
+    let qualified = |table: &'static Table, name: &str| Node::column(table.name(), name.to_owned());
     let exprs: Vec<Node> = target
         .columns()
         .iter()

@@ -37,7 +37,7 @@ use crate::query::Query;
 use crate::relation::{Decoder, RelationDef, decode_any};
 use crate::schema::{ColumnDef, Table, parents_first};
 use crate::select::{Select, Selectable, Selection};
-use crate::sql::expr::{CompareOp, Node};
+use crate::sql::expr::Node;
 use crate::sql::{self, Clauses, Delete, Insert, Projection, Rendered, Update};
 use crate::target::Source;
 use crate::value::Value;
@@ -1143,22 +1143,8 @@ async fn write(
     Ok(written)
 }
 
-fn key_filter(table: &Table, key: Vec<Value>) -> Node {
-    Node::And(
-        table
-            .primary_key()
-            .into_iter()
-            .zip(key)
-            .map(|(column, value)| Node::Compare {
-                op: CompareOp::Eq,
-                left: Box::new(Node::Column {
-                    table: table.name().to_owned().into(),
-                    name: column.to_owned().into(),
-                }),
-                right: Box::new(Node::Value(value)),
-            })
-            .collect(),
-    )
+fn key_filter(table: &'static Table, key: Vec<Value>) -> Node {
+    Node::key_eq(table.name(), table.primary_key(), key)
 }
 
 /// Inserts rows of one table: consecutive rows with the same columns share a

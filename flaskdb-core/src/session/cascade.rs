@@ -132,10 +132,7 @@ fn select_columns(
     clauses.and_filter(filter);
     let exprs: Vec<Node> = columns
         .iter()
-        .map(|c| Node::Column {
-            table: table.name().to_owned().into(),
-            name: (*c).to_owned().into(),
-        })
+        .map(|c| Node::column(table.name(), (*c).to_owned()))
         .collect();
     sql::select(
         &Select {

@@ -112,6 +112,42 @@ pub(crate) enum CastTo {
 }
 
 impl Node {
+    /// `"table"."name"`.
+    pub(crate) fn column(
+        table: impl Into<Cow<'static, str>>,
+        name: impl Into<Cow<'static, str>>,
+    ) -> Node {
+        Node::Column {
+            table: table.into(),
+            name: name.into(),
+        }
+    }
+
+    /// `left = right`.
+    pub(crate) fn eq(left: Node, right: Node) -> Node {
+        Node::Compare {
+            op: CompareOp::Eq,
+            left: Box::new(left),
+            right: Box::new(right),
+        }
+    }
+
+    /// `c1 = v1 AND c2 = v2 ..`: the row of `table` whose `columns` hold `values` (a
+    /// primary key, say).
+    pub(crate) fn key_eq<'c>(
+        table: &'static str,
+        columns: impl IntoIterator<Item = &'c str>,
+        values: impl IntoIterator<Item = Value>,
+    ) -> Node {
+        Node::And(
+            columns
+                .into_iter()
+                .zip(values)
+                .map(|(c, v)| Node::eq(Node::column(table, c.to_owned()), Node::Value(v)))
+                .collect(),
+        )
+    }
+
     /// Whether this expression holds a subquery (then column names are qualified).
     pub(crate) fn has_subquery(&self) -> bool {
         match self {
