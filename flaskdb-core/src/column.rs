@@ -4,11 +4,12 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
+use crate::column_type::{ColumnType, IntoField};
 use crate::expression::{Comparable, Operand, compare, operand_methods};
 use crate::model::Model;
 use crate::select::{Select, Selection};
 use crate::sql::expr::{Assignment, CompareOp, Expr, Node, Order};
-use crate::value::{ColumnType, IntoField, Value};
+use crate::value::Value;
 
 /// A handle to one column of model `M` whose field type is `T`. The derive generates one
 /// per column as an associated constant (`User::id`, `User::email`); its methods build

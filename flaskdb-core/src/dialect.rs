@@ -39,6 +39,14 @@ impl Backend {
     /// The DDL type of a column. `in_key` says the column is part of a key or index, which
     /// MySQL cannot build on unbounded TEXT/BLOB: there such a column becomes VARCHAR(255).
     pub(crate) fn column_type(self, column: &ColumnDef, in_key: bool) -> String {
+        if let Some(ddl) = column.ddl_type() {
+            return match self {
+                Backend::Sqlite => ddl.sqlite,
+                Backend::Postgres => ddl.postgres,
+                Backend::MySql => ddl.mysql,
+            }
+            .into();
+        }
         let len = column.length();
         match (self, column.sql_type()) {
             (_, SqlType::Bool) => "BOOLEAN".into(),
@@ -64,6 +72,20 @@ impl Backend {
                 (None, false) => "LONGBLOB".into(),
             },
             (Backend::Sqlite, SqlType::Blob) => "BLOB".into(),
+            (_, SqlType::Date) => "DATE".into(),
+            (Backend::Sqlite, SqlType::DateTime | SqlType::Timestamp) => "DATETIME".into(),
+            (Backend::Postgres, SqlType::DateTime) => "TIMESTAMP".into(),
+            (Backend::Postgres, SqlType::Timestamp) => "TIMESTAMPTZ".into(),
+            (Backend::MySql, SqlType::DateTime | SqlType::Timestamp) => "DATETIME(6)".into(),
+            (Backend::Sqlite, SqlType::Uuid) => "BLOB".into(),
+            (Backend::Postgres, SqlType::Uuid) => "UUID".into(),
+            (Backend::MySql, SqlType::Uuid) => "BINARY(16)".into(),
+            (Backend::Sqlite, SqlType::Json) => "TEXT".into(),
+            (Backend::Postgres, SqlType::Json) => "JSONB".into(),
+            (Backend::MySql, SqlType::Json) => "JSON".into(),
+            (Backend::Sqlite, SqlType::Decimal) => "TEXT".into(),
+            (Backend::Postgres, SqlType::Decimal) => "NUMERIC".into(),
+            (Backend::MySql, SqlType::Decimal) => "DECIMAL(38, 10)".into(),
         }
     }
 

@@ -230,7 +230,7 @@ impl EventContext<'_> {
     /// # Errors
     /// [`Error::InvalidQuery`] at any other event, for an index out of range, a delete,
     /// or a column of another model.
-    pub fn set<M: Model, T: crate::value::ColumnType>(
+    pub fn set<M: Model, T: crate::column_type::ColumnType>(
         &mut self,
         index: usize,
         column: crate::column::Column<M, T>,

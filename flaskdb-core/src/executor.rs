@@ -11,6 +11,7 @@ use futures_core::stream::BoxStream;
 use futures_util::TryStreamExt;
 use sqlx::{AssertSqlSafe, Database};
 
+use crate::column_type::{ColumnType, Native};
 use crate::context;
 use crate::engine::{Engine, with_pool};
 use crate::error::{Error, Result};
@@ -18,7 +19,7 @@ use crate::model::{FromRow, RowSource, row_values};
 use crate::record::{self, QueryInfo};
 use crate::schema::ColumnDef;
 use crate::sql::Rendered;
-use crate::value::{ColumnType, Value};
+use crate::value::Value;
 
 /// Builds the sqlx query for rendered SQL.
 ///
@@ -412,6 +413,14 @@ impl Row {
 impl RowSource for Row {
     fn get<T: ColumnType>(&self, index: usize) -> Result<T> {
         self.get_at(index)
+    }
+
+    fn native<T: Native>(&self, index: usize) -> Result<T> {
+        with_row!(&self.0, r => r.native(index))
+    }
+
+    fn column_name(&self, index: usize) -> String {
+        with_row!(&self.0, r => r.column_name(index))
     }
 
     fn is_null(&self, index: usize) -> Result<bool> {

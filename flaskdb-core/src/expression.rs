@@ -4,11 +4,12 @@
 use std::marker::PhantomData;
 
 use crate::column::Column;
+use crate::column_type::{ColumnType, CustomType, IntoField};
 use crate::model::Model;
 use crate::schema::Table;
 use crate::select::{Select, Selection};
 use crate::sql::expr::{Aggregate, CastTo, CompareOp, Expr, Node, Order};
-use crate::value::{ColumnType, IntoField, Value};
+use crate::value::Value;
 
 /// A typed SQL expression that is not a plain column: an aggregate (`Post::id.count()`),
 /// or a scalar subquery. It can be selected (decoding to `T`), compared, and ordered by.
@@ -255,6 +256,27 @@ macro_rules! type_relations {
     )*};
 }
 type_relations!(bool, i16, i32, i64, f32, f64, String, Vec<u8>);
+#[cfg(feature = "chrono")]
+type_relations!(
+    chrono::NaiveDate,
+    chrono::NaiveDateTime,
+    chrono::DateTime<chrono::Utc>
+);
+#[cfg(feature = "uuid")]
+type_relations!(uuid::Uuid);
+#[cfg(feature = "json")]
+type_relations!(serde_json::Value);
+
+impl<T: CustomType> Comparable<T> for T {}
+impl<T: CustomType> Comparable<T> for Option<T> {}
+impl<T: CustomType> Comparable<Option<T>> for T {}
+impl<T: CustomType> Comparable<Option<T>> for Option<T> {}
+impl<T: CustomType> MaybeNull for T {
+    type Nullable = Option<T>;
+}
+impl<T: CustomType> MaybeNull for Option<T> {
+    type Nullable = Option<T>;
+}
 
 macro_rules! numeric {
     ($sum:ty, $float:literal: $($t:ty),*) => {$(

@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::query::Query;
 use crate::sql::expr::{CompareOp, Node, Order};
+use crate::sql_type::SqlType;
 use crate::value::Value;
 
 /// One page of a keyset pagination.
@@ -157,10 +158,36 @@ fn encode(direction: Direction, print: u32, values: &[Value]) -> Result<String> 
             Value::F64(n) => out.extend([6].into_iter().chain(n.to_be_bytes())),
             Value::Text(s) => bytes(&mut out, 7, s.as_bytes()),
             Value::Bytes(b) => bytes(&mut out, 8, b),
+            #[allow(unreachable_patterns)]
+            other => match (
+                other.as_text(),
+                TEXT_TAGS.iter().find(|t| t.1 == other.sql_type()),
+            ) {
+                (Some(text), Some((tag, _))) => bytes(&mut out, *tag, text.as_bytes()),
+                _ => {
+                    return Err(Error::InvalidQuery(
+                        format!(
+                            "keyset pagination cannot order by {:?} columns",
+                            other.sql_type()
+                        )
+                        .into(),
+                    ));
+                }
+            },
         }
     }
     Ok(URL_SAFE_NO_PAD.encode(out))
 }
+
+/// The tags of values carried in their text form (see `Value::as_text`).
+const TEXT_TAGS: [(u8, SqlType); 6] = [
+    (9, SqlType::Date),
+    (10, SqlType::DateTime),
+    (11, SqlType::Timestamp),
+    (12, SqlType::Uuid),
+    (13, SqlType::Json),
+    (14, SqlType::Decimal),
+];
 
 fn bytes(out: &mut Vec<u8>, tag: u8, data: &[u8]) {
     out.push(tag);
@@ -197,12 +224,16 @@ fn decode(cursor: &str, print: u32, n: usize) -> Option<(Direction, Vec<Value>)>
             4 => Value::I64(i64::from_be_bytes(take(8)?.try_into().ok()?)),
             5 => Value::F32(f32::from_be_bytes(take(4)?.try_into().ok()?)),
             6 => Value::F64(f64::from_be_bytes(take(8)?.try_into().ok()?)),
-            tag @ (7 | 8) => {
+            tag @ 7..=14 => {
                 let len = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
                 let data = take(len)?.to_vec();
                 match tag {
                     7 => Value::Text(String::from_utf8(data).ok()?),
-                    _ => Value::Bytes(data),
+                    8 => Value::Bytes(data),
+                    _ => {
+                        let (_, sql_type) = TEXT_TAGS.iter().find(|t| t.0 == tag)?;
+                        Value::from_text(*sql_type, std::str::from_utf8(&data).ok()?)?
+                    }
                 }
             }
             _ => return None,

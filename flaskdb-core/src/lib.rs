@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod column;
+mod column_type;
 mod config;
 mod context;
 mod db;
@@ -40,6 +41,7 @@ mod session;
 mod sql;
 mod sql_type;
 mod target;
+mod types;
 mod value;
 
 #[doc(hidden)]
@@ -52,6 +54,7 @@ pub mod __private;
 pub mod axum;
 
 pub use column::{Column, TextColumn};
+pub use column_type::{ColumnType, CustomType, IntoField};
 pub use config::{BindConfig, Config, EngineOptions};
 pub use context::{
     clear_global_default, in_current_scope, select, select_columns, session, set_global_default,
@@ -65,7 +68,7 @@ pub use expression::{
     Comparable, Expression, MaybeNull, Numeric, Operand, count_all, exists, not_exists,
 };
 pub use keyset::KeysetPage;
-pub use model::{FromRow, InsertRow, Insertable, KeyValues, Model, RowSource};
+pub use model::{FromRow, InsertRow, Insertable, KeyValues, Model, RowSource, Writable};
 pub use naming::camel_to_snake_case;
 pub use pagination::{IterPages, PageRequest, Pagination};
 pub use query::Query;
@@ -81,5 +84,7 @@ pub use select::{
 };
 pub use session::{Addable, Session, SessionTransaction};
 pub use sql::expr::{Assignment, Assignments, Expr, Order};
-pub use sql_type::SqlType;
-pub use value::{ColumnType, IntoField, Value};
+pub use sql_type::{Ddl, SqlType};
+#[cfg(feature = "json")]
+pub use types::Json;
+pub use value::Value;

@@ -2,13 +2,14 @@
 
 use std::sync::OnceLock;
 
+use crate::column_type::{ColumnType, Native};
 use crate::engine::Backend;
 use crate::error::{Error, Result};
 use crate::query::Query;
 use crate::relation::RelationDef;
 use crate::schema::{ColumnDef, Table};
 use crate::sql_type::SqlType;
-use crate::value::{ColumnType, Value};
+use crate::value::Value;
 
 /// A mapped table: implemented by `#[derive(Model)]`, not by hand.
 ///
@@ -67,6 +68,23 @@ pub trait Model: FromRow + Send + Sync + Unpin + 'static {
     const FOREIGN_KEYS: &'static [(&'static str, &'static str)];
 }
 
+/// A model whose rows can be written: every `#[derive(Model)]` struct except a
+/// `#[model(view)]`. Session writes and bulk updates and deletes need it, so writing to
+/// a view does not compile.
+///
+/// ```
+/// use flaskdb_core::{Model, Writable};
+/// fn writable<M: Writable>() -> &'static str {
+///     M::table().name()
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` maps a view, which cannot be written",
+    label = "a read-only view",
+    note = "`#[model(view)]` models can be queried, not added, updated or deleted"
+)]
+pub trait Writable: Model {}
+
 /// A value decoded from a result row starting at a column offset: a model, or (for
 /// queries that select several things) a tuple of them.
 pub trait FromRow: Sized {
@@ -85,7 +103,20 @@ pub trait RowSource {
     ///
     /// # Errors
     /// [`Error::Decode`] naming the column.
-    fn get<T: ColumnType>(&self, index: usize) -> Result<T>;
+    fn get<T: ColumnType>(&self, index: usize) -> Result<T> {
+        T::decode(self, index)
+    }
+
+    /// Column `index` decoded by the driver itself (a built-in column type).
+    ///
+    /// # Errors
+    /// [`Error::Decode`] naming the column.
+    #[doc(hidden)]
+    fn native<T: Native>(&self, index: usize) -> Result<T>;
+
+    /// The name of column `index`, for errors.
+    #[doc(hidden)]
+    fn column_name(&self, index: usize) -> String;
 
     /// Whether the value of column `index` is NULL.
     ///
@@ -107,9 +138,16 @@ macro_rules! row_source {
         #[cfg(feature = $feature)]
         impl RowSource for $row {
             #[inline]
-            fn get<T: ColumnType>(&self, index: usize) -> Result<T> {
+            fn native<T: Native>(&self, index: usize) -> Result<T> {
                 sqlx::Row::try_get::<T, usize>(self, index)
                     .map_err(|e| decode_error(self, index, e))
+            }
+
+            fn column_name(&self, index: usize) -> String {
+                use sqlx::Column;
+                sqlx::Row::columns(self)
+                    .get(index)
+                    .map_or_else(|| format!("#{index}"), |c| c.name().to_owned())
             }
 
             fn is_null(&self, index: usize) -> Result<bool> {
@@ -131,16 +169,15 @@ row_source!("postgres", sqlx::postgres::PgRow);
 row_source!("mysql", sqlx::mysql::MySqlRow);
 
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
-fn decode_error<R: sqlx::Row>(row: &R, index: usize, e: sqlx::Error) -> Error {
-    use sqlx::Column;
-    let column = sqlx::Row::columns(row)
-        .get(index)
-        .map_or_else(|| format!("#{index}"), |c| c.name().to_owned());
+fn decode_error<R: sqlx::Row + RowSource>(row: &R, index: usize, e: sqlx::Error) -> Error {
     let message = match e {
         sqlx::Error::ColumnDecode { source, .. } => source.to_string(),
         other => other.to_string(),
     };
-    Error::Decode { column, message }
+    Error::Decode {
+        column: row.column_name(index),
+        message,
+    }
 }
 
 /// Reads `columns` from `row` (in order) as values, by the column types: how the
@@ -159,6 +196,27 @@ pub(crate) fn row_values<R: RowSource>(row: &R, columns: &[&ColumnDef]) -> Resul
                 SqlType::Double => row.get::<Option<f64>>(i)?.into_value(),
                 SqlType::Text => row.get::<Option<String>>(i)?.into_value(),
                 SqlType::Blob => row.get::<Option<Vec<u8>>>(i)?.into_value(),
+                #[cfg(feature = "chrono")]
+                SqlType::Date => row.get::<Option<chrono::NaiveDate>>(i)?.into_value(),
+                #[cfg(feature = "chrono")]
+                SqlType::DateTime => row.get::<Option<chrono::NaiveDateTime>>(i)?.into_value(),
+                #[cfg(feature = "chrono")]
+                SqlType::Timestamp => row
+                    .get::<Option<chrono::DateTime<chrono::Utc>>>(i)?
+                    .into_value(),
+                #[cfg(feature = "uuid")]
+                SqlType::Uuid => row.get::<Option<uuid::Uuid>>(i)?.into_value(),
+                #[cfg(feature = "json")]
+                SqlType::Json => row.get::<Option<serde_json::Value>>(i)?.into_value(),
+                #[cfg(feature = "decimal")]
+                SqlType::Decimal => row.get::<Option<rust_decimal::Decimal>>(i)?.into_value(),
+                #[allow(unreachable_patterns)]
+                other => {
+                    return Err(Error::Decode {
+                        column: row.column_name(i),
+                        message: format!("reading {other:?} columns needs its cargo feature"),
+                    });
+                }
             })
         })
         .collect()
@@ -171,9 +229,17 @@ impl RowSource for ValuesRow<'_> {
     fn get<T: ColumnType>(&self, index: usize) -> Result<T> {
         let value = self.0.get(index).cloned();
         value.and_then(T::from_value).ok_or_else(|| Error::Decode {
-            column: format!("#{index}"),
+            column: self.column_name(index),
             message: "the session's copy of this row does not match the model".into(),
         })
+    }
+
+    fn native<T: Native>(&self, index: usize) -> Result<T> {
+        self.get(index)
+    }
+
+    fn column_name(&self, index: usize) -> String {
+        format!("#{index}")
     }
 
     fn is_null(&self, index: usize) -> Result<bool> {
@@ -314,6 +380,8 @@ impl InsertRow {
             None => {
                 if let Some(d) = def.default_value() {
                     d.clone()
+                } else if let Some(d) = def.computed_default() {
+                    d
                 } else if def.server_default_sql().is_some()
                     || table
                         .autoincrement_column()

@@ -2,14 +2,17 @@
 //! `::flaskdb::__private`. Not public API; exempt from semver.
 
 pub use crate::column::Column;
+pub use crate::column_type::{ColumnType, CustomType, IntoField};
 pub use crate::error::{Error, Result};
 pub use crate::joined::Joined;
-pub use crate::model::{FromRow, InsertRow, Insertable, Model, RowSource, StatementCache};
+pub use crate::model::{
+    FromRow, InsertRow, Insertable, Model, RowSource, StatementCache, Writable,
+};
 pub use crate::naming::{TableName, camel_to_snake_case, matching_foreign_keys};
 pub use crate::schema::{ColumnDef, ModelEntry, OnDelete, Table};
 pub use crate::session::{Addable, Pending};
 pub use crate::sql_type::SqlType;
-pub use crate::value::{ColumnType, IntoField, Value};
+pub use crate::value::Value;
 pub use inventory;
 
 /// A literal default converted to the field's type, then to a bound value: the derive

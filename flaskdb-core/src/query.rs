@@ -11,19 +11,20 @@ use std::marker::PhantomData;
 use futures_core::stream::BoxStream;
 
 use crate::column::Column;
+use crate::column_type::{ColumnType, IntoField};
 use crate::db::Db;
 use crate::engine::Backend;
 use crate::error::{Error, Result};
 use crate::executor;
 use crate::joined::Joined;
-use crate::model::{KeyValues, Model, Scalar};
+use crate::model::{KeyValues, Model, Scalar, Writable};
 use crate::pagination::{PageRequest, Pagination};
 use crate::relation::{ChildOf, Eager, Relation};
 use crate::session::Session;
-use crate::sql::expr::{Assignments, Expr, Node, Order};
+use crate::sql::expr::{Assignment, Assignments, Expr, Node, Order};
 use crate::sql::{self, Clauses, Delete, Projection, Rendered, Select, Update};
 use crate::target::{Source, Target};
-use crate::value::{ColumnType, IntoField, Value};
+use crate::value::Value;
 use std::sync::Arc;
 
 /// A query over model `M`: filters, order, limit and offset, run by one of the terminal
@@ -465,19 +466,64 @@ impl<M: Model> Query<M> {
         Ok(())
     }
 
+    /// One page of the matching rows, as Flask-SQLAlchemy's `paginate` (see
+    /// [`PageRequest`] for the rules). Give the query an `order_by`, or pages may
+    /// overlap.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] with `error_out` for a page or per_page below 1 or an empty
+    /// page past the first; database errors.
+    #[track_caller]
+    pub fn paginate(
+        self,
+        request: PageRequest,
+    ) -> impl Future<Output = Result<Pagination<M>>> + Send {
+        record::at(Location::caller(), async move {
+            Pagination::fetch(self, request).await
+        })
+    }
+
+    /// The matching rows as a stream, decoded one at a time: memory stays constant
+    /// whatever the number of rows. The stream holds one pool connection until it ends;
+    /// it reads committed data (not a session's pending changes) and leaves the
+    /// identity map alone.
+    pub fn stream(self) -> BoxStream<'static, Result<M>> {
+        match self.target() {
+            Ok(target) => {
+                let rendered = self.render(Projection::AllColumns, target.engine.backend());
+                executor::stream(target.engine, rendered)
+            }
+            Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
+        }
+    }
+}
+
+/// The bulk writes, for models that are not views.
+impl<M: Writable> Query<M> {
     /// Updates every matching row in one UPDATE statement; returns the number of rows
-    /// changed. This bypasses the session: it is not a model change.
+    /// changed. Columns with an `onupdate` function that the assignments leave out are
+    /// set from it. This bypasses the session: it is not a model change.
     ///
     /// # Errors
     /// [`Error::InvalidQuery`] when the query has a limit, offset, order or DISTINCT;
     /// database errors.
     #[track_caller]
     pub fn update(self, assignments: impl Assignments) -> impl Future<Output = Result<u64>> + Send {
-        let assignments = assignments.into_assignments();
+        let mut assignments = assignments.into_assignments();
         record::at(Location::caller(), async move {
             self.check_bulk("update")?;
             if assignments.is_empty() {
                 return Ok(0);
+            }
+            for column in M::table().columns() {
+                if let Some(value) = column.update_value()
+                    && !assignments.iter().any(|a| a.column == column.name())
+                {
+                    assignments.push(Assignment {
+                        column: column.name().to_owned().into(),
+                        value,
+                    });
+                }
             }
             let target = self.target()?;
             let rendered = sql::update(
@@ -511,36 +557,5 @@ impl<M: Model> Query<M> {
             );
             target.execute(rendered).await
         })
-    }
-
-    /// One page of the matching rows, as Flask-SQLAlchemy's `paginate` (see
-    /// [`PageRequest`] for the rules). Give the query an `order_by`, or pages may
-    /// overlap.
-    ///
-    /// # Errors
-    /// [`Error::NotFound`] with `error_out` for a page or per_page below 1 or an empty
-    /// page past the first; database errors.
-    #[track_caller]
-    pub fn paginate(
-        self,
-        request: PageRequest,
-    ) -> impl Future<Output = Result<Pagination<M>>> + Send {
-        record::at(Location::caller(), async move {
-            Pagination::fetch(self, request).await
-        })
-    }
-
-    /// The matching rows as a stream, decoded one at a time: memory stays constant
-    /// whatever the number of rows. The stream holds one pool connection until it ends;
-    /// it reads committed data (not a session's pending changes) and leaves the
-    /// identity map alone.
-    pub fn stream(self) -> BoxStream<'static, Result<M>> {
-        match self.target() {
-            Ok(target) => {
-                let rendered = self.render(Projection::AllColumns, target.engine.backend());
-                executor::stream(target.engine, rendered)
-            }
-            Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
-        }
     }
 }

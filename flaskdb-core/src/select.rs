@@ -18,6 +18,7 @@ use futures_core::stream::BoxStream;
 use futures_util::TryStreamExt;
 
 use crate::column::Column;
+use crate::column_type::ColumnType;
 use crate::engine::Backend;
 use crate::error::{Error, Result};
 use crate::executor;
@@ -29,7 +30,6 @@ use crate::schema::Table;
 use crate::sql::expr::{Expr, Node, Order};
 use crate::sql::{self, Clauses, Join, Projection, Rendered, SubSelect};
 use crate::target::{Source, Target};
-use crate::value::ColumnType;
 
 /// What a [`Select`] returns for each row: a model, `Option` of a model (outer side of
 /// a join), a column, an expression, or a tuple of those.

@@ -32,7 +32,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::events::{Change, ColumnChange, EventContext, Listeners, Operation, SessionEvent};
 use crate::executor::{self, Conn, Done, Tx};
-use crate::model::{FromRow, InsertRow, Insertable, KeyValues, Model, ValuesRow};
+use crate::model::{FromRow, InsertRow, Insertable, KeyValues, Model, ValuesRow, Writable};
 use crate::query::Query;
 use crate::relation::{Decoder, RelationDef, decode_any};
 use crate::schema::{ColumnDef, Table, parents_first};
@@ -44,6 +44,11 @@ use crate::value::Value;
 
 /// A value `Session::add` accepts: a builder (a new row) or a model (a row to update).
 /// `#[derive(Model)]` implements it for both.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be added to a session",
+    label = "not a model, a model reference or a builder of a table",
+    note = "`#[model(view)]` models are read-only"
+)]
 pub trait Addable {
     #[doc(hidden)]
     fn into_pending(self) -> Pending;
@@ -330,7 +335,7 @@ impl Session {
     }
 
     /// Queues the deletion of `model`'s row.
-    pub fn delete<M: Model>(&mut self, model: &M) {
+    pub fn delete<M: Writable>(&mut self, model: &M) {
         self.state().pending.push(Op::Delete {
             table: M::table(),
             key: model.primary_key().key_values(),
@@ -527,6 +532,7 @@ impl Session {
     /// needed, and are neither read back nor kept.
     async fn flush_inner(&self, keep: bool) -> Result<Vec<(u64, Vec<Value>)>> {
         let mut ops = std::mem::take(&mut self.state().pending);
+        refresh_onupdate(&mut ops);
         if let Some(error) = take_broken(&mut ops) {
             requeue(&mut self.state(), ops);
             return Err(error);
@@ -788,6 +794,35 @@ fn compared(state: &State, mut op: Op) -> Option<Op> {
         *changed = Some(diff);
     }
     Some(op)
+}
+
+/// Sets the `onupdate` columns of each update that does not set them itself.
+fn refresh_onupdate(ops: &mut [Op]) {
+    for op in ops {
+        let Op::Update {
+            table,
+            values,
+            changed,
+            ..
+        } = op
+        else {
+            continue;
+        };
+        for (i, column) in table.columns().iter().enumerate() {
+            let Some(value) = column.update_value() else {
+                continue;
+            };
+            match changed {
+                Some(changed) if changed.contains(&i) => {}
+                Some(changed) => {
+                    values[i] = value;
+                    changed.push(i);
+                    changed.sort_unstable();
+                }
+                None => values[i] = value,
+            }
+        }
+    }
 }
 
 /// Removes the first builder that can never be written (a required column unset, a

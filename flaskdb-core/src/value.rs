@@ -1,10 +1,10 @@
-//! Values sent to and read from the database, and the Rust types a column may have.
+//! Values sent to the database.
 //!
 //! [`Value`] is what the renderer binds: every value in a statement travels as a bound
 //! parameter. It implements sqlx's `Encode` for each enabled backend and reports its own
 //! type through `produces()`, so a NULL still tells PostgreSQL which column type it is.
-//! [`ColumnType`] is implemented for the supported field types; decoding goes straight
-//! from the sqlx row into the field, without passing through `Value`.
+//! Decoding goes straight from the sqlx row into the field (see
+//! [`ColumnType`](crate::ColumnType)), without passing through `Value`.
 
 use crate::sql_type::SqlType;
 
@@ -36,10 +36,29 @@ pub enum Value {
     Text(String),
     /// Bytes.
     Bytes(Vec<u8>),
+    /// A date (feature `chrono`).
+    #[cfg(feature = "chrono")]
+    Date(chrono::NaiveDate),
+    /// A date and time without time zone (feature `chrono`).
+    #[cfg(feature = "chrono")]
+    DateTime(chrono::NaiveDateTime),
+    /// An instant in UTC (feature `chrono`).
+    #[cfg(feature = "chrono")]
+    Timestamp(chrono::DateTime<chrono::Utc>),
+    /// A UUID (feature `uuid`).
+    #[cfg(feature = "uuid")]
+    Uuid(uuid::Uuid),
+    /// A JSON document (feature `json`).
+    #[cfg(feature = "json")]
+    Json(serde_json::Value),
+    /// An exact decimal number (feature `decimal`).
+    #[cfg(feature = "decimal")]
+    Decimal(rust_decimal::Decimal),
 }
 
 /// Values are equal when they are the same variant with the same bits (so a NaN equals
-/// itself): what keying the session's identity map needs.
+/// itself, and decimals compare by representation): what keying the session's identity
+/// map needs.
 impl PartialEq for Value {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
@@ -52,6 +71,18 @@ impl PartialEq for Value {
             (Value::F64(a), Value::F64(b)) => a.to_bits() == b.to_bits(),
             (Value::Text(a), Value::Text(b)) => a == b,
             (Value::Bytes(a), Value::Bytes(b)) => a == b,
+            #[cfg(feature = "chrono")]
+            (Value::Date(a), Value::Date(b)) => a == b,
+            #[cfg(feature = "chrono")]
+            (Value::DateTime(a), Value::DateTime(b)) => a == b,
+            #[cfg(feature = "chrono")]
+            (Value::Timestamp(a), Value::Timestamp(b)) => a == b,
+            #[cfg(feature = "uuid")]
+            (Value::Uuid(a), Value::Uuid(b)) => a == b,
+            #[cfg(feature = "json")]
+            (Value::Json(a), Value::Json(b)) => a == b,
+            #[cfg(feature = "decimal")]
+            (Value::Decimal(a), Value::Decimal(b)) => a.serialize() == b.serialize(),
             _ => false,
         }
     }
@@ -72,6 +103,18 @@ impl std::hash::Hash for Value {
             Value::F64(v) => v.to_bits().hash(state),
             Value::Text(v) => v.hash(state),
             Value::Bytes(v) => v.hash(state),
+            #[cfg(feature = "chrono")]
+            Value::Date(v) => v.hash(state),
+            #[cfg(feature = "chrono")]
+            Value::DateTime(v) => v.hash(state),
+            #[cfg(feature = "chrono")]
+            Value::Timestamp(v) => v.hash(state),
+            #[cfg(feature = "uuid")]
+            Value::Uuid(v) => v.hash(state),
+            #[cfg(feature = "json")]
+            Value::Json(v) => v.hash(state),
+            #[cfg(feature = "decimal")]
+            Value::Decimal(v) => v.serialize().hash(state),
         }
     }
 }
@@ -94,197 +137,156 @@ impl Value {
             Value::F64(_) => SqlType::Double,
             Value::Text(_) => SqlType::Text,
             Value::Bytes(_) => SqlType::Blob,
+            #[cfg(feature = "chrono")]
+            Value::Date(_) => SqlType::Date,
+            #[cfg(feature = "chrono")]
+            Value::DateTime(_) => SqlType::DateTime,
+            #[cfg(feature = "chrono")]
+            Value::Timestamp(_) => SqlType::Timestamp,
+            #[cfg(feature = "uuid")]
+            Value::Uuid(_) => SqlType::Uuid,
+            #[cfg(feature = "json")]
+            Value::Json(_) => SqlType::Json,
+            #[cfg(feature = "decimal")]
+            Value::Decimal(_) => SqlType::Decimal,
+        }
+    }
+
+    /// The value as text, for the values that have no literal of their own in DDL and
+    /// in keyset cursors (dates, UUIDs, JSON, decimals); `None` for the others.
+    pub(crate) fn as_text(&self) -> Option<String> {
+        match self {
+            #[cfg(feature = "chrono")]
+            Value::Date(v) => Some(v.to_string()),
+            #[cfg(feature = "chrono")]
+            Value::DateTime(v) => Some(v.format("%Y-%m-%d %H:%M:%S%.f").to_string()),
+            #[cfg(feature = "chrono")]
+            Value::Timestamp(v) => Some(v.to_rfc3339()),
+            #[cfg(feature = "uuid")]
+            Value::Uuid(v) => Some(v.to_string()),
+            #[cfg(feature = "json")]
+            Value::Json(v) => Some(v.to_string()),
+            #[cfg(feature = "decimal")]
+            Value::Decimal(v) => Some(v.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The inverse of [`Value::as_text`] for a value of type `sql_type`.
+    pub(crate) fn from_text(sql_type: SqlType, text: &str) -> Option<Value> {
+        let _ = text;
+        match sql_type {
+            #[cfg(feature = "chrono")]
+            SqlType::Date => text.parse().ok().map(Value::Date),
+            #[cfg(feature = "chrono")]
+            SqlType::DateTime => {
+                chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+                    .ok()
+                    .map(Value::DateTime)
+            }
+            #[cfg(feature = "chrono")]
+            SqlType::Timestamp => chrono::DateTime::parse_from_rfc3339(text)
+                .ok()
+                .map(|t| Value::Timestamp(t.to_utc())),
+            #[cfg(feature = "uuid")]
+            SqlType::Uuid => text.parse().ok().map(Value::Uuid),
+            #[cfg(feature = "json")]
+            SqlType::Json => serde_json::from_str(text).ok().map(Value::Json),
+            #[cfg(feature = "decimal")]
+            SqlType::Decimal => text.parse().ok().map(Value::Decimal),
+            _ => None,
         }
     }
 }
 
-/// Backend bounds of [`ColumnType`]: with a backend's feature on, a column type must be
-/// encodable to and decodable from that backend; with it off, the bound is empty.
-mod backend_bounds {
-    macro_rules! backend_bound {
-        ($feature:literal, $name:ident, $db:ty) => {
-            #[cfg(feature = $feature)]
-            #[doc(hidden)]
-            pub trait $name:
-                sqlx::Type<$db> + for<'r> sqlx::Decode<'r, $db> + for<'q> sqlx::Encode<'q, $db>
-            {
-            }
-            #[cfg(feature = $feature)]
-            impl<T> $name for T where
-                T: sqlx::Type<$db> + for<'r> sqlx::Decode<'r, $db> + for<'q> sqlx::Encode<'q, $db>
-            {
-            }
-            #[cfg(not(feature = $feature))]
-            #[doc(hidden)]
-            pub trait $name {}
-            #[cfg(not(feature = $feature))]
-            impl<T> $name for T {}
-        };
+/// A decimal as each backend stores it: natively on PostgreSQL and MySQL, as exact text
+/// on SQLite (which has no decimal type and would round through a float).
+#[cfg(feature = "decimal")]
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct DecimalRepr(pub rust_decimal::Decimal);
+
+#[cfg(feature = "decimal")]
+impl DecimalRepr {
+    fn of(d: impl std::borrow::Borrow<rust_decimal::Decimal>) -> Self {
+        DecimalRepr(*d.borrow())
     }
-    backend_bound!("sqlite", OnSqlite, sqlx::Sqlite);
-    backend_bound!("postgres", OnPostgres, sqlx::Postgres);
-    backend_bound!("mysql", OnMySql, sqlx::MySql);
 }
 
-/// A Rust type that can be a model field (a column).
-///
-/// Implemented for `bool`, `i16`, `i32`, `i64`, `f32`, `f64`, `String`, `Vec<u8>` and
-/// `Option<T>` of each (`Option` makes the column nullable).
-///
-/// ```
-/// use flaskdb_core::{ColumnType, SqlType};
-/// assert_eq!(<Option<String> as ColumnType>::SQL_TYPE, SqlType::Text);
-/// assert!(<Option<String> as ColumnType>::NULLABLE);
-/// assert!(!<i64 as ColumnType>::NULLABLE);
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a supported column type",
-    label = "unsupported column type",
-    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, and Option<T> of these; \
-            mark a field that is not a column with `#[model(skip)]`"
-)]
-pub trait ColumnType:
-    Sized
-    + Send
-    + Sync
-    + Unpin
-    + 'static
-    + backend_bounds::OnSqlite
-    + backend_bounds::OnPostgres
-    + backend_bounds::OnMySql
-{
-    /// The SQL type of the column.
-    const SQL_TYPE: SqlType;
-    /// Whether the column accepts NULL (`Option<T>`).
-    const NULLABLE: bool = false;
-    /// Converts the field into a bound value.
-    fn into_value(self) -> Value;
-    /// Converts a reference to the field into a bound value.
-    fn to_value(&self) -> Value;
-    /// Converts a value back into the field; `None` when it is of another type.
-    fn from_value(value: Value) -> Option<Self>;
+#[cfg(all(feature = "decimal", feature = "sqlite"))]
+mod decimal_sqlite {
+    use super::DecimalRepr;
+    use sqlx::Sqlite;
+
+    impl sqlx::Type<Sqlite> for DecimalRepr {
+        fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+            <String as sqlx::Type<Sqlite>>::type_info()
+        }
+        fn compatible(ty: &sqlx::sqlite::SqliteTypeInfo) -> bool {
+            <String as sqlx::Type<Sqlite>>::compatible(ty)
+                || <i64 as sqlx::Type<Sqlite>>::compatible(ty)
+                || <f64 as sqlx::Type<Sqlite>>::compatible(ty)
+        }
+    }
+
+    impl<'q> sqlx::Encode<'q, Sqlite> for DecimalRepr {
+        fn encode_by_ref(
+            &self,
+            buf: &mut <Sqlite as sqlx::Database>::ArgumentBuffer,
+        ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+            <String as sqlx::Encode<'q, Sqlite>>::encode(self.0.to_string(), buf)
+        }
+    }
+
+    impl<'r> sqlx::Decode<'r, Sqlite> for DecimalRepr {
+        fn decode(
+            value: <Sqlite as sqlx::Database>::ValueRef<'r>,
+        ) -> Result<Self, sqlx::error::BoxDynError> {
+            let text = <String as sqlx::Decode<'r, Sqlite>>::decode(value)?;
+            let parsed = text
+                .parse::<rust_decimal::Decimal>()
+                .or_else(|_| rust_decimal::Decimal::from_scientific(&text))?;
+            Ok(DecimalRepr(parsed))
+        }
+    }
 }
 
-/// A Rust value usable where a column of type `T` is expected: in comparisons
-/// (`User::id.eq(3)`), builder setters (`User::build().username("admin")`) and updates.
-///
-/// This is what makes expressions typed: `User::id.eq("x")` does not compile because
-/// `&str` is not `IntoField<i64>`.
-///
-/// ```
-/// use flaskdb_core::IntoField;
-/// let s: String = "admin".into_field();
-/// let bio: Option<String> = "hello".into_field();
-/// assert_eq!((s, bio), ("admin".to_string(), Some("hello".to_string())));
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be used as a value of a `{T}` column",
-    label = "expected a value for a `{T}` column"
-)]
-pub trait IntoField<T> {
-    /// Converts into the column's field type.
-    fn into_field(self) -> T;
+/// PostgreSQL and MySQL: the driver's own decimal support.
+#[cfg(feature = "decimal")]
+macro_rules! native_decimal {
+    ($feature:literal, $db:ty) => {
+        #[cfg(feature = $feature)]
+        impl sqlx::Type<$db> for DecimalRepr {
+            fn type_info() -> <$db as sqlx::Database>::TypeInfo {
+                <rust_decimal::Decimal as sqlx::Type<$db>>::type_info()
+            }
+            fn compatible(ty: &<$db as sqlx::Database>::TypeInfo) -> bool {
+                <rust_decimal::Decimal as sqlx::Type<$db>>::compatible(ty)
+            }
+        }
+        #[cfg(feature = $feature)]
+        impl<'q> sqlx::Encode<'q, $db> for DecimalRepr {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <$db as sqlx::Database>::ArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <rust_decimal::Decimal as sqlx::Encode<'q, $db>>::encode_by_ref(&self.0, buf)
+            }
+        }
+        #[cfg(feature = $feature)]
+        impl<'r> sqlx::Decode<'r, $db> for DecimalRepr {
+            fn decode(
+                value: <$db as sqlx::Database>::ValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                <rust_decimal::Decimal as sqlx::Decode<'r, $db>>::decode(value).map(DecimalRepr)
+            }
+        }
+    };
 }
-
-macro_rules! column_types {
-    ($($ty:ty => $variant:ident, $sql:ident;)*) => {$(
-        impl ColumnType for $ty {
-            const SQL_TYPE: SqlType = SqlType::$sql;
-            fn into_value(self) -> Value {
-                Value::$variant(self)
-            }
-            fn to_value(&self) -> Value {
-                Value::$variant(self.clone())
-            }
-            fn from_value(value: Value) -> Option<Self> {
-                match value {
-                    Value::$variant(v) => Some(v),
-                    _ => None,
-                }
-            }
-        }
-        impl ColumnType for Option<$ty> {
-            const SQL_TYPE: SqlType = SqlType::$sql;
-            const NULLABLE: bool = true;
-            fn into_value(self) -> Value {
-                self.map_or(Value::Null(SqlType::$sql), Value::$variant)
-            }
-            fn to_value(&self) -> Value {
-                self.as_ref().map_or(Value::Null(SqlType::$sql), |v| Value::$variant(v.clone()))
-            }
-            fn from_value(value: Value) -> Option<Self> {
-                match value {
-                    Value::Null(_) => Some(None),
-                    Value::$variant(v) => Some(Some(v)),
-                    _ => None,
-                }
-            }
-        }
-        impl IntoField<$ty> for $ty {
-            fn into_field(self) -> $ty {
-                self
-            }
-        }
-        impl IntoField<Option<$ty>> for $ty {
-            fn into_field(self) -> Option<$ty> {
-                Some(self)
-            }
-        }
-        impl IntoField<Option<$ty>> for Option<$ty> {
-            fn into_field(self) -> Option<$ty> {
-                self
-            }
-        }
-        impl From<$ty> for Value {
-            fn from(v: $ty) -> Value {
-                v.into_value()
-            }
-        }
-        impl From<Option<$ty>> for Value {
-            fn from(v: Option<$ty>) -> Value {
-                v.into_value()
-            }
-        }
-    )*};
-}
-
-column_types! {
-    bool => Bool, Bool;
-    i16 => I16, SmallInt;
-    i32 => I32, Integer;
-    i64 => I64, BigInt;
-    f32 => F32, Real;
-    f64 => F64, Double;
-    String => Text, Text;
-    Vec<u8> => Bytes, Blob;
-}
-
-macro_rules! borrowed_fields {
-    ($($from:ty => $to:ty, $conv:expr;)*) => {$(
-        impl IntoField<$to> for $from {
-            fn into_field(self) -> $to {
-                ($conv)(self)
-            }
-        }
-        impl IntoField<Option<$to>> for $from {
-            fn into_field(self) -> Option<$to> {
-                Some(($conv)(self))
-            }
-        }
-        impl From<$from> for Value {
-            fn from(v: $from) -> Value {
-                IntoField::<$to>::into_field(v).into_value()
-            }
-        }
-    )*};
-}
-
-borrowed_fields! {
-    &str => String, str::to_owned;
-    &String => String, String::clone;
-    &[u8] => Vec<u8>, <[u8]>::to_vec;
-    &Vec<u8> => Vec<u8>, Vec::clone;
-}
+#[cfg(feature = "decimal")]
+native_decimal!("postgres", sqlx::Postgres);
+#[cfg(feature = "decimal")]
+native_decimal!("mysql", sqlx::MySql);
 
 /// Applies `$call` to the payload of a non-null value; NULL encodes as nothing.
 macro_rules! each_variant {
@@ -299,6 +301,50 @@ macro_rules! each_variant {
             Value::F64($v) => $call,
             Value::Text($v) => $call,
             Value::Bytes($v) => $call,
+            #[cfg(feature = "chrono")]
+            Value::Date($v) => $call,
+            #[cfg(feature = "chrono")]
+            Value::DateTime($v) => $call,
+            #[cfg(feature = "chrono")]
+            Value::Timestamp($v) => $call,
+            #[cfg(feature = "uuid")]
+            Value::Uuid($v) => $call,
+            #[cfg(feature = "json")]
+            Value::Json($v) => $call,
+            #[cfg(feature = "decimal")]
+            Value::Decimal(d) => {
+                let $v = &DecimalRepr::of(d);
+                $call
+            }
+        }
+    };
+}
+
+/// The driver type of an [`SqlType`] on backend `$db`: what a NULL of that type is sent
+/// as. Types whose feature is off cannot occur; they fall back to text.
+macro_rules! type_info_of {
+    ($sql_type:expr, $db:ty) => {
+        match $sql_type {
+            SqlType::Bool => <bool as sqlx::Type<$db>>::type_info(),
+            SqlType::SmallInt => <i16 as sqlx::Type<$db>>::type_info(),
+            SqlType::Integer => <i32 as sqlx::Type<$db>>::type_info(),
+            SqlType::BigInt => <i64 as sqlx::Type<$db>>::type_info(),
+            SqlType::Real => <f32 as sqlx::Type<$db>>::type_info(),
+            SqlType::Double => <f64 as sqlx::Type<$db>>::type_info(),
+            SqlType::Blob => <Vec<u8> as sqlx::Type<$db>>::type_info(),
+            #[cfg(feature = "chrono")]
+            SqlType::Date => <chrono::NaiveDate as sqlx::Type<$db>>::type_info(),
+            #[cfg(feature = "chrono")]
+            SqlType::DateTime => <chrono::NaiveDateTime as sqlx::Type<$db>>::type_info(),
+            #[cfg(feature = "chrono")]
+            SqlType::Timestamp => <chrono::DateTime<chrono::Utc> as sqlx::Type<$db>>::type_info(),
+            #[cfg(feature = "uuid")]
+            SqlType::Uuid => <uuid::Uuid as sqlx::Type<$db>>::type_info(),
+            #[cfg(feature = "json")]
+            SqlType::Json => <serde_json::Value as sqlx::Type<$db>>::type_info(),
+            #[cfg(feature = "decimal")]
+            SqlType::Decimal => <DecimalRepr as sqlx::Type<$db>>::type_info(),
+            _ => <String as sqlx::Type<$db>>::type_info(),
         }
     };
 }
@@ -331,16 +377,7 @@ macro_rules! encode_value {
             }
 
             fn produces(&self) -> Option<<$db as sqlx::Database>::TypeInfo> {
-                Some(match self.sql_type() {
-                    SqlType::Bool => <bool as sqlx::Type<$db>>::type_info(),
-                    SqlType::SmallInt => <i16 as sqlx::Type<$db>>::type_info(),
-                    SqlType::Integer => <i32 as sqlx::Type<$db>>::type_info(),
-                    SqlType::BigInt => <i64 as sqlx::Type<$db>>::type_info(),
-                    SqlType::Real => <f32 as sqlx::Type<$db>>::type_info(),
-                    SqlType::Double => <f64 as sqlx::Type<$db>>::type_info(),
-                    SqlType::Text => <String as sqlx::Type<$db>>::type_info(),
-                    SqlType::Blob => <Vec<u8> as sqlx::Type<$db>>::type_info(),
-                })
+                Some(type_info_of!(self.sql_type(), $db))
             }
         }
     };

@@ -31,6 +31,10 @@ pub(crate) struct FieldDef {
     pub(crate) max_length: Option<u32>,
     pub(crate) default: Option<Expr>,
     pub(crate) server_default: Option<String>,
+    /// `default_fn = path`: a function called for each new row that leaves it unset.
+    pub(crate) default_fn: Option<syn::Path>,
+    /// `onupdate = path`: a function called for each update that does not set it.
+    pub(crate) onupdate: Option<syn::Path>,
     pub(crate) foreign_key: Option<(String, String)>,
     pub(crate) on_delete: Option<OnDelete>,
     /// A relationship field (not a column).
@@ -76,7 +80,7 @@ pub(crate) enum OnDelete {
 }
 
 const FIELD_ATTRS: &str = "primary_key, autoincrement, unique, index, max_length, default, \
-                           server_default, foreign_key, on_delete, column, skip, has_many, \
+                           default_fn, onupdate, server_default, foreign_key, on_delete, column, skip, has_many, \
                            has_one, belongs_to, many_to_many, secondary, lazy, cascade, back_populates";
 const STRUCT_ATTRS: &str = "table, bind, view, versioned";
 
@@ -270,6 +274,8 @@ impl FieldDef {
         let mut max_length = None;
         let mut default = None;
         let mut server_default = None;
+        let mut default_fn: Option<syn::Path> = None;
+        let mut onupdate: Option<syn::Path> = None;
         let mut foreign_key: Option<(String, String)> = None;
         let mut on_delete: Option<(OnDelete, Span)> = None;
         let mut column = None;
@@ -295,7 +301,8 @@ impl FieldDef {
                 if matches!(
                     name.as_str(),
                     "primary_key" | "autoincrement" | "unique" | "index" | "max_length"
-                        | "default" | "server_default" | "on_delete" | "column"
+                        | "default" | "default_fn" | "onupdate" | "server_default" | "on_delete"
+                        | "column"
                 ) {
                     column_only.get_or_insert((span, name.clone()));
                 }
@@ -393,6 +400,20 @@ impl FieldDef {
                                  bool); use `server_default = \"<sql>\"` for an SQL expression",
                             );
                         }
+                    }
+                    "default_fn" | "onupdate" => {
+                        let v: syn::Path = meta.value()?.parse().map_err(|e| {
+                            syn::Error::new(
+                                e.span(),
+                                format!("`#[model({name} = ..)]` names a function, as `{name} = chrono::Utc::now`"),
+                            )
+                        })?;
+                        let slot = if name == "default_fn" {
+                            &mut default_fn
+                        } else {
+                            &mut onupdate
+                        };
+                        set_once(slot, v, &name, span, errors);
                     }
                     "server_default" => {
                         let v: LitStr = meta.value()?.parse()?;
@@ -530,10 +551,19 @@ impl FieldDef {
         if let (Some((_, span)), None) = (on_delete, &foreign_key) {
             errors.at(span, "`#[model(on_delete = ..)]` needs `#[model(foreign_key = \"table.column\")]` on the same field");
         }
-        if let (Some(_), Some(_)) = (&default, &server_default) {
+        if [
+            default.is_some(),
+            server_default.is_some(),
+            default_fn.is_some(),
+        ]
+        .iter()
+        .filter(|set| **set)
+        .count()
+            > 1
+        {
             errors.at(
                 ident.span(),
-                "a column takes `default` or `server_default`, not both",
+                "a column takes one of `default`, `default_fn` and `server_default`",
             );
         }
         let primary_key = primary_key.unwrap_or(false);
@@ -549,6 +579,8 @@ impl FieldDef {
             max_length,
             default,
             server_default,
+            default_fn,
+            onupdate,
             foreign_key,
             on_delete: on_delete.map(|(a, _)| a),
             relation,

@@ -94,6 +94,27 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
         }
     });
     let builder = (!model.view).then(|| builder(model));
+    // A view is read-only: no session or bulk write compiles for it.
+    let writes = (!model.view).then(|| {
+        quote! {
+            #[automatically_derived]
+            impl __fdb::Writable for #ident {}
+
+            #[automatically_derived]
+            impl __fdb::Addable for #ident {
+                fn into_pending(self) -> __fdb::Pending {
+                    __fdb::Pending::model(&self)
+                }
+            }
+
+            #[automatically_derived]
+            impl __fdb::Addable for &#ident {
+                fn into_pending(self) -> __fdb::Pending {
+                    __fdb::Pending::model(self)
+                }
+            }
+        }
+    });
     let build_fn = (!model.view).then(|| {
         let builder_ident = format_ident!("{}Builder", ident);
         let doc = format!(
@@ -184,19 +205,7 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
                 }
             }
 
-            #[automatically_derived]
-            impl __fdb::Addable for #ident {
-                fn into_pending(self) -> __fdb::Pending {
-                    __fdb::Pending::model(&self)
-                }
-            }
-
-            #[automatically_derived]
-            impl __fdb::Addable for &#ident {
-                fn into_pending(self) -> __fdb::Pending {
-                    __fdb::Pending::model(self)
-                }
-            }
+            #writes
 
             __fdb::inventory::submit! {
                 __fdb::ModelEntry { table: <#ident as __fdb::Model>::table }
@@ -269,9 +278,7 @@ fn column_def(f: &FieldDef) -> TokenStream {
     let ty = &f.ty;
     // The trait bound is checked at the field type's span, so an unsupported type is
     // reported there.
-    let sql_type = quote_spanned!(ty.span()=> <#ty as __fdb::ColumnType>::SQL_TYPE);
-    let nullable = quote_spanned!(ty.span()=> <#ty as __fdb::ColumnType>::NULLABLE);
-    let mut def = quote!(__fdb::ColumnDef::new(#name, #sql_type).nullable(#nullable));
+    let mut def = quote_spanned!(ty.span()=> __fdb::ColumnDef::of::<#ty>(#name));
     if f.primary_key {
         def.extend(quote!(.primary_key()));
     }
@@ -289,6 +296,16 @@ fn column_def(f: &FieldDef) -> TokenStream {
     }
     if let Some(lit) = &f.default {
         def.extend(quote_spanned!(lit.span()=> .default(__fdb::default::<#ty, _>(#lit))));
+    }
+    // A non-capturing closure, so it coerces to `fn() -> Value`; the function's return
+    // type is checked against the field at its span.
+    for (method, path) in [("default_fn", &f.default_fn), ("onupdate", &f.onupdate)] {
+        if let Some(path) = path {
+            let method = format_ident!("{}", method);
+            def.extend(quote_spanned!(path.span()=> .#method(|| {
+                __fdb::ColumnType::into_value(__fdb::IntoField::<#ty>::into_field(#path()))
+            })));
+        }
     }
     if let Some(sql) = &f.server_default {
         def.extend(quote!(.server_default(#sql)));

@@ -6,6 +6,7 @@
 //! generates code from it without creating errors of its own.
 
 mod attr;
+mod enums;
 mod expand;
 
 use proc_macro::TokenStream;
@@ -17,6 +18,18 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     match attr::ModelDef::from_ast(&input) {
         Ok(model) => expand::model(&model).into(),
+        Err(errors) => errors.to_compile_error().into(),
+    }
+}
+
+/// Derives `flaskdb::CustomType` for a fieldless enum, making it a column type: stored
+/// as the variant's name (or `#[model(rename = "..")]`), or with `#[model(integer)]` on
+/// the enum as its discriminant. See the `flaskdb` crate.
+#[proc_macro_derive(Enum, attributes(model))]
+pub fn derive_enum(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    match enums::derive(&input) {
+        Ok(tokens) => tokens.into(),
         Err(errors) => errors.to_compile_error().into(),
     }
 }

@@ -82,29 +82,53 @@
 //! | `#[model(view)]` (struct) | maps a view: queryable, never created or dropped, no builder |
 //! | `#[model(versioned)]` (struct) | every update or delete through a session first copies the row into `<table>_history` (created by `create_all`) as its next `version`, in the same transaction |
 //!
-//! Column types: `bool`, `i16`, `i32`, `i64`, `f32`, `f64`, `String`, `Vec<u8>`, and
-//! `Option<T>` of these. A wrong attribute, a model without a primary key or an
-//! unsupported field type is a compile error pointing at the offending code.
+//! Column types: `bool`, `i16`, `i32`, `i64`, `f32`, `f64`, `String`, `Vec<u8>`; with
+//! features, `chrono::{NaiveDate, NaiveDateTime, DateTime<Utc>}` (`chrono`), `uuid::Uuid`
+//! (`uuid`), `serde_json::Value` and [`Json<T>`] (`json`), `rust_decimal::Decimal`
+//! (`decimal`); enums with `#[derive(flaskdb::Enum)]`; any type implementing
+//! [`CustomType`]; and `Option<T>` of each. A wrong attribute, a model without a primary
+//! key or an unsupported field type is a compile error pointing at the offending code.
 
 #![forbid(unsafe_code)]
 
 pub use flaskdb_core::{
     Addable, Alias, AliasEntity, AliasOuter, Assignment, Assignments, Backend, BelongsTo,
     BindConfig, Change, ChildOf, Column, ColumnChange, ColumnDef, ColumnType, Comparable, Config,
-    Db, Derived, Eager, Engine, EngineOptions, Entity, Error, EventContext, Expr, Expression,
-    ForeignKey, FromRow, HasMany, HasOne, Index, InsertRow, Insertable, IntoField, IterPages,
-    KeyValues, KeysetPage, Lazy, LoadFrom, ManyToMany, MaybeNull, Metadata, Model, NOT_FOUND_TEXT,
-    Nested, Numeric, OnDelete, Operand, Operation, Order, Outer, PageRequest, Pagination, Query,
-    QueryInfo, QuerySummary, Relation, RelationKind, Result, Row, RowSource, Select, Selectable,
-    Selection, Session, SessionEvent, SessionTransaction, SqlType, Table, TextColumn, Value, alias,
-    camel_to_snake_case, clear_global_default, count_all, entity, exists, get_recorded_queries,
-    in_current_scope, not_exists, outer, recorded_query_summary, redact_url, select,
-    select_columns, session, set_global_default,
+    CustomType, Db, Ddl, Derived, Eager, Engine, EngineOptions, Entity, Error, EventContext, Expr,
+    Expression, ForeignKey, FromRow, HasMany, HasOne, Index, InsertRow, Insertable, IntoField,
+    IterPages, KeyValues, KeysetPage, Lazy, LoadFrom, ManyToMany, MaybeNull, Metadata, Model,
+    NOT_FOUND_TEXT, Nested, Numeric, OnDelete, Operand, Operation, Order, Outer, PageRequest,
+    Pagination, Query, QueryInfo, QuerySummary, Relation, RelationKind, Result, Row, RowSource,
+    Select, Selectable, Selection, Session, SessionEvent, SessionTransaction, SqlType, Table,
+    TextColumn, Value, alias, camel_to_snake_case, clear_global_default, count_all, entity, exists,
+    get_recorded_queries, in_current_scope, not_exists, outer, recorded_query_summary, redact_url,
+    select, select_columns, session, set_global_default,
 };
 
 /// Derives [`Model`] for a struct with named fields; see the [crate docs](crate#models)
 /// for the attributes.
 pub use flaskdb_derive::Model;
+
+/// Derives [`CustomType`] for a fieldless enum, so it can be a column: stored as the
+/// variant's name (`#[model(rename = "..")]` to change it), or with `#[model(integer)]`
+/// on the enum as its discriminant (`variant as i32`).
+///
+/// ```
+/// #[derive(flaskdb::Enum, Debug, Clone, Copy, PartialEq)]
+/// enum Status {
+///     Draft,
+///     #[model(rename = "live")]
+///     Published,
+/// }
+/// use flaskdb::CustomType;
+/// assert_eq!(Status::Published.to_stored(), "live");
+/// assert_eq!(Status::from_stored("Draft".into()), Ok(Status::Draft));
+/// assert!(Status::from_stored("gone".into()).unwrap_err().contains("Draft, live"));
+/// ```
+pub use flaskdb_derive::Enum;
+
+#[cfg(feature = "json")]
+pub use flaskdb_core::Json;
 
 #[doc(hidden)]
 pub use flaskdb_core::__private;

@@ -1,7 +1,8 @@
 //! Table metadata: plain data describing a table, built by the derive or at runtime.
 
+use crate::column_type::ColumnType;
 use crate::relation::RelationDef;
-use crate::sql_type::SqlType;
+use crate::sql_type::{Ddl, SqlType};
 use crate::value::Value;
 
 /// What a foreign key does when the referenced row is deleted.
@@ -50,6 +51,26 @@ pub struct ColumnDef {
     max_length: Option<u32>,
     default: Option<Value>,
     server_default: Option<String>,
+    ddl: Option<Ddl>,
+    default_fn: Option<ValueFn>,
+    onupdate: Option<ValueFn>,
+}
+
+/// A value computed in Rust when it is needed (`default_fn`, `onupdate`). Not part of
+/// the schema: two columns differing only in it compare equal.
+#[derive(Clone, Copy)]
+struct ValueFn(fn() -> Value);
+
+impl PartialEq for ValueFn {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for ValueFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("fn")
+    }
 }
 
 impl ColumnDef {
@@ -66,7 +87,32 @@ impl ColumnDef {
             max_length: None,
             default: None,
             server_default: None,
+            ddl: None,
+            default_fn: None,
+            onupdate: None,
         }
+    }
+
+    /// A column of Rust type `T`: its SQL type, nullability, default text length and
+    /// DDL type come from `T`'s [`ColumnType`] implementation.
+    ///
+    /// ```
+    /// use flaskdb_core::{ColumnDef, SqlType};
+    /// let c = ColumnDef::of::<Option<i32>>("rank");
+    /// assert_eq!((c.sql_type(), c.is_nullable()), (SqlType::Integer, true));
+    /// ```
+    pub fn of<T: ColumnType>(name: impl Into<String>) -> Self {
+        let mut column = ColumnDef::new(name, T::SQL_TYPE).nullable(T::NULLABLE);
+        column.max_length = T::MAX_LENGTH;
+        column.ddl = T::DDL;
+        column
+    }
+
+    /// Sets the DDL type per dialect (a [`CustomType`](crate::CustomType) column declared
+    /// unlike its stored type).
+    pub fn ddl(mut self, ddl: Ddl) -> Self {
+        self.ddl = Some(ddl);
+        self
     }
 
     /// Makes the column nullable (or not).
@@ -112,6 +158,43 @@ impl ColumnDef {
         self
     }
 
+    /// Sets a default computed in Rust each time a builder leaves the column unset
+    /// (`created_at` set to the current time). It is not in the DDL.
+    ///
+    /// ```
+    /// use flaskdb_core::{ColumnDef, SqlType, Value};
+    /// let c = ColumnDef::new("n", SqlType::BigInt).default_fn(|| Value::I64(7));
+    /// assert_eq!(c.computed_default(), Some(Value::I64(7)));
+    /// ```
+    pub fn default_fn(mut self, f: fn() -> Value) -> Self {
+        self.default_fn = Some(ValueFn(f));
+        self
+    }
+
+    /// Sets a value computed in Rust each time a session updates the row without
+    /// setting the column itself, and by bulk updates that do not assign it
+    /// (`updated_at` set to the current time).
+    ///
+    /// ```
+    /// use flaskdb_core::{ColumnDef, SqlType, Value};
+    /// let c = ColumnDef::new("n", SqlType::BigInt).onupdate(|| Value::I64(8));
+    /// assert_eq!(c.update_value(), Some(Value::I64(8)));
+    /// ```
+    pub fn onupdate(mut self, f: fn() -> Value) -> Self {
+        self.onupdate = Some(ValueFn(f));
+        self
+    }
+
+    /// A new value from the column's `default_fn`, if it has one.
+    pub fn computed_default(&self) -> Option<Value> {
+        self.default_fn.map(|f| (f.0)())
+    }
+
+    /// A new value from the column's `onupdate`, if it has one.
+    pub fn update_value(&self) -> Option<Value> {
+        self.onupdate.map(|f| (f.0)())
+    }
+
     /// Sets a default written as SQL, emitted in DDL only.
     pub fn server_default(mut self, sql: impl Into<String>) -> Self {
         self.server_default = Some(sql.into());
@@ -125,6 +208,10 @@ impl ColumnDef {
     /// The SQL type.
     pub fn sql_type(&self) -> SqlType {
         self.sql_type
+    }
+    /// The DDL type per dialect, when it is not the SQL type's.
+    pub(crate) fn ddl_type(&self) -> Option<Ddl> {
+        self.ddl
     }
     /// Whether NULL is allowed.
     pub fn is_nullable(&self) -> bool {

@@ -136,5 +136,7 @@ fn literal(value: &Value, backend: Backend, out: &mut String) {
         Value::F64(v) => out.push_str(&v.to_string()),
         Value::Text(s) => backend.text_literal(s, out),
         Value::Bytes(b) => backend.bytes_literal(b, out),
+        #[allow(unreachable_patterns)]
+        other => backend.text_literal(&other.as_text().unwrap_or_default(), out),
     }
 }

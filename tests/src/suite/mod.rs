@@ -10,6 +10,7 @@ mod relations;
 mod schema;
 mod select;
 mod session;
+mod types;
 
 use crate::Case;
 
@@ -25,5 +26,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(select::cases());
     cases.extend(relations::cases());
     cases.extend(events::cases());
+    cases.extend(types::cases());
     cases
 }

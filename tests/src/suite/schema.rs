@@ -164,7 +164,7 @@ async fn index_names(t: &TestDb) -> anyhow::Result<Vec<String>> {
 }
 
 /// The models' tables and the declared `enrollment`.
-const ALL_TABLES: [&str; 25] = [
+const ALL_TABLES: [&str; 27] = [
     "all_types",
     "audit_log",
     "author",
@@ -188,7 +188,9 @@ const ALL_TABLES: [&str; 25] = [
     "post_tag",
     "review",
     "spam",
+    "stamped",
     "student",
+    "typed",
     "user",
 ];
 
@@ -198,7 +200,7 @@ pub async fn create_all_creates_tables_and_indexes(t: TestDb) -> TestResult {
     assert_eq!(table_names(&t).await?, ALL_TABLES);
     assert_eq!(
         index_names(&t).await?,
-        ["ix_spam_display_name", "ix_spam_rank"]
+        ["ix_spam_display_name", "ix_spam_rank", "ix_typed_status"]
     );
     Ok(())
 }
