@@ -29,6 +29,7 @@ mod executor;
 mod expression;
 mod joined;
 mod keyset;
+mod mixin;
 mod model;
 mod naming;
 mod pagination;
@@ -68,6 +69,7 @@ pub use expression::{
     Comparable, Expression, MaybeNull, Numeric, Operand, count_all, exists, not_exists,
 };
 pub use keyset::KeysetPage;
+pub use mixin::Columns;
 pub use model::{FromRow, InsertRow, Insertable, KeyValues, Model, RowSource, Writable};
 pub use naming::camel_to_snake_case;
 pub use pagination::{IterPages, PageRequest, Pagination};

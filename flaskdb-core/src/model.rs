@@ -63,9 +63,10 @@ pub trait Model: FromRow + Send + Sync + Unpin + 'static {
     #[doc(hidden)]
     const TABLE_NAME: crate::naming::TableName;
 
-    /// `(column, referenced table)` of each foreign key, as known at compile time.
+    /// `(column, referenced table)` of each foreign key, as known at compile time: the
+    /// model's own, then each flattened mixin's.
     #[doc(hidden)]
-    const FOREIGN_KEYS: &'static [(&'static str, &'static str)];
+    const FOREIGN_KEYS: &'static [&'static [(&'static str, &'static str)]];
 }
 
 /// A model whose rows can be written: every `#[derive(Model)]` struct except a

@@ -96,28 +96,33 @@ impl TableName {
 /// compile error at the relationship field.
 #[doc(hidden)]
 pub const fn matching_foreign_keys(
-    foreign_keys: &[(&str, &str)],
+    foreign_keys: &[&[(&str, &str)]],
     child: TableName,
     parent: TableName,
     named: Option<(&str, &str)>,
 ) -> Option<usize> {
-    let (mut i, mut count) = (0, 0);
-    while i < foreign_keys.len() {
-        let (column, ref_table) = foreign_keys[i];
-        let Some(points_at_parent) = parent.is(ref_table) else {
-            return None;
-        };
-        let is_named = match named {
-            None => true,
-            Some((table, named_column)) => match child.is(table) {
-                None => return None,
-                Some(same) => same && str_eq(column, named_column),
-            },
-        };
-        if points_at_parent && is_named {
-            count += 1;
+    let (mut group, mut count) = (0, 0);
+    while group < foreign_keys.len() {
+        let keys = foreign_keys[group];
+        let mut i = 0;
+        while i < keys.len() {
+            let (column, ref_table) = keys[i];
+            let Some(points_at_parent) = parent.is(ref_table) else {
+                return None;
+            };
+            let is_named = match named {
+                None => true,
+                Some((table, named_column)) => match child.is(table) {
+                    None => return None,
+                    Some(same) => same && str_eq(column, named_column),
+                },
+            };
+            if points_at_parent && is_named {
+                count += 1;
+            }
+            i += 1;
         }
-        i += 1;
+        group += 1;
     }
     Some(count)
 }

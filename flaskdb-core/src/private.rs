@@ -5,6 +5,7 @@ pub use crate::column::Column;
 pub use crate::column_type::{ColumnType, CustomType, IntoField};
 pub use crate::error::{Error, Result};
 pub use crate::joined::Joined;
+pub use crate::mixin::{Columns, Flattens};
 pub use crate::model::{
     FromRow, InsertRow, Insertable, Model, RowSource, StatementCache, Writable,
 };

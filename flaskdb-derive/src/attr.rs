@@ -23,6 +23,8 @@ pub(crate) struct FieldDef {
     pub(crate) vis: Visibility,
     pub(crate) ty: Type,
     pub(crate) skip: bool,
+    /// `#[model(flatten)]`: a `#[derive(Columns)]` mixin whose columns the model takes in.
+    pub(crate) flatten: bool,
     pub(crate) column: String,
     pub(crate) primary_key: bool,
     pub(crate) autoincrement: Option<bool>,
@@ -80,7 +82,7 @@ pub(crate) enum OnDelete {
 }
 
 const FIELD_ATTRS: &str = "primary_key, autoincrement, unique, index, max_length, default, \
-                           default_fn, onupdate, server_default, foreign_key, on_delete, column, skip, has_many, \
+                           default_fn, onupdate, server_default, foreign_key, on_delete, column, skip, flatten, has_many, \
                            has_one, belongs_to, many_to_many, secondary, lazy, cascade, back_populates";
 const STRUCT_ATTRS: &str = "table, bind, view, versioned";
 
@@ -205,7 +207,7 @@ impl ModelDef {
     /// Rules that need the whole model.
     fn check(&self, errors: &mut Errors) {
         let columns: Vec<&FieldDef> = self.fields.iter().filter(|f| f.is_column()).collect();
-        if columns.is_empty() {
+        if columns.is_empty() && !self.fields.iter().any(|f| f.flatten) {
             errors.at(self.ident.span(), "a model needs at least one column");
             return;
         }
@@ -280,6 +282,7 @@ impl FieldDef {
         let mut on_delete: Option<(OnDelete, Span)> = None;
         let mut column = None;
         let mut skip: Option<Span> = None;
+        let mut flatten: Option<Span> = None;
         let mut any_column_attr: Option<Span> = None;
         let mut column_only: Option<(Span, String)> = None;
         let mut relation_kind: Option<(RelationKind, Span)> = None;
@@ -295,7 +298,7 @@ impl FieldDef {
                     .get_ident()
                     .map(Ident::to_string)
                     .unwrap_or_default();
-                if name != "skip" {
+                if name != "skip" && name != "flatten" {
                     any_column_attr.get_or_insert(span);
                 }
                 if matches!(
@@ -375,6 +378,7 @@ impl FieldDef {
                     "unique" => set_once(&mut unique, true, &name, span, errors),
                     "index" => set_once(&mut index, true, &name, span, errors),
                     "skip" => set_once(&mut skip, span, &name, span, errors),
+                    "flatten" => set_once(&mut flatten, span, &name, span, errors),
                     "autoincrement" => {
                         let v: LitBool = meta.value()?.parse()?;
                         set_once(&mut autoincrement, v.value, &name, span, errors);
@@ -542,6 +546,12 @@ impl FieldDef {
                 None
             }
         };
+        if let (Some(_), Some(span)) = (flatten, any_column_attr.or(skip)) {
+            errors.at(
+                span,
+                "a `#[model(flatten)]` field is a mixin of columns and takes no other attribute",
+            );
+        }
         if let (Some(_), Some(span)) = (skip, any_column_attr) {
             errors.at(
                 span,
@@ -572,6 +582,7 @@ impl FieldDef {
             vis: field.vis.clone(),
             ty: field.ty.clone(),
             skip: skip.is_some(),
+            flatten: flatten.is_some(),
             primary_key,
             autoincrement,
             unique: unique.unwrap_or(false),
@@ -590,7 +601,7 @@ impl FieldDef {
 
     /// Whether this field is a column.
     pub(crate) fn is_column(&self) -> bool {
-        !self.skip && self.relation.is_none()
+        !self.skip && !self.flatten && self.relation.is_none()
     }
 }
 
@@ -613,5 +624,86 @@ fn is_literal(expr: &Expr) -> bool {
         Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)) && matches!(*u.expr, Expr::Lit(_)),
         Expr::Group(g) => is_literal(&g.expr),
         _ => false,
+    }
+}
+
+/// A validated `#[derive(Columns)]` mixin.
+pub(crate) struct MixinDef {
+    pub(crate) ident: Ident,
+    pub(crate) vis: Visibility,
+    pub(crate) bind: Option<String>,
+    pub(crate) fields: Vec<FieldDef>,
+}
+
+impl MixinDef {
+    pub(crate) fn from_ast(input: &syn::DeriveInput) -> Result<MixinDef, syn::Error> {
+        let mut errors = Errors::default();
+        let syn::Data::Struct(syn::DataStruct {
+            fields: syn::Fields::Named(named),
+            ..
+        }) = &input.data
+        else {
+            return Err(syn::Error::new(
+                input.ident.span(),
+                "#[derive(Columns)] needs a struct with named fields",
+            ));
+        };
+        if !input.generics.params.is_empty() {
+            errors.at(
+                input.generics.span(),
+                "#[derive(Columns)] does not support generic parameters",
+            );
+        }
+        let mut bind = None;
+        for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
+            let parsed = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("bind") {
+                    let v: LitStr = meta.value()?.parse()?;
+                    set_once(&mut bind, v.value(), "bind", meta.path.span(), &mut errors);
+                    Ok(())
+                } else {
+                    skip_value(&meta)?;
+                    errors.at(
+                        meta.path.span(),
+                        "unknown mixin attribute; a mixin takes `bind = \"..\"`",
+                    );
+                    Ok(())
+                }
+            });
+            if let Err(e) = parsed {
+                errors.push(e);
+            }
+        }
+        let mut fields = Vec::new();
+        for field in &named.named {
+            let Some(def) = FieldDef::from_ast(field, &mut errors) else {
+                continue;
+            };
+            let problem = if def.relation.is_some() {
+                Some("a mixin holds columns only; declare relationships on the model")
+            } else if def.primary_key {
+                Some("the primary key belongs to the model, not to a mixin")
+            } else if def.flatten {
+                Some("a mixin cannot flatten another mixin")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                errors.at(def.ident.span(), problem);
+            }
+            fields.push(def);
+        }
+        if !fields.iter().any(FieldDef::is_column) {
+            errors.at(input.ident.span(), "a mixin needs at least one column");
+        }
+        match errors.0 {
+            Some(e) => Err(e),
+            None => Ok(MixinDef {
+                ident: input.ident.clone(),
+                vis: input.vis.clone(),
+                bind,
+                fields,
+            }),
+        }
     }
 }

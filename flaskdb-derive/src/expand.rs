@@ -13,7 +13,9 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
     let table_fn = table(model);
     let key_consts = key_consts(model);
     let columns = model.columns();
-    let width = columns.len();
+    let slots = slots(model);
+    let offsets = offsets(&slots);
+    let width = width(&slots);
     let handles = columns.iter().map(|f| handle(model, f));
     let pk = model.primary_key();
     let pk_types = pk.iter().map(|f| &f.ty);
@@ -30,18 +32,37 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
             quote!((#(::std::clone::Clone::clone(&self.#pk_fields),)*)),
         )
     };
-    let value_fields = columns.iter().map(|f| {
+    let push_values = slots.iter().map(|f| {
         let (name, ty) = (&f.ident, &f.ty);
-        quote!(<#ty as __fdb::ColumnType>::to_value(&self.#name))
+        if f.flatten {
+            quote!(<#ty as __fdb::Columns>::push_values(&self.#name, &mut values);)
+        } else {
+            quote!(values.push(<#ty as __fdb::ColumnType>::to_value(&self.#name));)
+        }
     });
     let decode_fields = model.fields.iter().map(|f| {
-        let name = &f.ident;
-        match columns.iter().position(|c| c.ident == f.ident) {
+        let (name, ty) = (&f.ident, &f.ty);
+        match slots.iter().position(|c| c.ident == f.ident) {
+            Some(i) if f.flatten => {
+                let at = &offsets[i];
+                quote!(#name: <#ty as __fdb::Columns>::from_row(row, offset + #at)?)
+            }
             Some(i) => {
-                let ty = &f.ty;
-                quote!(#name: __fdb::RowSource::get::<#ty>(row, offset + #i)?)
+                let at = &offsets[i];
+                quote!(#name: __fdb::RowSource::get::<#ty>(row, offset + #at)?)
             }
             None => quote!(#name: ::std::default::Default::default()),
+        }
+    });
+    let mixin_values = slots.iter().filter(|f| f.flatten).map(|f| {
+        let (name, ty) = (&f.ident, &f.ty);
+        quote!(.or_else(|| <#ty as __fdb::Columns>::column_value(&self.#name, name)))
+    });
+    let flattens = slots.iter().filter(|f| f.flatten).map(|f| {
+        let ty = &f.ty;
+        quote! {
+            #[automatically_derived]
+            impl __fdb::Flattens<#ty> for #ident {}
         }
     });
     let relations: Vec<&FieldDef> = model
@@ -159,6 +180,7 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
 
             #(#child_of)*
             #(#key_checks)*
+            #(#flattens)*
 
             #[automatically_derived]
             impl __fdb::Model for #ident {
@@ -172,13 +194,17 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
                 }
 
                 fn values(&self) -> ::std::vec::Vec<__fdb::Value> {
-                    ::std::vec![#(#value_fields),*]
+                    let mut values = ::std::vec::Vec::with_capacity(
+                        <Self as __fdb::FromRow>::width(),
+                    );
+                    #(#push_values)*
+                    values
                 }
 
                 fn column_value(&self, name: &str) -> ::std::option::Option<__fdb::Value> {
                     match name {
                         #(#column_values)*
-                        _ => ::std::option::Option::None,
+                        _ => ::std::option::Option::None #(#mixin_values)*,
                     }
                 }
 
@@ -225,9 +251,14 @@ fn table(model: &ModelDef) -> TokenStream {
             quote!(__fdb::camel_to_snake_case(#s))
         }
     };
+    // A model without a bind of its own takes its first mixin's.
+    let mixin_binds = model.fields.iter().filter(|f| f.flatten).map(|f| {
+        let ty = &f.ty;
+        quote!(.or(<#ty as __fdb::Columns>::BIND))
+    });
     let bind = match &model.bind {
         Some(b) => quote!(::std::option::Option::Some(#b)),
-        None => quote!(::std::option::Option::None),
+        None => quote!(::std::option::Option::None #(#mixin_binds)*),
     };
     let view = model.view;
     let ident = &model.ident;
@@ -240,30 +271,22 @@ fn table(model: &ModelDef) -> TokenStream {
         .filter(|f| f.relation.is_some())
         .map(def_fn)
         .collect();
-    let columns = model.columns().into_iter().map(column_def);
-    let foreign_keys = model.columns().into_iter().filter_map(|f| {
-        let (ref_table, ref_column) = f.foreign_key.as_ref()?;
-        let column = &f.column;
-        let on_delete = match f.on_delete {
-            None => quote!(::std::option::Option::None),
-            Some(a) => {
-                let variant = match a {
-                    OnDelete::Cascade => quote!(Cascade),
-                    OnDelete::SetNull => quote!(SetNull),
-                    OnDelete::Restrict => quote!(Restrict),
-                };
-                quote!(::std::option::Option::Some(__fdb::OnDelete::#variant))
-            }
-        };
-        Some(quote!(.references(#column, #ref_table, #ref_column, #on_delete)))
+    let columns = slots(model).into_iter().map(|f| {
+        let ty = &f.ty;
+        if f.flatten {
+            quote!(let table = <#ty as __fdb::Columns>::add_to(table);)
+        } else {
+            let def = column_def(f);
+            quote!(let table = table.column(#def);)
+        }
     });
+    let foreign_keys = model.columns().into_iter().filter_map(foreign_key);
     quote! {
         fn table() -> &'static __fdb::Table {
             static TABLE: ::std::sync::LazyLock<__fdb::Table> = ::std::sync::LazyLock::new(|| {
-                __fdb::Table::new(#name)
-                    .bind(#bind)
-                    .view(#view)
-                    #(.column(#columns))*
+                let table = __fdb::Table::new(#name).bind(#bind).view(#view);
+                #(#columns)*
+                table
                     #(#foreign_keys)*
                     #(.relation(#ident::#relations))*
                     #versioned
@@ -273,7 +296,60 @@ fn table(model: &ModelDef) -> TokenStream {
     }
 }
 
-fn column_def(f: &FieldDef) -> TokenStream {
+/// The fields that hold columns, in table order: the column fields and the flattened
+/// mixins.
+fn slots(model: &ModelDef) -> Vec<&FieldDef> {
+    model
+        .fields
+        .iter()
+        .filter(|f| f.is_column() || f.flatten)
+        .collect()
+}
+
+/// The index of each slot's first column: a column counts one, a mixin its width.
+fn offsets(slots: &[&FieldDef]) -> Vec<TokenStream> {
+    let mut own = 0usize;
+    let mut mixins: Vec<&syn::Type> = Vec::new();
+    slots
+        .iter()
+        .map(|f| {
+            let at = quote!((#own #(+ <#mixins as ::flaskdb::__private::Columns>::WIDTH)*));
+            if f.flatten {
+                mixins.push(&f.ty);
+            } else {
+                own += 1;
+            }
+            at
+        })
+        .collect()
+}
+
+/// The number of columns of the slots.
+fn width(slots: &[&FieldDef]) -> TokenStream {
+    let own = slots.iter().filter(|f| !f.flatten).count();
+    let mixins = slots.iter().filter(|f| f.flatten).map(|f| &f.ty);
+    quote!(#own #(+ <#mixins as ::flaskdb::__private::Columns>::WIDTH)*)
+}
+
+/// `.references(..)` for a column with a foreign key.
+pub(crate) fn foreign_key(f: &FieldDef) -> Option<TokenStream> {
+    let (ref_table, ref_column) = f.foreign_key.as_ref()?;
+    let column = &f.column;
+    let on_delete = match f.on_delete {
+        None => quote!(::std::option::Option::None),
+        Some(a) => {
+            let variant = match a {
+                OnDelete::Cascade => quote!(Cascade),
+                OnDelete::SetNull => quote!(SetNull),
+                OnDelete::Restrict => quote!(Restrict),
+            };
+            quote!(::std::option::Option::Some(__fdb::OnDelete::#variant))
+        }
+    };
+    Some(quote!(.references(#column, #ref_table, #ref_column, #on_delete)))
+}
+
+pub(crate) fn column_def(f: &FieldDef) -> TokenStream {
     let name = &f.column;
     let ty = &f.ty;
     // The trait bound is checked at the field type's span, so an unsupported type is
@@ -330,9 +406,22 @@ fn builder(model: &ModelDef) -> TokenStream {
     let vis = &model.vis;
     let builder = format_ident!("{}Builder", ident);
     let columns = model.columns();
-    let fields = columns.iter().map(|f| {
+    let slots = slots(model);
+    let offsets = offsets(&slots);
+    let fields = slots.iter().map(|f| {
         let (name, ty) = (&f.ident, &f.ty);
         quote!(#name: ::std::option::Option<#ty>)
+    });
+    let mixin_setters = slots.iter().filter(|f| f.flatten).map(|f| {
+        let (name, ty, vis) = (&f.ident, &f.ty, &f.vis);
+        let doc = format!("Sets the `{name}` mixin's columns; left unset, each takes its default.");
+        quote! {
+            #[doc = #doc]
+            #vis fn #name(mut self, value: #ty) -> Self {
+                self.#name = ::std::option::Option::Some(value);
+                self
+            }
+        }
     });
     let setters = columns.iter().map(|f| {
         let (name, ty, vis, column) = (&f.ident, &f.ty, &f.vis, &f.column);
@@ -355,9 +444,28 @@ fn builder(model: &ModelDef) -> TokenStream {
         let (name, ty, column) = (&f.ident, &f.ty, &f.column);
         quote!(#column => self.#name = ::flaskdb::__private::field_from::<#ty>(value),)
     });
-    let row_columns = columns.iter().enumerate().map(|(i, f)| {
+    let row_columns = slots.iter().zip(&offsets).map(|(f, at)| {
         let (name, ty) = (&f.ident, &f.ty);
-        quote!(row.column(#i, self.#name.map(<#ty as __fdb::ColumnType>::into_value));)
+        if f.flatten {
+            quote! {
+                match self.#name {
+                    ::std::option::Option::Some(mixin) => {
+                        let mut values = ::std::vec::Vec::new();
+                        <#ty as __fdb::Columns>::push_values(&mixin, &mut values);
+                        for (k, value) in values.into_iter().enumerate() {
+                            row.column(#at + k, ::std::option::Option::Some(value));
+                        }
+                    }
+                    ::std::option::Option::None => {
+                        for k in 0..<#ty as __fdb::Columns>::WIDTH {
+                            row.column(#at + k, ::std::option::Option::None);
+                        }
+                    }
+                }
+            }
+        } else {
+            quote!(row.column(#at, self.#name.map(<#ty as __fdb::ColumnType>::into_value));)
+        }
     });
     let doc = format!("A new `{ident}` row, made by [`{ident}::build`].");
     quote! {
@@ -378,6 +486,7 @@ fn builder(model: &ModelDef) -> TokenStream {
         #[automatically_derived]
         impl #builder {
             #(#setters)*
+            #(#mixin_setters)*
             #(#relation_setters)*
 
             /// Sets the column named `column` from a value of another row (a foreign key).
@@ -516,9 +625,14 @@ fn key_consts(model: &ModelDef) -> TokenStream {
         let column = &f.column;
         Some(quote!((#column, #ref_table)))
     });
+    let mixins = model.fields.iter().filter(|f| f.flatten).map(|f| {
+        let ty = &f.ty;
+        quote!(<#ty as __fdb::Columns>::FOREIGN_KEYS)
+    });
     quote! {
         const TABLE_NAME: __fdb::TableName = #name;
-        const FOREIGN_KEYS: &'static [(&'static str, &'static str)] = &[#(#keys),*];
+        const FOREIGN_KEYS: &'static [&'static [(&'static str, &'static str)]] =
+            &[&[#(#keys),*] #(, #mixins)*];
     }
 }
 

@@ -8,6 +8,7 @@
 mod attr;
 mod enums;
 mod expand;
+mod mixin;
 
 use proc_macro::TokenStream;
 
@@ -30,6 +31,19 @@ pub fn derive_enum(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     match enums::derive(&input) {
         Ok(tokens) => tokens.into(),
+        Err(errors) => errors.to_compile_error().into(),
+    }
+}
+
+/// Derives `flaskdb::Columns` for a mixin: a struct of columns that models take in with
+/// a `#[model(flatten)]` field. Its fields take the column attributes of
+/// `#[derive(Model)]`; `#[model(bind = "..")]` on the struct gives models that name no
+/// bind this one. Also generates the trait `<Mixin>Columns` with the column handles.
+#[proc_macro_derive(Columns, attributes(model))]
+pub fn derive_columns(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    match attr::MixinDef::from_ast(&input) {
+        Ok(mixin) => mixin::mixin(&mixin).into(),
         Err(errors) => errors.to_compile_error().into(),
     }
 }

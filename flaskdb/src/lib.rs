@@ -93,21 +93,58 @@
 
 pub use flaskdb_core::{
     Addable, Alias, AliasEntity, AliasOuter, Assignment, Assignments, Backend, BelongsTo,
-    BindConfig, Change, ChildOf, Column, ColumnChange, ColumnDef, ColumnType, Comparable, Config,
-    CustomType, Db, Ddl, Derived, Eager, Engine, EngineOptions, Entity, Error, EventContext, Expr,
-    Expression, ForeignKey, FromRow, HasMany, HasOne, Index, InsertRow, Insertable, IntoField,
-    IterPages, KeyValues, KeysetPage, Lazy, LoadFrom, ManyToMany, MaybeNull, Metadata, Model,
-    NOT_FOUND_TEXT, Nested, Numeric, OnDelete, Operand, Operation, Order, Outer, PageRequest,
-    Pagination, Query, QueryInfo, QuerySummary, Relation, RelationKind, Result, Row, RowSource,
-    Select, Selectable, Selection, Session, SessionEvent, SessionTransaction, SqlType, Table,
-    TextColumn, Value, alias, camel_to_snake_case, clear_global_default, count_all, entity, exists,
-    get_recorded_queries, in_current_scope, not_exists, outer, recorded_query_summary, redact_url,
-    select, select_columns, session, set_global_default,
+    BindConfig, Change, ChildOf, Column, ColumnChange, ColumnDef, ColumnType, Columns, Comparable,
+    Config, CustomType, Db, Ddl, Derived, Eager, Engine, EngineOptions, Entity, Error,
+    EventContext, Expr, Expression, ForeignKey, FromRow, HasMany, HasOne, Index, InsertRow,
+    Insertable, IntoField, IterPages, KeyValues, KeysetPage, Lazy, LoadFrom, ManyToMany, MaybeNull,
+    Metadata, Model, NOT_FOUND_TEXT, Nested, Numeric, OnDelete, Operand, Operation, Order, Outer,
+    PageRequest, Pagination, Query, QueryInfo, QuerySummary, Relation, RelationKind, Result, Row,
+    RowSource, Select, Selectable, Selection, Session, SessionEvent, SessionTransaction, SqlType,
+    Table, TextColumn, Value, alias, camel_to_snake_case, clear_global_default, count_all, entity,
+    exists, get_recorded_queries, in_current_scope, not_exists, outer, recorded_query_summary,
+    redact_url, select, select_columns, session, set_global_default,
 };
 
 /// Derives [`Model`] for a struct with named fields; see the [crate docs](crate#models)
 /// for the attributes.
 pub use flaskdb_derive::Model;
+
+/// Derives [`Columns`] for a mixin: a struct of columns that models take in with a
+/// `#[model(flatten)]` field, as Flask-SQLAlchemy models inherit columns from a mixin
+/// class. The fields take the column attributes of `#[derive(Model)]`;
+/// `#[model(bind = "..")]` on the mixin is the bind of models that name none. The derive
+/// also generates the trait `<Mixin>Columns`: with it in scope, `Post::created_at` is
+/// the handle of the mixin's column on each model that flattens it.
+///
+/// ```
+/// use flaskdb::{Columns, Model};
+///
+/// fn now() -> i64 {
+///     1_700_000_000
+/// }
+///
+/// #[derive(Columns, Debug, Clone, PartialEq)]
+/// pub struct Audit {
+///     #[model(default_fn = now)]
+///     pub created_at: i64,
+///     #[model(default_fn = now, onupdate = now)]
+///     pub updated_at: i64,
+/// }
+///
+/// #[derive(Model, Debug, Clone, PartialEq)]
+/// pub struct Invoice {
+///     pub id: i64,
+///     pub total: i64,
+///     #[model(flatten)]
+///     pub audit: Audit,
+/// }
+///
+/// let names: Vec<&str> = Invoice::table().columns().iter().map(|c| c.name()).collect();
+/// assert_eq!(names, ["id", "total", "created_at", "updated_at"]);
+/// use AuditColumns as _; // the mixin's column handles
+/// assert_eq!(Invoice::created_at.name(), "created_at");
+/// ```
+pub use flaskdb_derive::Columns;
 
 /// Derives [`CustomType`] for a fieldless enum, so it can be a column: stored as the
 /// variant's name (`#[model(rename = "..")]` to change it), or with `#[model(integer)]`

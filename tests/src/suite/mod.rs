@@ -3,6 +3,7 @@
 mod context;
 mod engine;
 mod events;
+mod mixins;
 mod paginate;
 mod query;
 mod record;
@@ -27,5 +28,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(relations::cases());
     cases.extend(events::cases());
     cases.extend(types::cases());
+    cases.extend(mixins::cases());
     cases
 }

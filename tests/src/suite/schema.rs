@@ -164,7 +164,7 @@ async fn index_names(t: &TestDb) -> anyhow::Result<Vec<String>> {
 }
 
 /// The models' tables and the declared `enrollment`.
-const ALL_TABLES: [&str; 27] = [
+const ALL_TABLES: [&str; 28] = [
     "all_types",
     "audit_log",
     "author",
@@ -181,6 +181,7 @@ const ALL_TABLES: [&str; 27] = [
     "loner",
     "message",
     "node",
+    "note",
     "order",
     "page",
     "page_history",
@@ -200,7 +201,12 @@ pub async fn create_all_creates_tables_and_indexes(t: TestDb) -> TestResult {
     assert_eq!(table_names(&t).await?, ALL_TABLES);
     assert_eq!(
         index_names(&t).await?,
-        ["ix_spam_display_name", "ix_spam_rank", "ix_typed_status"]
+        [
+            "ix_note_owner_id",
+            "ix_spam_display_name",
+            "ix_spam_rank",
+            "ix_typed_status"
+        ]
     );
     Ok(())
 }
