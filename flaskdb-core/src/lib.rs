@@ -69,7 +69,7 @@ pub use expression::{
     Comparable, Expression, MaybeNull, Numeric, Operand, count_all, exists, not_exists,
 };
 pub use keyset::KeysetPage;
-pub use mixin::Columns;
+pub use mixin::{Columns, Flattens};
 pub use model::{FromRow, InsertRow, Insertable, KeyValues, Model, RowSource, Writable};
 pub use naming::camel_to_snake_case;
 pub use pagination::{IterPages, PageRequest, Pagination};

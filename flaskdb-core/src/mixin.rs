@@ -44,6 +44,17 @@ pub trait Columns: Sized + Send + Sync + Unpin + 'static {
     fn from_row<R: RowSource>(row: &R, offset: usize) -> Result<Self>;
 }
 
-/// Says that model `Self` flattens mixin `C`, which gives it `C`'s column handles.
-#[doc(hidden)]
+/// Says that model `Self` flattens mixin `C` (the derive implements it for each
+/// `#[model(flatten)]` field), which gives it `C`'s column handles. Bound on it to add
+/// query methods to every model with a mixin: Flask-SQLAlchemy's custom query class.
+///
+/// ```
+/// use flaskdb_core::{Columns, Flattens, Model};
+/// fn tables_with<C: Columns, M: Flattens<C>>() -> &'static str {
+///     M::table().name()
+/// }
+/// ```
+///
+/// The guide's "Advanced Customization" chapter adds a `live()` method to the queries
+/// of every model with a soft-delete mixin.
 pub trait Flattens<C: Columns>: Model {}

@@ -194,6 +194,16 @@ impl ModelDef {
             versioned,
             fields: defs,
         };
+        if model.table.is_none() && crate::manifest::require_table_names() {
+            errors.at(
+                model.ident.span(),
+                format!(
+                    "this crate requires explicit table names ([package.metadata.flaskdb] \
+                     require_table_names = true): add #[model(table = \"..\")] to `{}`",
+                    model.ident
+                ),
+            );
+        }
         if let (Some(at), true) = (model.versioned, model.view) {
             errors.at(at, "a view is never written, so it cannot be `versioned`");
         }

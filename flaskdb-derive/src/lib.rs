@@ -8,6 +8,7 @@
 mod attr;
 mod enums;
 mod expand;
+mod manifest;
 mod mixin;
 
 use proc_macro::TokenStream;

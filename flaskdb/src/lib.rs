@@ -66,7 +66,10 @@
 //! | `#[model(unique)]`, `#[model(index)]` | UNIQUE constraint; index `ix_<table>_<column>` (unique when both) |
 //! | `#[model(max_length = N)]` | `VARCHAR(N)` |
 //! | `#[model(default = <literal>)]` | filled in by the builder and emitted in DDL |
+//! | `#[model(default_fn = path)]` | a function called for each new row whose builder leaves the column unset (`created_at`) |
+//! | `#[model(onupdate = path)]` | a function called for each session update that does not set the column, and bulk updates that do not assign it (`updated_at`) |
 //! | `#[model(server_default = "<sql>")]` | emitted in DDL only |
+//! | `#[model(flatten)] ts: Timestamps` | takes in the columns of a [`Columns`](derive@Columns) mixin at this place |
 //! | `#[model(foreign_key = "table.column", on_delete = "cascade")]` | a foreign key (`cascade`, `set null`, `restrict`) |
 //! | `#[model(column = "db_name")]` | the column's name in the database |
 //! | `#[model(skip)]` | not a column (filled with `Default::default()` when loaded) |
@@ -79,7 +82,7 @@
 //! | `#[model(has_many, cascade = "delete")]` | deleting the row through a session deletes these rows first, depth first (a many-to-many's links always go with the row; anything else follows the database's `on_delete`) |
 //! | `#[model(table = "name")]` (struct) | the table name; otherwise `camel_to_snake_case(struct name)` |
 //! | `#[model(bind = "key")]` (struct) | the bind the table lives on |
-//! | `#[model(view)]` (struct) | maps a view: queryable, never created or dropped, no builder |
+//! | `#[model(view)]` (struct) | maps a view: queryable, never created or dropped; writing to it (builder, `add`, `delete`, bulk update or delete) does not compile |
 //! | `#[model(versioned)]` (struct) | every update or delete through a session first copies the row into `<table>_history` (created by `create_all`) as its next `version`, in the same transaction |
 //!
 //! Column types: `bool`, `i16`, `i32`, `i64`, `f32`, `f64`, `String`, `Vec<u8>`; with
@@ -95,14 +98,15 @@ pub use flaskdb_core::{
     Addable, Alias, AliasEntity, AliasOuter, Assignment, Assignments, Backend, BelongsTo,
     BindConfig, Change, ChildOf, Column, ColumnChange, ColumnDef, ColumnType, Columns, Comparable,
     Config, CustomType, Db, Ddl, Derived, Eager, Engine, EngineOptions, Entity, Error,
-    EventContext, Expr, Expression, ForeignKey, FromRow, HasMany, HasOne, Index, InsertRow,
-    Insertable, IntoField, IterPages, KeyValues, KeysetPage, Lazy, LoadFrom, ManyToMany, MaybeNull,
-    Metadata, Model, NOT_FOUND_TEXT, Nested, Numeric, OnDelete, Operand, Operation, Order, Outer,
-    PageRequest, Pagination, Query, QueryInfo, QuerySummary, Relation, RelationKind, Result, Row,
-    RowSource, Select, Selectable, Selection, Session, SessionEvent, SessionTransaction, SqlType,
-    Table, TextColumn, Value, alias, camel_to_snake_case, clear_global_default, count_all, entity,
-    exists, get_recorded_queries, in_current_scope, not_exists, outer, recorded_query_summary,
-    redact_url, select, select_columns, session, set_global_default,
+    EventContext, Expr, Expression, Flattens, ForeignKey, FromRow, HasMany, HasOne, Index,
+    InsertRow, Insertable, IntoField, IterPages, KeyValues, KeysetPage, Lazy, LoadFrom, ManyToMany,
+    MaybeNull, Metadata, Model, NOT_FOUND_TEXT, Nested, Numeric, OnDelete, Operand, Operation,
+    Order, Outer, PageRequest, Pagination, Query, QueryInfo, QuerySummary, Relation, RelationKind,
+    Result, Row, RowSource, Select, Selectable, Selection, Session, SessionEvent,
+    SessionTransaction, SqlType, Table, TextColumn, Value, alias, camel_to_snake_case,
+    clear_global_default, count_all, entity, exists, get_recorded_queries, in_current_scope,
+    not_exists, outer, recorded_query_summary, redact_url, select, select_columns, session,
+    set_global_default,
 };
 
 /// Derives [`Model`] for a struct with named fields; see the [crate docs](crate#models)

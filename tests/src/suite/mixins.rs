@@ -14,6 +14,7 @@ pub fn cases() -> Vec<Case> {
         mixin_handles_filter_and_order,
         onupdate_in_a_mixin_refreshes_on_update,
         a_relationship_runs_over_a_mixin_foreign_key,
+        a_query_extension_trait_serves_every_model_with_the_mixin,
     )
 }
 
@@ -44,6 +45,8 @@ pub struct Note {
     pub body: String,
     #[model(flatten)]
     pub owner: Owned,
+    #[model(flatten)]
+    pub deleted: SoftDelete,
     #[model(belongs_to)]
     pub author: BelongsTo<User>,
 }
@@ -71,7 +74,14 @@ async fn mixin_columns_are_created_and_round_trip(t: TestDb) -> TestResult {
     let names: Vec<&str> = Note::table().columns().iter().map(|c| c.name()).collect();
     assert_eq!(
         names,
-        ["id", "created_at", "updated_at", "body", "owner_id"]
+        [
+            "id",
+            "created_at",
+            "updated_at",
+            "body",
+            "owner_id",
+            "deleted_at"
+        ]
     );
     assert_eq!(Note::table().foreign_keys().len(), 1);
     let db = t.with_tables().await?;
@@ -184,5 +194,42 @@ async fn a_relationship_runs_over_a_mixin_foreign_key(t: TestDb) -> TestResult {
     assert_eq!(note.author.load(&db).await?, Some(ada.clone()));
     let loaded = db.query::<Note>().eager(Note::author).all().await?;
     assert_eq!(loaded[0].author.loaded(), Some(Some(&ada)));
+    Ok(())
+}
+
+/// A soft-delete mixin and a query method for every model that has it.
+#[derive(Columns, Debug, Clone, PartialEq, Default)]
+pub struct SoftDelete {
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+pub trait LiveQuery {
+    fn live(self) -> Self;
+}
+
+impl<M: flaskdb::Flattens<SoftDelete>> LiveQuery for flaskdb::Query<M> {
+    fn live(self) -> Self {
+        self.filter(M::deleted_at.is_null())
+    }
+}
+
+async fn a_query_extension_trait_serves_every_model_with_the_mixin(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let ada = user(&db, "ada").await?;
+    let mut s = db.session();
+    s.add(Note::build().body("kept").owner(Owned { owner_id: ada.id }));
+    s.add(
+        Note::build()
+            .body("gone")
+            .owner(Owned { owner_id: ada.id })
+            .deleted(SoftDelete {
+                deleted_at: Some(at(5)),
+            }),
+    );
+    s.commit().await?;
+    let live = db.query::<Note>().live().all().await?;
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].body, "kept");
+    assert_eq!(db.query::<Note>().count().await?, 2);
     Ok(())
 }
