@@ -115,24 +115,7 @@ fn set_once<T>(slot: &mut Option<T>, value: T, name: &str, span: Span, errors: &
 impl ModelDef {
     pub(crate) fn from_ast(input: &syn::DeriveInput) -> Result<ModelDef, syn::Error> {
         let mut errors = Errors::default();
-        let fields = match &input.data {
-            syn::Data::Struct(syn::DataStruct {
-                fields: syn::Fields::Named(named),
-                ..
-            }) => named.named.iter().collect::<Vec<_>>(),
-            _ => {
-                return Err(syn::Error::new(
-                    input.ident.span(),
-                    "#[derive(Model)] needs a struct with named fields",
-                ));
-            }
-        };
-        if !input.generics.params.is_empty() {
-            errors.at(
-                input.generics.span(),
-                "#[derive(Model)] does not support generic parameters",
-            );
-        }
+        let fields = named_fields(input, "Model", &mut errors)?;
         let (mut table, mut bind, mut view) = (None, None, None);
         let mut versioned: Option<Span> = None;
         for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
@@ -263,6 +246,32 @@ impl ModelDef {
     pub(crate) fn columns(&self) -> Vec<&FieldDef> {
         self.fields.iter().filter(|f| f.is_column()).collect()
     }
+}
+
+/// The fields of a struct with named fields and no generics, which `#[derive(Model)]`
+/// and `#[derive(Columns)]` (named by `derive`) need.
+fn named_fields<'a>(
+    input: &'a syn::DeriveInput,
+    derive: &str,
+    errors: &mut Errors,
+) -> Result<Vec<&'a syn::Field>, syn::Error> {
+    let syn::Data::Struct(syn::DataStruct {
+        fields: syn::Fields::Named(named),
+        ..
+    }) = &input.data
+    else {
+        return Err(syn::Error::new(
+            input.ident.span(),
+            format!("#[derive({derive})] needs a struct with named fields"),
+        ));
+    };
+    if !input.generics.params.is_empty() {
+        errors.at(
+            input.generics.span(),
+            format!("#[derive({derive})] does not support generic parameters"),
+        );
+    }
+    Ok(named.named.iter().collect())
 }
 
 /// Consumes `= value` after an unknown key, so parsing can go on to the next key.
@@ -648,22 +657,7 @@ pub(crate) struct MixinDef {
 impl MixinDef {
     pub(crate) fn from_ast(input: &syn::DeriveInput) -> Result<MixinDef, syn::Error> {
         let mut errors = Errors::default();
-        let syn::Data::Struct(syn::DataStruct {
-            fields: syn::Fields::Named(named),
-            ..
-        }) = &input.data
-        else {
-            return Err(syn::Error::new(
-                input.ident.span(),
-                "#[derive(Columns)] needs a struct with named fields",
-            ));
-        };
-        if !input.generics.params.is_empty() {
-            errors.at(
-                input.generics.span(),
-                "#[derive(Columns)] does not support generic parameters",
-            );
-        }
+        let fields_ast = named_fields(input, "Columns", &mut errors)?;
         let mut bind = None;
         for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
             let parsed = attr.parse_nested_meta(|meta| {
@@ -685,7 +679,7 @@ impl MixinDef {
             }
         }
         let mut fields = Vec::new();
-        for field in &named.named {
+        for field in fields_ast {
             let Some(def) = FieldDef::from_ast(field, &mut errors) else {
                 continue;
             };
