@@ -462,10 +462,7 @@ impl Db {
 }
 
 fn raw(sql: &str, params: Vec<Value>) -> Rendered {
-    Rendered {
-        sql: sql.to_owned(),
-        params,
-    }
+    Rendered::new(sql.to_owned(), params)
 }
 
 impl fmt::Debug for Db {

@@ -6,6 +6,7 @@ use crate::engine::Backend;
 use crate::schema::ColumnDef;
 use crate::sql::expr::CastTo;
 use crate::sql_type::SqlType;
+use crate::value::Value;
 
 impl Backend {
     /// Writes `name` as a quoted identifier (`"name"`, or `` `name` `` on MySQL), doubling
@@ -220,6 +221,34 @@ impl Backend {
             (Backend::Postgres, CastTo::Double) => Some("DOUBLE PRECISION"),
             (Backend::MySql, CastTo::BigInt) => Some("SIGNED"),
             (Backend::MySql, CastTo::Double) => Some("DOUBLE"),
+        }
+    }
+}
+
+impl Backend {
+    /// Why `value` cannot be stored in `column` as it is, if it cannot: a text longer
+    /// than the column's `max_length` (SQLite would keep it whole, the servers reject or
+    /// cut it), NaN where the database has none (SQLite turns it into NULL, MySQL
+    /// rejects it), or an infinity on MySQL.
+    pub(crate) fn unstorable(self, column: &ColumnDef, value: &Value) -> Option<String> {
+        let float = match value {
+            Value::Text(s) => {
+                let max = column.length()?;
+                let len = s.chars().count();
+                return (len > max as usize)
+                    .then(|| format!("{len} characters is longer than its max_length of {max}"));
+            }
+            Value::F32(f) => f64::from(*f),
+            Value::F64(f) => *f,
+            _ => return None,
+        };
+        match self {
+            Backend::Sqlite if float.is_nan() => Some("NaN cannot be stored on SQLite".into()),
+            Backend::MySql if float.is_nan() => Some("NaN cannot be stored on MySQL".into()),
+            Backend::MySql if float.is_infinite() => {
+                Some(format!("{float} cannot be stored on MySQL"))
+            }
+            _ => None,
         }
     }
 }

@@ -130,6 +130,37 @@ pub enum Error {
          roll back the other session first"
     )]
     LockTimeout(std::time::Duration),
+    /// No connection of the pool became free within its `acquire_timeout`: more work
+    /// holds connections (open sessions, streams) than the pool has. Nothing was sent;
+    /// the work can be retried once connections are released.
+    #[error(
+        "no database connection became free within the pool's acquire_timeout: every \
+         connection is held (raise max_connections, or end sessions sooner)"
+    )]
+    PoolTimeout,
+    /// The database could not run this transaction alongside another one: SQLite was
+    /// busy or locked past its busy timeout, or a server found a deadlock, a lock wait
+    /// timeout or a serialization failure. The transaction was rolled back; running it
+    /// again from the start is the remedy ([`Error::is_retryable`]).
+    #[error("transaction conflict, retry it: {0}")]
+    Busy(sqlx::Error),
+    /// The connection to the server was lost (killed, closed or the server restarted)
+    /// while the work ran. A session keeps its queued work for a retry; whether a COMMIT
+    /// in flight took effect is unknown, as for any database client.
+    #[error("connection to the database lost: {0}")]
+    ConnectionLost(sqlx::Error),
+    /// A value does not fit its column: a text longer than its `max_length`, or a float
+    /// the backend cannot store (NaN on SQLite or MySQL, infinities on MySQL). Nothing
+    /// was written.
+    #[error("invalid value for `{table}.{column}`: {reason}")]
+    InvalidValue {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Why the value does not fit.
+        reason: String,
+    },
     /// An error from the database driver. Its text is part of this error's message, so
     /// it is not also reported as the `source()` (a chain printer such as anyhow's
     /// `{:#}` would repeat it); match the variant to reach the `sqlx::Error`.
@@ -137,10 +168,74 @@ pub enum Error {
     Database(sqlx::Error),
 }
 
+/// Every driver error goes through here: the kinds an application handles (pool
+/// exhaustion, conflicts to retry, lost connections, broken constraints) get their own
+/// variants; the rest stays [`Error::Database`].
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
-        Error::Database(e)
+        match e {
+            sqlx::Error::PoolTimedOut => Error::PoolTimeout,
+            e if is_connection_loss(&e) => Error::ConnectionLost(e),
+            e if is_conflict(&e) => Error::Busy(e),
+            e => Error::Database(e).classify_constraint(),
+        }
     }
+}
+
+/// Whether the connection is gone: I/O failures, a closed pool, or the server saying
+/// it ended the session (PostgreSQL's class 08 and admin shutdown; MySQL's killed or
+/// lost connection).
+fn is_connection_loss(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            code.starts_with("08")
+                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                || matches!(mysql_number(db.as_ref()), Some(1053 | 1927 | 2006 | 2013))
+        }
+        _ => false,
+    }
+}
+
+/// Whether the database refused the transaction because of another one: SQLite busy or
+/// locked, PostgreSQL serialization failure, deadlock or lock timeout, MySQL deadlock
+/// or lock wait timeout.
+fn is_conflict(e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = e else {
+        return false;
+    };
+    let code = db.code().unwrap_or_default();
+    if let Some(n) = mysql_number(db.as_ref()) {
+        return matches!(n, 1205 | 1213);
+    }
+    match code.parse::<u32>() {
+        // SQLite reports extended result codes: the primary code is the low byte.
+        Ok(n) if is_sqlite(db.as_ref()) => matches!(n & 0xff, 5 | 6),
+        _ => matches!(code.as_ref(), "40001" | "40P01" | "55P03"),
+    }
+}
+
+fn is_sqlite(db: &dyn sqlx::error::DatabaseError) -> bool {
+    #[cfg(feature = "sqlite")]
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        return true;
+    }
+    let _ = db;
+    false
+}
+
+/// MySQL's own error number (its SQLSTATE is too coarse to tell the cases apart).
+fn mysql_number(db: &dyn sqlx::error::DatabaseError) -> Option<u16> {
+    #[cfg(feature = "mysql")]
+    if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return Some(my.number());
+    }
+    let _ = db;
+    None
 }
 
 /// The standard text of a 404 page, as Werkzeug writes it.
@@ -161,6 +256,23 @@ impl Error {
         }
     }
 
+    /// Whether running the same work again may succeed: a conflict with another
+    /// transaction ([`Error::Busy`]), a lost connection ([`Error::ConnectionLost`]) or
+    /// an exhausted pool ([`Error::PoolTimeout`]). A session that failed with one of
+    /// these has rolled back and kept its queued work, so `commit()` can simply be
+    /// called again.
+    ///
+    /// ```
+    /// assert!(flaskdb_core::Error::PoolTimeout.is_retryable());
+    /// assert!(!flaskdb_core::Error::NoResultFound.is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::Busy(_) | Error::ConnectionLost(_) | Error::PoolTimeout
+        )
+    }
+
     /// Whether this is [`Error::NotFound`].
     ///
     /// ```
@@ -172,7 +284,7 @@ impl Error {
 
     /// Turns a driver error for a broken constraint into its own variant, naming the
     /// constraint or column as the database reports it.
-    pub(crate) fn classify_constraint(self) -> Self {
+    fn classify_constraint(self) -> Self {
         let Error::Database(sqlx::Error::Database(db)) = &self else {
             return self;
         };

@@ -84,8 +84,17 @@ macro_rules! with_tx {
 
 impl Tx {
     /// Begins a transaction on a connection of `engine`'s pool.
-    pub(crate) async fn begin(engine: &Engine) -> Result<Tx> {
-        let inner = with_pool!(engine.pool(), pool => TxInner::from(pool.begin().await?));
+    /// With `lock`, SQLite takes its write lock at once (`BEGIN IMMEDIATE`): a
+    /// transaction that reads a row to update it then cannot lose the race for the lock
+    /// to another writer after its read (what `FOR UPDATE` asks of the servers).
+    pub(crate) async fn begin(engine: &Engine, lock: bool) -> Result<Tx> {
+        let inner = match engine.pool() {
+            #[cfg(feature = "sqlite")]
+            crate::engine::Pool::Sqlite(pool) if lock => {
+                TxInner::from(pool.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            pool => with_pool!(pool, pool => TxInner::from(pool.begin().await?)),
+        };
         Ok(Tx {
             engine: engine.clone(),
             inner,
@@ -182,7 +191,6 @@ where
             .unwrap_or(Err(Error::LockTimeout(limit))),
         None => f(r).await,
     };
-    let out = out.map_err(Error::classify_constraint);
     if let Some(r) = logged {
         observe(engine, r, started);
     }
@@ -321,10 +329,10 @@ pub(crate) fn stream<T: FromRow + Send + 'static>(
     if engine.echo() || engine.record().is_some() {
         observe(&engine, r.clone(), Instant::now());
     }
-    let Rendered { sql, params } = r;
+    let Rendered { sql, params, .. } = r;
     with_pool!(engine.pool().clone(), pool => Box::pin(async_stream::try_stream! {
         let mut rows = prepare(sql, params).fetch(&pool);
-        while let Some(row) = rows.try_next().await.map_err(|e| Error::from(e).classify_constraint())? {
+        while let Some(row) = rows.try_next().await.map_err(Error::from)? {
             yield T::from_row(&row, 0)?;
         }
     }))

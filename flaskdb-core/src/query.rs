@@ -295,10 +295,7 @@ impl<M: Model> Query<M> {
             let rendered = if self.is_plain() {
                 let sql = M::statement_cache()
                     .select_all(backend, || self.render(Projection::AllColumns, backend).sql);
-                Rendered {
-                    sql: sql.to_owned(),
-                    params: Vec::new(),
-                }
+                Rendered::new(sql.to_owned(), Vec::new())
             } else {
                 self.render(Projection::AllColumns, backend)
             };
@@ -369,10 +366,7 @@ impl<M: Model> Query<M> {
                     q.clauses.and_filter(key_filter(keys.clone()));
                     q.render(Projection::AllColumns, backend).sql
                 });
-                let rendered = Rendered {
-                    sql: sql.to_owned(),
-                    params: keys,
-                };
+                let rendered = Rendered::new(sql.to_owned(), keys);
                 return Ok(self.fetch_models(&target, rendered, Some(1)).await?.pop());
             }
             let mut q = self;

@@ -201,12 +201,19 @@ struct State {
     changes: Vec<Change>,
     autoflush: bool,
     expire_on_commit: bool,
+    /// A flush was cancelled while another task held the transactions: they may hold
+    /// part of its work, so the next flush or commit rolls them back first.
+    abandoned: bool,
 }
 
 struct Inner {
     db: Option<Db>,
     state: Mutex<State>,
     txs: tokio::sync::Mutex<Vec<(Option<String>, Tx)>>,
+    /// Held by a commit from its start until its COMMITs are done, even when its
+    /// caller stopped waiting: a later commit starts only after it, and so sees the
+    /// work it queued again if it failed.
+    committing: Arc<tokio::sync::Mutex<()>>,
     listeners: Listeners,
 }
 
@@ -262,6 +269,7 @@ impl Session {
                     ..State::default()
                 }),
                 txs: tokio::sync::Mutex::new(Vec::new()),
+                committing: Arc::default(),
                 listeners: Listeners::default(),
             }),
         }
@@ -431,36 +439,59 @@ impl Session {
     pub fn commit(&mut self) -> impl Future<Output = Result<()>> + Send {
         record::at(Location::caller(), async move {
             let db = self.db()?.clone();
+            let turn = self.inner.committing.clone().lock_owned().await;
             let expire = self.state().expire_on_commit;
             self.flush_inner(!expire || self.records_changes(&db))
                 .await?;
-            let changes = std::mem::take(&mut self.state().changes);
-            let mut txs = self.inner.txs.lock().await;
-            let changes = match self.emit(&db, SessionEvent::BeforeCommit, changes, None) {
-                Ok(changes) => changes,
-                Err(e) => return Err(self.undo(&db, &mut txs, Vec::new(), e).await),
+            // The commit itself runs on a task of its own, so a caller that stops
+            // waiting (a timeout, a dropped request) cannot cut it off half-way: it
+            // finishes, or fails and queues the work again, either way in full.
+            let session = self.clone();
+            let task = async move {
+                let result = session.finish_commit(db).await;
+                drop(turn);
+                result
             };
-            let mut committed = Vec::new();
-            while !txs.is_empty() {
-                let (bind, tx) = txs.remove(0);
-                if let Err(e) = tx.commit().await {
-                    // What the committed binds wrote is permanent: keep only the rest.
-                    self.state().journal.retain(|(b, _)| !committed.contains(b));
-                    return Err(self.undo(&db, &mut txs, Vec::new(), e).await);
-                }
-                committed.push(bind);
+            match tokio::spawn(task).await {
+                Ok(result) => result,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => Err(Error::InvalidQuery(
+                    "the runtime shut down while a commit was running".into(),
+                )),
             }
-            {
-                let mut state = self.state();
-                state.journal.clear();
-                if state.expire_on_commit {
-                    state.identity.clear();
-                }
-            }
-            drop(txs);
-            self.emit(&db, SessionEvent::AfterCommit, changes, None)
-                .map(drop)
         })
+    }
+
+    /// Commits every open transaction (after the flush): the part of a commit that
+    /// must not be cancelled.
+    async fn finish_commit(self, db: Db) -> Result<()> {
+        self.drop_abandoned().await;
+        let changes = std::mem::take(&mut self.state().changes);
+        let mut txs = self.inner.txs.lock().await;
+        let changes = match self.emit(&db, SessionEvent::BeforeCommit, changes, None) {
+            Ok(changes) => changes,
+            Err(e) => return Err(self.undo(&db, &mut txs, Vec::new(), e).await),
+        };
+        let mut committed = Vec::new();
+        while !txs.is_empty() {
+            let (bind, tx) = txs.remove(0);
+            if let Err(e) = tx.commit().await {
+                // What the committed binds wrote is permanent: keep only the rest.
+                self.state().journal.retain(|(b, _)| !committed.contains(b));
+                return Err(self.undo(&db, &mut txs, Vec::new(), e).await);
+            }
+            committed.push(bind);
+        }
+        {
+            let mut state = self.state();
+            state.journal.clear();
+            if state.expire_on_commit {
+                state.identity.clear();
+            }
+        }
+        drop(txs);
+        self.emit(&db, SessionEvent::AfterCommit, changes, None)
+            .map(drop)
     }
 
     /// Discards every queued and flushed change and rolls back the open transactions.
@@ -511,7 +542,7 @@ impl Session {
         record::at(Location::caller(), async move {
             let engine = self.db()?.engine_for(key)?;
             let mut txs = self.inner.txs.lock().await;
-            let index = begin(&mut txs, key, &engine).await?;
+            let index = begin(&mut txs, key, &engine, false).await?;
             Ok(SessionTransaction { txs, index })
         })
     }
@@ -527,10 +558,20 @@ impl Session {
         roll_back_all(txs).await;
     }
 
+    /// Rolls back transactions left open by a cancelled flush (see
+    /// `Unfinished`) that could not be dropped at once.
+    async fn drop_abandoned(&self) {
+        if std::mem::take(&mut self.state().abandoned) {
+            let txs = std::mem::take(&mut *self.inner.txs.lock().await);
+            roll_back_all(txs).await;
+        }
+    }
+
     /// Flushes; returns the inserted rows. With `keep: false` (a commit that will
     /// expire the identity map, with no change signals) the written rows are not
     /// needed, and are neither read back nor kept.
     async fn flush_inner(&self, keep: bool) -> Result<Vec<(u64, Vec<Value>)>> {
+        self.drop_abandoned().await;
         let mut ops = std::mem::take(&mut self.state().pending);
         refresh_onupdate(&mut ops);
         if let Some(error) = take_broken(&mut ops) {
@@ -540,8 +581,11 @@ impl Session {
         if ops.is_empty() {
             return Ok(Vec::new());
         }
+        let mut guard = Unfinished::new(self, ops);
         let db = self.db()?.clone();
         let record = self.records_changes(&db);
+        // No await until the work is back in the guard.
+        let ops = std::mem::take(&mut guard.ops);
         let mut ops = if record {
             let mut work = PendingWork {
                 ops,
@@ -552,6 +596,7 @@ impl Session {
             if let Err(e) = self.emit(&db, SessionEvent::BeforeFlush, changes, Some(&mut work)) {
                 // Rows the listeners added are theirs to add again.
                 work.ops.truncate(queued);
+                guard.disarm();
                 let mut txs = self.inner.txs.lock().await;
                 return Err(self.undo(&db, &mut txs, work.ops, e).await);
             }
@@ -559,15 +604,21 @@ impl Session {
         } else {
             ops
         };
-        if let Some(error) = take_broken(&mut ops) {
+        if let Some(error) = take_broken(&mut ops).or_else(|| take_unstorable(&db, &mut ops)) {
+            guard.disarm();
             requeue(&mut self.state(), ops);
             return Err(error);
         }
+        guard.ops = ops;
         let mut txs = self.inner.txs.lock().await;
-        let written = match write(&db, &mut txs, &ops, keep).await {
+        let written = match write(&db, &mut txs, &guard.ops, keep).await {
             Ok(written) => written,
-            Err(e) => return Err(self.undo(&db, &mut txs, ops, e).await),
+            Err(e) => {
+                let ops = guard.disarm();
+                return Err(self.undo(&db, &mut txs, ops, e).await);
+            }
         };
+        let ops = guard.disarm();
         let mut flushed = Vec::new();
         let mut inserted = Vec::new();
         {
@@ -673,18 +724,15 @@ impl Session {
         ops: Vec<Op>,
         error: Error,
     ) -> Error {
-        roll_back_all(std::mem::take(txs)).await;
+        // The work is queued again before anything awaits, so a cancelled rollback
+        // loses none of it.
         let discarded = {
             let mut state = self.state();
-            let mut again: Vec<Op> = std::mem::take(&mut state.journal)
-                .into_iter()
-                .map(|(_, op)| op)
-                .collect();
-            again.extend(ops);
-            requeue(&mut state, again);
-            state.identity.clear();
+            let journal = std::mem::take(&mut state.journal);
+            requeue_journal(&mut state, journal, ops);
             std::mem::take(&mut state.changes)
         };
+        roll_back_all(std::mem::take(txs)).await;
         // The error that caused the rollback is the one to report.
         let _ = self.emit(db, SessionEvent::AfterRollback, discarded, None);
         error
@@ -702,7 +750,7 @@ impl Session {
             Box::pin(self.flush_inner(true)).await?;
         }
         let mut txs = self.inner.txs.lock().await;
-        let index = begin(&mut txs, bind, engine).await?;
+        let index = begin(&mut txs, bind, engine, r.locks).await?;
         executor::fetch(Conn::Tx(&mut txs[index].1), r, max).await
     }
 
@@ -717,7 +765,7 @@ impl Session {
             Box::pin(self.flush_inner(true)).await?;
         }
         let mut txs = self.inner.txs.lock().await;
-        let index = begin(&mut txs, bind, engine).await?;
+        let index = begin(&mut txs, bind, engine, false).await?;
         executor::execute(Conn::Tx(&mut txs[index].1), r).await
     }
 
@@ -794,6 +842,39 @@ fn compared(state: &State, mut op: Op) -> Option<Op> {
         *changed = Some(diff);
     }
     Some(op)
+}
+
+/// Removes the first row holding a value its column cannot store (see
+/// `Backend::unstorable`) and returns the error naming the column; the rest stays.
+fn take_unstorable(db: &Db, ops: &mut Vec<Op>) -> Option<Error> {
+    let (i, error) = ops.iter().enumerate().find_map(|(i, op)| {
+        let table = op.table()?;
+        let backend = db.engine_for(table.bind_key()).ok()?.backend();
+        let column = |name: &str| table.columns().iter().find(|c| c.name() == name);
+        let values: Vec<(&ColumnDef, &Value)> = match op {
+            Op::Insert { row, .. } => row
+                .columns()
+                .iter()
+                .zip(row.values())
+                .filter_map(|(name, v)| Some((column(name)?, v)))
+                .collect(),
+            Op::Update { values, .. } => table.columns().iter().zip(values).collect(),
+            _ => Vec::new(),
+        };
+        values.into_iter().find_map(|(c, v)| {
+            let reason = backend.unstorable(c, v)?;
+            Some((
+                i,
+                Error::InvalidValue {
+                    table: table.name().to_owned(),
+                    column: c.name().to_owned(),
+                    reason,
+                },
+            ))
+        })
+    })?;
+    ops.remove(i);
+    Some(error)
 }
 
 /// Sets the `onupdate` columns of each update that does not set them itself.
@@ -991,16 +1072,68 @@ fn requeue(state: &mut State, mut ops: Vec<Op>) {
     state.pending = ops;
 }
 
+/// Queues again what the open transactions wrote (`journal`) and then `ops`, ahead of
+/// anything queued since, and forgets the rows the session had seen in them.
+fn requeue_journal(state: &mut State, journal: Vec<(Option<String>, Op)>, ops: Vec<Op>) {
+    let mut again: Vec<Op> = journal.into_iter().map(|(_, op)| op).collect();
+    again.extend(ops);
+    requeue(state, again);
+    state.identity.clear();
+}
+
+/// A flush in progress. If its future is dropped before it finishes (a timeout, a
+/// client gone), `Drop` undoes it as a failure would: the open transactions are
+/// dropped, which makes sqlx roll each one back before its connection is used again,
+/// and all their work is queued again, so nothing is half written and nothing queued
+/// is lost. (A commit's COMMITs run on a task of their own and are never cut off.)
+struct Unfinished<'a> {
+    session: &'a Session,
+    /// Work taken from the queue and not yet in the journal.
+    ops: Vec<Op>,
+    armed: bool,
+}
+
+impl<'a> Unfinished<'a> {
+    fn new(session: &'a Session, ops: Vec<Op>) -> Self {
+        Unfinished {
+            session,
+            ops,
+            armed: true,
+        }
+    }
+
+    /// The work finished or failed in the ordinary way: nothing to undo on drop.
+    fn disarm(&mut self) -> Vec<Op> {
+        self.armed = false;
+        std::mem::take(&mut self.ops)
+    }
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let dropped = self.session.inner.txs.try_lock().map(|mut txs| txs.clear());
+        let mut state = self.session.state();
+        let journal = std::mem::take(&mut state.journal);
+        requeue_journal(&mut state, journal, std::mem::take(&mut self.ops));
+        state.changes.clear();
+        state.abandoned = dropped.is_err();
+    }
+}
+
 /// The index of bind `key`'s transaction, begun on `engine` if there is none yet.
 async fn begin(
     txs: &mut Vec<(Option<String>, Tx)>,
     key: Option<&str>,
     engine: &Engine,
+    lock: bool,
 ) -> Result<usize> {
     if let Some(i) = txs.iter().position(|(k, _)| k.as_deref() == key) {
         return Ok(i);
     }
-    txs.push((key.map(str::to_owned), Tx::begin(engine).await?));
+    txs.push((key.map(str::to_owned), Tx::begin(engine, lock).await?));
     Ok(txs.len() - 1)
 }
 
@@ -1165,7 +1298,7 @@ async fn write(
                     },
                     engine.backend(),
                 );
-                let t = begin(txs, table.bind_key(), &engine).await?;
+                let t = begin(txs, table.bind_key(), &engine, false).await?;
                 executor::execute(Conn::Tx(&mut txs[t].1), r).await?;
                 written.push(Written::Deleted {
                     decode: Some(*decode),
@@ -1196,7 +1329,7 @@ async fn insert_rows(
 ) -> Result<Vec<Written>> {
     let engine = db.engine_for(table.bind_key())?;
     let backend = engine.backend();
-    let i = begin(txs, table.bind_key(), &engine).await?;
+    let i = begin(txs, table.bind_key(), &engine, false).await?;
     let key_column = table.autoincrement_column();
     let mut written = Vec::with_capacity(rows.len());
     let mut start = 0;
@@ -1376,7 +1509,7 @@ async fn update_row(
             filter: Some(&filter),
         };
         let r = sql::update(&update, engine.backend());
-        let i = begin(txs, table.bind_key(), &engine).await?;
+        let i = begin(txs, table.bind_key(), &engine, false).await?;
         let done = executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
         if changed.is_none() && done.rows_affected == 0 {
             return Err(Error::StaleData {
@@ -1401,7 +1534,7 @@ pub(crate) async fn keep_history(
     };
     let engine = db.engine_for(table.bind_key())?;
     let r = sql::copy_to_history(table, history, key, engine.backend());
-    let i = begin(txs, table.bind_key(), &engine).await?;
+    let i = begin(txs, table.bind_key(), &engine, false).await?;
     executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
     Ok(())
 }

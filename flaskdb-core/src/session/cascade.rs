@@ -47,7 +47,7 @@ pub(super) fn delete_dependents<'a>(
             };
             let filter = key_in(child, &child_columns, &parent_keys);
             let engine = db.engine_for(child.bind_key())?;
-            let t = begin(txs, child.bind_key(), &engine).await?;
+            let t = begin(txs, child.bind_key(), &engine, false).await?;
             if resolved.secondary.is_none() {
                 // The children's own dependents go first.
                 let pk = child.primary_key();
@@ -69,7 +69,7 @@ pub(super) fn delete_dependents<'a>(
                     });
                 }
             }
-            let t = begin(txs, child.bind_key(), &engine).await?;
+            let t = begin(txs, child.bind_key(), &engine, false).await?;
             let rendered = sql::delete(
                 &Delete {
                     table: child,
@@ -98,7 +98,7 @@ async fn referenced_values(
     }
     let engine = db.engine_for(table.bind_key())?;
     let rendered = select_columns(table, columns, key_in(table, &pk, keys), engine.backend());
-    let t = begin(txs, table.bind_key(), &engine).await?;
+    let t = begin(txs, table.bind_key(), &engine, false).await?;
     executor::fetch_values(
         Conn::Tx(&mut txs[t].1),
         rendered,

@@ -10,6 +10,20 @@ use crate::value::Value;
 pub(crate) struct Rendered {
     pub(crate) sql: String,
     pub(crate) params: Vec<Value>,
+    /// A `FOR UPDATE` query (even where the backend has no such clause: SQLite then
+    /// takes its write lock when the transaction begins).
+    pub(crate) locks: bool,
+}
+
+impl Rendered {
+    /// A statement that takes no row locks.
+    pub(crate) fn new(sql: String, params: Vec<Value>) -> Self {
+        Rendered {
+            sql,
+            params,
+            locks: false,
+        }
+    }
 }
 
 /// Accumulates SQL text and parameters; numbers placeholders as it goes.
@@ -17,6 +31,7 @@ pub(crate) struct Writer {
     backend: Backend,
     sql: String,
     params: Vec<Value>,
+    locks: bool,
     /// Write columns as `"table"."column"` (with joins and subqueries).
     qualify: bool,
 }
@@ -27,6 +42,7 @@ impl Writer {
             backend,
             sql: String::with_capacity(128),
             params: Vec::new(),
+            locks: false,
             qualify: false,
         }
     }
@@ -57,6 +73,7 @@ impl Writer {
         Rendered {
             sql: self.sql,
             params: self.params,
+            locks: self.locks,
         }
     }
 
@@ -139,6 +156,12 @@ impl Writer {
                     });
                     self.node(pattern);
                 }
+                // PostgreSQL and MySQL escape with a backslash by default, SQLite with
+                // nothing: saying it makes `\%` a literal percent sign everywhere.
+                self.push(" ESCAPE ");
+                let mut escape = String::new();
+                self.backend.text_literal("\\", &mut escape);
+                self.push(&escape);
             }
             Node::In {
                 expr,
@@ -326,8 +349,11 @@ impl Writer {
             self.order_by(order_by);
         }
         self.limit_offset(*limit, *offset);
-        if *for_update && self.backend.supports_for_update() {
-            self.push(" FOR UPDATE");
+        if *for_update {
+            self.locks = true;
+            if self.backend.supports_for_update() {
+                self.push(" FOR UPDATE");
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ mod paginate;
 mod query;
 mod record;
 mod relations;
+mod reliability;
 mod schema;
 mod select;
 mod session;
@@ -29,5 +30,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(events::cases());
     cases.extend(types::cases());
     cases.extend(mixins::cases());
+    cases.extend(reliability::cases());
     cases
 }

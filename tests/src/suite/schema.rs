@@ -164,7 +164,7 @@ async fn index_names(t: &TestDb) -> anyhow::Result<Vec<String>> {
 }
 
 /// The models' tables and the declared `enrollment`.
-const ALL_TABLES: [&str; 28] = [
+const ALL_TABLES: [&str; 31] = [
     "all_types",
     "audit_log",
     "author",
@@ -173,8 +173,10 @@ const ALL_TABLES: [&str; 28] = [
     "book_genre",
     "category",
     "comment",
+    "counter",
     "course",
     "enrollment",
+    "entry",
     "genre",
     "group",
     "http_response",
@@ -193,6 +195,7 @@ const ALL_TABLES: [&str; 28] = [
     "student",
     "typed",
     "user",
+    "we\"ird`ta'ble; --",
 ];
 
 pub async fn create_all_creates_tables_and_indexes(t: TestDb) -> TestResult {

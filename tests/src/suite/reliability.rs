@@ -1,0 +1,567 @@
+//! Reliability: exact results under concurrent load, a pool that runs dry and recovers,
+//! cancelled flushes, commits and streams, and bad input (hostile strings in values and
+//! identifiers, values a column cannot hold, extremes) — nothing lost, nothing half
+//! written, nothing interpreted.
+
+use std::time::{Duration, Instant};
+
+use flaskdb::{Backend, Config, Db, EngineOptions, Error, Model, Value};
+use futures_util::StreamExt;
+
+use crate::models::AllTypes;
+use crate::{Case, TestDb, TestResult, cases};
+
+pub fn cases() -> Vec<Case> {
+    cases!(
+        "reliability";
+        concurrent_increments_are_exact,
+        inserts_from_many_tasks_land_exactly_once,
+        an_exhausted_pool_times_out_then_recovers,
+        a_cancelled_commit_writes_nothing_and_keeps_the_work,
+        a_cancelled_stream_returns_a_clean_connection,
+        injection_strings_are_values_and_names_never_sql,
+        values_a_column_cannot_hold_are_rejected_by_name,
+        extremes_round_trip,
+        undecodable_bytes_are_a_decode_error,
+    )
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Counter {
+    pub id: i64,
+    pub n: i64,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub id: i64,
+    #[model(unique, max_length = 40)]
+    pub label: String,
+    #[model(max_length = 8)]
+    pub short: Option<String>,
+}
+
+/// Quotes, backticks, a statement separator and a comment in both names.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "we\"ird`ta'ble; --")]
+pub struct Weird {
+    pub id: i64,
+    #[model(column = "co\"l`um'n; DROP TABLE entry; --")]
+    pub value: String,
+}
+
+/// A database for work that needs several connections: a file on SQLite (an in-memory
+/// database is one connection), the case's database on a server.
+async fn pooled(t: &TestDb, options: EngineOptions) -> anyhow::Result<(Db, Option<String>)> {
+    let n = NEXT_FILE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (url, file) = match t.backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("flaskdb-{}-{n}.db", std::process::id()));
+            let path = path.display().to_string();
+            (format!("sqlite://{path}?mode=rwc"), Some(path))
+        }
+        // Named, so the server's views can tell this pool's connections from those of
+        // the cases running beside it.
+        Backend::Postgres => {
+            let sep = if t.url.contains('?') { '&' } else { '?' };
+            (
+                format!("{}{sep}application_name={}", t.url, app_name(n)),
+                Some(app_name(n)),
+            )
+        }
+        Backend::MySql => (t.url.clone(), None),
+    };
+    let db = Db::connect(Config::new(url).engine_options(options)).await?;
+    db.create_all().await?;
+    Ok((db, file))
+}
+
+static NEXT_FILE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The PostgreSQL `application_name` of the `n`-th pool.
+fn app_name(n: u64) -> String {
+    format!("flaskdb_reliability_{}_{n}", std::process::id())
+}
+
+/// Removes the SQLite file of a pool (for the servers, `file` names no file).
+fn remove(file: Option<String>) {
+    if let Some(path) = file.filter(|f| f.ends_with(".db")) {
+        for suffix in ["", "-wal", "-shm"] {
+            std::fs::remove_file(format!("{path}{suffix}")).ok();
+        }
+    }
+}
+
+/// One transactional read-modify-write of the counter.
+async fn increment_once(s: &mut flaskdb::Session, lock: bool) -> flaskdb::Result<()> {
+    let mut query = s.query::<Counter>().filter_by(Counter::id, 1);
+    if lock {
+        query = query.for_update();
+    }
+    let mut counter = query.one().await?;
+    counter.n += 1;
+    s.add(counter);
+    s.commit().await
+}
+
+async fn concurrent_increments_are_exact(t: TestDb) -> TestResult {
+    const TASKS: usize = 64;
+    const EACH: usize = 200;
+    let (db, file) = pooled(&t, EngineOptions::default().max_connections(16)).await?;
+    let mut s = db.session();
+    s.add(Counter::build().id(1).n(0));
+    s.commit().await?;
+    // `for_update` locks the row on PostgreSQL and MariaDB; on SQLite it begins the
+    // transaction with the write lock (`BEGIN IMMEDIATE`), waiting up to the busy
+    // timeout. Whatever still conflicts is `Error::Busy`, which the task retries.
+    let lock = true;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let db2 = db.clone();
+            db.scope(async move {
+                let mut retries = 0_u64;
+                for _ in 0..EACH {
+                    loop {
+                        let mut s = db2.session();
+                        match increment_once(&mut s, lock).await {
+                            Ok(()) => break,
+                            Err(e) if e.is_retryable() => {
+                                retries += 1;
+                                s.rollback().await.ok();
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+                Ok::<u64, Error>(retries)
+            })
+            .await
+        }));
+    }
+    let mut retries = 0;
+    for task in tasks {
+        retries += task.await??;
+    }
+    let n = db.query::<Counter>().get(1).await?.unwrap().n;
+    eprintln!(
+        "{:?}: {} increments by {TASKS} tasks in {:?}, {retries} retried conflicts",
+        t.backend,
+        TASKS * EACH,
+        started.elapsed()
+    );
+    assert_eq!(n, (TASKS * EACH) as i64);
+    remove(file);
+    Ok(())
+}
+
+async fn inserts_from_many_tasks_land_exactly_once(t: TestDb) -> TestResult {
+    const TASKS: usize = 32;
+    const EACH: usize = 313;
+    const BATCH: usize = 25;
+    let (db, file) = pooled(&t, EngineOptions::default().max_connections(8)).await?;
+    let mut tasks = Vec::new();
+    for task in 0..TASKS {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut s = db.session();
+            for start in (0..EACH).step_by(BATCH) {
+                for i in start..(start + BATCH).min(EACH) {
+                    s.add(Entry::build().label(format!("t{task}-{i}")));
+                }
+                // A conflict leaves the batch queued: committing again retries it.
+                loop {
+                    match s.commit().await {
+                        Ok(()) => break,
+                        Err(e) if e.is_retryable() => continue,
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Ok::<(), Error>(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    assert_eq!(db.query::<Entry>().count().await?, (TASKS * EACH) as u64);
+    let distinct = db
+        .select_columns(Entry::label.count_distinct())
+        .one()
+        .await?;
+    assert_eq!(distinct, (TASKS * EACH) as i64);
+    remove(file);
+    Ok(())
+}
+
+async fn an_exhausted_pool_times_out_then_recovers(t: TestDb) -> TestResult {
+    let options = EngineOptions::default()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(1));
+    let (db, file) = pooled(&t, options).await?;
+    // Two sessions hold both connections in their open transactions.
+    let (a, b) = (db.session(), db.session());
+    a.query::<Entry>().count().await?;
+    b.query::<Entry>().count().await?;
+    let started = Instant::now();
+    let waited = tokio::time::timeout(Duration::from_secs(30), db.query::<Entry>().count())
+        .await
+        .expect("the pool must time out, not hang");
+    assert!(matches!(waited, Err(Error::PoolTimeout)), "{waited:?}");
+    assert!(waited.unwrap_err().is_retryable());
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    drop(a);
+    // The freed connection is back after the session's rollback.
+    let mut ok = false;
+    for _ in 0..50 {
+        if db.query::<Entry>().count().await.is_ok() {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(ok, "the pool recovered");
+    drop(b);
+    remove(file);
+    Ok(())
+}
+
+/// How many connections of this case's database sit in an open transaction, as the
+/// server sees them (0 on SQLite, which has no such view; the count of rows there
+/// shows the same).
+async fn open_transactions(t: &TestDb, db: &Db, name: Option<&str>) -> anyhow::Result<i64> {
+    let sql = match t.backend {
+        Backend::Sqlite => return Ok(0),
+        Backend::Postgres => {
+            "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = $1 \
+             AND state LIKE 'idle in transaction%'"
+        }
+        Backend::MySql => {
+            "SELECT COUNT(*) AS n FROM information_schema.innodb_trx t \
+             JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id \
+             WHERE p.db = DATABASE()"
+        }
+    };
+    let params = match t.backend {
+        Backend::Postgres => vec![Value::from(name.unwrap_or_default())],
+        _ => Vec::new(),
+    };
+    let rows = db.fetch_all(sql, params).await?;
+    Ok(rows[0].get::<i64>("n")?)
+}
+
+async fn a_cancelled_commit_writes_nothing_and_keeps_the_work(t: TestDb) -> TestResult {
+    const ROWS: usize = 3_000;
+    let (db, file) = pooled(&t, EngineOptions::default().max_connections(2)).await?;
+    // Give the commit less and less time until it is cut off part-way.
+    let mut s = db.session();
+    let mut cancelled = 0;
+    for micros in [20_000, 5_000, 2_000, 1_000, 500, 200, 100, 50, 20, 10, 1] {
+        for i in 0..ROWS {
+            s.add(Entry::build().label(format!("c{i}")));
+        }
+        match tokio::time::timeout(Duration::from_micros(micros), s.commit()).await {
+            Err(_) => {
+                cancelled += 1;
+                // A commit cut off while flushing leaves nothing written; once its
+                // COMMIT is under way, it finishes on its own. Never a part of it.
+                let seen = db.query::<Entry>().count().await?;
+                assert!(seen == 0 || seen == ROWS as u64, "{seen} rows visible");
+                // Committing again writes what was not committed, each row once.
+                s.commit().await?;
+                assert_eq!(db.query::<Entry>().count().await?, ROWS as u64);
+                // No connection stays inside the abandoned transaction: sqlx rolls it
+                // back as the connection goes back to the pool (on a task of its own,
+                // so give it a moment under load).
+                let mut open = open_transactions(&t, &db, file.as_deref()).await?;
+                for _ in 0..100 {
+                    if open == 0 {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    open = open_transactions(&t, &db, file.as_deref()).await?;
+                }
+                assert_eq!(open, 0);
+            }
+            Ok(result) => result?,
+        }
+        db.query::<Entry>().delete().await?;
+    }
+    assert!(cancelled > 0, "no commit was cut off");
+    remove(file);
+    Ok(())
+}
+
+async fn a_cancelled_stream_returns_a_clean_connection(t: TestDb) -> TestResult {
+    let (db, file) = pooled(&t, EngineOptions::default().max_connections(1)).await?;
+    let mut s = db.session();
+    for i in 0..2_000 {
+        s.add(Entry::build().label(format!("s{i}")));
+    }
+    s.commit().await?;
+    drop(s);
+    for _ in 0..3 {
+        let mut stream = db.query::<Entry>().order_by(Entry::id.asc()).stream();
+        let first: Vec<Entry> = (&mut stream).take(10).map(|r| r.unwrap()).collect().await;
+        assert_eq!(first.len(), 10);
+        drop(stream);
+        // The one connection serves the next queries, with no rows of the old result.
+        assert_eq!(db.query::<Entry>().count().await?, 2_000);
+        let last = db
+            .query::<Entry>()
+            .order_by(Entry::id.desc())
+            .first()
+            .await?
+            .unwrap();
+        assert_eq!(last.label, "s1999");
+    }
+    remove(file);
+    Ok(())
+}
+
+const HOSTILE: [&str; 8] = [
+    "'; DROP TABLE entry; --",
+    "\" OR 1=1 --",
+    "` OR 1=1 #",
+    "\\'; SELECT 1; --",
+    "%_%",
+    "$1 ? :name @x",
+    "Robert'); DROP TABLE \"user\";--",
+    "\u{0} is not here",
+];
+
+async fn injection_strings_are_values_and_names_never_sql(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut s = db.session();
+    // PostgreSQL text cannot hold NUL; the others store it.
+    let hostile: Vec<&str> = HOSTILE
+        .iter()
+        .copied()
+        .filter(|h| t.backend != Backend::Postgres || !h.contains('\u{0}'))
+        .collect();
+    for h in &hostile {
+        s.add(Entry::build().label(*h));
+        s.add(Weird::build().value(*h));
+    }
+    s.commit().await?;
+    for h in &hostile {
+        let found = db
+            .query::<Entry>()
+            .filter_by(Entry::label, *h)
+            .one()
+            .await?;
+        assert_eq!(found.label, *h);
+        if !h.contains('\\') {
+            let like = db
+                .query::<Weird>()
+                .filter(Weird::value.like(*h))
+                .count()
+                .await?;
+            assert!(like >= 1, "{h:?} as a LIKE pattern");
+        }
+        let weird = db
+            .query::<Weird>()
+            .filter_by(Weird::value, *h)
+            .one()
+            .await?;
+        let mut changed = weird.clone();
+        changed.value = format!("{h}{h}");
+        s.add(changed);
+    }
+    s.commit().await?;
+    assert_eq!(db.query::<Entry>().count().await?, hostile.len() as u64);
+    assert_eq!(
+        db.query::<Weird>()
+            .filter(Weird::value.in_(hostile.iter().map(|h| format!("{h}{h}"))))
+            .count()
+            .await?,
+        hostile.len() as u64
+    );
+    // Bulk statements take them as values too.
+    let n = db
+        .query::<Weird>()
+        .filter(Weird::value.ne(""))
+        .update(Weird::value.set(HOSTILE[0]))
+        .await?;
+    assert_eq!(n, hostile.len() as u64);
+    assert_eq!(
+        db.query::<Weird>()
+            .filter_by(Weird::value, HOSTILE[0])
+            .delete()
+            .await?,
+        n
+    );
+    // A backslash escapes LIKE's wildcards on every backend.
+    s.add(Weird::build().value("100%"));
+    s.add(Weird::build().value("1000"));
+    s.add(Weird::build().value("a\\b"));
+    s.commit().await?;
+    let percent = db
+        .query::<Weird>()
+        .filter(Weird::value.like("100\\%"))
+        .all()
+        .await?;
+    assert_eq!(percent.len(), 1);
+    assert_eq!(percent[0].value, "100%");
+    let slash = db
+        .query::<Weird>()
+        .filter(Weird::value.like("a\\\\b"))
+        .count()
+        .await?;
+    assert_eq!(slash, 1);
+    // Every table is still there.
+    assert_eq!(db.query::<crate::models::User>().count().await?, 0);
+    Ok(())
+}
+
+async fn values_a_column_cannot_hold_are_rejected_by_name(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut s = db.session();
+    s.add(Entry::build().label("ok").short("12345678"));
+    s.add(Entry::build().label("long").short("123456789"));
+    s.add(Entry::build().label("fine"));
+    match s.commit().await {
+        Err(Error::InvalidValue {
+            table,
+            column,
+            reason,
+        }) => {
+            assert_eq!((table.as_str(), column.as_str()), ("entry", "short"));
+            assert!(reason.contains("max_length of 8"), "{reason}");
+        }
+        other => panic!("expected an invalid value, got {other:?}"),
+    }
+    // The offending row was dropped from the queue; the rest is still there and the
+    // session goes on.
+    s.commit().await?;
+    let labels: Vec<String> = db
+        .query::<Entry>()
+        .order_by(Entry::id.asc())
+        .all()
+        .await?
+        .into_iter()
+        .map(|e| e.label)
+        .collect();
+    assert_eq!(labels, ["ok", "fine"]);
+    // Characters count, not bytes: eight of them fit whatever their width.
+    s.add(Entry::build().label("wide").short("ééééé🦀🦀🦀"));
+    s.commit().await?;
+
+    let nan = row(1, f64::NAN);
+    s.add(nan);
+    match (t.backend, s.commit().await) {
+        (Backend::Postgres, Ok(())) => {
+            let back = db.query::<AllTypes>().get(1).await?.unwrap();
+            assert!(back.double.is_nan());
+        }
+        (Backend::Sqlite | Backend::MySql, Err(Error::InvalidValue { column, reason, .. })) => {
+            assert_eq!(column, "double");
+            assert!(reason.contains("NaN"), "{reason}");
+        }
+        (backend, other) => panic!("{backend:?}: unexpected {other:?}"),
+    }
+    s.add(row(2, f64::INFINITY));
+    match (t.backend, s.commit().await) {
+        (Backend::Sqlite | Backend::Postgres, Ok(())) => {
+            let back = db.query::<AllTypes>().get(2).await?.unwrap();
+            assert_eq!(back.double, f64::INFINITY);
+        }
+        (Backend::MySql, Err(Error::InvalidValue { column, .. })) => assert_eq!(column, "double"),
+        (backend, other) => panic!("{backend:?}: unexpected {other:?}"),
+    }
+    Ok(())
+}
+
+fn row(id: i64, double: f64) -> crate::models::AllTypesBuilder {
+    AllTypes::build()
+        .id(id)
+        .flag(false)
+        .small(0)
+        .int(0)
+        .big(0)
+        .real(0.0)
+        .double(double)
+        .text("")
+        .bytes(Vec::new())
+}
+
+async fn extremes_round_trip(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let rows = [
+        AllTypes {
+            id: i64::MAX,
+            flag: true,
+            small: i16::MAX,
+            int: i32::MAX,
+            big: i64::MAX,
+            real: f32::MAX,
+            double: f64::MAX,
+            text: String::new(),
+            bytes: Vec::new(),
+            maybe_int: Some(i32::MIN),
+            maybe_text: Some(String::new()),
+            maybe_bytes: Some(vec![0, 255, 0]),
+        },
+        AllTypes {
+            id: i64::MIN,
+            flag: false,
+            small: i16::MIN,
+            int: i32::MIN,
+            big: i64::MIN,
+            real: f32::MIN_POSITIVE,
+            double: -0.0,
+            text: "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 and\nnew\tlines".into(),
+            bytes: (0..=255).collect(),
+            maybe_int: None,
+            maybe_text: None,
+            maybe_bytes: None,
+        },
+    ];
+    let mut s = db.session();
+    for r in &rows {
+        s.add(
+            AllTypes::build()
+                .id(r.id)
+                .flag(r.flag)
+                .small(r.small)
+                .int(r.int)
+                .big(r.big)
+                .real(r.real)
+                .double(r.double)
+                .text(&r.text)
+                .bytes(&r.bytes)
+                .maybe_int(r.maybe_int)
+                .maybe_text(r.maybe_text.clone())
+                .maybe_bytes(r.maybe_bytes.clone()),
+        );
+    }
+    s.commit().await?;
+    for r in &rows {
+        assert_eq!(db.query::<AllTypes>().get(r.id).await?.as_ref(), Some(r));
+    }
+    let empty = db
+        .query::<AllTypes>()
+        .filter_by(AllTypes::text, "")
+        .one()
+        .await?;
+    assert_eq!(empty.id, i64::MAX);
+    Ok(())
+}
+
+async fn undecodable_bytes_are_a_decode_error(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut s = db.session();
+    s.add(row(7, 1.0).bytes(vec![0xff, 0xfe, 0x00]));
+    s.commit().await?;
+    let rows = db
+        .fetch_all("SELECT bytes FROM all_types", Vec::<Value>::new())
+        .await?;
+    match rows[0].get::<String>("bytes") {
+        Err(Error::Decode { column, .. }) => assert_eq!(column, "bytes"),
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+    assert_eq!(rows[0].get::<Vec<u8>>("bytes")?, [0xff, 0xfe, 0x00]);
+    Ok(())
+}
