@@ -252,3 +252,68 @@ impl Backend {
         }
     }
 }
+
+/// Any identifier, quoted as each dialect quotes it, names exactly that identifier:
+/// SQLite reads both quoting styles, so it parses the quoted names back.
+#[cfg(all(test, feature = "sqlite"))]
+mod quoting {
+    use super::Backend;
+    use proptest::prelude::*;
+    use sqlx::{Connection, Row};
+
+    fn names_round_trip(name: &str) -> Result<(), TestCaseError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        rt.block_on(async {
+            let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+                .await
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            for backend in [Backend::Sqlite, Backend::Postgres, Backend::MySql] {
+                let mut table = String::new();
+                backend.quote_ident(name, &mut table);
+                let mut column = String::new();
+                backend.quote_ident(&format!("{name}_c"), &mut column);
+                let sql = format!("CREATE TABLE {table} ({column} INTEGER)");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(|e| TestCaseError::fail(format!("{sql}: {e}")))?;
+                let row = sqlx::query(
+                    "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p",
+                )
+                .fetch_one(&mut conn)
+                .await
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(row.get::<String, _>("t"), name);
+                prop_assert_eq!(row.get::<String, _>("c"), format!("{name}_c"));
+                let drop = format!("DROP TABLE {table}");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            }
+            Ok(())
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Names built from the characters that matter (both quotes, backticks,
+        /// brackets, separators, comments, spaces, non-ASCII) and any other
+        /// character but NUL, which SQL identifiers cannot hold.
+        #[test]
+        fn quoted_identifiers_name_themselves(
+            name in proptest::collection::vec(
+                prop_oneof![
+                    3 => prop::sample::select(vec!['"', '`', '\'', '[', ']', ';', '-', '/', '*', ' ', '\\', 'é', '🦀']),
+                    2 => any::<char>().prop_filter("no NUL", |c| *c != '\0'),
+                ],
+                1..24,
+            ).prop_map(|cs| cs.into_iter().collect::<String>())
+        ) {
+            names_round_trip(&name)?;
+        }
+    }
+}

@@ -3,12 +3,13 @@
 mod context;
 mod engine;
 mod events;
+mod faults;
 mod mixins;
 mod paginate;
 mod query;
 mod record;
 mod relations;
-mod reliability;
+pub(crate) mod reliability;
 mod schema;
 mod select;
 mod session;
@@ -31,5 +32,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(types::cases());
     cases.extend(mixins::cases());
     cases.extend(reliability::cases());
+    cases.extend(faults::cases());
     cases
 }

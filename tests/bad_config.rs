@@ -1,0 +1,94 @@
+//! Bad configuration: malformed URLs, unknown schemes, unreachable servers and
+//! malformed `FLASKDB_BINDS` give clear errors that name what is wrong and never show
+//! a password.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::time::Duration;
+
+use flaskdb::{Config, Db, EngineOptions, Error};
+
+const SECRET: &str = "pa55w0rd";
+
+async fn connect_error(url: &str) -> Error {
+    let options = EngineOptions::default().acquire_timeout(Duration::from_secs(2));
+    Db::connect(Config::new(url).engine_options(options))
+        .await
+        .expect_err(url)
+}
+
+#[tokio::test]
+async fn bad_urls_are_clear_errors_without_the_password() {
+    let cases = [
+        // (url, text the error must contain)
+        (
+            format!("oracle://scott:{SECRET}@db/x"),
+            "unsupported database URL",
+        ),
+        (
+            format!("postgres://u:{SECRET}@[::1/db"),
+            "invalid database URL",
+        ),
+        (
+            format!("mysql://u:{SECRET}@host:notaport/db"),
+            "invalid database URL",
+        ),
+        (
+            format!("postgres://u:{SECRET}@127.0.0.1:1/db"),
+            "cannot connect",
+        ),
+        (
+            format!("mysql://u:{SECRET}@127.0.0.1:1/db"),
+            "cannot connect",
+        ),
+        (
+            format!("postgres://u@127.0.0.1:1/db?password={SECRET}"),
+            "cannot connect",
+        ),
+        (
+            "sqlite:///nonexistent-dir/for/sure/app.db".to_owned(),
+            "cannot connect",
+        ),
+        (String::new(), "unsupported database URL"),
+    ];
+    for (url, expected) in cases {
+        let e = connect_error(&url).await;
+        let shown = format!("{e} / {e:?}");
+        assert!(!shown.contains(SECRET), "{url}: {shown}");
+        assert!(shown.contains(expected), "{url}: {shown}");
+    }
+}
+
+#[test]
+fn flaskdb_binds_syntax_errors_name_the_entry() {
+    let binds = |value: &'static str| {
+        move |key: &str| match key {
+            "DATABASE_URL" => Some("sqlite::memory:".to_owned()),
+            "FLASKDB_BINDS" => Some(value.to_owned()),
+            _ => None,
+        }
+    };
+    let ok = Config::from_lookup(binds("users = sqlite::memory: ; logs=sqlite::memory:;")).unwrap();
+    assert_eq!(ok.binds().len(), 2);
+    for (value, entry) in [
+        (
+            "users=sqlite::memory:;broken;logs=sqlite::memory:",
+            "`broken`",
+        ),
+        ("=sqlite::memory:", "`=sqlite::memory:`"),
+        ("users=", "`users=`"),
+        ("postgres://u:pa55w0rd@h/db", "`postgres://u:***@h/db`"),
+    ] {
+        let e = Config::from_lookup(binds(value)).unwrap_err();
+        let shown = e.to_string();
+        assert!(matches!(e, Error::Config(_)), "{shown}");
+        assert!(
+            shown.contains("FLASKDB_BINDS") && shown.contains(entry),
+            "{value}: {shown}"
+        );
+        assert!(!shown.contains(SECRET), "{shown}");
+    }
+    let e = Config::from_lookup(|k: &str| (k == "FLASKDB_ECHO").then(|| "maybe".to_owned()))
+        .unwrap_err();
+    assert!(e.to_string().contains("FLASKDB_ECHO"), "{e}");
+}

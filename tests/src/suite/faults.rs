@@ -1,0 +1,167 @@
+//! Server faults (PostgreSQL and MariaDB only; the SQLite run leaves this area out):
+//! the server kills the pool's connections again and again while writers commit
+//! batches. Every batch ends up written exactly once and whole, each failure is a
+//! retryable error, and the pool heals for the work that follows.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use flaskdb::{Backend, Config, Db, EngineOptions, Error, Value};
+
+use crate::suite::reliability::Entry;
+use crate::{Case, TestDb, TestResult, cases};
+
+pub fn cases() -> Vec<Case> {
+    cases!("faults"; killed_connections_lose_and_duplicate_nothing)
+}
+
+const WRITERS: usize = 8;
+const BATCHES: usize = 40;
+const ROWS: usize = 5;
+
+/// The statement that kills every connection of the writers' pool but the caller's.
+fn kill_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => {
+            "SELECT COUNT(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE application_name = $1"
+        }
+        _ => {
+            "SELECT CAST(id AS SIGNED) AS id FROM information_schema.processlist \
+             WHERE db = DATABASE() AND id <> CONNECTION_ID()"
+        }
+    }
+}
+
+/// Kills the writers' connections once; returns how many it killed.
+async fn kill(backend: Backend, admin: &Db, app: &str) -> anyhow::Result<u64> {
+    match backend {
+        Backend::Postgres => {
+            let rows = admin
+                .fetch_all(kill_sql(backend), vec![Value::from(app)])
+                .await?;
+            Ok(rows[0].get::<i64>("n")? as u64)
+        }
+        _ => {
+            let rows = admin.fetch_all(kill_sql(backend), Vec::new()).await?;
+            let mut killed = 0;
+            for row in rows {
+                let id = row.get::<i64>("id")?;
+                // A connection may end by itself between the listing and the KILL.
+                if admin
+                    .execute(&format!("KILL {id}"), Vec::new())
+                    .await
+                    .is_ok()
+                {
+                    killed += 1;
+                }
+            }
+            Ok(killed)
+        }
+    }
+}
+
+/// Commits batch `batch` of writer `w`, retrying through faults; returns the number of
+/// failed attempts.
+async fn write_batch(db: &Db, w: usize, batch: usize) -> flaskdb::Result<u64> {
+    let mut s = db.session();
+    for i in 0..ROWS {
+        s.add(Entry::build().label(format!("w{w}-b{batch}-r{i}")));
+    }
+    let mut failures = 0;
+    loop {
+        match s.commit().await {
+            Ok(()) => return Ok(failures),
+            Err(e) if e.is_retryable() => {
+                failures += 1;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            // A COMMIT whose reply was lost may have taken effect: the retry then
+            // meets its own rows. The batch is written; the retry is dropped.
+            Err(Error::UniqueViolation { .. }) if failures > 0 => {
+                s.rollback().await?;
+                return Ok(failures);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn killed_connections_lose_and_duplicate_nothing(t: TestDb) -> TestResult {
+    let app = format!("flaskdb_faults_{}", std::process::id());
+    let url = match t.backend {
+        Backend::Postgres => {
+            let sep = if t.url.contains('?') { '&' } else { '?' };
+            format!("{}{sep}application_name={app}", t.url)
+        }
+        _ => t.url.clone(),
+    };
+    let options = EngineOptions::default()
+        .max_connections(6)
+        .test_before_acquire(true);
+    let db = Db::connect(Config::new(url).engine_options(options)).await?;
+    db.create_all().await?;
+    let admin = Db::connect(
+        Config::new(t.url.clone()).engine_options(EngineOptions::default().max_connections(1)),
+    )
+    .await?;
+
+    let done = Arc::new(AtomicBool::new(false));
+    let kills = Arc::new(AtomicU64::new(0));
+    let killer = {
+        let (done, kills, backend) = (done.clone(), kills.clone(), t.backend);
+        let (admin, app) = (admin.clone(), app.clone());
+        tokio::spawn(async move {
+            while !done.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+                let n = kill(backend, &admin, &app).await?;
+                kills.fetch_add(n, Ordering::Relaxed);
+            }
+            Ok::<(), anyhow::Error>(())
+        })
+    };
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let db = db.clone();
+        writers.push(tokio::spawn(async move {
+            let mut failures = 0;
+            for batch in 0..BATCHES {
+                failures += write_batch(&db, w, batch).await?;
+            }
+            Ok::<u64, Error>(failures)
+        }));
+    }
+    let mut failures = 0;
+    for w in writers {
+        failures += w.await??;
+    }
+    done.store(true, Ordering::Relaxed);
+    killer.await??;
+    let kills = kills.load(Ordering::Relaxed);
+    eprintln!(
+        "{:?}: {} batches committed, {kills} connections killed, {failures} failed attempts retried",
+        t.backend,
+        WRITERS * BATCHES
+    );
+    assert!(kills > 0 && failures > 0, "faults were injected and met");
+
+    // Every batch is there, whole and once; the pool serves the next requests.
+    let rows = db.query::<Entry>().all().await?;
+    assert_eq!(rows.len(), WRITERS * BATCHES * ROWS);
+    let mut labels: Vec<String> = rows.into_iter().map(|e| e.label).collect();
+    labels.sort();
+    labels.dedup();
+    assert_eq!(labels.len(), WRITERS * BATCHES * ROWS);
+    let mut s = db.session();
+    s.add(Entry::build().label("after"));
+    s.commit().await?;
+    assert_eq!(
+        db.query::<Entry>()
+            .filter_by(Entry::label, "after")
+            .count()
+            .await?,
+        1
+    );
+    Ok(())
+}
