@@ -9,7 +9,7 @@ mod paginate;
 mod query;
 mod record;
 mod relations;
-pub(crate) mod reliability;
+pub mod reliability;
 mod schema;
 mod select;
 mod session;
