@@ -73,12 +73,16 @@ impl Backend {
 /// assert_eq!(redact_url("postgres://app:s3cret@db/app"), "postgres://app:***@db/app");
 /// assert_eq!(redact_url("mysql://h/db?password=x&ssl=1"), "mysql://h/db?password=***&ssl=1");
 /// assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
+/// assert_eq!(redact_url("a=mysql://u:x@h/a; b=postgres://v:y@h/b"), "a=mysql://u:***@h/a; b=postgres://v:***@h/b");
 /// ```
 pub fn redact_url(url: &str) -> String {
     let mut out = url.to_owned();
-    if let Some(start) = out.find("://").map(|i| i + 3) {
+    // Every `scheme://` in the text, from the last one back (replacing changes the
+    // positions after it): a text may hold several URLs, as a bind list does.
+    let starts: Vec<usize> = out.match_indices("://").map(|(i, _)| i + 3).collect();
+    for start in starts.into_iter().rev() {
         let authority_end = out[start..]
-            .find(['/', '?', '#'])
+            .find(['/', '?', '#', ';', ' '])
             .map_or(out.len(), |i| start + i);
         if let Some(at) = out[start..authority_end].rfind('@').map(|i| start + i)
             && let Some(colon) = out[start..at].find(':').map(|i| start + i)
