@@ -189,6 +189,9 @@ pub mod prelude {
 /// The guide: Flask-SQLAlchemy's chapters, in Rust. Every example is compiled and run
 /// as a doc test.
 pub mod guide {
+    #[doc = include_str!("../guide/quick-start.md")]
+    pub mod quick_start {}
+
     #[doc = include_str!("../guide/coming-from-flask-sqlalchemy.md")]
     pub mod coming_from_flask_sqlalchemy {}
 
