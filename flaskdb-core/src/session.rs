@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::db::Db;
-use crate::engine::Engine;
+use crate::engine::{Backend, Engine};
 use crate::error::{Error, Result};
 use crate::events::{Change, ColumnChange, EventContext, Listeners, Operation, SessionEvent};
 use crate::executor::{self, Conn, Done, Tx};
@@ -39,6 +39,7 @@ use crate::schema::{ColumnDef, Table, parents_first};
 use crate::select::{Select, Selectable, Selection};
 use crate::sql::expr::Node;
 use crate::sql::{self, Clauses, Delete, Insert, Projection, Rendered, Update};
+use crate::sql_type::SqlType;
 use crate::target::Source;
 use crate::value::Value;
 
@@ -847,31 +848,52 @@ fn compared(state: &State, mut op: Op) -> Option<Op> {
 /// Removes the first row holding a value its column cannot store (see
 /// `Backend::unstorable`) and returns the error naming the column; the rest stays.
 fn take_unstorable(db: &Db, ops: &mut Vec<Op>) -> Option<Error> {
+    // Only text columns with a length and float columns can hold such a value; the
+    // backend of each table is looked up once.
+    let checked = |c: &ColumnDef| {
+        c.length().is_some() || matches!(c.sql_type(), SqlType::Real | SqlType::Double)
+    };
+    let mut backends: Vec<(&'static Table, Option<Backend>)> = Vec::new();
     let (i, error) = ops.iter().enumerate().find_map(|(i, op)| {
         let table = op.table()?;
-        let backend = db.engine_for(table.bind_key()).ok()?.backend();
-        let column = |name: &str| table.columns().iter().find(|c| c.name() == name);
-        let values: Vec<(&ColumnDef, &Value)> = match op {
-            Op::Insert { row, .. } => row
+        let backend = match backends.iter().find(|(t, _)| std::ptr::eq(*t, table)) {
+            Some((_, b)) => (*b)?,
+            None => {
+                let b = table
+                    .columns()
+                    .iter()
+                    .any(checked)
+                    .then(|| db.engine_for(table.bind_key()).ok().map(|e| e.backend()))
+                    .flatten();
+                backends.push((table, b));
+                b?
+            }
+        };
+        let unstorable = |c: &ColumnDef, v: &Value| {
+            let reason = checked(c).then(|| backend.unstorable(c, v)).flatten()?;
+            Some(Error::InvalidValue {
+                table: table.name().to_owned(),
+                column: c.name().to_owned(),
+                reason,
+            })
+        };
+        let found = match op {
+            // A row's columns come in table order: walk the table's columns beside them.
+            Op::Insert { row, .. } => {
+                let mut defs = table.columns().iter();
+                row.columns()
+                    .iter()
+                    .zip(row.values())
+                    .find_map(|(name, v)| unstorable(defs.find(|c| c.name() == *name)?, v))
+            }
+            Op::Update { values, .. } => table
                 .columns()
                 .iter()
-                .zip(row.values())
-                .filter_map(|(name, v)| Some((column(name)?, v)))
-                .collect(),
-            Op::Update { values, .. } => table.columns().iter().zip(values).collect(),
-            _ => Vec::new(),
+                .zip(values)
+                .find_map(|(c, v)| unstorable(c, v)),
+            _ => None,
         };
-        values.into_iter().find_map(|(c, v)| {
-            let reason = backend.unstorable(c, v)?;
-            Some((
-                i,
-                Error::InvalidValue {
-                    table: table.name().to_owned(),
-                    column: c.name().to_owned(),
-                    reason,
-                },
-            ))
-        })
+        found.map(|e| (i, e))
     })?;
     ops.remove(i);
     Some(error)
