@@ -11,36 +11,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use flaskdb::{Config, Db, EngineOptions, Error, Model};
-use flaskdb_tests::suite::reliability::Entry;
+use flaskdb_tests::suite::reliability::{Entry, commit_batch};
 
 const WRITERS: usize = 4;
 const BATCHES: usize = 60;
 const ROWS: usize = 5;
-
-/// Commits one batch, retrying through the outage; a retry that meets its own rows
-/// (a COMMIT whose reply was lost) counts as written.
-async fn write_batch(db: &Db, w: usize, b: usize) -> flaskdb::Result<u64> {
-    let mut s = db.session();
-    for i in 0..ROWS {
-        s.add(Entry::build().label(format!("w{w}-b{b}-r{i}")));
-    }
-    let mut failures = 0;
-    let started = Instant::now();
-    loop {
-        match s.commit().await {
-            Ok(()) => return Ok(failures),
-            Err(e) if e.is_retryable() && started.elapsed() < Duration::from_secs(60) => {
-                failures += 1;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(Error::UniqueViolation { .. }) if failures > 0 => {
-                s.rollback().await?;
-                return Ok(failures);
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
 
 /// How long the server has been up, in seconds.
 async fn uptime(db: &Db, server: &str) -> f64 {
@@ -118,7 +93,7 @@ async fn restart_under_load(server: &str, var: &str) {
         writers.push(tokio::spawn(async move {
             let mut failures = 0;
             for b in 0..BATCHES {
-                failures += write_batch(&db, w, b).await?;
+                failures += commit_batch(&db, w, b, ROWS, Duration::from_millis(100)).await?;
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             Ok::<u64, Error>(failures)

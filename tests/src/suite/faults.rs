@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use flaskdb::{Backend, Config, Db, EngineOptions, Error, Value};
 
-use crate::suite::reliability::Entry;
+use crate::suite::reliability::{Entry, commit_batch};
 use crate::{Case, TestDb, TestResult, cases};
 
 pub fn cases() -> Vec<Case> {
@@ -62,32 +62,6 @@ async fn kill(backend: Backend, admin: &Db, app: &str) -> anyhow::Result<u64> {
     }
 }
 
-/// Commits batch `batch` of writer `w`, retrying through faults; returns the number of
-/// failed attempts.
-async fn write_batch(db: &Db, w: usize, batch: usize) -> flaskdb::Result<u64> {
-    let mut s = db.session();
-    for i in 0..ROWS {
-        s.add(Entry::build().label(format!("w{w}-b{batch}-r{i}")));
-    }
-    let mut failures = 0;
-    loop {
-        match s.commit().await {
-            Ok(()) => return Ok(failures),
-            Err(e) if e.is_retryable() => {
-                failures += 1;
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            // A COMMIT whose reply was lost may have taken effect: the retry then
-            // meets its own rows. The batch is written; the retry is dropped.
-            Err(Error::UniqueViolation { .. }) if failures > 0 => {
-                s.rollback().await?;
-                return Ok(failures);
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 async fn killed_connections_lose_and_duplicate_nothing(t: TestDb) -> TestResult {
     let app = format!("flaskdb_faults_{}", std::process::id());
     let url = match t.backend {
@@ -127,7 +101,7 @@ async fn killed_connections_lose_and_duplicate_nothing(t: TestDb) -> TestResult 
         writers.push(tokio::spawn(async move {
             let mut failures = 0;
             for batch in 0..BATCHES {
-                failures += write_batch(&db, w, batch).await?;
+                failures += commit_batch(&db, w, batch, ROWS, Duration::from_millis(5)).await?;
             }
             Ok::<u64, Error>(failures)
         }));

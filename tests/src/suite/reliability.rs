@@ -50,6 +50,39 @@ pub struct Weird {
     pub value: String,
 }
 
+/// Commits entries `w{w}-b{batch}-r0..rows` in one session, retrying whatever
+/// `is_retryable` for up to a minute (pausing `pause` between tries); returns the number
+/// of failed attempts. A COMMIT whose reply was lost may have taken effect: the retry
+/// then meets its own rows (a unique violation), and the batch counts as written.
+pub async fn commit_batch(
+    db: &Db,
+    w: usize,
+    batch: usize,
+    rows: usize,
+    pause: Duration,
+) -> flaskdb::Result<u64> {
+    let mut s = db.session();
+    for i in 0..rows {
+        s.add(Entry::build().label(format!("w{w}-b{batch}-r{i}")));
+    }
+    let mut failures = 0;
+    let started = Instant::now();
+    loop {
+        match s.commit().await {
+            Ok(()) => return Ok(failures),
+            Err(e) if e.is_retryable() && started.elapsed() < Duration::from_secs(60) => {
+                failures += 1;
+                tokio::time::sleep(pause).await;
+            }
+            Err(Error::UniqueViolation { .. }) if failures > 0 => {
+                s.rollback().await?;
+                return Ok(failures);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// A database for work that needs several connections: a file on SQLite (an in-memory
 /// database is one connection), the case's database on a server.
 async fn pooled(t: &TestDb, options: EngineOptions) -> anyhow::Result<(Db, Option<String>)> {
