@@ -3,7 +3,8 @@
 //! No other module matches on the backend to write SQL: the renderer asks these hooks.
 
 use crate::engine::Backend;
-use crate::schema::ColumnDef;
+use crate::error::{Error, Result};
+use crate::schema::{ColumnDef, Table};
 use crate::sql::expr::CastTo;
 use crate::sql_type::SqlType;
 use crate::value::Value;
@@ -226,11 +227,30 @@ impl Backend {
 }
 
 impl Backend {
-    /// Why `value` cannot be stored in `column` as it is, if it cannot: a text longer
+    /// [`Error::InvalidValue`] naming the column when `value` cannot be stored in it as
+    /// it is (see `unstorable`).
+    ///
+    /// Why a value cannot be stored, if it cannot: a text longer
     /// than the column's `max_length` (SQLite would keep it whole, the servers reject or
     /// cut it), NaN where the database has none (SQLite turns it into NULL, MySQL
     /// rejects it), or an infinity on MySQL.
-    pub(crate) fn unstorable(self, column: &ColumnDef, value: &Value) -> Option<String> {
+    pub(crate) fn check_value(
+        self,
+        table: &Table,
+        column: &ColumnDef,
+        value: &Value,
+    ) -> Result<()> {
+        match self.unstorable(column, value) {
+            None => Ok(()),
+            Some(reason) => Err(Error::InvalidValue {
+                table: table.name().to_owned(),
+                column: column.name().to_owned(),
+                reason,
+            }),
+        }
+    }
+
+    fn unstorable(self, column: &ColumnDef, value: &Value) -> Option<String> {
         let float = match value {
             Value::Text(s) => {
                 let max = column.length()?;

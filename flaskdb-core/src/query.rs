@@ -498,6 +498,9 @@ impl<M: Writable> Query<M> {
     /// changed. Columns with an `onupdate` function that the assignments leave out are
     /// set from it. This bypasses the session: it is not a model change.
     ///
+    /// A value its column cannot hold (see [`Error::InvalidValue`]) is an error before
+    /// anything is sent.
+    ///
     /// # Errors
     /// [`Error::InvalidQuery`] when the query has a limit, offset, order or DISTINCT;
     /// database errors.
@@ -520,6 +523,12 @@ impl<M: Writable> Query<M> {
                 }
             }
             let target = self.target()?;
+            let backend = target.engine.backend();
+            for a in &assignments {
+                if let Some(column) = M::table().columns().iter().find(|c| c.name() == a.column) {
+                    backend.check_value(M::table(), column, &a.value)?;
+                }
+            }
             let rendered = sql::update(
                 &Update {
                     table: M::table(),

@@ -846,7 +846,7 @@ fn compared(state: &State, mut op: Op) -> Option<Op> {
 }
 
 /// Removes the first row holding a value its column cannot store (see
-/// `Backend::unstorable`) and returns the error naming the column; the rest stays.
+/// `Backend::check_value`) and returns the error naming the column; the rest stays.
 fn take_unstorable(db: &Db, ops: &mut Vec<Op>) -> Option<Error> {
     // Only text columns with a length and float columns can hold such a value; the
     // backend of each table is looked up once.
@@ -870,12 +870,9 @@ fn take_unstorable(db: &Db, ops: &mut Vec<Op>) -> Option<Error> {
             }
         };
         let unstorable = |c: &ColumnDef, v: &Value| {
-            let reason = checked(c).then(|| backend.unstorable(c, v)).flatten()?;
-            Some(Error::InvalidValue {
-                table: table.name().to_owned(),
-                column: c.name().to_owned(),
-                reason,
-            })
+            checked(c)
+                .then(|| backend.check_value(table, c, v).err())
+                .flatten()
         };
         let found = match op {
             // A row's columns come in table order: walk the table's columns beside them.

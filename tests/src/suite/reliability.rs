@@ -481,6 +481,22 @@ async fn values_a_column_cannot_hold_are_rejected_by_name(t: TestDb) -> TestResu
     // Characters count, not bytes: eight of them fit whatever their width.
     s.add(Entry::build().label("wide").short("ééééé🦀🦀🦀"));
     s.commit().await?;
+    // A bulk update is checked the same way, before anything is sent.
+    let bulk = db
+        .query::<Entry>()
+        .filter_by(Entry::label, "ok")
+        .update(Entry::short.set("far too long"))
+        .await;
+    assert!(
+        matches!(&bulk, Err(Error::InvalidValue { column, .. }) if column == "short"),
+        "{bulk:?}"
+    );
+    let ok = db
+        .query::<Entry>()
+        .filter_by(Entry::label, "ok")
+        .one()
+        .await?;
+    assert_eq!(ok.short.as_deref(), Some("12345678"));
 
     let nan = row(1, f64::NAN);
     s.add(nan);
