@@ -1,7 +1,8 @@
 //! The "Simple Relationships" section of the Flask-SQLAlchemy quickstart in Rust:
 //! categories and their posts. It adds a category with its posts in one go (the posts'
 //! foreign keys are filled in), loads relationships explicitly and eagerly, and queries
-//! a category's posts with `with_parent`.
+//! a category's posts with `with_parent`. Posts also show a mixin of timestamps filled
+//! in Rust (`default_fn`, `onupdate`) and an enum column.
 //!
 //! Run with
 //!
@@ -9,7 +10,40 @@
 //! cargo run -p example-blog
 //! ```
 
+use chrono::{DateTime, Utc};
+use flaskdb::Columns;
 use flaskdb::prelude::*;
+
+fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// A new post's status.
+fn draft() -> Status {
+    Status::Draft
+}
+
+/// When a row was created and last changed: a mixin several models can share.
+#[derive(Columns, Debug, Clone, PartialEq)]
+pub struct Timestamps {
+    /// Set when the row is added.
+    #[model(default_fn = now)]
+    pub created_at: DateTime<Utc>,
+    /// Set when the row is added, and again on every update.
+    #[model(default_fn = now, onupdate = now)]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Where a post is in its life, stored as text (`draft`, `published`).
+#[derive(flaskdb::Enum, Debug, Clone, Copy, PartialEq)]
+pub enum Status {
+    /// Not shown yet.
+    #[model(rename = "draft")]
+    Draft,
+    /// Shown.
+    #[model(rename = "published")]
+    Published,
+}
 
 /// A category of posts (`category` table).
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -40,6 +74,12 @@ pub struct Post {
     /// The category, through `category_id`.
     #[model(belongs_to)]
     pub category: BelongsTo<Category>,
+    /// Draft or published; a new post is a draft.
+    #[model(default_fn = draft, index)]
+    pub status: Status,
+    /// `created_at` and `updated_at` columns.
+    #[model(flatten)]
+    pub times: Timestamps,
 }
 
 #[tokio::main]
@@ -106,6 +146,27 @@ async fn main() -> anyhow::Result<()> {
             "with_parent(py), not Snakes -> {:?}",
             rest.iter().map(|p| &p.title).collect::<Vec<_>>()
         );
+
+        // Publish one post: the enum column is written as text, and `updated_at` is
+        // refreshed by its `onupdate` function.
+        let mut hello = rest[0].clone();
+        hello.status = Status::Published;
+        flaskdb::session().add(hello.clone());
+        flaskdb::session().commit().await?;
+        use TimestampsColumns as _; // `Post::created_at`, a column of the mixin
+        let published = Post::query()
+            .filter_by(Post::status, Status::Published)
+            .order_by(Post::created_at.desc())
+            .all()
+            .await?;
+        for p in &published {
+            println!(
+                "published: {} (created {}, updated {})",
+                p.title,
+                p.times.created_at.format("%H:%M:%S%.3f"),
+                p.times.updated_at.format("%H:%M:%S%.3f")
+            );
+        }
         Ok::<_, flaskdb::Error>(())
     })
     .await?;
