@@ -414,13 +414,15 @@ impl FieldDef {
                     }
                     "default" => {
                         let v: Expr = meta.value()?.parse()?;
-                        if is_literal(&v) {
+                        if is_constant(&v) {
                             set_once(&mut default, v, &name, span, errors);
                         } else {
                             errors.at(
                                 v.span(),
                                 "`#[model(default = ..)]` takes a literal (a number, string or \
-                                 bool); use `server_default = \"<sql>\"` for an SQL expression",
+                                 bool) or a constant such as an enum variant; use `default_fn = \
+                                 path` for a value computed per row, `server_default = \"<sql>\"` \
+                                 for an SQL expression",
                             );
                         }
                     }
@@ -637,11 +639,13 @@ fn generic_argument(ty: &Type) -> Option<Type> {
     })
 }
 
-fn is_literal(expr: &Expr) -> bool {
+/// A literal, a negated literal, or a path to a constant (an enum variant): a value
+/// known before any row, so it can also be written into the DDL.
+fn is_constant(expr: &Expr) -> bool {
     match expr {
-        Expr::Lit(_) => true,
+        Expr::Lit(_) | Expr::Path(_) => true,
         Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)) && matches!(*u.expr, Expr::Lit(_)),
-        Expr::Group(g) => is_literal(&g.expr),
+        Expr::Group(g) => is_constant(&g.expr),
         _ => false,
     }
 }

@@ -65,7 +65,7 @@
 //! | `#[model(autoincrement = false)]` | a single integer key is numbered by the database unless this says otherwise |
 //! | `#[model(unique)]`, `#[model(index)]` | UNIQUE constraint; index `ix_<table>_<column>` (unique when both) |
 //! | `#[model(max_length = N)]` | `VARCHAR(N)` |
-//! | `#[model(default = <literal>)]` | filled in by the builder and emitted in DDL |
+//! | `#[model(default = <literal>)]` | filled in by the builder and emitted in DDL; a constant such as an enum variant (`default = Status::Draft`) too |
 //! | `#[model(default_fn = path)]` | a function called for each new row whose builder leaves the column unset (`created_at`) |
 //! | `#[model(onupdate = path)]` | a function called for each session update that does not set the column, and bulk updates that do not assign it (`updated_at`) |
 //! | `#[model(server_default = "<sql>")]` | emitted in DDL only |

@@ -18,11 +18,6 @@ fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
-/// A new post's status.
-fn draft() -> Status {
-    Status::Draft
-}
-
 /// When a row was created and last changed: a mixin several models can share.
 #[derive(Columns, Debug, Clone, PartialEq)]
 pub struct Timestamps {
@@ -75,7 +70,7 @@ pub struct Post {
     #[model(belongs_to)]
     pub category: BelongsTo<Category>,
     /// Draft or published; a new post is a draft.
-    #[model(default_fn = draft, index)]
+    #[model(default = Status::Draft, index)]
     pub status: Status,
     /// `created_at` and `updated_at` columns.
     #[model(flatten)]

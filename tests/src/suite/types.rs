@@ -400,10 +400,14 @@ pub struct Stamped {
     pub updated_at: DateTime<Utc>,
     #[model(onupdate = one)]
     pub edits: Option<i32>,
+    /// A constant default of a custom type: applied by builders and written in the DDL.
+    #[model(default = Status::Archived)]
+    pub stage: Status,
 }
 
 async fn default_fn_fills_unset_columns_and_onupdate_refreshes(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
+    let at = stamp(1_200_000_000, 0);
     let before = Utc::now() - chrono::Duration::seconds(1);
     let mut s = db.session();
     s.add(Stamped::build().title("a"));
@@ -421,6 +425,7 @@ async fn default_fn_fills_unset_columns_and_onupdate_refreshes(t: TestDb) -> Tes
     assert!(rows[0].created_at >= before, "{rows:?}");
     assert_eq!(rows[1].created_at, stamp(1_000_000_000, 0), "{rows:?}");
     assert_eq!(rows[0].edits, None);
+    assert_eq!(rows[0].stage, Status::Archived);
     let created = rows[0].updated_at;
 
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -458,5 +463,19 @@ async fn default_fn_fills_unset_columns_and_onupdate_refreshes(t: TestDb) -> Tes
     assert_eq!(n, 1);
     let b = db.query::<Stamped>().get(rows[1].id).await?.unwrap();
     assert!(b.updated_at > created && b.edits == Some(1), "{b:?}");
+
+    // The DDL carries the constant default: a row written without the column gets it.
+    exec(
+        &t,
+        r#"INSERT INTO "stamped" ("title", "created_at", "updated_at") VALUES (?, ?, ?)"#,
+        vec!["raw".into(), Value::Timestamp(at), Value::Timestamp(at)],
+    )
+    .await?;
+    let raw = db
+        .query::<Stamped>()
+        .filter_by(Stamped::title, "raw")
+        .one()
+        .await?;
+    assert_eq!(raw.stage, Status::Archived);
     Ok(())
 }
