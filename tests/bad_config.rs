@@ -92,3 +92,29 @@ fn flaskdb_binds_syntax_errors_name_the_entry() {
         .unwrap_err();
     assert!(e.to_string().contains("FLASKDB_ECHO"), "{e}");
 }
+
+#[tokio::test]
+async fn sqlite_files_use_wal_unless_the_url_says_otherwise() {
+    let dir = std::env::temp_dir();
+    let pid = std::process::id();
+    for (query, expected) in [
+        ("", "wal"),
+        ("?journal_mode=delete", "delete"),
+        ("?journal_mode=wal&busy_timeout=250", "wal"),
+    ] {
+        let path = dir.join(format!(
+            "flaskdb-journal-{pid}-{expected}-{}.db",
+            query.len()
+        ));
+        let url = format!("sqlite://{}{query}", path.display());
+        let db = Db::connect(Config::new(url.clone())).await.unwrap();
+        let rows = db.fetch_all("PRAGMA journal_mode", vec![]).await.unwrap();
+        assert_eq!(rows[0].get_at::<String>(0).unwrap(), expected, "{url}");
+        drop(db);
+        for suffix in ["", "-wal", "-shm"] {
+            std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
+        }
+    }
+    let e = connect_error("sqlite://app.db?journal_mode=sideways").await;
+    assert!(e.to_string().contains("journal_mode=sideways"), "{e}");
+}

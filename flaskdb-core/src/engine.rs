@@ -445,7 +445,7 @@ fn pool_options<DB: sqlx::Database>(
 mod sqlite {
     use super::*;
     use sqlx::ConnectOptions;
-    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 
     /// A process-wide counter naming each in-memory database, so two `Db`s never share one.
     static MEMORY_DATABASES: AtomicU64 = AtomicU64::new(0);
@@ -456,7 +456,10 @@ mod sqlite {
     /// `mode=memory`) becomes one named shared-cache database per engine: every pooled
     /// connection sees the same data, as Flask-SQLAlchemy's single shared connection does.
     /// `read_uncommitted` lets a reader see an open write transaction instead of waiting
-    /// on its table lock. A relative file path resolves under `instance_path`.
+    /// on its table lock. A relative file path resolves under `instance_path`; a file
+    /// database uses write-ahead logging unless `journal_mode=` says otherwise, and
+    /// `busy_timeout=<ms>` sets how long a statement waits for a lock (sqlx's 5 s by
+    /// default).
     pub(super) async fn connect(
         url: &str,
         options: &EngineOptions,
@@ -493,17 +496,34 @@ mod sqlite {
             })?;
             instance_path.join(path)
         };
+        // Write-ahead logging unless the URL says otherwise: readers and a writer then
+        // go on at once, where the default rollback journal makes a writer wait for
+        // every reader.
+        let wal = !query
+            .split('&')
+            .any(|p| p.starts_with("journal_mode=") || p == "mode=ro");
         let mut connect = SqliteConnectOptions::new()
             .filename(&file)
             .create_if_missing(true);
+        if wal {
+            connect = connect.journal_mode(SqliteJournalMode::Wal);
+        }
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            connect = match key {
-                "mode" if value == "ro" => connect.read_only(true),
-                "mode" if value == "rw" => connect.create_if_missing(false),
-                "mode" if value == "rwc" => connect,
-                "cache" if value == "shared" => connect.shared_cache(true),
-                "cache" if value == "private" => connect,
+            connect = match (
+                key,
+                value.parse::<SqliteJournalMode>(),
+                value.parse::<u64>(),
+            ) {
+                ("mode", ..) if value == "ro" => connect.read_only(true),
+                ("mode", ..) if value == "rw" => connect.create_if_missing(false),
+                ("mode", ..) if value == "rwc" => connect,
+                ("cache", ..) if value == "shared" => connect.shared_cache(true),
+                ("cache", ..) if value == "private" => connect,
+                ("journal_mode", Ok(mode), _) => connect.journal_mode(mode),
+                ("busy_timeout", _, Ok(ms)) => {
+                    connect.busy_timeout(std::time::Duration::from_millis(ms))
+                }
                 _ => {
                     return Err(Error::Config(format!(
                         "unsupported SQLite URL parameter `{pair}` in `{}`",

@@ -15,6 +15,7 @@ pub fn cases() -> Vec<Case> {
     cases!(
         "reliability";
         concurrent_increments_are_exact,
+        conflicting_transactions_are_busy_and_retryable,
         inserts_from_many_tasks_land_exactly_once,
         an_exhausted_pool_times_out_then_recovers,
         a_cancelled_commit_writes_nothing_and_keeps_the_work,
@@ -186,6 +187,75 @@ async fn concurrent_increments_are_exact(t: TestDb) -> TestResult {
         started.elapsed()
     );
     assert_eq!(n, (TASKS * EACH) as i64);
+    remove(file);
+    Ok(())
+}
+
+/// Two transactions that cannot both go on: on SQLite a deferred transaction that read
+/// before another one committed a write (its snapshot is stale, SQLITE_BUSY_SNAPSHOT);
+/// on the servers a deadlock (each holds the row the other wants). The loser gets
+/// `Error::Busy`, rolled back, and running it again succeeds.
+async fn conflicting_transactions_are_busy_and_retryable(t: TestDb) -> TestResult {
+    let (db, file) = pooled(&t, EngineOptions::default().max_connections(4)).await?;
+    let mut s = db.session();
+    s.add(Counter::build().id(1).n(0));
+    s.add(Counter::build().id(2).n(0));
+    s.commit().await?;
+    let (mut a, mut b) = (db.session(), db.session());
+    let loser = match t.backend {
+        Backend::Sqlite => {
+            // `a` reads (a deferred transaction), `b` writes and commits, then `a`
+            // cannot write from its old snapshot.
+            let mut first = a.query::<Counter>().get(1).await?.unwrap();
+            let mut other = b.query::<Counter>().get(1).await?.unwrap();
+            other.n = 10;
+            b.add(other);
+            b.commit().await?;
+            first.n += 1;
+            a.add(first);
+            a.commit().await.unwrap_err()
+        }
+        _ => {
+            // `a` locks row 1 and `b` row 2; then each asks for the other's row.
+            a.query::<Counter>()
+                .filter_by(Counter::id, 1)
+                .for_update()
+                .one()
+                .await?;
+            b.query::<Counter>()
+                .filter_by(Counter::id, 2)
+                .for_update()
+                .one()
+                .await?;
+            let a_wants = async {
+                a.query::<Counter>()
+                    .filter_by(Counter::id, 2)
+                    .for_update()
+                    .one()
+                    .await
+            };
+            let b_wants = async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                b.query::<Counter>()
+                    .filter_by(Counter::id, 1)
+                    .for_update()
+                    .one()
+                    .await
+            };
+            let (ra, rb) = tokio::join!(a_wants, b_wants);
+            match (ra, rb) {
+                (Err(e), Ok(_)) | (Ok(_), Err(e)) => e,
+                other => panic!("one side must lose the deadlock: {other:?}"),
+            }
+        }
+    };
+    assert!(matches!(loser, Error::Busy(_)), "{loser:?}");
+    assert!(loser.is_retryable());
+    drop((a, b));
+    // Run again from the start, it goes through.
+    let mut again = db.session();
+    increment_once(&mut again, true).await?;
+    assert_eq!(db.query::<Counter>().get(1).await?.unwrap().n % 10, 1);
     remove(file);
     Ok(())
 }
