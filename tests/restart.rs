@@ -3,7 +3,7 @@
 //! errors, the pool heals, and every batch is in the database once and whole.
 //!
 //! It restarts the machine's servers, so it is `#[ignore]`d in `cargo test`; CI runs it
-//! as a step of its own: `cargo test -p flaskdb-tests --test restart -- --ignored`.
+//! as a step of its own: `cargo test --workspace --test restart -- --ignored`.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
