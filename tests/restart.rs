@@ -10,8 +10,8 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use flaskdb::{Config, Db, EngineOptions, Error, Model};
-use flaskdb_tests::suite::reliability::{Entry, commit_batch};
+use flaskdb::{Config, Db, EngineOptions};
+use flaskdb_tests::suite::reliability::{assert_entries_once, spawn_writers};
 
 const WRITERS: usize = 4;
 const BATCHES: usize = 60;
@@ -87,28 +87,20 @@ async fn restart_under_load(server: &str, var: &str) {
     db.drop_all().await.unwrap();
     db.create_all().await.unwrap();
     let (up_before, clock) = (uptime(&db, server).await, Instant::now());
-    let mut writers = Vec::new();
-    for w in 0..WRITERS {
-        let db = db.clone();
-        writers.push(tokio::spawn(async move {
-            let mut failures = 0;
-            for b in 0..BATCHES {
-                failures += commit_batch(&db, w, b, ROWS, Duration::from_millis(100)).await?;
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            Ok::<u64, Error>(failures)
-        }));
-    }
+    let writers = spawn_writers(
+        &db,
+        WRITERS,
+        BATCHES,
+        ROWS,
+        Duration::from_millis(100),
+        Duration::from_millis(10),
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let server_name = server.to_owned();
     tokio::task::spawn_blocking(move || restart(&server_name))
         .await
         .unwrap();
-    let mut failures = 0;
-    for w in writers {
-        failures += w.await.unwrap().unwrap();
-    }
-    let rows = db.query::<Entry>().all().await.unwrap();
+    let failures = writers.await.unwrap().unwrap();
     println!(
         "{server}: restarted under load; {} batches committed, {failures} failed attempts retried",
         WRITERS * BATCHES
@@ -121,12 +113,9 @@ async fn restart_under_load(server: &str, var: &str) {
         up_after < up_before + elapsed - 1.0,
         "the server restarted: up {up_before}s, then {up_after}s after {elapsed}s"
     );
-    let mut labels: Vec<String> = rows.into_iter().map(|e| e.label).collect();
-    assert_eq!(labels.len(), WRITERS * BATCHES * ROWS);
-    labels.sort();
-    labels.dedup();
-    assert_eq!(labels.len(), WRITERS * BATCHES * ROWS);
-    assert_eq!(Entry::table().name(), "entry");
+    assert_entries_once(&db, WRITERS * BATCHES * ROWS)
+        .await
+        .unwrap();
     db.drop_all().await.unwrap();
 }
 

@@ -170,6 +170,17 @@ impl Backend {
         }
     }
 
+    /// The statement that begins a transaction. With `lock` (a `FOR UPDATE` query
+    /// begins it), SQLite, which has no row locks, takes its write lock at once
+    /// (`BEGIN IMMEDIATE`): a transaction that reads a row to update it then cannot lose
+    /// the race for the lock to another writer after its read.
+    pub(crate) fn begin_sql(self, lock: bool) -> &'static str {
+        match self {
+            Backend::Sqlite if lock => "BEGIN IMMEDIATE",
+            _ => "BEGIN",
+        }
+    }
+
     /// Whether `SELECT .. FOR UPDATE` exists (SQLite locks the whole database on write
     /// instead, so the clause is left out there).
     pub(crate) fn supports_for_update(self) -> bool {

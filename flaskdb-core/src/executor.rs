@@ -84,17 +84,11 @@ macro_rules! with_tx {
 
 impl Tx {
     /// Begins a transaction on a connection of `engine`'s pool.
-    /// With `lock`, SQLite takes its write lock at once (`BEGIN IMMEDIATE`): a
-    /// transaction that reads a row to update it then cannot lose the race for the lock
-    /// to another writer after its read (what `FOR UPDATE` asks of the servers).
+    /// With `lock`, the transaction takes the write lock where the backend locks at
+    /// that level (see `Backend::begin_sql`).
     pub(crate) async fn begin(engine: &Engine, lock: bool) -> Result<Tx> {
-        let inner = match engine.pool() {
-            #[cfg(feature = "sqlite")]
-            crate::engine::Pool::Sqlite(pool) if lock => {
-                TxInner::from(pool.begin_with("BEGIN IMMEDIATE").await?)
-            }
-            pool => with_pool!(pool, pool => TxInner::from(pool.begin().await?)),
-        };
+        let sql = engine.backend().begin_sql(lock);
+        let inner = with_pool!(engine.pool(), pool => TxInner::from(pool.begin_with(sql).await?));
         Ok(Tx {
             engine: engine.clone(),
             inner,

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use flaskdb::{Backend, Config, Db, EngineOptions, Error, Value};
+use flaskdb::{Backend, Config, Db, EngineOptions, Value};
 
-use crate::suite::reliability::{Entry, commit_batch};
+use crate::suite::reliability::{Entry, assert_entries_once, spawn_writers};
 use crate::{Case, TestDb, TestResult, cases};
 
 pub fn cases() -> Vec<Case> {
@@ -95,21 +95,15 @@ async fn killed_connections_lose_and_duplicate_nothing(t: TestDb) -> TestResult 
             Ok::<(), anyhow::Error>(())
         })
     };
-    let mut writers = Vec::new();
-    for w in 0..WRITERS {
-        let db = db.clone();
-        writers.push(tokio::spawn(async move {
-            let mut failures = 0;
-            for batch in 0..BATCHES {
-                failures += commit_batch(&db, w, batch, ROWS, Duration::from_millis(5)).await?;
-            }
-            Ok::<u64, Error>(failures)
-        }));
-    }
-    let mut failures = 0;
-    for w in writers {
-        failures += w.await??;
-    }
+    let writers = spawn_writers(
+        &db,
+        WRITERS,
+        BATCHES,
+        ROWS,
+        Duration::from_millis(5),
+        Duration::ZERO,
+    );
+    let failures = writers.await??;
     done.store(true, Ordering::Relaxed);
     killer.await??;
     let kills = kills.load(Ordering::Relaxed);
@@ -121,12 +115,7 @@ async fn killed_connections_lose_and_duplicate_nothing(t: TestDb) -> TestResult 
     assert!(kills > 0 && failures > 0, "faults were injected and met");
 
     // Every batch is there, whole and once; the pool serves the next requests.
-    let rows = db.query::<Entry>().all().await?;
-    assert_eq!(rows.len(), WRITERS * BATCHES * ROWS);
-    let mut labels: Vec<String> = rows.into_iter().map(|e| e.label).collect();
-    labels.sort();
-    labels.dedup();
-    assert_eq!(labels.len(), WRITERS * BATCHES * ROWS);
+    assert_entries_once(&db, WRITERS * BATCHES * ROWS).await?;
     let mut s = db.session();
     s.add(Entry::build().label("after"));
     s.commit().await?;

@@ -84,6 +84,51 @@ pub async fn commit_batch(
     }
 }
 
+/// Starts `writers` tasks, each committing `batches` batches of `rows` entries with
+/// [`commit_batch`] one after the other (waiting `gap` between two); the handle gives
+/// the number of failed attempts of them all.
+pub fn spawn_writers(
+    db: &Db,
+    writers: usize,
+    batches: usize,
+    rows: usize,
+    pause: Duration,
+    gap: Duration,
+) -> tokio::task::JoinHandle<anyhow::Result<u64>> {
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let mut failures = 0;
+                for batch in 0..batches {
+                    failures += commit_batch(&db, w, batch, rows, pause).await?;
+                    tokio::time::sleep(gap).await;
+                }
+                Ok::<u64, Error>(failures)
+            })
+        })
+        .collect();
+    tokio::spawn(async move {
+        let mut failures = 0;
+        for task in tasks {
+            failures += task.await??;
+        }
+        Ok(failures)
+    })
+}
+
+/// Asserts that the table holds exactly `expected` entries, each label once: no batch
+/// lost, none written twice.
+pub async fn assert_entries_once(db: &Db, expected: usize) -> anyhow::Result<()> {
+    let rows = db.query::<Entry>().all().await?;
+    assert_eq!(rows.len(), expected);
+    let mut labels: Vec<String> = rows.into_iter().map(|e| e.label).collect();
+    labels.sort();
+    labels.dedup();
+    assert_eq!(labels.len(), expected);
+    Ok(())
+}
+
 /// A database for work that needs several connections: a file on SQLite (an in-memory
 /// database is one connection), the case's database on a server.
 async fn pooled(t: &TestDb, options: EngineOptions) -> anyhow::Result<(Db, Option<String>)> {
