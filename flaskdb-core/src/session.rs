@@ -39,7 +39,6 @@ use crate::schema::{ColumnDef, Table, parents_first};
 use crate::select::{Select, Selectable, Selection};
 use crate::sql::expr::Node;
 use crate::sql::{self, Clauses, Delete, Insert, Projection, Rendered, Update};
-use crate::sql_type::SqlType;
 use crate::target::Source;
 use crate::value::Value;
 
@@ -850,9 +849,6 @@ fn compared(state: &State, mut op: Op) -> Option<Op> {
 fn take_unstorable(db: &Db, ops: &mut Vec<Op>) -> Option<Error> {
     // Only text columns with a length and float columns can hold such a value; the
     // backend of each table is looked up once.
-    let checked = |c: &ColumnDef| {
-        c.length().is_some() || matches!(c.sql_type(), SqlType::Real | SqlType::Double)
-    };
     let mut backends: Vec<(&'static Table, Option<Backend>)> = Vec::new();
     let (i, error) = ops.iter().enumerate().find_map(|(i, op)| {
         let table = op.table()?;
@@ -862,7 +858,7 @@ fn take_unstorable(db: &Db, ops: &mut Vec<Op>) -> Option<Error> {
                 let b = table
                     .columns()
                     .iter()
-                    .any(checked)
+                    .any(Backend::may_reject)
                     .then(|| db.engine_for(table.bind_key()).ok().map(|e| e.backend()))
                     .flatten();
                 backends.push((table, b));
@@ -870,7 +866,7 @@ fn take_unstorable(db: &Db, ops: &mut Vec<Op>) -> Option<Error> {
             }
         };
         let unstorable = |c: &ColumnDef, v: &Value| {
-            checked(c)
+            Backend::may_reject(c)
                 .then(|| backend.check_value(table, c, v).err())
                 .flatten()
         };
