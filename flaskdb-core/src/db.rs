@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::config::Config;
 use crate::context;
+use crate::dynamic::TableHandle;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::events::{Change, EventContext, Listeners, SessionEvent};
@@ -44,10 +45,15 @@ pub struct Db {
     inner: Arc<Inner>,
 }
 
+/// A bind key (`None` = default) and tables found there.
+type BindTables = (Option<String>, Vec<Arc<Table>>);
+
 #[derive(Default)]
 struct Inner {
     state: OnceLock<State>,
     listeners: Listeners,
+    /// The tables [`Db::reflect`] read, per bind.
+    reflected: std::sync::RwLock<Vec<BindTables>>,
     /// The sessions of [`Db::session_for`], by key.
     keyed: std::sync::Mutex<std::collections::HashMap<String, Session>>,
 }
@@ -150,9 +156,143 @@ impl Db {
         Ok(self.state()?.engines.clone())
     }
 
-    /// The metadata of bind `key`: every model declared for it.
+    /// The metadata of bind `key`: every model and table declared for it, and the
+    /// tables [`Db::reflect`] found there.
     pub fn metadata(&self, key: Option<&str>) -> Metadata {
-        Metadata::for_bind(key)
+        Metadata::for_bind(key, &self.reflected(key))
+    }
+
+    /// The tables the last [`Db::reflect`] read from bind `key`, as the database
+    /// describes them (those a model declares too): what `flaskdb reflect` turns into
+    /// models. Empty before any reflection.
+    pub fn reflected(&self, key: Option<&str>) -> Vec<Arc<Table>> {
+        self.inner
+            .reflected
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .find(|(k, _)| k.as_deref() == key)
+            .map(|(_, tables)| tables.clone())
+            .unwrap_or_default()
+    }
+
+    /// Reads every table and view of every bind's database into that bind's metadata
+    /// (Flask-SQLAlchemy's `db.reflect()`): columns with their types, nullability and
+    /// defaults, primary keys, autoincrement, unique constraints, indexes and foreign
+    /// keys. Reflected tables are queryable by name with [`Db::table`].
+    ///
+    /// A table that a model declares keeps the model's description, and is checked
+    /// against the database's.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use flaskdb_core::{Config, Db, SqlType};
+    /// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+    /// db.execute("CREATE TABLE legacy_customer (id INTEGER PRIMARY KEY, \
+    ///             full_name VARCHAR(80) NOT NULL)", vec![]).await?;
+    /// db.reflect().await?;
+    /// let metadata = db.metadata(None);
+    /// let customer = metadata.table("legacy_customer").unwrap();
+    /// let name = customer.column_named("full_name").unwrap();
+    /// assert_eq!((name.sql_type(), name.length()), (SqlType::Text, Some(80)));
+    /// assert_eq!(customer.primary_key(), ["id"]);
+    /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::SchemaMismatch`] listing every column where a model and the database
+    /// differ (missing, nullability, kind of type); the reflected tables are stored all
+    /// the same. Database errors.
+    #[track_caller]
+    pub fn reflect(&self) -> impl Future<Output = Result<()>> + Send {
+        record::at(Location::caller(), async move {
+            let keys: Vec<Option<String>> = self.engines()?.into_iter().map(|(k, _)| k).collect();
+            let keys: Vec<Option<&str>> = keys.iter().map(Option::as_deref).collect();
+            self.reflect_binds(&keys).await
+        })
+    }
+
+    /// [`Db::reflect`] on the listed binds only (`None` = the default bind).
+    ///
+    /// # Errors
+    /// As [`Db::reflect`]; [`Error::UnknownBind`] for a bind that is not configured.
+    #[track_caller]
+    pub fn reflect_for(&self, keys: &[Option<&str>]) -> impl Future<Output = Result<()>> + Send {
+        record::at(Location::caller(), self.reflect_binds(keys))
+    }
+
+    async fn reflect_binds(&self, keys: &[Option<&str>]) -> Result<()> {
+        let mut mismatches = Vec::new();
+        for key in keys {
+            let engine = self.engine_for(*key)?;
+            let tables = crate::schema::reflect_tables(&engine, *key).await?;
+            for declared in crate::schema::registered_tables() {
+                if declared.bind_key() == *key
+                    && let Some(found) = tables.iter().find(|t| t.name() == declared.name())
+                {
+                    mismatches.extend(crate::schema::mismatches(declared, found, engine.backend()));
+                }
+            }
+            let tables = tables.into_iter().map(Arc::new).collect();
+            let mut reflected = self
+                .inner
+                .reflected
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            reflected.retain(|(k, _)| k.as_deref() != *key);
+            reflected.push((key.map(str::to_owned), tables));
+        }
+        match mismatches.is_empty() {
+            true => Ok(()),
+            false => Err(Error::SchemaMismatch(mismatches)),
+        }
+    }
+
+    /// The table `name` of any bind's metadata (declared or reflected), to query by
+    /// column name; see [`TableHandle`] for an example.
+    ///
+    /// # Errors
+    /// [`Error::Schema`] when no bind has such a table (reflect first), or when several
+    /// do (then name the bind with [`Db::table_for`]).
+    pub fn table(&self, name: &str) -> Result<TableHandle> {
+        let mut found = Vec::new();
+        for key in self.all_binds()? {
+            if let Some(table) = self
+                .metadata(key.as_deref())
+                .tables()
+                .iter()
+                .find(|t| t.name() == name)
+            {
+                found.push(Arc::clone(table));
+            }
+        }
+        match found.len() {
+            1 => Ok(TableHandle::new(self.clone(), found.remove(0))),
+            0 => Err(Error::Schema(format!(
+                "no table `{name}` in the metadata: declare it, or call `db.reflect()` first"
+            ))),
+            _ => Err(Error::Schema(format!(
+                "table `{name}` is on several binds: name one with `db.table_for(bind, \"{name}\")`"
+            ))),
+        }
+    }
+
+    /// The table `name` of bind `key`'s metadata, as [`Db::table`].
+    ///
+    /// # Errors
+    /// [`Error::Schema`] when the bind has no such table.
+    pub fn table_for(&self, key: Option<&str>, name: &str) -> Result<TableHandle> {
+        self.metadata(key)
+            .tables()
+            .iter()
+            .find(|t| t.name() == name)
+            .map(|t| TableHandle::new(self.clone(), Arc::clone(t)))
+            .ok_or_else(|| {
+                Error::Schema(format!(
+                    "no table `{name}` on {}: declare it, or reflect the bind first",
+                    key.map_or_else(|| "the default bind".to_owned(), |k| format!("bind `{k}`"))
+                ))
+            })
     }
 
     /// The tables that live on bind `key`.

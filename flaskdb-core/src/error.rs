@@ -161,11 +161,21 @@ pub enum Error {
         /// Why the value does not fit.
         reason: String,
     },
+    /// [`Db::reflect`](crate::Db::reflect) found tables that models declare differently
+    /// from the database: every difference, each naming its bind, table and column. The
+    /// reflected tables are in the metadata all the same.
+    #[error("the database differs from the models: {}", mismatch_list(.0))]
+    SchemaMismatch(Vec<crate::schema::Mismatch>),
     /// An error from the database driver. Its text is part of this error's message, so
     /// it is not also reported as the `source()` (a chain printer such as anyhow's
     /// `{:#}` would repeat it); match the variant to reach the `sqlx::Error`.
     #[error("database error: {0}")]
     Database(sqlx::Error),
+}
+
+fn mismatch_list(mismatches: &[crate::schema::Mismatch]) -> String {
+    let items: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
+    items.join("; ")
 }
 
 /// Every driver error goes through here: the kinds an application handles (pool

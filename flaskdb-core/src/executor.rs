@@ -412,6 +412,15 @@ impl Row {
     }
 }
 
+impl std::fmt::Debug for Row {
+    /// The column names (the values stay undecoded until read with a type).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Row")
+            .field("columns", &self.columns())
+            .finish()
+    }
+}
+
 impl RowSource for Row {
     fn get<T: ColumnType>(&self, index: usize) -> Result<T> {
         self.get_at(index)

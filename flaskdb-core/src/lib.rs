@@ -22,6 +22,7 @@ mod config;
 mod context;
 mod db;
 mod dialect;
+mod dynamic;
 mod engine;
 mod error;
 mod events;
@@ -61,6 +62,7 @@ pub use context::{
     clear_global_default, in_current_scope, select, select_columns, session, set_global_default,
 };
 pub use db::Db;
+pub use dynamic::{ColumnRef, RowQuery, TableHandle};
 pub use engine::{Backend, Engine, redact_url};
 pub use error::{Error, NOT_FOUND_TEXT, Result};
 pub use events::{Change, ColumnChange, EventContext, Operation, SessionEvent};
@@ -79,7 +81,9 @@ pub use relation::{
     BelongsTo, ChildOf, Eager, HasMany, HasOne, Lazy, LoadFrom, ManyToMany, Nested, Relation,
     RelationKind,
 };
-pub use schema::{ColumnDef, ForeignKey, Index, Metadata, OnDelete, Table};
+pub use schema::{
+    ColumnDef, ForeignKey, Index, Metadata, Mismatch, MismatchKind, OnDelete, Table, model_source,
+};
 pub use select::{
     Alias, AliasEntity, AliasOuter, Derived, Entity, Outer, Select, Selectable, Selection, alias,
     entity, outer,

@@ -23,9 +23,11 @@ use std::panic::Location;
 use crate::record;
 use std::fmt;
 
+use std::sync::Arc;
+
+use futures_core::future::BoxFuture;
+
 use crate::error::{Error, Result};
-use crate::model::Model;
-use crate::query::Query;
 
 /// The arguments of a page: which page, how many items, and the rules that apply.
 ///
@@ -175,7 +177,16 @@ pub struct Pagination<T> {
     pub max_per_page: Option<u64>,
     /// The number of items on every page, or `None` when not counted.
     pub total: Option<u64>,
-    query: Option<Query<T>>,
+    query: Option<Arc<dyn PageSource<T>>>,
+}
+
+/// What pages are cut from: a query that fetches a window of its rows and counts them
+/// ([`Query`](crate::Query) of a model, or of a table by name).
+pub(crate) trait PageSource<T>: Send + Sync {
+    /// The rows from `offset`, at most `limit` of them.
+    fn window(&self, limit: u64, offset: u64) -> BoxFuture<'_, Result<Vec<T>>>;
+    /// The number of rows on every page.
+    fn count(&self) -> BoxFuture<'_, Result<u64>>;
 }
 
 impl<T: fmt::Debug> fmt::Debug for Pagination<T> {
@@ -314,21 +325,18 @@ impl<'a, T> IntoIterator for &'a Pagination<T> {
     }
 }
 
-impl<M: Model> Pagination<M> {
+impl<T: Send + Sync + 'static> Pagination<T> {
     /// Runs `query` for the page `request` asks for: the items with LIMIT and OFFSET,
     /// the 404 for an empty page past the first (decided before any count), then the
     /// total with a `COUNT(*)` without ORDER BY.
-    pub(crate) async fn fetch(query: Query<M>, request: PageRequest) -> Result<Self> {
+    pub(crate) async fn fetch(query: Arc<dyn PageSource<T>>, request: PageRequest) -> Result<Self> {
         let (page, per_page) = request.resolve()?;
         let items = query
-            .clone()
-            .limit(per_page)
-            .offset((page - 1).saturating_mul(per_page))
-            .all()
+            .window(per_page, (page - 1).saturating_mul(per_page))
             .await?;
         request.check_page(page, items.is_empty())?;
         let total = match request.count {
-            true => Some(query.clone().count().await?),
+            true => Some(query.count().await?),
             false => None,
         };
         Ok(Pagination {

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
+use futures_core::future::BoxFuture;
 use futures_core::stream::BoxStream;
 
 use crate::column::Column;
@@ -18,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::executor;
 use crate::joined::Joined;
 use crate::model::{KeyValues, Model, Scalar, Writable};
-use crate::pagination::{PageRequest, Pagination};
+use crate::pagination::{PageRequest, PageSource, Pagination};
 use crate::relation::{ChildOf, Eager, Relation};
 use crate::session::Session;
 use crate::sql::expr::{Assignment, Assignments, Expr, Node, Order};
@@ -473,7 +474,7 @@ impl<M: Model> Query<M> {
         request: PageRequest,
     ) -> impl Future<Output = Result<Pagination<M>>> + Send {
         record::at(Location::caller(), async move {
-            Pagination::fetch(self, request).await
+            Pagination::fetch(Arc::new(self), request).await
         })
     }
 
@@ -489,6 +490,16 @@ impl<M: Model> Query<M> {
             }
             Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
         }
+    }
+}
+
+impl<M: Model> PageSource<M> for Query<M> {
+    fn window(&self, limit: u64, offset: u64) -> BoxFuture<'_, Result<Vec<M>>> {
+        Box::pin(self.clone().limit(limit).offset(offset).all())
+    }
+
+    fn count(&self) -> BoxFuture<'_, Result<u64>> {
+        Box::pin(self.clone().count())
     }
 }
 

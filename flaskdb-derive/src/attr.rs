@@ -79,6 +79,7 @@ pub(crate) enum OnDelete {
     Cascade,
     SetNull,
     Restrict,
+    SetDefault,
 }
 
 const FIELD_ATTRS: &str = "primary_key, autoincrement, unique, index, max_length, default, \
@@ -470,14 +471,15 @@ impl FieldDef {
                             "cascade" => Some(OnDelete::Cascade),
                             "set null" => Some(OnDelete::SetNull),
                             "restrict" => Some(OnDelete::Restrict),
+                            "set default" => Some(OnDelete::SetDefault),
                             _ => None,
                         };
                         match action {
                             Some(a) => set_once(&mut on_delete, (a, span), &name, span, errors),
                             None => errors.at(
                                 v.span(),
-                                "`#[model(on_delete = ..)]` must be \"cascade\", \"set null\" \
-                                 or \"restrict\"",
+                                "`#[model(on_delete = ..)]` must be \"cascade\", \"set null\", \
+                                 \"set default\" or \"restrict\"",
                             ),
                         }
                     }

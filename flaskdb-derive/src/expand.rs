@@ -342,6 +342,7 @@ pub(crate) fn foreign_key(f: &FieldDef) -> Option<TokenStream> {
                 OnDelete::Cascade => quote!(Cascade),
                 OnDelete::SetNull => quote!(SetNull),
                 OnDelete::Restrict => quote!(Restrict),
+                OnDelete::SetDefault => quote!(SetDefault),
             };
             quote!(::std::option::Option::Some(__fdb::OnDelete::#variant))
         }

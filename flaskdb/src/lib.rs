@@ -96,17 +96,17 @@
 
 pub use flaskdb_core::{
     Addable, Alias, AliasEntity, AliasOuter, Assignment, Assignments, Backend, BelongsTo,
-    BindConfig, Change, ChildOf, Column, ColumnChange, ColumnDef, ColumnType, Columns, Comparable,
-    Config, CustomType, Db, Ddl, Derived, Eager, Engine, EngineOptions, Entity, Error,
+    BindConfig, Change, ChildOf, Column, ColumnChange, ColumnDef, ColumnRef, ColumnType, Columns,
+    Comparable, Config, CustomType, Db, Ddl, Derived, Eager, Engine, EngineOptions, Entity, Error,
     EventContext, Expr, Expression, Flattens, ForeignKey, FromRow, HasMany, HasOne, Index,
     InsertRow, Insertable, IntoField, IterPages, KeyValues, KeysetPage, Lazy, LoadFrom, ManyToMany,
-    MaybeNull, Metadata, Model, NOT_FOUND_TEXT, Nested, Numeric, OnDelete, Operand, Operation,
-    Order, Outer, PageRequest, Pagination, Query, QueryInfo, QuerySummary, Relation, RelationKind,
-    Result, Row, RowSource, Select, Selectable, Selection, Session, SessionEvent,
-    SessionTransaction, SqlType, Table, TextColumn, Value, alias, camel_to_snake_case,
-    clear_global_default, count_all, entity, exists, get_recorded_queries, in_current_scope,
-    not_exists, outer, recorded_query_summary, redact_url, select, select_columns, session,
-    set_global_default,
+    MaybeNull, Metadata, Mismatch, MismatchKind, Model, NOT_FOUND_TEXT, Nested, Numeric, OnDelete,
+    Operand, Operation, Order, Outer, PageRequest, Pagination, Query, QueryInfo, QuerySummary,
+    Relation, RelationKind, Result, Row, RowQuery, RowSource, Select, Selectable, Selection,
+    Session, SessionEvent, SessionTransaction, SqlType, Table, TableHandle, TextColumn, Value,
+    alias, camel_to_snake_case, clear_global_default, count_all, entity, exists,
+    get_recorded_queries, in_current_scope, model_source, not_exists, outer,
+    recorded_query_summary, redact_url, select, select_columns, session, set_global_default,
 };
 
 /// Derives [`Model`] for a struct with named fields; see the [crate docs](crate#models)

@@ -92,12 +92,36 @@ async fn fresh_database(
     backend: Backend,
     base: Option<&str>,
     options: EngineOptions,
-) -> anyhow::Result<(TestDb, Option<(Db, String)>)> {
+) -> anyhow::Result<(TestDb, Option<Scratch>)> {
     // Declared before any case runs, so every case sees the same tables.
     models::enrollment();
+    let (url, admin) = scratch_database(backend, base).await?;
+    let db = Db::connect(Config::new(url.clone()).engine_options(options.clone())).await?;
+    let test_db = TestDb {
+        db,
+        backend,
+        url,
+        options,
+    };
+    Ok((test_db, admin))
+}
+
+/// What drops a scratch database: a connection to the server and the statement.
+pub type Scratch = (Db, String);
+
+/// The URL of a new, empty database: in-memory on SQLite, a new schema on PostgreSQL
+/// (through `search_path`), a new database on MySQL, next to `base`'s; with what drops
+/// it again.
+///
+/// # Errors
+/// When the server cannot create it.
+pub async fn scratch_database(
+    backend: Backend,
+    base: Option<&str>,
+) -> anyhow::Result<(String, Option<Scratch>)> {
     let n = DATABASES.fetch_add(1, Ordering::Relaxed);
     let name = format!("flaskdb_t{}_{n}", std::process::id());
-    let (url, admin) = match (backend, base) {
+    Ok(match (backend, base) {
         (Backend::Sqlite, _) => ("sqlite::memory:".to_owned(), None),
         (Backend::Postgres, Some(base)) => {
             let admin = Db::connect(Config::new(base)).await?;
@@ -124,15 +148,7 @@ async fn fresh_database(
             (url, Some((admin, format!("DROP DATABASE {name}"))))
         }
         (_, None) => anyhow::bail!("no server URL"),
-    };
-    let db = Db::connect(Config::new(url.clone()).engine_options(options.clone())).await?;
-    let test_db = TestDb {
-        db,
-        backend,
-        url,
-        options,
-    };
-    Ok((test_db, admin))
+    })
 }
 
 /// Runs the whole suite on `backend` and exits with libtest's status.

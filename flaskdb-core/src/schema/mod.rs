@@ -1,13 +1,20 @@
 //! Table metadata, the registry of derived models, and the per-bind [`Metadata`].
 
+mod compare;
 mod order;
+mod reflect;
+mod source;
 mod table;
 
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::{Error, Result};
 
+pub(crate) use compare::mismatches;
+pub use compare::{Mismatch, MismatchKind};
 pub(crate) use order::parents_first;
+pub(crate) use reflect::tables as reflect_tables;
+pub use source::model_source;
 pub use table::{ColumnDef, ForeignKey, Index, OnDelete, Table};
 
 /// One registered table; `#[derive(Model)]` submits one per model, so `create_all`
@@ -81,12 +88,20 @@ pub struct Metadata {
 }
 
 impl Metadata {
-    pub(crate) fn for_bind(bind: Option<&str>) -> Self {
-        let tables = registered_tables()
+    /// The registered tables of `bind`, and those of its `reflected` tables that no
+    /// model or declared table already describes.
+    pub(crate) fn for_bind(bind: Option<&str>, reflected: &[Arc<Table>]) -> Self {
+        let mut tables: Vec<Arc<Table>> = registered_tables()
             .into_iter()
             .filter(|t| t.bind_key() == bind)
             .map(|t| Arc::new(t.clone()))
             .collect();
+        for table in reflected {
+            if !tables.iter().any(|t| t.name() == table.name()) {
+                tables.push(Arc::clone(table));
+            }
+        }
+        tables.sort_by(|a, b| a.name().cmp(b.name()));
         Metadata {
             bind: bind.map(str::to_owned),
             tables,

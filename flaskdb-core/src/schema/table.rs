@@ -19,6 +19,8 @@ pub enum OnDelete {
     SetNull,
     /// `ON DELETE RESTRICT`.
     Restrict,
+    /// `ON DELETE SET DEFAULT`.
+    SetDefault,
 }
 
 impl OnDelete {
@@ -28,6 +30,7 @@ impl OnDelete {
             OnDelete::Cascade => "CASCADE",
             OnDelete::SetNull => "SET NULL",
             OnDelete::Restrict => "RESTRICT",
+            OnDelete::SetDefault => "SET DEFAULT",
         }
     }
 }
@@ -54,6 +57,7 @@ pub struct ColumnDef {
     ddl: Option<Ddl>,
     default_fn: Option<ValueFn>,
     onupdate: Option<ValueFn>,
+    database_type: Declared,
 }
 
 /// A value computed in Rust when it is needed (`default_fn`, `onupdate`). Not part of
@@ -62,6 +66,17 @@ pub struct ColumnDef {
 struct ValueFn(fn() -> Value);
 
 impl PartialEq for ValueFn {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// The type as a database spells it (`int(11)`, `INTEGER`): informative, not part of
+/// the schema, so two columns differing only in it compare equal.
+#[derive(Debug, Clone, Default)]
+struct Declared(Option<String>);
+
+impl PartialEq for Declared {
     fn eq(&self, _: &Self) -> bool {
         true
     }
@@ -90,6 +105,7 @@ impl ColumnDef {
             ddl: None,
             default_fn: None,
             onupdate: None,
+            database_type: Declared(None),
         }
     }
 
@@ -195,6 +211,25 @@ impl ColumnDef {
         self.onupdate.map(|f| (f.0)())
     }
 
+    /// Records the type as the database declares it (`character varying(80)`): set by
+    /// [`Db::reflect`](crate::Db::reflect), informative only (the DDL flaskdb writes
+    /// comes from the SQL type).
+    ///
+    /// ```
+    /// use flaskdb_core::{ColumnDef, SqlType};
+    /// let c = ColumnDef::new("ip", SqlType::Text).declared_as("inet");
+    /// assert_eq!(c.declared_type(), Some("inet"));
+    /// ```
+    pub fn declared_as(mut self, declared: impl Into<String>) -> Self {
+        self.database_type = Declared(Some(declared.into()));
+        self
+    }
+
+    /// The type as the database declared it, for a reflected column.
+    pub fn declared_type(&self) -> Option<&str> {
+        self.database_type.0.as_deref()
+    }
+
     /// Sets a default written as SQL, emitted in DDL only.
     pub fn server_default(mut self, sql: impl Into<String>) -> Self {
         self.server_default = Some(sql.into());
@@ -288,6 +323,9 @@ pub struct Table {
     bind: Option<String>,
     columns: Vec<ColumnDef>,
     foreign_keys: Vec<ForeignKey>,
+    /// Indexes beyond the columns' own (`ColumnDef::index`): composite, or named
+    /// otherwise.
+    indexes: Vec<Index>,
     view: bool,
     relations: Vec<fn() -> &'static RelationDef>,
     history: Option<fn() -> &'static Table>,
@@ -301,6 +339,7 @@ impl PartialEq for Table {
             && self.bind == other.bind
             && self.columns == other.columns
             && self.foreign_keys == other.foreign_keys
+            && self.indexes == other.indexes
             && self.view == other.view
     }
 }
@@ -313,6 +352,7 @@ impl Table {
             bind: None,
             columns: Vec::new(),
             foreign_keys: Vec::new(),
+            indexes: Vec::new(),
             view: false,
             relations: Vec::new(),
             history: None,
@@ -436,19 +476,63 @@ impl Table {
 
     /// Adds a foreign key from `column` to `ref_table.ref_column`.
     pub fn references(
-        mut self,
+        self,
         column: &str,
         ref_table: &str,
         ref_column: &str,
         on_delete: Option<OnDelete>,
     ) -> Self {
-        self.foreign_keys.push(ForeignKey {
+        self.composite_foreign_key(ForeignKey {
             columns: vec![column.to_owned()],
             ref_table: ref_table.to_owned(),
             ref_columns: vec![ref_column.to_owned()],
             on_delete,
-        });
+        })
+    }
+
+    /// Adds a foreign key over several columns (or one).
+    ///
+    /// ```
+    /// use flaskdb_core::{ColumnDef, ForeignKey, OnDelete, SqlType, Table};
+    /// let t = Table::new("line").column(ColumnDef::new("order_no", SqlType::BigInt))
+    ///     .column(ColumnDef::new("shop", SqlType::BigInt))
+    ///     .composite_foreign_key(ForeignKey {
+    ///         columns: vec!["shop".into(), "order_no".into()],
+    ///         ref_table: "orders".into(),
+    ///         ref_columns: vec!["shop".into(), "no".into()],
+    ///         on_delete: Some(OnDelete::Cascade),
+    ///     });
+    /// assert_eq!(t.foreign_keys()[0].columns.len(), 2);
+    /// ```
+    pub fn composite_foreign_key(mut self, foreign_key: ForeignKey) -> Self {
+        self.foreign_keys.push(foreign_key);
         self
+    }
+
+    /// Adds an index of its own (composite, or with a name of its choosing); a
+    /// column's own index is [`ColumnDef::index`].
+    ///
+    /// ```
+    /// use flaskdb_core::{ColumnDef, Index, SqlType, Table};
+    /// let t = Table::new("visit")
+    ///     .column(ColumnDef::new("day", SqlType::Text))
+    ///     .column(ColumnDef::new("page", SqlType::Text))
+    ///     .index(Index { name: "ix_visit_day_page".into(), columns: vec!["day".into(), "page".into()], unique: true });
+    /// assert_eq!(t.indexes()[0].columns, ["day", "page"]);
+    /// ```
+    pub fn index(mut self, index: Index) -> Self {
+        self.indexes.push(index);
+        self
+    }
+
+    /// Gives the foreign keys that name no referenced columns (SQLite's
+    /// `REFERENCES parent`) the referenced table's primary key.
+    pub(crate) fn fill_referenced_keys(&mut self, primary_key_of: impl Fn(&str) -> Vec<String>) {
+        for fk in &mut self.foreign_keys {
+            if fk.ref_columns.is_empty() {
+                fk.ref_columns = primary_key_of(&fk.ref_table);
+            }
+        }
     }
 
     /// The table name.
@@ -496,18 +580,25 @@ impl Table {
     }
 
     /// The indexes: one per `index` column, named `ix_<table>_<column>` as SQLAlchemy
-    /// names them (unique when the column is also `unique`).
+    /// names them (unique when the column is also `unique`), then the table's own
+    /// ([`Table::index`]).
     pub fn indexes(&self) -> Vec<Index> {
         self.columns
             .iter()
             .filter(|c| c.index)
             .map(|c| Index {
-                name: format!("ix_{}_{}", self.name, c.name),
+                name: column_index_name(&self.name, &c.name),
                 columns: vec![c.name.clone()],
                 unique: c.unique,
             })
+            .chain(self.indexes.iter().cloned())
             .collect()
     }
+}
+
+/// The name of a column's own index: `ix_<table>_<column>`.
+pub(crate) fn column_index_name(table: &str, column: &str) -> String {
+    format!("ix_{table}_{column}")
 }
 
 fn split_target(target: &str) -> Option<(&str, &str)> {

@@ -24,13 +24,13 @@ pub(crate) fn create_table(table: &Table, backend: Backend) -> Vec<String> {
                 .foreign_keys()
                 .iter()
                 .any(|fk| fk.columns.iter().any(|c| c == column.name()));
-        column_sql(
-            column,
-            auto == Some(column.name()),
-            in_key,
-            backend,
-            &mut sql,
-        );
+        let kind = match (auto == Some(column.name()), pk.as_slice()) {
+            (true, _) => Kind::Autoincrement,
+            (false, [key]) if *key == column.name() => Kind::SoleKey,
+            _ if in_key => Kind::InKey,
+            _ => Kind::Plain,
+        };
+        column_sql(column, kind, backend, &mut sql);
     }
     if !pk.is_empty() {
         sql.push_str(", PRIMARY KEY (");
@@ -100,14 +100,31 @@ fn idents<S: AsRef<str>>(names: &[S], backend: Backend, out: &mut String) {
     }
 }
 
-fn column_sql(column: &ColumnDef, auto: bool, in_key: bool, backend: Backend, out: &mut String) {
+/// What a column is to its table, as far as its DDL type goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// The column the database numbers.
+    Autoincrement,
+    /// The whole primary key, numbered by the application.
+    SoleKey,
+    /// Part of a key, unique, indexed or referencing (MySQL sizes its text then).
+    InKey,
+    Plain,
+}
+
+fn column_sql(column: &ColumnDef, kind: Kind, backend: Backend, out: &mut String) {
     backend.quote_ident(column.name(), out);
     out.push(' ');
-    if auto {
+    if kind == Kind::Autoincrement {
         out.push_str(&backend.autoincrement_column(column));
         return;
     }
-    out.push_str(&backend.column_type(column, in_key));
+    if kind == Kind::SoleKey && backend == Backend::Sqlite && column.sql_type().is_integer() {
+        // A lone INTEGER primary key is SQLite's rowid, which numbers itself; INT is not.
+        out.push_str("INT");
+    } else {
+        out.push_str(&backend.column_type(column, kind != Kind::Plain));
+    }
     if let Some(sql) = column.server_default_sql() {
         out.push_str(" DEFAULT ");
         out.push_str(sql);

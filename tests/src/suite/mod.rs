@@ -8,6 +8,7 @@ mod mixins;
 mod paginate;
 mod query;
 mod record;
+mod reflection;
 mod relations;
 pub mod reliability;
 mod schema;
@@ -31,6 +32,7 @@ pub fn all() -> Vec<Case> {
     cases.extend(events::cases());
     cases.extend(types::cases());
     cases.extend(mixins::cases());
+    cases.extend(reflection::cases());
     cases.extend(reliability::cases());
     cases.extend(faults::cases());
     cases

@@ -1,0 +1,422 @@
+//! Rust source for models of existing tables: what `flaskdb reflect` prints.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use crate::naming::camel_to_snake_case;
+use crate::schema::{ColumnDef, ForeignKey, Table};
+use crate::sql_type::SqlType;
+use crate::value::Value;
+
+/// Rust source with one `#[derive(Model)]` struct per table, formatted as rustfmt
+/// formats it: every attribute the tables need to be created again as they are (table
+/// and column names where the derived ones would differ, keys, autoincrement, lengths,
+/// uniqueness, indexes, defaults, foreign keys with their ON DELETE, views, binds), and
+/// the relationships the foreign keys imply (`belongs_to` on the child, `has_many` or
+/// `has_one` on the parent). What `#[model]` cannot say (a composite foreign key, an
+/// index over several columns) is written as a comment on the struct.
+///
+/// ```
+/// use flaskdb_core::{ColumnDef, SqlType, Table, model_source};
+/// use std::sync::Arc;
+/// let table = Table::new("legacy_customer")
+///     .column(ColumnDef::new("id", SqlType::BigInt).primary_key())
+///     .column(ColumnDef::new("full_name", SqlType::Text).max_length(80));
+/// let source = model_source(&[Arc::new(table)]);
+/// assert!(source.contains("pub struct LegacyCustomer {"));
+/// assert!(source.contains("    #[model(max_length = 80)]\n    pub full_name: String,"));
+/// ```
+pub fn model_source(tables: &[Arc<Table>]) -> String {
+    let names = struct_names(tables);
+    let mut relations: Vec<Vec<Relation>> = tables.iter().map(|_| Vec::new()).collect();
+    infer_relations(tables, &names, &mut relations);
+    let mut used: Vec<&str> = vec!["Model"];
+    for r in relations.iter().flatten() {
+        used.push(r.kind.type_name());
+    }
+    used.sort_unstable();
+    used.dedup();
+    let mut out = format!("use flaskdb::{{{}}};\n", used.join(", "));
+    for ((table, name), relations) in tables.iter().zip(&names).zip(&relations) {
+        out.push('\n');
+        write_struct(&mut out, table, name, relations);
+    }
+    out
+}
+
+/// A relationship field to generate.
+struct Relation {
+    field: String,
+    kind: RelationKind,
+    target: String,
+    /// `foreign_key = ".."` when the target is related through several keys.
+    foreign_key: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum RelationKind {
+    BelongsTo,
+    HasMany,
+    HasOne,
+}
+
+impl RelationKind {
+    fn type_name(self) -> &'static str {
+        match self {
+            RelationKind::BelongsTo => "BelongsTo",
+            RelationKind::HasMany => "HasMany",
+            RelationKind::HasOne => "HasOne",
+        }
+    }
+    fn attr(self) -> &'static str {
+        match self {
+            RelationKind::BelongsTo => "belongs_to",
+            RelationKind::HasMany => "has_many",
+            RelationKind::HasOne => "has_one",
+        }
+    }
+}
+
+/// A struct name per table: the table name in UpperCamelCase, made unique.
+fn struct_names(tables: &[Arc<Table>]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for table in tables {
+        let base = upper_camel(table.name());
+        let mut name = base.clone();
+        let mut n = 2;
+        while names.contains(&name) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        names.push(name);
+    }
+    names
+}
+
+fn upper_camel(name: &str) -> String {
+    let mut out = String::new();
+    for word in name.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            out.push(first.to_ascii_uppercase());
+            out.push_str(chars.as_str());
+        }
+    }
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, 'T');
+    }
+    out
+}
+
+/// The field name of a column: the name itself when it is a plain identifier, else a
+/// snake_case form of it (with `#[model(column = "..")]` keeping the real name).
+fn field_name(column: &str) -> String {
+    // Words of letters and digits, joined by single underscores.
+    let snake = camel_to_snake_case(column);
+    let words: Vec<&str> = snake
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut out = words.join("_");
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, 'c');
+    }
+    if KEYWORDS.contains(&out.as_str()) {
+        out.push('_');
+    }
+    out
+}
+
+/// The field names of a table's columns, in order, each unique.
+fn column_fields(table: &Table) -> Vec<String> {
+    let mut fields: Vec<String> = Vec::new();
+    for column in table.columns() {
+        let base = field_name(column.name());
+        let mut field = base.clone();
+        let mut n = 2;
+        while fields.contains(&field) {
+            field = format!("{base}_{n}");
+            n += 1;
+        }
+        fields.push(field);
+    }
+    fields
+}
+
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "box", "break", "const", "continue", "crate", "dyn", "else", "enum",
+    "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",
+    "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
+    "try", "type", "unsafe", "use", "where", "while", "yield", "abstract", "become", "do", "final",
+    "macro", "override", "priv", "typeof", "unsized", "virtual",
+];
+
+/// The single-column foreign keys between generated tables, as a relationship on
+/// each side.
+fn infer_relations(tables: &[Arc<Table>], names: &[String], relations: &mut [Vec<Relation>]) {
+    for (child, table) in tables.iter().enumerate() {
+        if table.is_view() {
+            continue;
+        }
+        for fk in table.foreign_keys() {
+            let ([column], [ref_column]) = (fk.columns.as_slice(), fk.ref_columns.as_slice())
+            else {
+                continue;
+            };
+            // A relationship joins on the parent's primary key.
+            let Some(parent) = tables
+                .iter()
+                .position(|t| t.name() == fk.ref_table && t.primary_key() == [ref_column.as_str()])
+            else {
+                continue;
+            };
+            // Several keys to the same table: each relationship names its own.
+            let several = table
+                .foreign_keys()
+                .iter()
+                .filter(|other| other.ref_table == fk.ref_table)
+                .count()
+                > 1;
+            let key = several.then(|| format!("{}.{column}", table.name()));
+            let to_parent = column
+                .strip_suffix("_id")
+                .filter(|s| !s.is_empty())
+                .map_or_else(|| format!("{column}_ref"), field_name);
+            relations[child].push(Relation {
+                field: to_parent,
+                kind: RelationKind::BelongsTo,
+                target: names[parent].clone(),
+                foreign_key: key.clone(),
+            });
+            let unique = table.column_named(column).is_some_and(ColumnDef::is_unique)
+                || table.primary_key() == [column.as_str()];
+            let (kind, mut field) = match unique {
+                true => (RelationKind::HasOne, field_name(table.name())),
+                false => (
+                    RelationKind::HasMany,
+                    format!("{}s", field_name(table.name())),
+                ),
+            };
+            if several {
+                field = format!("{field}_by_{}", field_name(column));
+            }
+            relations[parent].push(Relation {
+                field,
+                kind,
+                target: names[child].clone(),
+                foreign_key: key,
+            });
+        }
+    }
+    // A relationship never takes a column's name, nor another relationship's.
+    for (table, fields) in tables.iter().zip(relations.iter_mut()) {
+        let mut taken: Vec<String> = table
+            .columns()
+            .iter()
+            .map(|c| field_name(c.name()))
+            .collect();
+        for relation in fields {
+            while taken.contains(&relation.field) {
+                relation.field.push_str("_rel");
+            }
+            taken.push(relation.field.clone());
+        }
+    }
+}
+
+fn write_struct(out: &mut String, table: &Table, name: &str, relations: &[Relation]) {
+    let kind = if table.is_view() { "view" } else { "table" };
+    let _ = writeln!(out, "/// The `{}` {kind}.", table.name());
+    for fk in table
+        .foreign_keys()
+        .iter()
+        .filter(|fk| fk.columns.len() > 1)
+    {
+        let _ = writeln!(
+            out,
+            "// Not expressible in #[model]: {}.",
+            describe_foreign_key(fk)
+        );
+    }
+    for index in table
+        .indexes()
+        .iter()
+        .filter(|i| i.columns.len() > 1 || !own_index(table, &i.name))
+    {
+        let _ = writeln!(
+            out,
+            "// Not expressible in #[model]: {}index `{}` on ({}).",
+            if index.unique { "unique " } else { "" },
+            index.name,
+            index.columns.join(", ")
+        );
+    }
+    out.push_str("#[derive(Model, Debug, Clone, PartialEq)]\n");
+    let mut attrs = Vec::new();
+    if camel_to_snake_case(name) != table.name() {
+        attrs.push(format!("table = {:?}", table.name()));
+    }
+    if let Some(bind) = table.bind_key() {
+        attrs.push(format!("bind = {bind:?}"));
+    }
+    if table.is_view() {
+        attrs.push("view".to_owned());
+    }
+    write_attrs(out, "", &attrs);
+    let _ = writeln!(out, "pub struct {name} {{");
+    for (column, field) in table.columns().iter().zip(column_fields(table)) {
+        write_column(out, table, column, &field);
+    }
+    for relation in relations {
+        let mut attrs = vec![relation.kind.attr().to_owned()];
+        if let Some(key) = &relation.foreign_key {
+            attrs.push(format!("foreign_key = {key:?}"));
+        }
+        write_attrs(out, "    ", &attrs);
+        let _ = writeln!(
+            out,
+            "    pub {}: {}<{}>,",
+            relation.field,
+            relation.kind.type_name(),
+            relation.target
+        );
+    }
+    out.push_str("}\n");
+}
+
+/// Whether index `name` is a column's own (`ColumnDef::index`).
+fn own_index(table: &Table, name: &str) -> bool {
+    table
+        .columns()
+        .iter()
+        .any(|c| c.is_indexed() && super::table::column_index_name(table.name(), c.name()) == name)
+}
+
+fn describe_foreign_key(fk: &ForeignKey) -> String {
+    let mut s = format!(
+        "foreign key ({}) references {} ({})",
+        fk.columns.join(", "),
+        fk.ref_table,
+        fk.ref_columns.join(", ")
+    );
+    if let Some(action) = fk.on_delete {
+        let _ = write!(s, " on delete {}", action.sql().to_ascii_lowercase());
+    }
+    s
+}
+
+fn write_column(out: &mut String, table: &Table, column: &ColumnDef, field: &str) {
+    if let Some(declared) = column.declared_type() {
+        let _ = writeln!(out, "    /// `{}` {declared}.", column.name());
+    }
+    let mut attrs = Vec::new();
+    let pk = table.primary_key();
+    if column.is_primary_key() && !(pk.len() == 1 && field == "id") {
+        attrs.push("primary_key".to_owned());
+    }
+    let auto = table.autoincrement_column().map(ColumnDef::name) == Some(column.name());
+    let by_rule = pk.len() == 1 && column.is_primary_key() && column.sql_type().is_integer();
+    if auto != by_rule {
+        attrs.push(format!("autoincrement = {auto}"));
+    }
+    if field != column.name() {
+        attrs.push(format!("column = {:?}", column.name()));
+    }
+    if column.is_unique() {
+        attrs.push("unique".to_owned());
+    }
+    if column.is_indexed() {
+        attrs.push("index".to_owned());
+    }
+    if let Some(n) = column.length() {
+        attrs.push(format!("max_length = {n}"));
+    }
+    if let Some(value) = column.default_value() {
+        attrs.push(default_attr(value));
+    }
+    if let Some(sql) = column.server_default_sql() {
+        attrs.push(format!("server_default = {sql:?}"));
+    }
+    if let [fk] = table
+        .foreign_keys()
+        .iter()
+        .filter(|fk| fk.columns == [column.name()])
+        .collect::<Vec<_>>()
+        .as_slice()
+        && let [ref_column] = fk.ref_columns.as_slice()
+    {
+        attrs.push(format!("foreign_key = \"{}.{ref_column}\"", fk.ref_table));
+        if let Some(action) = fk.on_delete {
+            attrs.push(format!(
+                "on_delete = \"{}\"",
+                action.sql().to_ascii_lowercase()
+            ));
+        }
+    }
+    write_attrs(out, "    ", &attrs);
+    let ty = rust_type(column.sql_type());
+    match column.is_nullable() {
+        true => {
+            let _ = writeln!(out, "    pub {field}: Option<{ty}>,");
+        }
+        false => {
+            let _ = writeln!(out, "    pub {field}: {ty},");
+        }
+    }
+}
+
+/// `default = <literal>` for the values Rust writes as literals, else the value as a
+/// SQL literal in `server_default`.
+fn default_attr(value: &Value) -> String {
+    match value {
+        Value::Bool(b) => format!("default = {b}"),
+        Value::I16(n) => format!("default = {n}_i16"),
+        Value::I32(n) => format!("default = {n}_i32"),
+        Value::I64(n) => format!("default = {n}_i64"),
+        Value::F32(f) => format!("default = {f:?}_f32"),
+        Value::F64(f) => format!("default = {f:?}_f64"),
+        Value::Text(s) => format!("default = {s:?}"),
+        other => {
+            let text = other.as_text().unwrap_or_default().replace('\'', "''");
+            format!("server_default = {:?}", format!("'{text}'"))
+        }
+    }
+}
+
+/// `#[model(a, b)]`, one attribute per line when they do not fit on one.
+fn write_attrs(out: &mut String, indent: &str, attrs: &[String]) {
+    if attrs.is_empty() {
+        return;
+    }
+    let line = format!("{indent}#[model({})]", attrs.join(", "));
+    if line.len() <= 100 {
+        out.push_str(&line);
+        out.push('\n');
+        return;
+    }
+    let _ = writeln!(out, "{indent}#[model(");
+    for attr in attrs {
+        let _ = writeln!(out, "{indent}    {attr},");
+    }
+    let _ = writeln!(out, "{indent})]");
+}
+
+/// The Rust type of a column type (without `Option`).
+fn rust_type(sql_type: SqlType) -> &'static str {
+    match sql_type {
+        SqlType::Bool => "bool",
+        SqlType::SmallInt => "i16",
+        SqlType::Integer => "i32",
+        SqlType::BigInt => "i64",
+        SqlType::Real => "f32",
+        SqlType::Double => "f64",
+        SqlType::Text => "String",
+        SqlType::Blob => "Vec<u8>",
+        SqlType::Date => "chrono::NaiveDate",
+        SqlType::DateTime => "chrono::NaiveDateTime",
+        SqlType::Timestamp => "chrono::DateTime<chrono::Utc>",
+        SqlType::Uuid => "uuid::Uuid",
+        SqlType::Json => "serde_json::Value",
+        SqlType::Decimal => "rust_decimal::Decimal",
+    }
+}

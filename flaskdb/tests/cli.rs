@@ -1,0 +1,117 @@
+//! The `flaskdb` command: `reflect` on a SQLite file, its options and its errors.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::process::{Command, Output};
+
+use flaskdb::{Config, Db};
+
+fn flaskdb(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flaskdb"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A SQLite file with a parent and a child table; its URL.
+fn database(dir: &std::path::Path) -> String {
+    let url = format!("sqlite://{}?mode=rwc", dir.join("shop.db").display());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let db = Db::connect(Config::new(url.as_str())).await.unwrap();
+        for sql in [
+            "CREATE TABLE shop_customer (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)",
+            "CREATE TABLE shop_order (id INTEGER PRIMARY KEY, \
+             customer_id BIGINT NOT NULL REFERENCES shop_customer (id) ON DELETE CASCADE, \
+             placed_at DATETIME DEFAULT CURRENT_TIMESTAMP)",
+        ] {
+            db.execute(sql, vec![]).await.unwrap();
+        }
+    });
+    url
+}
+
+#[test]
+fn reflect_prints_models_with_their_relationships() {
+    let dir = std::env::temp_dir().join(format!("flaskdb-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = database(&dir);
+
+    let out = flaskdb(&["reflect", "--url", &url]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("use flaskdb::{BelongsTo, HasMany, Model};"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("pub struct ShopCustomer {"), "{stdout}");
+    assert!(
+        stdout.contains("    #[model(max_length = 40)]\n    pub name: String,"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("    #[model(has_many)]\n    pub shop_orders: HasMany<ShopOrder>,"));
+    assert!(stdout.contains(
+        "    #[model(foreign_key = \"shop_customer.id\", on_delete = \"cascade\")]\n    \
+         pub customer_id: i64,"
+    ));
+    assert!(
+        stdout.contains("    #[model(belongs_to)]\n    pub customer: BelongsTo<ShopCustomer>,")
+    );
+    assert!(
+        stdout.contains("#[model(server_default = \"CURRENT_TIMESTAMP\")]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("chrono::NaiveDateTime") && stdout.contains("features chrono"));
+
+    let only = flaskdb(&[
+        "reflect",
+        "--url",
+        &url,
+        "--tables",
+        "shop_customer",
+        "--bind",
+        "shop",
+    ]);
+    let stdout = String::from_utf8_lossy(&only.stdout);
+    assert!(only.status.success());
+    assert!(
+        stdout.contains("#[model(bind = \"shop\")]") && !stdout.contains("ShopOrder"),
+        "{stdout}"
+    );
+
+    let missing = flaskdb(&["reflect", "--url", &url, "--tables", "shop_invoice"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no table `shop_invoice`"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_arguments_and_unreachable_databases_are_clear_errors() {
+    let usage = flaskdb(&["reflekt"]);
+    assert_eq!(usage.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&usage.stderr);
+    assert!(stderr.contains("the only command is `reflect`") && stderr.contains("usage:"));
+
+    let no_url = flaskdb(&["reflect", "--tables", "a"]);
+    assert_eq!(no_url.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_url.stderr).contains("--url is required"));
+
+    let unreachable = flaskdb(&[
+        "reflect",
+        "--url",
+        "postgres://app:s3cr3t-pw@127.0.0.1:1/app",
+    ]);
+    assert_eq!(unreachable.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&unreachable.stderr);
+    assert!(
+        stderr.contains("cannot connect") && !stderr.contains("s3cr3t-pw"),
+        "{stderr}"
+    );
+}
