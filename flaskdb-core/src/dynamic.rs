@@ -458,29 +458,7 @@ impl RowQuery {
         self.filter(condition)
     }
 
-    /// Adds an ORDER BY term.
-    pub fn order_by(mut self, order: Order) -> Self {
-        self.clauses.order_by.push(order);
-        self
-    }
-
-    /// LIMIT.
-    pub fn limit(mut self, n: u64) -> Self {
-        self.clauses.limit = Some(n);
-        self
-    }
-
-    /// OFFSET.
-    pub fn offset(mut self, n: u64) -> Self {
-        self.clauses.offset = Some(n);
-        self
-    }
-
-    /// SELECT DISTINCT.
-    pub fn distinct(mut self) -> Self {
-        self.clauses.distinct = true;
-        self
-    }
+    crate::sql::clause_methods!();
 
     /// The clauses with their columns checked and values converted.
     fn checked(&self) -> Result<Clauses> {

@@ -22,7 +22,7 @@ use crate::model::{KeyValues, Model, Scalar, Writable};
 use crate::pagination::{PageRequest, PageSource, Pagination};
 use crate::relation::{ChildOf, Eager, Relation};
 use crate::session::Session;
-use crate::sql::expr::{Assignment, Assignments, Expr, Node, Order};
+use crate::sql::expr::{Assignment, Assignments, Expr, Node};
 use crate::sql::{self, Clauses, Delete, Projection, Rendered, Select, Update};
 use crate::target::{Source, Target};
 use crate::value::Value;
@@ -177,29 +177,7 @@ impl<M: Model> Query<M> {
         self.filter(column.eq(value))
     }
 
-    /// Adds an ORDER BY term (`User::id.desc()`; a bare column orders ascending).
-    pub fn order_by(mut self, order: impl Into<Order>) -> Self {
-        self.clauses.order_by.push(order.into());
-        self
-    }
-
-    /// Returns at most `n` rows.
-    pub fn limit(mut self, n: u64) -> Self {
-        self.clauses.limit = Some(n);
-        self
-    }
-
-    /// Skips the first `n` rows.
-    pub fn offset(mut self, n: u64) -> Self {
-        self.clauses.offset = Some(n);
-        self
-    }
-
-    /// Returns each distinct row once (`SELECT DISTINCT`).
-    pub fn distinct(mut self) -> Self {
-        self.clauses.distinct = true;
-        self
-    }
+    crate::sql::clause_methods!();
 
     /// Locks the selected rows until the transaction ends (`FOR UPDATE`). SQLite has no
     /// row locks (a writer locks the whole database), so there the clause is left out.

@@ -440,29 +440,7 @@ impl<S: Selection> Select<S> {
         self
     }
 
-    /// Adds an ORDER BY term (a column, an expression, or either's `.asc()`/`.desc()`).
-    pub fn order_by(mut self, order: impl Into<Order>) -> Self {
-        self.clauses.order_by.push(order.into());
-        self
-    }
-
-    /// Returns at most `n` rows.
-    pub fn limit(mut self, n: u64) -> Self {
-        self.clauses.limit = Some(n);
-        self
-    }
-
-    /// Skips the first `n` rows.
-    pub fn offset(mut self, n: u64) -> Self {
-        self.clauses.offset = Some(n);
-        self
-    }
-
-    /// Returns each distinct row once.
-    pub fn distinct(mut self) -> Self {
-        self.clauses.distinct = true;
-        self
-    }
+    crate::sql::clause_methods!();
 
     pub(crate) fn into_sub_select(self) -> SubSelect {
         SubSelect {

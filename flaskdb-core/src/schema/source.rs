@@ -79,18 +79,23 @@ impl RelationKind {
 
 /// A struct name per table: the table name in UpperCamelCase, made unique.
 fn struct_names(tables: &[Arc<Table>]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for table in tables {
-        let base = upper_camel(table.name());
+    unique(tables.iter().map(|t| upper_camel(t.name())), "")
+}
+
+/// The names, each made unique by a number after `separator` where it repeats an
+/// earlier one.
+fn unique(names: impl Iterator<Item = String>, separator: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for base in names {
         let mut name = base.clone();
         let mut n = 2;
-        while names.contains(&name) {
-            name = format!("{base}{n}");
+        while out.contains(&name) {
+            name = format!("{base}{separator}{n}");
             n += 1;
         }
-        names.push(name);
+        out.push(name);
     }
-    names
+    out
 }
 
 fn upper_camel(name: &str) -> String {
@@ -129,18 +134,7 @@ fn field_name(column: &str) -> String {
 
 /// The field names of a table's columns, in order, each unique.
 fn column_fields(table: &Table) -> Vec<String> {
-    let mut fields: Vec<String> = Vec::new();
-    for column in table.columns() {
-        let base = field_name(column.name());
-        let mut field = base.clone();
-        let mut n = 2;
-        while fields.contains(&field) {
-            field = format!("{base}_{n}");
-            n += 1;
-        }
-        fields.push(field);
-    }
-    fields
+    unique(table.columns().iter().map(|c| field_name(c.name())), "_")
 }
 
 const KEYWORDS: &[&str] = &[

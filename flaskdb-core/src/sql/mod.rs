@@ -14,6 +14,38 @@ pub(crate) use render::{Rendered, copy_to_history, delete, insert, select, updat
 use crate::schema::Table;
 use expr::{Assignment, Node, Order};
 
+/// The ORDER BY, LIMIT, OFFSET and DISTINCT builders of a query type whose clauses are
+/// in a `clauses: Clauses` field.
+macro_rules! clause_methods {
+    () => {
+        /// Adds an ORDER BY term (a column, an expression, or either's `.asc()` /
+        /// `.desc()`; a bare column orders ascending).
+        pub fn order_by(mut self, order: impl Into<$crate::sql::expr::Order>) -> Self {
+            self.clauses.order_by.push(order.into());
+            self
+        }
+
+        /// Returns at most `n` rows.
+        pub fn limit(mut self, n: u64) -> Self {
+            self.clauses.limit = Some(n);
+            self
+        }
+
+        /// Skips the first `n` rows.
+        pub fn offset(mut self, n: u64) -> Self {
+            self.clauses.offset = Some(n);
+            self
+        }
+
+        /// Returns each distinct row once (`SELECT DISTINCT`).
+        pub fn distinct(mut self) -> Self {
+            self.clauses.distinct = true;
+            self
+        }
+    };
+}
+pub(crate) use clause_methods;
+
 /// The clauses of a SELECT over one table, as a query builds them up.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Clauses {
