@@ -601,7 +601,7 @@ impl Db {
     }
 }
 
-fn raw(sql: &str, params: Vec<Value>) -> Rendered {
+fn raw(sql: &str, params: Vec<Value>) -> Rendered<'static> {
     Rendered::new(sql.to_owned(), params)
 }
 

@@ -270,9 +270,13 @@ impl Backend {
     fn unstorable(self, column: &ColumnDef, value: &Value) -> Option<String> {
         let float = match value {
             Value::Text(s) => {
-                let max = column.length()?;
+                let max = column.length()? as usize;
+                // A text has no more characters than bytes: count only a long one.
+                if s.len() <= max {
+                    return None;
+                }
                 let len = s.chars().count();
-                return (len > max as usize)
+                return (len > max)
                     .then(|| format!("{len} characters is longer than its max_length of {max}"));
             }
             Value::F32(f) => f64::from(*f),

@@ -230,12 +230,13 @@ impl TableHandle {
         let values = self.assignments(values);
         record::at(Location::caller(), async move {
             self.writable()?;
-            let values = values?;
+            let (columns, row): (Vec<_>, Vec<Value>) =
+                values?.into_iter().map(|a| (a.column, a.value)).unzip();
             let engine = self.engine()?;
             let generated = self
                 .table
                 .autoincrement_column()
-                .filter(|c| !values.iter().any(|a| a.column == c.name()));
+                .filter(|c| !columns.iter().any(|name| name == c.name()));
             let returning = match generated {
                 Some(c) if !engine.backend().keys_from_last_insert_id() => vec![c.name()],
                 _ => Vec::new(),
@@ -244,8 +245,8 @@ impl TableHandle {
             let rendered = sql::insert(
                 Insert {
                     table: &self.table,
-                    columns: values.iter().map(|a| a.column.as_ref()).collect(),
-                    rows: vec![values.iter().map(|a| a.value.clone()).collect()],
+                    columns: columns.iter().map(AsRef::as_ref).collect(),
+                    rows: vec![&row],
                     returning,
                 },
                 engine.backend(),

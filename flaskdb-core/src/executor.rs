@@ -4,6 +4,7 @@
 //! sent on the engine's pool or a session's transaction, logged when `echo` is on, and
 //! its rows decoded straight into the caller's type.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::time::Instant;
 
@@ -26,14 +27,22 @@ use crate::value::Value;
 /// This is the only `AssertSqlSafe` in flaskdb. It is sound because the renderer binds
 /// every value as a parameter and quotes every identifier; raw SQL given to
 /// `Db::execute` is the caller's own text, as with `sqlx::query`.
-fn prepare<'q, DB>(sql: String, params: Vec<Value>) -> sqlx::query::Query<'q, DB, DB::Arguments>
+fn prepare<'q, DB>(
+    sql: String,
+    params: Vec<Cow<'q, Value>>,
+) -> sqlx::query::Query<'q, DB, DB::Arguments>
 where
     DB: Database,
     Value: for<'e> sqlx::Encode<'e, DB> + sqlx::Type<DB>,
 {
     let mut query = sqlx::query::<DB>(AssertSqlSafe(sql));
     for p in params {
-        query = query.bind(p);
+        // An owned value moves into the arguments; a borrowed one is encoded from
+        // where it is.
+        query = match p {
+            Cow::Owned(value) => query.bind(value),
+            Cow::Borrowed(value) => query.bind(value),
+        };
     }
     query
 }
@@ -172,13 +181,13 @@ macro_rules! with_conn {
 /// or runs in a transaction); where the engine has a lock timeout (shared in-memory
 /// SQLite), such a statement gives up after it. A read on the pool cannot wait there
 /// (readers do not take locks), so it skips the timer.
-async fn run<T, F, Fut>(engine: &Engine, r: Rendered, may_wait: bool, f: F) -> Result<T>
+async fn run<'a, T, F, Fut>(engine: &Engine, r: Rendered<'a>, may_wait: bool, f: F) -> Result<T>
 where
-    F: FnOnce(Rendered) -> Fut,
+    F: FnOnce(Rendered<'a>) -> Fut,
     Fut: Future<Output = Result<T>>,
 {
     let started = Instant::now();
-    let logged = (engine.echo() || engine.record().is_some()).then(|| r.clone());
+    let logged = (engine.echo() || engine.record().is_some()).then(|| r.clone().into_owned());
     let out = match engine.lock_timeout().filter(|_| may_wait) {
         Some(limit) => tokio::time::timeout(limit, f(r))
             .await
@@ -192,14 +201,14 @@ where
 }
 
 /// Echoes and records a statement that ran, as the configuration asks.
-fn observe(engine: &Engine, r: Rendered, started: Instant) {
+fn observe(engine: &Engine, r: Rendered<'static>, started: Instant) {
     if engine.echo() {
         echo(engine, &r, started);
     }
     if let Some(threshold) = engine.record() {
         let info = QueryInfo {
             statement: r.sql,
-            parameters: r.params,
+            parameters: r.params.into_iter().map(Cow::into_owned).collect(),
             start_time: started,
             end_time: Instant::now(),
             location: record::location(),
@@ -208,7 +217,7 @@ fn observe(engine: &Engine, r: Rendered, started: Instant) {
     }
 }
 
-fn echo(engine: &Engine, r: &Rendered, started: Instant) {
+fn echo(engine: &Engine, r: &Rendered<'_>, started: Instant) {
     let elapsed = started.elapsed();
     let bind = engine.bind_key().unwrap_or("default");
     tracing::info!(target: "flaskdb::sql", bind, ?elapsed, "{}", r.sql);
@@ -219,7 +228,7 @@ fn echo(engine: &Engine, r: &Rendered, started: Instant) {
 /// rest unread.
 pub(crate) async fn fetch<T: FromRow>(
     conn: Conn<'_>,
-    r: Rendered,
+    r: Rendered<'_>,
     max: Option<usize>,
 ) -> Result<Vec<T>> {
     let engine = conn.engine().clone();
@@ -250,7 +259,7 @@ pub(crate) async fn fetch<T: FromRow>(
 /// Runs a statement and reads every row as the values of `columns`.
 pub(crate) async fn fetch_values(
     conn: Conn<'_>,
-    r: Rendered,
+    r: Rendered<'_>,
     columns: &[&ColumnDef],
 ) -> Result<Vec<Vec<Value>>> {
     let engine = conn.engine().clone();
@@ -306,7 +315,7 @@ impl IntoDone for sqlx::mysql::MySqlQueryResult {
 }
 
 /// Runs a statement that returns no rows.
-pub(crate) async fn execute(conn: Conn<'_>, r: Rendered) -> Result<Done> {
+pub(crate) async fn execute(conn: Conn<'_>, r: Rendered<'_>) -> Result<Done> {
     let engine = conn.engine().clone();
     run(&engine, r, true, |r| async move {
         with_conn!(conn, e => Ok(prepare(r.sql, r.params).execute(e).await?.into_done()))
@@ -318,7 +327,7 @@ pub(crate) async fn execute(conn: Conn<'_>, r: Rendered) -> Result<Done> {
 /// most one row in memory.
 pub(crate) fn stream<T: FromRow + Send + 'static>(
     engine: Engine,
-    r: Rendered,
+    r: Rendered<'static>,
 ) -> BoxStream<'static, Result<T>> {
     if engine.echo() || engine.record().is_some() {
         observe(&engine, r.clone(), Instant::now());
@@ -444,7 +453,7 @@ impl RowSource for Row {
 }
 
 /// Runs raw SQL and returns its rows, readable by column name.
-pub(crate) async fn fetch_rows(conn: Conn<'_>, r: Rendered) -> Result<Vec<Row>> {
+pub(crate) async fn fetch_rows(conn: Conn<'_>, r: Rendered<'_>) -> Result<Vec<Row>> {
     let engine = conn.engine().clone();
     run(&engine, r, true, |r| async move {
         with_conn!(conn, e => {

@@ -213,7 +213,7 @@ impl<M: Model> Query<M> {
     async fn fetch_models(
         &self,
         target: &Target,
-        r: Rendered,
+        r: Rendered<'_>,
         max: Option<usize>,
     ) -> Result<Vec<M>> {
         let mut rows = match &self.joined {
@@ -235,7 +235,7 @@ impl<M: Model> Query<M> {
         Ok(rows)
     }
 
-    fn render(&self, projection: Projection, backend: Backend) -> Rendered {
+    fn render(&self, projection: Projection, backend: Backend) -> Rendered<'static> {
         sql::select(
             &Select {
                 table: M::table(),

@@ -462,7 +462,7 @@ impl<S: Selection> Select<S> {
         self.source.resolve(self.from.bind_key())
     }
 
-    fn render(&self, projection: Projection, backend: Backend) -> Rendered {
+    fn render(&self, projection: Projection, backend: Backend) -> Rendered<'static> {
         let select = sql::Select {
             table: self.from,
             projection,

@@ -54,11 +54,19 @@ pub trait Addable {
     fn into_pending(self) -> Pending;
 }
 
-/// A queued change, as [`Addable`] produces it: one op, or a new row followed by the
-/// rows its builder added through relationships.
+/// A change to queue, as [`Addable`] produces it: a new row (with the rows its builder
+/// added through relationships), or a model's current values.
 #[doc(hidden)]
 #[derive(Debug, Clone)]
-pub struct Pending(Vec<Op>);
+pub struct Pending(Queued);
+
+#[derive(Debug, Clone)]
+enum Queued {
+    /// A new row of a model, decoded by the decoder.
+    Insert(InsertRow, Decoder),
+    /// An existing row.
+    Change(Op),
+}
 
 /// Numbers insert ops, so a child can name the parent whose key it takes.
 static NEXT_INSERT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -66,20 +74,27 @@ static NEXT_INSERT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64:
 impl Pending {
     /// A new row of model `M` from its builder, with any rows linked to it.
     pub fn insert<M: Model>(row: InsertRow) -> Pending {
-        let mut ops = Vec::new();
-        flatten(row, decode_any::<M>, None, &mut ops);
-        Pending(ops)
+        Pending(Queued::Insert(row, decode_any::<M>))
     }
 
     /// An existing row with its current values.
     pub fn model<M: Model>(model: &M) -> Pending {
-        Pending(vec![Op::Update {
+        Pending(Queued::Change(Op::Update {
             table: M::table(),
             key: model.primary_key().key_values(),
             values: model.values(),
             changed: None,
             decode: decode_any::<M>,
-        }])
+        }))
+    }
+
+    /// Appends the ops to `ops`: a new row and its linked rows, or an update unless it
+    /// changes nothing the session knows of.
+    fn queue(self, state: &State, ops: &mut Vec<Op>) {
+        match self.0 {
+            Queued::Insert(row, decode) => flatten(row, decode, None, ops),
+            Queued::Change(op) => ops.extend(compared(state, op)),
+        }
     }
 }
 
@@ -326,13 +341,10 @@ impl Session {
     /// that differ from what the session loaded (of every column, matched by primary
     /// key, when the session never loaded that row).
     pub fn add(&mut self, item: impl Addable) {
-        let Pending(ops) = item.into_pending();
         let mut state = self.state();
-        for op in ops {
-            if let Some(op) = compared(&state, op) {
-                state.pending.push(op);
-            }
-        }
+        let mut pending = std::mem::take(&mut state.pending);
+        item.into_pending().queue(&state, &mut pending);
+        state.pending = pending;
     }
 
     /// [`Session::add`] for each item.
@@ -362,7 +374,13 @@ impl Session {
         builder: B,
     ) -> impl Future<Output = Result<B::Model>> + Send {
         record::at(Location::caller(), async move {
-            let Pending(ops) = Pending::insert::<B::Model>(builder.into_partial_row());
+            let mut ops = Vec::new();
+            flatten(
+                builder.into_partial_row(),
+                decode_any::<B::Model>,
+                None,
+                &mut ops,
+            );
             let root = match ops.first() {
                 Some(Op::Insert { id, .. }) => *id,
                 _ => 0,
@@ -743,7 +761,7 @@ impl Session {
         &self,
         engine: &Engine,
         bind: Option<&str>,
-        r: Rendered,
+        r: Rendered<'_>,
         max: Option<usize>,
     ) -> Result<Vec<T>> {
         if self.state().autoflush {
@@ -759,7 +777,7 @@ impl Session {
         &self,
         engine: &Engine,
         bind: Option<&str>,
-        r: Rendered,
+        r: Rendered<'_>,
     ) -> Result<Done> {
         if self.state().autoflush {
             Box::pin(self.flush_inner(true)).await?;
@@ -1036,9 +1054,7 @@ impl PendingWork {
     /// Queues `item` in this flush, as [`Session::add`] would.
     pub(crate) fn add(&mut self, item: impl Addable) {
         let state = self.session.state();
-        let Pending(ops) = item.into_pending();
-        self.ops
-            .extend(ops.into_iter().filter_map(|op| compared(&state, op)));
+        item.into_pending().queue(&state, &mut self.ops);
     }
 
     /// Sets `column` of the `index`th queued row.
@@ -1378,7 +1394,7 @@ async fn insert_rows(
         let insert = Insert {
             table,
             columns: columns.to_vec(),
-            rows: chunk.iter().map(|r| r.values().to_vec()).collect(),
+            rows: chunk.iter().map(|r| r.values()).collect(),
             returning: returning.iter().map(|c| c.name()).collect(),
         };
         let r = sql::insert(insert, backend);

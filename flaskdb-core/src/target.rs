@@ -49,7 +49,7 @@ impl Target {
     /// Runs a query and decodes up to `max` rows (through the session when there is one).
     pub(crate) async fn fetch<T: FromRow>(
         &self,
-        r: Rendered,
+        r: Rendered<'_>,
         max: Option<usize>,
     ) -> Result<Vec<T>> {
         match &self.session {
@@ -59,7 +59,7 @@ impl Target {
     }
 
     /// Runs a statement; returns the rows affected.
-    pub(crate) async fn execute(&self, r: Rendered) -> Result<u64> {
+    pub(crate) async fn execute(&self, r: Rendered<'_>) -> Result<u64> {
         let done = match &self.session {
             None => executor::execute(Conn::Pool(&self.engine), r).await?,
             Some(s) => s.execute(&self.engine, self.bind.as_deref(), r).await?,

@@ -350,9 +350,11 @@ macro_rules! type_info_of {
 }
 
 /// `Encode`/`Type` for [`Value`] on one backend: each variant encodes as its Rust type and
-/// reports that type through `produces()`.
+/// reports that type through `produces()`. With `shared`, a text or blob bound by
+/// reference is copied once into an `Arc` (SQLite keeps its arguments in one), not
+/// copied and then boxed.
 macro_rules! encode_value {
-    ($feature:literal, $db:ty) => {
+    ($feature:literal, $db:ty $(, $shared:ident)?) => {
         #[cfg(feature = $feature)]
         impl sqlx::Type<$db> for Value {
             fn type_info() -> <$db as sqlx::Database>::TypeInfo {
@@ -373,6 +375,20 @@ macro_rules! encode_value {
                 &self,
                 buf: &mut <$db as sqlx::Database>::ArgumentBuffer,
             ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                $(
+                    let _ = stringify!($shared);
+                    match self {
+                        Value::Text(s) => {
+                            let shared: std::sync::Arc<str> = std::sync::Arc::from(s.as_str());
+                            return sqlx::Encode::<'q, $db>::encode(shared, buf);
+                        }
+                        Value::Bytes(b) => {
+                            let shared: std::sync::Arc<[u8]> = std::sync::Arc::from(b.as_slice());
+                            return sqlx::Encode::<'q, $db>::encode(shared, buf);
+                        }
+                        _ => {}
+                    }
+                )?
                 each_variant!(self, v => <_ as sqlx::Encode<'q, $db>>::encode_by_ref(v, buf))
             }
 
@@ -383,6 +399,6 @@ macro_rules! encode_value {
     };
 }
 
-encode_value!("sqlite", sqlx::Sqlite);
+encode_value!("sqlite", sqlx::Sqlite, shared);
 encode_value!("postgres", sqlx::Postgres);
 encode_value!("mysql", sqlx::MySql);

@@ -127,7 +127,7 @@ fn select_columns(
     columns: &[&str],
     filter: Node,
     backend: Backend,
-) -> Rendered {
+) -> Rendered<'static> {
     let mut clauses = Clauses::default();
     clauses.and_filter(filter);
     let exprs: Vec<Node> = columns

@@ -124,7 +124,7 @@ pub(crate) struct Select<'a> {
 pub(crate) struct Insert<'a> {
     pub(crate) table: &'a Table,
     pub(crate) columns: Vec<&'a str>,
-    pub(crate) rows: Vec<Vec<crate::Value>>,
+    pub(crate) rows: Vec<&'a [crate::Value]>,
     /// The columns to return from the inserted rows (`RETURNING`); none when empty.
     pub(crate) returning: Vec<&'a str>,
 }

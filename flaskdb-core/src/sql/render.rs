@@ -3,40 +3,59 @@
 use super::expr::{Node, Order};
 use super::{Clauses, Delete, Insert, Projection, Select, Update};
 use crate::engine::Backend;
+use std::borrow::Cow;
+
 use crate::value::Value;
 
-/// SQL text plus the values for its placeholders, in order.
+/// SQL text plus the values for its placeholders, in order. A value is owned, or
+/// borrowed from where it waits to be written (a session's queued rows), which spares
+/// copying every row of an INSERT.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Rendered {
+pub(crate) struct Rendered<'a> {
     pub(crate) sql: String,
-    pub(crate) params: Vec<Value>,
+    pub(crate) params: Vec<Cow<'a, Value>>,
     /// A `FOR UPDATE` query (even where the backend has no such clause: SQLite then
     /// takes its write lock when the transaction begins).
     pub(crate) locks: bool,
 }
 
-impl Rendered {
+impl Rendered<'static> {
     /// A statement that takes no row locks.
     pub(crate) fn new(sql: String, params: Vec<Value>) -> Self {
         Rendered {
             sql,
-            params,
+            params: params.into_iter().map(Cow::Owned).collect(),
             locks: false,
         }
     }
 }
 
+impl Rendered<'_> {
+    /// The statement with every value owned.
+    pub(crate) fn into_owned(self) -> Rendered<'static> {
+        Rendered {
+            sql: self.sql,
+            params: self
+                .params
+                .into_iter()
+                .map(|p| Cow::Owned(p.into_owned()))
+                .collect(),
+            locks: self.locks,
+        }
+    }
+}
+
 /// Accumulates SQL text and parameters; numbers placeholders as it goes.
-pub(crate) struct Writer {
+pub(crate) struct Writer<'a> {
     backend: Backend,
     sql: String,
-    params: Vec<Value>,
+    params: Vec<Cow<'a, Value>>,
     locks: bool,
     /// Write columns as `"table"."column"` (with joins and subqueries).
     qualify: bool,
 }
 
-impl Writer {
+impl<'a> Writer<'a> {
     pub(crate) fn new(backend: Backend) -> Self {
         Writer {
             backend,
@@ -56,11 +75,17 @@ impl Writer {
     }
 
     pub(crate) fn param(&mut self, value: Value) {
-        self.params.push(value);
+        self.params.push(Cow::Owned(value));
         self.backend.placeholder(self.params.len(), &mut self.sql);
     }
 
-    fn idents<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
+    /// A value bound by reference (it outlives the statement).
+    fn param_ref(&mut self, value: &'a Value) {
+        self.params.push(Cow::Borrowed(value));
+        self.backend.placeholder(self.params.len(), &mut self.sql);
+    }
+
+    fn idents<'n>(&mut self, names: impl IntoIterator<Item = &'n str>) {
         for (i, name) in names.into_iter().enumerate() {
             if i > 0 {
                 self.push(", ");
@@ -69,7 +94,7 @@ impl Writer {
         }
     }
 
-    pub(crate) fn finish(self) -> Rendered {
+    pub(crate) fn finish(self) -> Rendered<'a> {
         Rendered {
             sql: self.sql,
             params: self.params,
@@ -360,7 +385,7 @@ impl Writer {
 
 /// Renders a SELECT. A count over a query with a limit, offset or DISTINCT counts the rows
 /// of that query as a subquery; otherwise it is a plain `COUNT(*)` without ORDER BY.
-pub(crate) fn select(select: &Select<'_>, backend: Backend) -> Rendered {
+pub(crate) fn select(select: &Select<'_>, backend: Backend) -> Rendered<'static> {
     let mut w = Writer::new(backend);
     let c = select.clauses;
     w.qualify = !c.joins.is_empty()
@@ -385,11 +410,11 @@ pub(crate) fn select(select: &Select<'_>, backend: Backend) -> Rendered {
     w.finish()
 }
 
-/// Renders a multi-row INSERT (with `RETURNING` the asked columns), moving its values
-/// into the parameters.
-pub(crate) fn insert(insert: Insert<'_>, backend: Backend) -> Rendered {
+/// Renders a multi-row INSERT (with `RETURNING` the asked columns), binding its values
+/// by reference.
+pub(crate) fn insert<'a>(insert: Insert<'a>, backend: Backend) -> Rendered<'a> {
     let mut w = Writer::new(backend);
-    w.params.reserve(insert.rows.iter().map(Vec::len).sum());
+    w.params.reserve(insert.rows.iter().map(|r| r.len()).sum());
     w.push("INSERT INTO ");
     w.ident(insert.table.name());
     if insert.columns.is_empty() {
@@ -400,11 +425,11 @@ pub(crate) fn insert(insert: Insert<'_>, backend: Backend) -> Rendered {
         w.push(") VALUES ");
         for (r, row) in insert.rows.into_iter().enumerate() {
             w.push(if r == 0 { "(" } else { ", (" });
-            for (i, v) in row.into_iter().enumerate() {
+            for (i, v) in row.iter().enumerate() {
                 if i > 0 {
                     w.push(", ");
                 }
-                w.param(v);
+                w.param_ref(v);
             }
             w.push(")");
         }
@@ -417,7 +442,7 @@ pub(crate) fn insert(insert: Insert<'_>, backend: Backend) -> Rendered {
 }
 
 /// Renders a bulk UPDATE.
-pub(crate) fn update(update: &Update<'_>, backend: Backend) -> Rendered {
+pub(crate) fn update(update: &Update<'_>, backend: Backend) -> Rendered<'static> {
     let mut w = Writer::new(backend);
     w.push("UPDATE ");
     w.ident(update.table.name());
@@ -432,7 +457,7 @@ pub(crate) fn update(update: &Update<'_>, backend: Backend) -> Rendered {
 }
 
 /// Renders a bulk DELETE.
-pub(crate) fn delete(delete: &Delete<'_>, backend: Backend) -> Rendered {
+pub(crate) fn delete(delete: &Delete<'_>, backend: Backend) -> Rendered<'static> {
     let mut w = Writer::new(backend);
     w.push("DELETE FROM ");
     w.ident(delete.table.name());
@@ -449,11 +474,11 @@ pub(crate) fn copy_to_history(
     history: &crate::schema::Table,
     key: &[Value],
     backend: Backend,
-) -> Rendered {
+) -> Rendered<'static> {
     let mut w = Writer::new(backend);
     let columns: Vec<&str> = table.columns().iter().map(|c| c.name()).collect();
     let pk = table.primary_key();
-    let key_match = |w: &mut Writer, qualifier: &str| {
+    let key_match = |w: &mut Writer<'_>, qualifier: &str| {
         for (i, (column, value)) in pk.iter().zip(key).enumerate() {
             w.push(if i == 0 { " WHERE " } else { " AND " });
             w.ident(qualifier);

@@ -36,7 +36,15 @@ fn cmp(op: CompareOp, name: &'static str, v: Value) -> Node {
     }
 }
 
-fn select_sql(clauses: &Clauses, projection: Projection, backend: Backend) -> Rendered {
+/// The parameters as plain values.
+fn owned(params: Vec<std::borrow::Cow<'_, Value>>) -> Vec<Value> {
+    params
+        .into_iter()
+        .map(std::borrow::Cow::into_owned)
+        .collect()
+}
+
+fn select_sql(clauses: &Clauses, projection: Projection, backend: Backend) -> Rendered<'static> {
     let table = user();
     select(
         &Select {
@@ -50,7 +58,7 @@ fn select_sql(clauses: &Clauses, projection: Projection, backend: Backend) -> Re
 }
 
 /// Asserts the SQL on SQLite, PostgreSQL and MySQL, in that order.
-fn assert_dialects(render: impl Fn(Backend) -> Rendered, expected: [&str; 3]) {
+fn assert_dialects<'a>(render: impl Fn(Backend) -> Rendered<'a>, expected: [&str; 3]) {
     for (backend, sql) in [Sqlite, Postgres, MySql].into_iter().zip(expected) {
         assert_eq!(render(backend).sql, sql, "{backend:?}");
     }
@@ -79,7 +87,7 @@ fn where_binds_values_in_placeholder_order() {
         r.sql,
         r#"SELECT "id", "username", "bio" FROM "user" WHERE ("id" > $1 AND "username" = $2)"#
     );
-    assert_eq!(r.params, [Value::I64(3), Value::Text("a'b".into())]);
+    assert_eq!(owned(r.params), [Value::I64(3), Value::Text("a'b".into())]);
     assert_eq!(
         select_sql(&c, Projection::AllColumns, Sqlite).sql,
         r#"SELECT "id", "username", "bio" FROM "user" WHERE ("id" > ? AND "username" = ?)"#
@@ -185,7 +193,7 @@ fn order_limit_offset_distinct_for_update() {
         ],
     );
     let r = select_sql(&c, Projection::AllColumns, Sqlite);
-    assert_eq!(r.params, [Value::I64(10), Value::I64(20)]);
+    assert_eq!(owned(r.params), [Value::I64(10), Value::I64(20)]);
 }
 
 #[test]
@@ -286,16 +294,15 @@ fn update_and_delete() {
 #[test]
 fn multi_row_insert_and_default_values() {
     let table = user();
+    let a = [Value::Text("a".into()), Value::Null(SqlType::Text)];
+    let b_row = [Value::Text("b".into()), Value::Text("hi".into())];
     assert_dialects(
         |b| {
             insert(
                 Insert {
                     table: &table,
                     columns: vec!["username", "bio"],
-                    rows: vec![
-                        vec![Value::Text("a".into()), Value::Null(SqlType::Text)],
-                        vec![Value::Text("b".into()), Value::Text("hi".into())],
-                    ],
+                    rows: vec![&a, &b_row],
                     returning: if b == MySql { vec![] } else { vec!["id"] },
                 },
                 b,
@@ -313,7 +320,7 @@ fn multi_row_insert_and_default_values() {
                 Insert {
                     table: &table,
                     columns: vec![],
-                    rows: vec![vec![]],
+                    rows: vec![&[]],
                     returning: vec![],
                 },
                 b,

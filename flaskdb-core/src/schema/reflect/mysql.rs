@@ -22,6 +22,13 @@ pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
     for row in fetch(engine, json).await? {
         json_columns.push((row.get("tbl")?, row.get("col")?));
     }
+    // MariaDB prints a literal default as SQL (`'text'`, `NULL`); MySQL prints the bare
+    // value, and marks an expression with DEFAULT_GENERATED.
+    let version = fetch(engine, "SELECT CAST(VERSION() AS CHAR) AS v").await?;
+    let mariadb = match version.first() {
+        Some(row) => row.get::<String>("v")?.contains("MariaDB"),
+        None => true,
+    };
     let columns = "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(COLUMN_NAME AS CHAR) AS name, \
                    CAST(COLUMN_TYPE AS CHAR) AS declared, IS_NULLABLE = 'YES' AS nullable, \
                    CAST(COLUMN_DEFAULT AS CHAR) AS dflt, CAST(EXTRA AS CHAR) AS extra \
@@ -34,16 +41,22 @@ pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
         if json_columns.iter().any(|(t, c)| *t == table && *c == name) {
             declared = "json".into();
         }
+        let extra = row.get::<String>("extra")?.to_ascii_lowercase();
+        let default: Option<String> = row.get("dflt")?;
+        let default = match default {
+            Some(value) if !mariadb && !extra.contains("default_generated") => Some(format!(
+                "'{}'",
+                value.replace('\\', "\\\\").replace('\'', "''")
+            )),
+            other => other,
+        };
         catalog.columns.push(RawColumn {
-            generated: row
-                .get::<String>("extra")?
-                .to_ascii_lowercase()
-                .contains("auto_increment"),
+            generated: extra.contains("auto_increment"),
             table,
             name,
             declared,
             nullable: row.get::<i64>("nullable")? != 0,
-            default: row.get("dflt")?,
+            default,
         });
     }
     let foreign = "SELECT CAST(k.TABLE_NAME AS CHAR) AS tbl, \
