@@ -47,6 +47,21 @@ where
     query
 }
 
+/// Runs `task` on a task of its own and waits for it: a caller that stops waiting
+/// cannot cut it off half-way. `doing` says what it was, should the runtime shut down.
+pub(crate) async fn uncancelled<T: Send + 'static>(
+    task: impl Future<Output = Result<T>> + Send + 'static,
+    doing: &str,
+) -> Result<T> {
+    match tokio::spawn(task).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(Error::InvalidQuery(
+            format!("the runtime shut down while {doing}").into(),
+        )),
+    }
+}
+
 /// A transaction on one bind, as a session holds it.
 pub(crate) struct Tx {
     pub(crate) engine: Engine,
@@ -95,13 +110,24 @@ impl Tx {
     /// Begins a transaction on a connection of `engine`'s pool.
     /// With `lock`, the transaction takes the write lock where the backend locks at
     /// that level (see `Backend::begin_sql`).
+    ///
+    /// The BEGIN runs on a task of its own. Cut off after the server began but before
+    /// sqlx read the reply, it would leave the pooled connection inside a transaction
+    /// that sqlx does not know of, so later statements on that connection would run in
+    /// it: reads from an old snapshot, writes never committed. On its own task it always
+    /// finishes, and a transaction nobody waits for any more is rolled back as it drops.
     pub(crate) async fn begin(engine: &Engine, lock: bool) -> Result<Tx> {
         let sql = engine.backend().begin_sql(lock);
-        let inner = with_pool!(engine.pool(), pool => TxInner::from(pool.begin_with(sql).await?));
-        Ok(Tx {
-            engine: engine.clone(),
-            inner,
-        })
+        let owner = engine.clone();
+        let task = async move {
+            let inner =
+                with_pool!(owner.pool(), pool => TxInner::from(pool.begin_with(sql).await?));
+            Ok::<_, Error>(Tx {
+                engine: owner,
+                inner,
+            })
+        };
+        uncancelled(task, "a transaction was beginning").await
     }
 
     /// Commits, returning the connection to the pool.
@@ -240,7 +266,7 @@ pub(crate) async fn fetch<T: FromRow>(
                 // Every row: `fetch_all` (sqlx-sqlite hands rows over in batches there,
                 // far cheaper than one at a time).
                 let rows = query.fetch_all(e).await?;
-                return rows.iter().map(|row| T::from_row(row, 0)).collect();
+                return decode_all(&rows, |row| T::from_row(row, 0));
             };
             let mut rows = query.fetch(e);
             let mut out = Vec::with_capacity(max);
@@ -256,6 +282,17 @@ pub(crate) async fn fetch<T: FromRow>(
     .await
 }
 
+/// Decodes every row into a vector allocated once: collecting `Result`s would grow it
+/// step by step (the iterator cannot tell its length), copying the decoded rows each
+/// time.
+fn decode_all<R, T>(rows: &[R], decode: impl Fn(&R) -> Result<T>) -> Result<Vec<T>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(decode(row)?);
+    }
+    Ok(out)
+}
+
 /// Runs a statement and reads every row as the values of `columns`.
 pub(crate) async fn fetch_values(
     conn: Conn<'_>,
@@ -266,7 +303,7 @@ pub(crate) async fn fetch_values(
     run(&engine, r, true, |r| async move {
         with_conn!(conn, e => {
             let rows = prepare(r.sql, r.params).fetch_all(e).await?;
-            rows.iter().map(|row| row_values(row, columns)).collect()
+            decode_all(&rows, |row| row_values(row, columns))
         })
     })
     .await

@@ -470,13 +470,7 @@ impl Session {
                 drop(turn);
                 result
             };
-            match tokio::spawn(task).await {
-                Ok(result) => result,
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                Err(_) => Err(Error::InvalidQuery(
-                    "the runtime shut down while a commit was running".into(),
-                )),
-            }
+            executor::uncancelled(task, "a commit was running").await
         })
     }
 
