@@ -13,15 +13,17 @@ fn flaskdb(args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// A SQLite file with a parent and a child table; its URL.
+/// A SQLite file with a parent and a child table; its URL (the command opens it
+/// read-only).
 fn database(dir: &std::path::Path) -> String {
-    let url = format!("sqlite://{}?mode=rwc", dir.join("shop.db").display());
+    let url = format!("sqlite://{}", dir.join("shop.db").display());
+    let create = format!("{url}?mode=rwc");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let db = Db::connect(Config::new(url.as_str())).await.unwrap();
+        let db = Db::connect(Config::new(create)).await.unwrap();
         for sql in [
             "CREATE TABLE shop_customer (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL)",
             "CREATE TABLE shop_order (id INTEGER PRIMARY KEY, \
@@ -85,6 +87,13 @@ fn reflect_prints_models_with_their_relationships() {
         stdout.contains("#[model(bind = \"shop\")]") && !stdout.contains("ShopOrder"),
         "{stdout}"
     );
+
+    // A mistyped SQLite path is an error, not a new empty database.
+    let typo = dir.join("shpo.db");
+    let typo_url = format!("sqlite://{}", typo.display());
+    let out = flaskdb(&["reflect", "--url", &typo_url]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!typo.exists());
 
     let missing = flaskdb(&["reflect", "--url", &url, "--tables", "shop_invoice"]);
     assert_eq!(missing.status.code(), Some(1));

@@ -36,7 +36,10 @@ pub fn model_source(tables: &[Arc<Table>]) -> String {
     }
     used.sort_unstable();
     used.dedup();
-    let mut out = format!("use flaskdb::{{{}}};\n", used.join(", "));
+    let mut out = match used.as_slice() {
+        [one] => format!("use flaskdb::{one};\n"),
+        _ => format!("use flaskdb::{{{}}};\n", used.join(", ")),
+    };
     for ((table, name), relations) in tables.iter().zip(&names).zip(&relations) {
         out.push('\n');
         write_struct(&mut out, table, name, relations);

@@ -47,9 +47,10 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
 }
 
 async fn reflect(args: &Args) -> flaskdb::Result<Vec<Arc<Table>>> {
+    let url = read_only(&args.url);
     let config = match &args.bind {
-        Some(key) => Config::default().bind(key.clone(), args.url.clone()),
-        None => Config::new(args.url.clone()),
+        Some(key) => Config::default().bind(key.clone(), url),
+        None => Config::new(url),
     };
     // One connection, and no half-minute wait for a database that is not there.
     let options = EngineOptions::default()
@@ -60,6 +61,12 @@ async fn reflect(args: &Args) -> flaskdb::Result<Vec<Arc<Table>>> {
     let key = args.bind.as_deref();
     db.reflect_for(&[key]).await?;
     let mut tables = db.reflected(key);
+    if tables.is_empty() {
+        return Err(flaskdb::Error::Schema(format!(
+            "the database at `{}` has no tables",
+            redact_url(&args.url)
+        )));
+    }
     if let Some(wanted) = &args.tables {
         if let Some(missing) = wanted
             .iter()
@@ -72,6 +79,16 @@ async fn reflect(args: &Args) -> flaskdb::Result<Vec<Arc<Table>>> {
         tables.retain(|t| wanted.iter().any(|w| w == t.name()));
     }
     Ok(tables)
+}
+
+/// A SQLite URL opened read-only (unless it says otherwise), so that a mistyped path is
+/// an error instead of a new, empty database file.
+fn read_only(url: &str) -> String {
+    if !url.starts_with("sqlite:") || url.contains("mode=") || url.contains(":memory:") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}mode=ro")
 }
 
 fn main() -> ExitCode {
