@@ -602,16 +602,7 @@ impl RowQuery {
 
     fn bulk(&self, what: &str) -> Result<Option<Node>> {
         self.handle.writable()?;
-        let c = &self.clauses;
-        if c.limit.is_some() || c.offset.is_some() || !c.order_by.is_empty() || c.distinct {
-            return Err(Error::InvalidQuery(
-                format!(
-                    "{what}() applies to every row the filters match: remove limit, offset, \
-                     order_by and distinct from the query"
-                )
-                .into(),
-            ));
-        }
+        self.clauses.check_bulk(what)?;
         Ok(self.checked()?.filter)
     }
 

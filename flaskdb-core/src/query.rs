@@ -4,7 +4,6 @@ use std::future::Future;
 use std::panic::Location;
 
 use crate::record;
-use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -428,17 +427,6 @@ impl<M: Model> Query<M> {
         })
     }
 
-    fn check_bulk(&self, what: &'static str) -> Result<()> {
-        let c = &self.clauses;
-        if c.limit.is_some() || c.offset.is_some() || !c.order_by.is_empty() || c.distinct {
-            return Err(Error::InvalidQuery(Cow::Owned(format!(
-                "{what}() applies to every row the filters match: remove limit, offset, \
-                 order_by and distinct from the query"
-            ))));
-        }
-        Ok(())
-    }
-
     /// One page of the matching rows, as Flask-SQLAlchemy's `paginate` (see
     /// [`PageRequest`] for the rules). Give the query an `order_by`, or pages may
     /// overlap.
@@ -497,7 +485,7 @@ impl<M: Writable> Query<M> {
     pub fn update(self, assignments: impl Assignments) -> impl Future<Output = Result<u64>> + Send {
         let mut assignments = assignments.into_assignments();
         record::at(Location::caller(), async move {
-            self.check_bulk("update")?;
+            self.clauses.check_bulk("update")?;
             if assignments.is_empty() {
                 return Ok(0);
             }
@@ -538,7 +526,7 @@ impl<M: Writable> Query<M> {
     #[track_caller]
     pub fn delete(self) -> impl Future<Output = Result<u64>> + Send {
         record::at(Location::caller(), async move {
-            self.check_bulk("delete")?;
+            self.clauses.check_bulk("delete")?;
             let target = self.target()?;
             let rendered = sql::delete(
                 &Delete {

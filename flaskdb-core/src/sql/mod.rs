@@ -83,6 +83,25 @@ pub(crate) struct SubSelect {
 }
 
 impl Clauses {
+    /// Checks that a bulk `what` (update, delete) can run: it applies to every row the
+    /// filters match, so a limit, offset, order or DISTINCT would be ignored.
+    pub(crate) fn check_bulk(&self, what: &str) -> crate::Result<()> {
+        if self.limit.is_some()
+            || self.offset.is_some()
+            || !self.order_by.is_empty()
+            || self.distinct
+        {
+            return Err(crate::Error::InvalidQuery(
+                format!(
+                    "{what}() applies to every row the filters match: remove limit, offset, \
+                     order_by and distinct from the query"
+                )
+                .into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Adds a condition, AND-ed with any earlier one.
     pub(crate) fn and_filter(&mut self, node: Node) {
         self.filter = Some(match self.filter.take() {

@@ -20,6 +20,7 @@ pub fn cases() -> Vec<Case> {
         an_exhausted_pool_times_out_then_recovers,
         a_cancelled_commit_writes_nothing_and_keeps_the_work,
         a_cancelled_stream_returns_a_clean_connection,
+        a_cancelled_begin_leaves_no_hidden_transaction,
         injection_strings_are_values_and_names_never_sql,
         values_a_column_cannot_hold_are_rejected_by_name,
         extremes_round_trip,
@@ -398,6 +399,59 @@ async fn open_transactions(t: &TestDb, db: &Db, name: Option<&str>) -> anyhow::R
     };
     let rows = db.fetch_all(sql, params).await?;
     Ok(rows[0].get::<i64>("n")?)
+}
+
+/// Flushes cut off as early as their BEGIN, on a pool of one connection: after each,
+/// a statement on that connection runs in autocommit, so another connection sees its
+/// row at once. (A BEGIN cut off before its reply was read used to leave the
+/// connection inside a transaction sqlx did not know of: the row stayed invisible.)
+async fn a_cancelled_begin_leaves_no_hidden_transaction(t: TestDb) -> TestResult {
+    let (db, file) = pooled(&t, EngineOptions::default().max_connections(1)).await?;
+    let other = match &file {
+        Some(path) if t.backend == Backend::Sqlite => {
+            Db::connect(Config::new(format!("sqlite://{path}"))).await?
+        }
+        _ => Db::connect(t.config()).await?,
+    };
+    let mut s = db.session();
+    let mut cancelled = 0;
+    for (i, micros) in [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000]
+        .iter()
+        .enumerate()
+    {
+        for _ in 0..5 {
+            s.add(Entry::build().label(format!("queued {i}")));
+            if tokio::time::timeout(Duration::from_micros(*micros), s.flush())
+                .await
+                .is_err()
+            {
+                cancelled += 1;
+            }
+            s.rollback().await?;
+            let label = format!("direct {i} {cancelled}");
+            db.query::<Entry>()
+                .filter(Entry::label.eq(label.as_str()))
+                .delete()
+                .await?;
+            let table = match t.backend {
+                Backend::MySql => "INSERT INTO entry (label) VALUES (?)",
+                Backend::Postgres => "INSERT INTO entry (label) VALUES ($1)",
+                Backend::Sqlite => "INSERT INTO entry (label) VALUES (?)",
+            };
+            db.execute(table, vec![Value::from(label.as_str())]).await?;
+            let seen = other
+                .query::<Entry>()
+                .filter(Entry::label.eq(label.as_str()))
+                .count()
+                .await?;
+            anyhow::ensure!(
+                seen == 1,
+                "after {micros} µs: the autocommit row is not visible"
+            );
+        }
+    }
+    anyhow::ensure!(cancelled > 0, "no flush was cut off");
+    Ok(())
 }
 
 async fn a_cancelled_commit_writes_nothing_and_keeps_the_work(t: TestDb) -> TestResult {
