@@ -14,14 +14,6 @@ pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
             .relations
             .push((row.get("name")?, row.get::<i64>("is_view")? != 0));
     }
-    // MariaDB's JSON is LONGTEXT with a `json_valid` check named after the column.
-    let json = "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(CONSTRAINT_NAME AS CHAR) AS col \
-                FROM information_schema.CHECK_CONSTRAINTS \
-                WHERE CONSTRAINT_SCHEMA = DATABASE() AND CHECK_CLAUSE LIKE 'json\\_valid(%'";
-    let mut json_columns: Vec<(String, String)> = Vec::new();
-    for row in fetch(engine, json).await? {
-        json_columns.push((row.get("tbl")?, row.get("col")?));
-    }
     // MariaDB prints a literal default as SQL (`'text'`, `NULL`); MySQL prints the bare
     // value, and marks an expression with DEFAULT_GENERATED.
     let version = fetch(engine, "SELECT CAST(VERSION() AS CHAR) AS v").await?;
@@ -29,6 +21,17 @@ pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
         Some(row) => row.get::<String>("v")?.contains("MariaDB"),
         None => true,
     };
+    // MariaDB's JSON is LONGTEXT with a `json_valid` check named after the column (MySQL
+    // has a JSON type of its own, and no TABLE_NAME in this view).
+    let mut json_columns: Vec<(String, String)> = Vec::new();
+    if mariadb {
+        let json = "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(CONSTRAINT_NAME AS CHAR) AS col \
+                    FROM information_schema.CHECK_CONSTRAINTS \
+                    WHERE CONSTRAINT_SCHEMA = DATABASE() AND CHECK_CLAUSE LIKE 'json\\_valid(%'";
+        for row in fetch(engine, json).await? {
+            json_columns.push((row.get("tbl")?, row.get("col")?));
+        }
+    }
     let columns = "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(COLUMN_NAME AS CHAR) AS name, \
                    CAST(COLUMN_TYPE AS CHAR) AS declared, IS_NULLABLE = 'YES' AS nullable, \
                    CAST(COLUMN_DEFAULT AS CHAR) AS dflt, CAST(EXTRA AS CHAR) AS extra \
