@@ -259,50 +259,33 @@ impl TableHandle {
                 let done = executor::execute(Conn::Pool(&engine), rendered).await?;
                 return Ok(done.last_insert_id);
             }
-            let rows = executor::fetch_rows(Conn::Pool(&engine), rendered).await?;
-            match rows.first() {
-                Some(row) => integer(row, column).map(Some),
-                None => Ok(None),
-            }
+            let rows = executor::fetch_values(Conn::Pool(&engine), rendered, &[column]).await?;
+            Ok(rows
+                .first()
+                .and_then(|row| row.first())
+                .and_then(Value::as_i64))
         })
     }
-}
-
-/// An `i64` from an integer column of any width.
-fn integer(row: &Row, column: &ColumnDef) -> Result<i64> {
-    Ok(match column.sql_type() {
-        SqlType::SmallInt => i64::from(row.get::<i16>(column.name())?),
-        SqlType::Integer => i64::from(row.get::<i32>(column.name())?),
-        _ => row.get::<i64>(column.name())?,
-    })
 }
 
 /// `value` as a value of `sql_type`, when it holds one: integers of another width in
 /// range, floats, and text in the form [`Value`] gives dates, UUIDs, JSON and decimals.
 fn convert(value: Value, sql_type: SqlType) -> Option<Value> {
-    let wide = |v: &Value| match v {
-        Value::I16(n) => Some(i64::from(*n)),
-        Value::I32(n) => Some(i64::from(*n)),
-        Value::I64(n) => Some(*n),
-        _ => None,
-    };
     if value.sql_type() == sql_type {
         return Some(value);
     }
     match (sql_type, &value) {
         (_, Value::Null(_)) => Some(Value::Null(sql_type)),
-        (SqlType::SmallInt, v) => wide(v).and_then(|n| n.try_into().ok()).map(Value::I16),
-        (SqlType::Integer, v) => wide(v).and_then(|n| n.try_into().ok()).map(Value::I32),
-        (SqlType::BigInt, v) => wide(v).map(Value::I64),
+        (t, v) if t.is_integer() => v.as_i64().and_then(|n| Value::integer_of(n, t)),
         #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
         (SqlType::Double, v) => match v {
             Value::F32(f) => Some(Value::F64(f64::from(*f))),
-            v => wide(v).map(|n| Value::F64(n as f64)),
+            v => v.as_i64().map(|n| Value::F64(n as f64)),
         },
         #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
         (SqlType::Real, v) => match v {
             Value::F64(f) => Some(Value::F32(*f as f32)),
-            v => wide(v).map(|n| Value::F32(n as f32)),
+            v => v.as_i64().map(|n| Value::F32(n as f32)),
         },
         (_, Value::Text(text)) => Value::from_text(sql_type, text),
         _ => None,

@@ -30,21 +30,11 @@ pub use crate::sql::expr::Expr;
 /// A value from another row, as a field of type `T`: integers convert between widths
 /// (an `i64` key fills an `i32` foreign key when it fits).
 pub fn field_from<T: ColumnType>(value: Value) -> Option<T> {
-    let value = match value {
-        Value::I16(n) => integer_as(i64::from(n), T::SQL_TYPE),
-        Value::I32(n) => integer_as(i64::from(n), T::SQL_TYPE),
-        Value::I64(n) => integer_as(n, T::SQL_TYPE),
-        other => other,
+    let value = match value.as_i64() {
+        Some(n) => Value::integer_of(n, T::SQL_TYPE).unwrap_or(Value::I64(n)),
+        None => value,
     };
     T::from_value(value)
-}
-
-fn integer_as(n: i64, sql_type: SqlType) -> Value {
-    match sql_type {
-        SqlType::SmallInt => i16::try_from(n).map_or(Value::I64(n), Value::I16),
-        SqlType::Integer => i32::try_from(n).map_or(Value::I64(n), Value::I32),
-        _ => Value::I64(n),
-    }
 }
 pub use crate::target::Source;
 

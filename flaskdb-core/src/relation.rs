@@ -255,11 +255,7 @@ impl fmt::Debug for RelationDef {
 
 /// Integer keys compare as `i64`, so an `i32` key matches an `i64` foreign key.
 fn normalized(value: Value) -> Value {
-    match value {
-        Value::I16(v) => Value::I64(v.into()),
-        Value::I32(v) => Value::I64(v.into()),
-        other => other,
-    }
+    value.as_i64().map_or(value, Value::I64)
 }
 
 /// The key a relationship joins on: one value inline (the common case, with no

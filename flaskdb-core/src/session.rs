@@ -1475,7 +1475,7 @@ async fn inserted_without_returning(
                     ))
                 })?;
                 let key = tx.engine.backend().generated_key(last, n, chunk.len());
-                Some(integer(key, column.sql_type()))
+                Some(Value::integer_of(key, column.sql_type()).unwrap_or(Value::I64(key)))
             }
             _ => None,
         };
@@ -1582,13 +1582,4 @@ fn fill_from_parent(
         row.fill(child_column, values[index].clone());
     }
     Ok(())
-}
-
-/// A generated key as a value of its column's integer type.
-fn integer(n: i64, sql_type: crate::SqlType) -> Value {
-    match sql_type {
-        crate::SqlType::SmallInt => i16::try_from(n).map_or(Value::I64(n), Value::I16),
-        crate::SqlType::Integer => i32::try_from(n).map_or(Value::I64(n), Value::I32),
-        _ => Value::I64(n),
-    }
 }

@@ -152,6 +152,26 @@ impl Value {
         }
     }
 
+    /// The integer this value holds, at any width.
+    pub(crate) fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::I16(n) => Some(i64::from(*n)),
+            Value::I32(n) => Some(i64::from(*n)),
+            Value::I64(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The integer `n` as a value of integer type `sql_type`, when it fits there.
+    pub(crate) fn integer_of(n: i64, sql_type: SqlType) -> Option<Value> {
+        match sql_type {
+            SqlType::SmallInt => i16::try_from(n).ok().map(Value::I16),
+            SqlType::Integer => i32::try_from(n).ok().map(Value::I32),
+            SqlType::BigInt => Some(Value::I64(n)),
+            _ => None,
+        }
+    }
+
     /// The value as text, for the values that have no literal of their own in DDL and
     /// in keyset cursors (dates, UUIDs, JSON, decimals); `None` for the others.
     pub(crate) fn as_text(&self) -> Option<String> {
