@@ -12,7 +12,11 @@
 //! ```not_rust
 //! cargo run --release -p flaskdb-benches            # full run
 //! cargo run --release -p flaskdb-benches -- --quick # under 2 minutes
+//! cargo run --release -p flaskdb-benches -- --only insert,get # some workloads
 //! ```
+//!
+//! The workloads `--only` names: `trivial`, `medium`, `insert`, `associations`, `get`,
+//! `recording`, `pagination`, `stream`.
 //!
 //! SQLite (in memory) always; PostgreSQL and MariaDB/MySQL too when
 //! `FLASKDB_TEST_POSTGRES_URL` / `FLASKDB_TEST_MYSQL_URL` are set (a schema or database
@@ -213,182 +217,216 @@ fn rss_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-async fn run_backend(name: &str, url: &str, quick: bool) -> anyhow::Result<()> {
+/// The workloads, as `--only` names them.
+const WORKLOADS: [&str; 8] = [
+    "trivial",
+    "medium",
+    "insert",
+    "associations",
+    "get",
+    "recording",
+    "pagination",
+    "stream",
+];
+
+/// What to run: `--quick`, and the workloads `--only` names (all when empty).
+struct Options {
+    quick: bool,
+    only: Vec<String>,
+}
+
+impl Options {
+    fn wants(&self, workload: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|w| w == workload)
+    }
+}
+
+async fn run_backend(name: &str, url: &str, options: &Options) -> anyhow::Result<()> {
     let db = Db::connect(Config::new(url)).await?;
     let raw = Raw::of(&db)?;
+    let quick = options.quick;
     let it = |full: usize, fast: usize| if quick { fast } else { full };
 
-    for (n, iters) in [
-        (1, it(2000, 300)),
-        (100, it(500, 100)),
-        (10_000, it(40, 10)),
-    ] {
-        fill(&db, n, 0, 0).await?;
+    if options.wants("trivial") {
+        for (n, iters) in [
+            (1, it(2000, 300)),
+            (100, it(500, 100)),
+            (10_000, it(40, 10)),
+        ] {
+            fill(&db, n, 0, 0).await?;
+            let r = compare(
+                iters,
+                async || flask::trivial(&db).await.map(drop),
+                async || raw!(&raw, trivial()).map(drop),
+            )
+            .await?;
+            row(
+                name,
+                "trivial query",
+                &n.to_string(),
+                r,
+                "query().all() vs query_as",
+            );
+        }
+    }
+    if options.wants("medium") {
+        for (n, iters) in [
+            (1, it(2000, 300)),
+            (100, it(500, 100)),
+            (10_000, it(40, 10)),
+        ] {
+            fill(&db, n, 1, 0).await?;
+            let r = compare(
+                iters,
+                async || flask::medium(&db).await.map(drop),
+                async || raw!(&raw, medium()).map(drop),
+            )
+            .await?;
+            row(
+                name,
+                "medium complex (LEFT JOIN)",
+                &n.to_string(),
+                r,
+                "select::<(User, Option<Post>)> vs query",
+            );
+        }
+    }
+    if options.wants("insert") {
+        fill(&db, 0, 0, 0).await?;
+        for (n, iters) in [(1, it(500, 100)), (100, it(200, 40)), (1000, it(40, 10))] {
+            let r = compare(
+                iters,
+                async || flask::insert(&db, n).await,
+                async || raw!(&raw, insert(n)),
+            )
+            .await?;
+            row(
+                name,
+                "insert (session add + commit)",
+                &n.to_string(),
+                r,
+                "vs multi-row QueryBuilder",
+            );
+            let r = compare(
+                iters,
+                async || flask::insert(&db, n).await,
+                async || raw!(&raw, insert_loop(n)),
+            )
+            .await?;
+            row(
+                name,
+                "insert, against a per-row loop",
+                &n.to_string(),
+                r,
+                "vs one INSERT per row",
+            );
+        }
+    }
+    if options.wants("associations") {
+        fill(&db, 100, 10, 10).await?;
         let r = compare(
-            iters,
-            async || flask::trivial(&db).await.map(drop),
-            async || raw!(&raw, trivial()).map(drop),
+            it(60, 15),
+            async || flask::associations(&db).await.map(drop),
+            async || raw!(&raw, associations()).map(drop),
         )
         .await?;
         row(
             name,
-            "trivial query",
-            &n.to_string(),
+            "loading associations",
+            "100x10x10",
             r,
-            "query().all() vs query_as",
+            "nested eager vs IN lists",
         );
     }
-
-    for (n, iters) in [
-        (1, it(2000, 300)),
-        (100, it(500, 100)),
-        (10_000, it(40, 10)),
-    ] {
-        fill(&db, n, 1, 0).await?;
+    if options.wants("get") {
+        fill(&db, 100, 0, 0).await?;
         let r = compare(
-            iters,
-            async || flask::medium(&db).await.map(drop),
-            async || raw!(&raw, medium()).map(drop),
+            it(200, 40),
+            async || {
+                for id in 1..=100 {
+                    flask::get(&db, id).await?;
+                }
+                Ok(())
+            },
+            async || {
+                for id in 1..=100 {
+                    raw!(&raw, get(id))?;
+                }
+                Ok(())
+            },
         )
         .await?;
         row(
             name,
-            "medium complex (LEFT JOIN)",
-            &n.to_string(),
+            "get by primary key (x100)",
+            "100",
             r,
-            "select::<(User, Option<Post>)> vs query",
+            "query().get(id) vs query_as",
         );
     }
-
-    fill(&db, 0, 0, 0).await?;
-    for (n, iters) in [(1, it(500, 100)), (100, it(200, 40)), (1000, it(40, 10))] {
+    if options.wants("recording") {
+        // Recording: the same trivial query in a scope, with recording on and off.
+        let recording = Db::connect(Config::new(url).record_queries(true)).await?;
+        if name == "sqlite" {
+            fill(&recording, 100, 0, 0).await?;
+        }
         let r = compare(
-            iters,
-            async || flask::insert(&db, n).await,
-            async || raw!(&raw, insert(n)),
+            it(500, 100),
+            async || recording.scope(flask::trivial(&recording)).await.map(drop),
+            async || db.scope(flask::trivial(&db)).await.map(drop),
         )
         .await?;
         row(
             name,
-            "insert (session add + commit)",
-            &n.to_string(),
+            "recording on / off (trivial)",
+            "100",
             r,
-            "vs multi-row QueryBuilder",
+            "record_queries(true) vs false",
         );
+    }
+    if options.wants("pagination") {
+        // Deep pagination: page 1,000 of 100,000 rows, OFFSET against keyset.
+        fill(&db, 100_000, 0, 0).await?;
+        let q = || db.query::<User>().order_by(User::id);
+        let cursor = q().paginate_after(None, 99_900).await?.next_cursor;
         let r = compare(
-            iters,
-            async || flask::insert(&db, n).await,
-            async || raw!(&raw, insert_loop(n)),
+            it(100, 20),
+            async || {
+                let page = q().paginate_after(cursor.as_deref(), 100).await?;
+                anyhow::ensure!(page.items.len() == 100);
+                Ok(())
+            },
+            async || {
+                let page = q()
+                    .paginate(PageRequest::new(Some(1000), Some(100)).count(false))
+                    .await?;
+                anyhow::ensure!(page.items.len() == 100);
+                Ok(())
+            },
         )
         .await?;
         row(
             name,
-            "insert, against a per-row loop",
-            &n.to_string(),
+            "page 1,000 of 100,000: keyset",
+            "100",
             r,
-            "vs one INSERT per row",
+            "paginate_after vs paginate (OFFSET)",
         );
     }
-
-    fill(&db, 100, 10, 10).await?;
-    let r = compare(
-        it(60, 15),
-        async || flask::associations(&db).await.map(drop),
-        async || raw!(&raw, associations()).map(drop),
-    )
-    .await?;
-    row(
-        name,
-        "loading associations",
-        "100x10x10",
-        r,
-        "nested eager vs IN lists",
-    );
-
-    fill(&db, 100, 0, 0).await?;
-    let r = compare(
-        it(200, 40),
-        async || {
-            for id in 1..=100 {
-                flask::get(&db, id).await?;
-            }
-            Ok(())
-        },
-        async || {
-            for id in 1..=100 {
-                raw!(&raw, get(id))?;
-            }
-            Ok(())
-        },
-    )
-    .await?;
-    row(
-        name,
-        "get by primary key (x100)",
-        "100",
-        r,
-        "query().get(id) vs query_as",
-    );
-
-    // Recording: the same trivial query in a scope, with recording on and off.
-    let recording = Db::connect(Config::new(url).record_queries(true)).await?;
-    if name == "sqlite" {
-        fill(&recording, 100, 0, 0).await?;
+    if options.wants("stream") {
+        // Stream: constant memory whatever the number of rows, in a process of its own so
+        // the peak is the stream's.
+        let digits = if quick { 5 } else { 6 };
+        let out = std::process::Command::new(std::env::current_exe()?)
+            .args(["--stream-child", &digits.to_string(), url])
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "stream child failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        print!("{name:<9} {}", String::from_utf8_lossy(&out.stdout));
     }
-    let r = compare(
-        it(500, 100),
-        async || recording.scope(flask::trivial(&recording)).await.map(drop),
-        async || db.scope(flask::trivial(&db)).await.map(drop),
-    )
-    .await?;
-    row(
-        name,
-        "recording on / off (trivial)",
-        "100",
-        r,
-        "record_queries(true) vs false",
-    );
-
-    // Deep pagination: page 1,000 of 100,000 rows, OFFSET against keyset.
-    fill(&db, 100_000, 0, 0).await?;
-    let q = || db.query::<User>().order_by(User::id);
-    let cursor = q().paginate_after(None, 99_900).await?.next_cursor;
-    let r = compare(
-        it(100, 20),
-        async || {
-            let page = q().paginate_after(cursor.as_deref(), 100).await?;
-            anyhow::ensure!(page.items.len() == 100);
-            Ok(())
-        },
-        async || {
-            let page = q()
-                .paginate(PageRequest::new(Some(1000), Some(100)).count(false))
-                .await?;
-            anyhow::ensure!(page.items.len() == 100);
-            Ok(())
-        },
-    )
-    .await?;
-    row(
-        name,
-        "page 1,000 of 100,000: keyset",
-        "100",
-        r,
-        "paginate_after vs paginate (OFFSET)",
-    );
-
-    // Stream: constant memory whatever the number of rows, in a process of its own so
-    // the peak is the stream's.
-    let digits = if quick { 5 } else { 6 };
-    let out = std::process::Command::new(std::env::current_exe()?)
-        .args(["--stream-child", &digits.to_string(), url])
-        .output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "stream child failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    print!("{name:<9} {}", String::from_utf8_lossy(&out.stdout));
     db.drop_all().await?;
     Ok(())
 }
@@ -432,13 +470,31 @@ async fn main() -> anyhow::Result<()> {
     {
         return stream_child(digits.parse()?, url).await;
     }
-    let quick = args.iter().any(|a| a == "--quick");
+    let options = Options {
+        quick: args.iter().any(|a| a == "--quick"),
+        only: args
+            .iter()
+            .position(|a| a == "--only")
+            .and_then(|i| args.get(i + 1))
+            .map(|list| list.split(',').map(str::to_owned).collect())
+            .unwrap_or_default(),
+    };
+    if let Some(unknown) = options
+        .only
+        .iter()
+        .find(|w| !WORKLOADS.contains(&w.as_str()))
+    {
+        anyhow::bail!(
+            "unknown workload `{unknown}`; --only takes a comma-separated list of {}",
+            WORKLOADS.join(", ")
+        );
+    }
     let started = Instant::now();
     println!(
         "{:<9} {:<34} {:>8} {:>11} {:>11} {:>7}   compared",
         "backend", "workload", "size", "flaskdb", "sqlx", "ratio"
     );
-    run_backend("sqlite", "sqlite::memory:", quick).await?;
+    run_backend("sqlite", "sqlite::memory:", &options).await?;
     for (backend, name, var) in [
         (Backend::Postgres, "postgres", "FLASKDB_TEST_POSTGRES_URL"),
         (Backend::MySql, "mysql", "FLASKDB_TEST_MYSQL_URL"),
@@ -446,7 +502,7 @@ async fn main() -> anyhow::Result<()> {
         match std::env::var(var) {
             Ok(base) => {
                 let (url, admin, drop) = server_url(backend, &base).await?;
-                let outcome = run_backend(name, &url, quick).await;
+                let outcome = run_backend(name, &url, &options).await;
                 admin.execute(&drop, vec![]).await?;
                 outcome?;
             }

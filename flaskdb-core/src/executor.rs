@@ -116,12 +116,17 @@ impl Tx {
     /// that sqlx does not know of, so later statements on that connection would run in
     /// it: reads from an old snapshot, writes never committed. On its own task it always
     /// finishes, and a transaction nobody waits for any more is rolled back as it drops.
+    ///
+    /// sqlx's `begin_with` future is large (8.5 KiB on PostgreSQL, as its `acquire`), and
+    /// it is boxed: unboxed it would make every future that may begin a transaction
+    /// (each query, through autoflush) that large, copied at each move.
     pub(crate) async fn begin(engine: &Engine, lock: bool) -> Result<Tx> {
         let sql = engine.backend().begin_sql(lock);
         let owner = engine.clone();
         let task = async move {
-            let inner =
-                with_pool!(owner.pool(), pool => TxInner::from(pool.begin_with(sql).await?));
+            let inner = with_pool!(owner.pool(), pool => {
+                TxInner::from(Box::pin(pool.begin_with(sql)).await?)
+            });
             Ok::<_, Error>(Tx {
                 engine: owner,
                 inner,
