@@ -32,7 +32,7 @@ impl Backend {
         match self {
             Backend::Postgres => {
                 out.push('$');
-                out.push_str(&n.to_string());
+                out.push_str(itoa::Buffer::new().format(n));
             }
             Backend::Sqlite | Backend::MySql => out.push('?'),
         }

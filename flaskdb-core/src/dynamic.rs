@@ -98,11 +98,21 @@ impl TableHandle {
 
     /// The column `name` of this table, or an error naming both.
     fn column_def(&self, name: &str) -> Result<&ColumnDef> {
-        self.table.column_named(name).ok_or_else(|| {
-            Error::InvalidQuery(
-                format!("table `{}` has no column `{name}`", self.table.name()).into(),
-            )
-        })
+        let index = self.column_index(name)?;
+        Ok(&self.table.columns()[index])
+    }
+
+    /// The position of column `name` in the table.
+    fn column_index(&self, name: &str) -> Result<usize> {
+        let columns = self.table.columns();
+        columns
+            .iter()
+            .position(|c| c.name() == name)
+            .ok_or_else(|| {
+                Error::InvalidQuery(
+                    format!("table `{}` has no column `{name}`", self.table.name()).into(),
+                )
+            })
     }
 
     /// `value` as a value of column `name`.
@@ -230,13 +240,23 @@ impl TableHandle {
         let values = self.assignments(values);
         record::at(Location::caller(), async move {
             self.writable()?;
-            let (columns, row): (Vec<_>, Vec<Value>) =
-                values?.into_iter().map(|a| (a.column, a.value)).unzip();
+            let columns = self.table.columns();
+            let mut row: Vec<Option<Value>> = vec![None; columns.len()];
+            for a in values? {
+                let index = self.column_index(&a.column)?;
+                if row[index].replace(a.value).is_some() {
+                    return Err(Error::InvalidQuery(
+                        format!("column `{}` is given twice", a.column).into(),
+                    ));
+                }
+            }
             let engine = self.engine()?;
-            let generated = self
-                .table
-                .autoincrement_column()
-                .filter(|c| !columns.iter().any(|name| name == c.name()));
+            let generated = self.table.autoincrement_column().filter(|c| {
+                columns
+                    .iter()
+                    .zip(&row)
+                    .any(|(d, v)| d.name() == c.name() && v.is_none())
+            });
             let returning = match generated {
                 Some(c) if !engine.backend().keys_from_last_insert_id() => vec![c.name()],
                 _ => Vec::new(),
@@ -245,7 +265,6 @@ impl TableHandle {
             let rendered = sql::insert(
                 Insert {
                     table: &self.table,
-                    columns: columns.iter().map(AsRef::as_ref).collect(),
                     rows: vec![&row],
                     returning,
                 },

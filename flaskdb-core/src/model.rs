@@ -334,11 +334,21 @@ impl StatementCache {
 /// `server_default`) are left out when unset. A required column left unset is kept as
 /// a placeholder and reported by [`InsertRow::finish`], unless a relationship fills it
 /// (a child added through its parent's builder gets its foreign key at flush).
+///
+/// The row holds one slot per column of its table, in table order (`None` for a column
+/// left to the database): one allocation per row, and rows with the same columns share
+/// a multi-row INSERT by comparing which slots are set. What few rows have (missing
+/// columns, linked rows, an error) is boxed apart, so a queued row stays small to move.
 #[derive(Debug, Clone)]
 pub struct InsertRow {
     table: &'static Table,
-    columns: Vec<&'static str>,
-    values: Vec<Value>,
+    slots: Vec<Option<Value>>,
+    rare: Option<Box<Rare>>,
+}
+
+/// The parts of an [`InsertRow`] that most rows do not have.
+#[derive(Debug, Clone, Default)]
+struct Rare {
     missing: Vec<&'static str>,
     children: Vec<(&'static RelationDef, InsertRow)>,
     invalid: Option<String>,
@@ -347,26 +357,29 @@ pub struct InsertRow {
 impl InsertRow {
     #[doc(hidden)]
     pub fn new(table: &'static Table) -> Self {
+        let mut slots = Vec::new();
+        slots.resize_with(table.columns().len(), || None);
         InsertRow {
             table,
-            columns: Vec::with_capacity(table.columns().len()),
-            values: Vec::with_capacity(table.columns().len()),
-            missing: Vec::new(),
-            children: Vec::new(),
-            invalid: None,
+            slots,
+            rare: None,
         }
+    }
+
+    fn rare(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_default()
     }
 
     /// Marks the row as impossible to write, with the reason (a relationship that
     /// could not be resolved).
     #[doc(hidden)]
     pub fn invalidate(&mut self, reason: String) {
-        self.invalid.get_or_insert(reason);
+        self.rare().invalid.get_or_insert(reason);
     }
 
     /// Why the row cannot be written, if it cannot.
     pub(crate) fn invalid(&self) -> Option<&str> {
-        self.invalid.as_deref()
+        self.rare.as_ref()?.invalid.as_deref()
     }
 
     /// Adds column `index` of the table: its value when set, else its default, else NULL
@@ -375,7 +388,9 @@ impl InsertRow {
     #[doc(hidden)]
     pub fn column(&mut self, index: usize, value: Option<Value>) {
         let table = self.table;
-        let def = &table.columns()[index];
+        let Some(def) = table.columns().get(index) else {
+            return;
+        };
         let value = match value {
             Some(v) => v,
             None => {
@@ -391,41 +406,32 @@ impl InsertRow {
                     return;
                 } else {
                     if !def.is_nullable() {
-                        self.missing.push(def.name());
+                        self.rare().missing.push(def.name());
                     }
                     Value::Null(def.sql_type())
                 }
             }
         };
-        self.columns.push(def.name());
-        self.values.push(value);
+        self.slots[index] = Some(value);
     }
 
     /// Adds a row to insert after this one, linked to it by `relation` (its foreign key
     /// is filled from this row's key at flush).
     #[doc(hidden)]
     pub fn child(&mut self, relation: &'static RelationDef, row: InsertRow) {
-        self.children.push((relation, row));
+        self.rare().children.push((relation, row));
     }
 
     /// Sets column `index` of the table to `value`, adding it when the row left it to
     /// the database.
     pub(crate) fn set(&mut self, index: usize, value: Value) {
-        let column = self.table.columns()[index].name();
-        match self.columns.iter().position(|c| *c == column) {
-            Some(i) => self.values[i] = value,
-            None => {
-                let table = self.table;
-                let at = self
-                    .columns
-                    .iter()
-                    .filter(|c| table.columns().iter().position(|d| d.name() == **c) < Some(index))
-                    .count();
-                self.columns.insert(at, column);
-                self.values.insert(at, value);
+        if let Some(slot) = self.slots.get_mut(index) {
+            *slot = Some(value);
+            let column = self.table.columns()[index].name();
+            if let Some(rare) = &mut self.rare {
+                rare.missing.retain(|c| *c != column);
             }
         }
-        self.missing.retain(|c| *c != column);
     }
 
     /// Sets `column` (a placeholder or a value) to `value`.
@@ -440,10 +446,10 @@ impl InsertRow {
     /// # Errors
     /// [`Error::MissingColumn`] naming the first required column left unset.
     pub fn finish(self) -> Result<InsertRow> {
-        if let Some(reason) = &self.invalid {
-            return Err(Error::InvalidQuery(reason.clone().into()));
+        if let Some(reason) = self.invalid() {
+            return Err(Error::InvalidQuery(reason.to_owned().into()));
         }
-        match self.missing.first() {
+        match self.missing().first() {
             Some(column) => Err(Error::MissingColumn {
                 table: self.table.name().to_owned(),
                 column: (*column).to_owned(),
@@ -454,12 +460,15 @@ impl InsertRow {
 
     /// The required columns still without a value.
     pub(crate) fn missing(&self) -> &[&'static str] {
-        &self.missing
+        self.rare.as_ref().map_or(&[], |r| &r.missing)
     }
 
     /// Takes the linked child rows out.
     pub(crate) fn take_children(&mut self) -> Vec<(&'static RelationDef, InsertRow)> {
-        std::mem::take(&mut self.children)
+        self.rare
+            .as_mut()
+            .map(|r| std::mem::take(&mut r.children))
+            .unwrap_or_default()
     }
 
     /// The table.
@@ -467,14 +476,27 @@ impl InsertRow {
         self.table
     }
 
-    /// The columns this row sets, in table order.
-    pub fn columns(&self) -> &[&'static str] {
-        &self.columns
+    /// One slot per column of the table, in table order: `None` for a column the row
+    /// leaves to the database.
+    pub(crate) fn slots(&self) -> &[Option<Value>] {
+        &self.slots
     }
 
-    /// The values, matching [`InsertRow::columns`].
-    pub fn values(&self) -> &[Value] {
-        &self.values
+    /// Whether `other` sets the same columns (and so can share a multi-row INSERT).
+    pub(crate) fn same_columns(&self, other: &InsertRow) -> bool {
+        self.slots
+            .iter()
+            .map(Option::is_some)
+            .eq(other.slots.iter().map(Option::is_some))
+    }
+
+    /// The columns this row sets, with their values, in table order.
+    pub fn values(&self) -> impl Iterator<Item = (&'static ColumnDef, &Value)> + '_ {
+        self.table
+            .columns()
+            .iter()
+            .zip(&self.slots)
+            .filter_map(|(c, v)| Some((c, v.as_ref()?)))
     }
 }
 

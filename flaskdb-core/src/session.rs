@@ -884,13 +884,7 @@ fn take_unstorable(db: &Db, ops: &mut Vec<Op>) -> Option<Error> {
         };
         let found = match op {
             // A row's columns come in table order: walk the table's columns beside them.
-            Op::Insert { row, .. } => {
-                let mut defs = table.columns().iter();
-                row.columns()
-                    .iter()
-                    .zip(row.values())
-                    .find_map(|(name, v)| unstorable(defs.find(|c| c.name() == *name)?, v))
-            }
+            Op::Insert { row, .. } => row.values().find_map(|(c, v)| unstorable(c, v)),
             Op::Update { values, .. } => table
                 .columns()
                 .iter()
@@ -991,12 +985,8 @@ impl PendingWork {
                         let values: Vec<Value> = table
                             .columns()
                             .iter()
-                            .map(|c| {
-                                row.columns()
-                                    .iter()
-                                    .position(|n| *n == c.name())
-                                    .map_or(Value::Null(c.sql_type()), |i| row.values()[i].clone())
-                            })
+                            .zip(row.slots())
+                            .map(|(c, v)| v.clone().unwrap_or(Value::Null(c.sql_type())))
                             .collect();
                         let key = key_of(table, &values);
                         let key = if key.iter().any(|v| matches!(v, Value::Null(_))) {
@@ -1006,7 +996,7 @@ impl PendingWork {
                         };
                         let columns = column_changes(table, None, Some(&values), None)
                             .into_iter()
-                            .filter(|c| row.columns().contains(&c.column))
+                            .filter(|c| row.values().any(|(d, _)| d.name() == c.column))
                             .collect();
                         (table, Operation::Insert, key, columns, None)
                     }
@@ -1359,21 +1349,22 @@ async fn insert_rows(
     let mut written = Vec::with_capacity(rows.len());
     let mut start = 0;
     while start < rows.len() {
-        let columns = rows[start].1.columns();
+        let first = rows[start].1;
         // `DEFAULT VALUES` inserts a single row.
-        let per_statement = match columns.len() {
+        let per_statement = match first.values().count() {
             0 => 1,
             n => (backend.max_params() / n).max(1),
         };
         let mut end = start + 1;
-        while end < rows.len() && end - start < per_statement && rows[end].1.columns() == columns {
+        while end < rows.len() && end - start < per_statement && rows[end].1.same_columns(first) {
             end += 1;
         }
         let chunk: Vec<&InsertRow> = rows[start..end].iter().map(|(_, r)| *r).collect();
         let missing: Vec<&ColumnDef> = table
             .columns()
             .iter()
-            .filter(|c| !columns.contains(&c.name()))
+            .zip(first.slots())
+            .filter_map(|(c, v)| v.is_none().then_some(c))
             .collect();
         let only_key_missing = missing
             .iter()
@@ -1387,8 +1378,7 @@ async fn insert_rows(
         };
         let insert = Insert {
             table,
-            columns: columns.to_vec(),
-            rows: chunk.iter().map(|r| r.values()).collect(),
+            rows: chunk.iter().map(|r| r.slots()).collect(),
             returning: returning.iter().map(|c| c.name()).collect(),
         };
         let r = sql::insert(insert, backend);
@@ -1432,24 +1422,22 @@ fn complete(table: &Table, row: &InsertRow, key: Option<Value>) -> (Vec<Value>, 
     let values = table
         .columns()
         .iter()
-        .map(
-            |column| match row.columns().iter().position(|c| *c == column.name()) {
-                Some(p) => row.values()[p].clone(),
-                None => match key.take() {
-                    Some(k)
-                        if table.autoincrement_column().map(ColumnDef::name)
-                            == Some(column.name()) =>
-                    {
-                        k
-                    }
-                    other => {
-                        key = other;
-                        known = false;
-                        Value::Null(column.sql_type())
-                    }
-                },
+        .zip(row.slots())
+        .map(|(column, slot)| match slot {
+            Some(v) => v.clone(),
+            None => match key.take() {
+                Some(k)
+                    if table.autoincrement_column().map(ColumnDef::name) == Some(column.name()) =>
+                {
+                    k
+                }
+                other => {
+                    key = other;
+                    known = false;
+                    Value::Null(column.sql_type())
+                }
             },
-        )
+        })
         .collect();
     (values, known)
 }
@@ -1467,7 +1455,7 @@ async fn inserted_without_returning(
     let mut out = Vec::with_capacity(chunk.len());
     for (n, row) in chunk.iter().enumerate() {
         let generated = match key_column {
-            Some(column) if !row.columns().contains(&column.name()) => {
+            Some(column) if row.values().all(|(c, _)| c.name() != column.name()) => {
                 let last = done.last_insert_id.ok_or_else(|| {
                     Error::Schema(format!(
                         "the database returned no key for `{}`",

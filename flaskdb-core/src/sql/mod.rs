@@ -142,8 +142,9 @@ pub(crate) struct Select<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct Insert<'a> {
     pub(crate) table: &'a Table,
-    pub(crate) columns: Vec<&'a str>,
-    pub(crate) rows: Vec<&'a [crate::Value]>,
+    /// Each row holds one slot per column of the table, in table order; the columns
+    /// inserted are those set (`Some`), which are the same in every row.
+    pub(crate) rows: Vec<&'a [Option<crate::Value>]>,
     /// The columns to return from the inserted rows (`RETURNING`); none when empty.
     pub(crate) returning: Vec<&'a str>,
 }

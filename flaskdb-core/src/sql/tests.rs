@@ -294,14 +294,21 @@ fn update_and_delete() {
 #[test]
 fn multi_row_insert_and_default_values() {
     let table = user();
-    let a = [Value::Text("a".into()), Value::Null(SqlType::Text)];
-    let b_row = [Value::Text("b".into()), Value::Text("hi".into())];
+    let a = [
+        None,
+        Some(Value::Text("a".into())),
+        Some(Value::Null(SqlType::Text)),
+    ];
+    let b_row = [
+        None,
+        Some(Value::Text("b".into())),
+        Some(Value::Text("hi".into())),
+    ];
     assert_dialects(
         |b| {
             insert(
                 Insert {
                     table: &table,
-                    columns: vec!["username", "bio"],
                     rows: vec![&a, &b_row],
                     returning: if b == MySql { vec![] } else { vec!["id"] },
                 },
@@ -319,8 +326,7 @@ fn multi_row_insert_and_default_values() {
             insert(
                 Insert {
                     table: &table,
-                    columns: vec![],
-                    rows: vec![&[]],
+                    rows: vec![&[None, None, None]],
                     returning: vec![],
                 },
                 b,
