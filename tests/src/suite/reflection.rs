@@ -502,6 +502,15 @@ async fn bad_names_and_values_are_errors_naming_them(t: TestDb) -> TestResult {
         matches!(&err, Error::InvalidValue { column, .. } if column == "full_name"),
         "{err}"
     );
+    let name = customers.column("full_name");
+    let err = customers
+        .insert((name.set("Ann"), name.set("Bea")))
+        .await
+        .unwrap_err();
+    ensure!(
+        err.to_string().contains("`full_name` is given twice"),
+        "{err}"
+    );
     assert_eq!(customers.query().count().await?, 0, "nothing was written");
     let view = t.db.table("legacy_big_order")?;
     let err = view.query().delete().await.unwrap_err();
