@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures_core::stream::BoxStream;
@@ -47,18 +49,53 @@ where
     query
 }
 
-/// Runs `task` on a task of its own and waits for it: a caller that stops waiting
-/// cannot cut it off half-way. `doing` says what it was, should the runtime shut down.
-pub(crate) async fn uncancelled<T: Send + 'static>(
+/// Runs `task` to completion even if the caller stops waiting: it is polled in place,
+/// and if the caller drops it unfinished (a timeout, a dropped request), it is handed
+/// to the runtime to finish on a task of its own. So a BEGIN or COMMIT is never cut
+/// off half-way, and the common case pays no task spawn (spawning each one cost a
+/// one-row insert 20-50 µs of wall time on PostgreSQL and MariaDB).
+pub(crate) fn uncancelled<T: Send + 'static>(
     task: impl Future<Output = Result<T>> + Send + 'static,
-    doing: &str,
-) -> Result<T> {
-    match tokio::spawn(task).await {
-        Ok(result) => result,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => Err(Error::InvalidQuery(
-            format!("the runtime shut down while {doing}").into(),
-        )),
+) -> Uncancelled<T> {
+    Uncancelled(Some(Box::pin(task)))
+}
+
+/// The future of [`uncancelled`].
+pub(crate) struct Uncancelled<T: Send + 'static>(
+    Option<Pin<Box<dyn Future<Output = Result<T>> + Send>>>,
+);
+
+impl<T: Send + 'static> Future for Uncancelled<T> {
+    type Output = Result<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        // Out while it is polled: a task that panics is not handed on.
+        let Some(mut task) = self.0.take() else {
+            return Poll::Ready(Err(Error::InvalidQuery(
+                "a finished transaction step was polled again".into(),
+            )));
+        };
+        match task.as_mut().poll(cx) {
+            Poll::Ready(out) => Poll::Ready(out),
+            Poll::Pending => {
+                self.0 = Some(task);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T: Send + 'static> Drop for Uncancelled<T> {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            // Without a runtime (it is shutting down) the task is dropped: sqlx then
+            // rolls back an open transaction when its connection is next used.
+            runtime.spawn(async move {
+                let _ = task.await;
+            });
+        }
     }
 }
 
@@ -111,10 +148,10 @@ impl Tx {
     /// With `lock`, the transaction takes the write lock where the backend locks at
     /// that level (see `Backend::begin_sql`).
     ///
-    /// The BEGIN runs on a task of its own. Cut off after the server began but before
-    /// sqlx read the reply, it would leave the pooled connection inside a transaction
-    /// that sqlx does not know of, so later statements on that connection would run in
-    /// it: reads from an old snapshot, writes never committed. On its own task it always
+    /// The BEGIN cannot be cut off (see [`uncancelled`]). Cut off after the server began
+    /// but before sqlx read the reply, it would leave the pooled connection inside a
+    /// transaction that sqlx does not know of, so later statements on that connection
+    /// would run in it: reads from an old snapshot, writes never committed. It always
     /// finishes, and a transaction nobody waits for any more is rolled back as it drops.
     ///
     /// sqlx's `begin_with` future is large (8.5 KiB on PostgreSQL, as its `acquire`), and
@@ -132,7 +169,7 @@ impl Tx {
                 inner,
             })
         };
-        uncancelled(task, "a transaction was beginning").await
+        uncancelled(task).await
     }
 
     /// Commits, returning the connection to the pool.

@@ -461,16 +461,16 @@ impl Session {
             let expire = self.state().expire_on_commit;
             self.flush_inner(!expire || self.records_changes(&db))
                 .await?;
-            // The commit itself runs on a task of its own, so a caller that stops
-            // waiting (a timeout, a dropped request) cannot cut it off half-way: it
-            // finishes, or fails and queues the work again, either way in full.
+            // The commit itself cannot be cut off half-way by a caller that stops
+            // waiting (a timeout, a dropped request): it then finishes on a task of its
+            // own, or fails and queues the work again, either way in full.
             let session = self.clone();
             let task = async move {
                 let result = session.finish_commit(db).await;
                 drop(turn);
                 result
             };
-            executor::uncancelled(task, "a commit was running").await
+            executor::uncancelled(task).await
         })
     }
 
@@ -1100,7 +1100,7 @@ fn requeue_journal(state: &mut State, journal: Vec<(Option<String>, Op)>, ops: V
 /// client gone), `Drop` undoes it as a failure would: the open transactions are
 /// dropped, which makes sqlx roll each one back before its connection is used again,
 /// and all their work is queued again, so nothing is half written and nothing queued
-/// is lost. (A commit's COMMITs run on a task of their own and are never cut off.)
+/// is lost. (A commit's COMMITs are never cut off: see `executor::uncancelled`.)
 struct Unfinished<'a> {
     session: &'a Session,
     /// Work taken from the queue and not yet in the journal.
