@@ -367,6 +367,8 @@ async fn run_backend(name: &str, url: &str, options: &Options) -> anyhow::Result
     if options.wants("recording") {
         // Recording: the same trivial query in a scope, with recording on and off.
         let recording = Db::connect(Config::new(url).record_queries(true)).await?;
+        // A server database is the same for both; SQLite's in-memory one is not.
+        fill(&db, 100, 0, 0).await?;
         if name == "sqlite" {
             fill(&recording, 100, 0, 0).await?;
         }
