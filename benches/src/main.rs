@@ -251,7 +251,7 @@ async fn run_backend(name: &str, url: &str, options: &Options) -> anyhow::Result
         for (n, iters) in [
             (1, it(2000, 300)),
             (100, it(500, 100)),
-            (10_000, it(40, 10)),
+            (10_000, it(80, 10)),
         ] {
             fill(&db, n, 0, 0).await?;
             let r = compare(
@@ -273,7 +273,7 @@ async fn run_backend(name: &str, url: &str, options: &Options) -> anyhow::Result
         for (n, iters) in [
             (1, it(2000, 300)),
             (100, it(500, 100)),
-            (10_000, it(40, 10)),
+            (10_000, it(80, 10)),
         ] {
             fill(&db, n, 1, 0).await?;
             let r = compare(
@@ -293,7 +293,7 @@ async fn run_backend(name: &str, url: &str, options: &Options) -> anyhow::Result
     }
     if options.wants("insert") {
         fill(&db, 0, 0, 0).await?;
-        for (n, iters) in [(1, it(500, 100)), (100, it(200, 40)), (1000, it(40, 10))] {
+        for (n, iters) in [(1, it(500, 100)), (100, it(200, 40)), (1000, it(120, 10))] {
             let r = compare(
                 iters,
                 async || flask::insert(&db, n).await,
@@ -325,7 +325,7 @@ async fn run_backend(name: &str, url: &str, options: &Options) -> anyhow::Result
     if options.wants("associations") {
         fill(&db, 100, 10, 10).await?;
         let r = compare(
-            it(60, 15),
+            it(100, 15),
             async || flask::associations(&db).await.map(drop),
             async || raw!(&raw, associations()).map(drop),
         )

@@ -883,7 +883,6 @@ fn take_unstorable(db: &Db, ops: &mut Vec<Op>) -> Option<Error> {
                 .flatten()
         };
         let found = match op {
-            // A row's columns come in table order: walk the table's columns beside them.
             Op::Insert { row, .. } => row.values().find_map(|(c, v)| unstorable(c, v)),
             Op::Update { values, .. } => table
                 .columns()
