@@ -542,3 +542,34 @@ pub(crate) async fn fetch_rows(conn: Conn<'_>, r: Rendered<'_>) -> Result<Vec<Ro
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn uncancelled_work_runs_in_the_callers_task() {
+        let caller = tokio::task::try_id();
+        let inside = uncancelled(async { Ok(tokio::task::try_id()) }).await;
+        assert_eq!(inside.unwrap(), caller, "no task of its own was spawned");
+    }
+
+    #[tokio::test]
+    async fn uncancelled_work_finishes_after_its_caller_stops_waiting() {
+        let (go, wait) = tokio::sync::oneshot::channel::<()>();
+        let (done, finished) = tokio::sync::oneshot::channel();
+        let work = uncancelled(async move {
+            let _ = wait.await;
+            let _ = done.send("finished");
+            Ok(())
+        });
+        // The caller gives up while the work waits, which drops its future.
+        let gave_up = tokio::time::timeout(Duration::from_millis(10), work).await;
+        assert!(gave_up.is_err());
+        go.send(()).unwrap();
+        let outcome = tokio::time::timeout(Duration::from_secs(5), finished).await;
+        assert_eq!(outcome.unwrap().unwrap(), "finished");
+    }
+}
