@@ -251,12 +251,10 @@ impl TableHandle {
                 }
             }
             let engine = self.engine()?;
-            let generated = self.table.autoincrement_column().filter(|c| {
-                columns
-                    .iter()
-                    .zip(&row)
-                    .any(|(d, v)| d.name() == c.name() && v.is_none())
-            });
+            let generated = self
+                .table
+                .autoincrement_column()
+                .filter(|c| self.column_index(c.name()).is_ok_and(|i| row[i].is_none()));
             let returning = match generated {
                 Some(c) if !engine.backend().keys_from_last_insert_id() => vec![c.name()],
                 _ => Vec::new(),

@@ -482,6 +482,11 @@ impl InsertRow {
         &self.slots
     }
 
+    /// Whether the row sets `column` (rather than leaving it to the database).
+    pub(crate) fn sets(&self, column: &str) -> bool {
+        self.values().any(|(c, _)| c.name() == column)
+    }
+
     /// Whether `other` sets the same columns (and so can share a multi-row INSERT).
     pub(crate) fn same_columns(&self, other: &InsertRow) -> bool {
         self.slots

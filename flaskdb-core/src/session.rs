@@ -90,10 +90,10 @@ impl Pending {
 
     /// Appends the ops to `ops`: a new row and its linked rows, or an update unless it
     /// changes nothing the session knows of.
-    fn queue(self, state: &State, ops: &mut Vec<Op>) {
+    fn queue(self, identity: &IdentityMap, ops: &mut Vec<Op>) {
         match self.0 {
             Queued::Insert(row, decode) => flatten(row, decode, None, ops),
-            Queued::Change(op) => ops.extend(compared(state, op)),
+            Queued::Change(op) => ops.extend(compared(identity, op)),
         }
     }
 }
@@ -195,6 +195,9 @@ impl Op {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Identity(&'static str, Vec<Value>);
 
+/// The session's copy of each row it loaded or wrote, by identity.
+type IdentityMap = HashMap<Identity, Vec<Value>>;
+
 fn key_of(table: &Table, values: &[Value]) -> Vec<Value> {
     table
         .columns()
@@ -211,7 +214,7 @@ struct State {
     /// Changes written in the open transactions, with the bind of each: what a failed
     /// commit puts back in the queue.
     journal: Vec<(Option<String>, Op)>,
-    identity: HashMap<Identity, Vec<Value>>,
+    identity: IdentityMap,
     /// The model changes written in the open transactions, for the signals.
     changes: Vec<Change>,
     autoflush: bool,
@@ -341,10 +344,10 @@ impl Session {
     /// that differ from what the session loaded (of every column, matched by primary
     /// key, when the session never loaded that row).
     pub fn add(&mut self, item: impl Addable) {
-        let mut state = self.state();
-        let mut pending = std::mem::take(&mut state.pending);
-        item.into_pending().queue(&state, &mut pending);
-        state.pending = pending;
+        let mut guard = self.state();
+        let state = &mut *guard;
+        item.into_pending()
+            .queue(&state.identity, &mut state.pending);
     }
 
     /// [`Session::add`] for each item.
@@ -835,7 +838,7 @@ fn record_change(changes: &mut Vec<Change>, change: Change) {
 
 /// `op` against the session's copy of its row: an update of a loaded row keeps only
 /// the columns that differ, and is dropped when none does.
-fn compared(state: &State, mut op: Op) -> Option<Op> {
+fn compared(identity: &IdentityMap, mut op: Op) -> Option<Op> {
     if let Op::Update {
         table,
         key,
@@ -843,7 +846,7 @@ fn compared(state: &State, mut op: Op) -> Option<Op> {
         changed,
         ..
     } = &mut op
-        && let Some(snapshot) = state.identity.get(&Identity(table.name(), key.clone()))
+        && let Some(snapshot) = identity.get(&Identity(table.name(), key.clone()))
     {
         let diff: Vec<usize> = (0..values.len())
             .filter(|&i| !table.columns()[i].is_primary_key() && values[i] != snapshot[i])
@@ -995,7 +998,7 @@ impl PendingWork {
                         };
                         let columns = column_changes(table, None, Some(&values), None)
                             .into_iter()
-                            .filter(|c| row.values().any(|(d, _)| d.name() == c.column))
+                            .filter(|c| row.sets(c.column))
                             .collect();
                         (table, Operation::Insert, key, columns, None)
                     }
@@ -1037,7 +1040,7 @@ impl PendingWork {
     /// Queues `item` in this flush, as [`Session::add`] would.
     pub(crate) fn add(&mut self, item: impl Addable) {
         let state = self.session.state();
-        item.into_pending().queue(&state, &mut self.ops);
+        item.into_pending().queue(&state.identity, &mut self.ops);
     }
 
     /// Sets `column` of the `index`th queued row.
@@ -1454,7 +1457,7 @@ async fn inserted_without_returning(
     let mut out = Vec::with_capacity(chunk.len());
     for (n, row) in chunk.iter().enumerate() {
         let generated = match key_column {
-            Some(column) if row.values().all(|(c, _)| c.name() != column.name()) => {
+            Some(column) if !row.sets(column.name()) => {
                 let last = done.last_insert_id.ok_or_else(|| {
                     Error::Schema(format!(
                         "the database returned no key for `{}`",

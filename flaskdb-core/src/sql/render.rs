@@ -1,10 +1,10 @@
 //! The one AST walker that writes DML: identifiers quoted, values bound in write order.
 
+use std::borrow::Cow;
+
 use super::expr::{Node, Order};
 use super::{Clauses, Delete, Insert, Projection, Select, Update};
 use crate::engine::Backend;
-use std::borrow::Cow;
-
 use crate::value::Value;
 
 /// SQL text plus the values for its placeholders, in order. A value is owned, or
