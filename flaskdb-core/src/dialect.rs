@@ -27,6 +27,11 @@ impl Backend {
         out.push(q);
     }
 
+    /// Whether placeholders carry their position (`$1`), rather than all being `?`.
+    pub(crate) fn numbers_placeholders(self) -> bool {
+        matches!(self, Backend::Postgres)
+    }
+
     /// Writes the placeholder of the `n`-th (1-based) parameter.
     pub(crate) fn placeholder(self, n: usize, out: &mut String) {
         match self {

@@ -32,21 +32,26 @@ use crate::value::Value;
 fn prepare<'q, DB>(
     sql: String,
     params: Vec<Cow<'q, Value>>,
-) -> sqlx::query::Query<'q, DB, DB::Arguments>
+) -> Result<sqlx::query::Query<'q, DB, DB::Arguments>>
 where
     DB: Database,
+    DB::Arguments: sqlx::IntoArguments<DB>,
     Value: for<'e> sqlx::Encode<'e, DB> + sqlx::Type<DB>,
 {
-    let mut query = sqlx::query::<DB>(AssertSqlSafe(sql));
+    // The arguments are built here, sized once, rather than bound one by one through
+    // `Query::bind` (which looks its arguments up again for each value).
+    let mut args = DB::Arguments::default();
+    sqlx::Arguments::reserve(&mut args, params.len(), 0);
     for p in params {
         // An owned value moves into the arguments; a borrowed one is encoded from
         // where it is.
-        query = match p {
-            Cow::Owned(value) => query.bind(value),
-            Cow::Borrowed(value) => query.bind(value),
-        };
+        match p {
+            Cow::Owned(value) => sqlx::Arguments::add(&mut args, value),
+            Cow::Borrowed(value) => sqlx::Arguments::add(&mut args, value),
+        }
+        .map_err(|e| Error::from(sqlx::Error::Encode(e)))?;
     }
-    query
+    Ok(sqlx::query_with::<DB, _>(AssertSqlSafe(sql), args))
 }
 
 /// Runs `task` to completion even if the caller stops waiting: it is polled in place,
@@ -303,7 +308,7 @@ pub(crate) async fn fetch<T: FromRow>(
     let may_wait = matches!(conn, Conn::Tx(_));
     run(&engine, r, may_wait, |r| async move {
         with_conn!(conn, e => {
-            let query = prepare(r.sql, r.params);
+            let query = prepare(r.sql, r.params)?;
             let Some(max) = max else {
                 // Every row: `fetch_all` (sqlx-sqlite hands rows over in batches there,
                 // far cheaper than one at a time).
@@ -344,7 +349,7 @@ pub(crate) async fn fetch_values(
     let engine = conn.engine().clone();
     run(&engine, r, true, |r| async move {
         with_conn!(conn, e => {
-            let rows = prepare(r.sql, r.params).fetch_all(e).await?;
+            let rows = prepare(r.sql, r.params)?.fetch_all(e).await?;
             decode_all(&rows, |row| row_values(row, columns))
         })
     })
@@ -397,7 +402,7 @@ impl IntoDone for sqlx::mysql::MySqlQueryResult {
 pub(crate) async fn execute(conn: Conn<'_>, r: Rendered<'_>) -> Result<Done> {
     let engine = conn.engine().clone();
     run(&engine, r, true, |r| async move {
-        with_conn!(conn, e => Ok(prepare(r.sql, r.params).execute(e).await?.into_done()))
+        with_conn!(conn, e => Ok(prepare(r.sql, r.params)?.execute(e).await?.into_done()))
     })
     .await
 }
@@ -413,7 +418,7 @@ pub(crate) fn stream<T: FromRow + Send + 'static>(
     }
     let Rendered { sql, params, .. } = r;
     with_pool!(engine.pool().clone(), pool => Box::pin(async_stream::try_stream! {
-        let mut rows = prepare(sql, params).fetch(&pool);
+        let mut rows = prepare(sql, params)?.fetch(&pool);
         while let Some(row) = rows.try_next().await.map_err(Error::from)? {
             yield T::from_row(&row, 0)?;
         }
@@ -536,7 +541,7 @@ pub(crate) async fn fetch_rows(conn: Conn<'_>, r: Rendered<'_>) -> Result<Vec<Ro
     let engine = conn.engine().clone();
     run(&engine, r, true, |r| async move {
         with_conn!(conn, e => {
-            let rows = prepare(r.sql, r.params).fetch_all(e).await?;
+            let rows = prepare(r.sql, r.params)?.fetch_all(e).await?;
             Ok(rows.into_iter().map(Row::from).collect())
         })
     })

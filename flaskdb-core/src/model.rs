@@ -386,40 +386,51 @@ impl InsertRow {
     /// for a nullable column; an unset database-filled column is left out, and an unset
     /// required one is recorded as missing.
     #[doc(hidden)]
+    #[inline]
     pub fn column(&mut self, index: usize, value: Option<Value>) {
+        match value {
+            // A set value goes straight into its slot (the builder's hot path).
+            Some(v) => {
+                if let Some(slot) = self.slots.get_mut(index) {
+                    *slot = Some(v);
+                }
+            }
+            None => self.unset(index),
+        }
+    }
+
+    /// Column `index` left unset by the builder: its default, NULL, or nothing.
+    fn unset(&mut self, index: usize) {
         let table = self.table;
         let Some(def) = table.columns().get(index) else {
             return;
         };
-        let value = match value {
-            Some(v) => v,
-            None => {
-                if let Some(d) = def.default_value() {
-                    d.clone()
-                } else if let Some(d) = def.computed_default() {
-                    d
-                } else if def.server_default_sql().is_some()
-                    || table
-                        .autoincrement_column()
-                        .is_some_and(|a| a.name() == def.name())
-                {
-                    return;
-                } else {
-                    if !def.is_nullable() {
-                        self.rare().missing.push(def.name());
-                    }
-                    Value::Null(def.sql_type())
-                }
+        let value = if let Some(d) = def.default_value() {
+            d.clone()
+        } else if let Some(d) = def.computed_default() {
+            d
+        } else if def.server_default_sql().is_some()
+            || table
+                .autoincrement_column()
+                .is_some_and(|a| std::ptr::eq(a, def))
+        {
+            return;
+        } else {
+            if !def.is_nullable() {
+                self.rare().missing.push(def.name());
             }
+            Value::Null(def.sql_type())
         };
         self.slots[index] = Some(value);
     }
 
-    /// Adds a row to insert after this one, linked to it by `relation` (its foreign key
-    /// is filled from this row's key at flush).
+    /// Adds rows to insert after this one, each linked to it by its relationship (its
+    /// foreign key is filled from this row's key at flush).
     #[doc(hidden)]
-    pub fn child(&mut self, relation: &'static RelationDef, row: InsertRow) {
-        self.rare().children.push((relation, row));
+    pub fn children(&mut self, children: Vec<(&'static RelationDef, InsertRow)>) {
+        if !children.is_empty() {
+            self.rare().children.extend(children);
+        }
     }
 
     /// Sets column `index` of the table to `value`, adding it when the row left it to
@@ -489,10 +500,12 @@ impl InsertRow {
 
     /// Whether `other` sets the same columns (and so can share a multi-row INSERT).
     pub(crate) fn same_columns(&self, other: &InsertRow) -> bool {
-        self.slots
-            .iter()
-            .map(Option::is_some)
-            .eq(other.slots.iter().map(Option::is_some))
+        self.slots.len() == other.slots.len()
+            && self
+                .slots
+                .iter()
+                .zip(&other.slots)
+                .all(|(a, b)| a.is_some() == b.is_some())
     }
 
     /// The columns this row sets, with their values, in table order.

@@ -139,8 +139,10 @@ fn flatten(
         id,
         link,
     });
-    for (def, child) in children {
-        flatten(child, def.target_decoder, Some((id, def)), ops);
+    if !children.is_empty() {
+        for (def, child) in children {
+            flatten(child, def.target_decoder, Some((id, def)), ops);
+        }
     }
 }
 
@@ -189,6 +191,11 @@ impl Op {
             Op::Missing { .. } | Op::Invalid(_) => None,
         }
     }
+
+    /// The bind whose transaction the op is written in (`None` = default).
+    fn bind(&self) -> Option<&'static str> {
+        self.table().and_then(Table::bind_key)
+    }
 }
 
 /// A primary key as an identity-map key: the table and the key's values.
@@ -211,9 +218,9 @@ fn key_of(table: &Table, values: &[Value]) -> Vec<Value> {
 #[derive(Default)]
 struct State {
     pending: Vec<Op>,
-    /// Changes written in the open transactions, with the bind of each: what a failed
-    /// commit puts back in the queue.
-    journal: Vec<(Option<String>, Op)>,
+    /// Changes written in the open transactions: what a failed commit puts back in
+    /// the queue.
+    journal: Vec<Op>,
     identity: IdentityMap,
     /// The model changes written in the open transactions, for the signals.
     changes: Vec<Change>,
@@ -492,7 +499,11 @@ impl Session {
             let (bind, tx) = txs.remove(0);
             if let Err(e) = tx.commit().await {
                 // What the committed binds wrote is permanent: keep only the rest.
-                self.state().journal.retain(|(b, _)| !committed.contains(b));
+                self.state().journal.retain(|op| {
+                    !committed
+                        .iter()
+                        .any(|b: &Option<String>| b.as_deref() == op.bind())
+                });
                 return Err(self.undo(&db, &mut txs, Vec::new(), e).await);
             }
             committed.push(bind);
@@ -686,9 +697,10 @@ impl Session {
                     }
                 }
             }
-            for op in ops {
-                let bind = op.table().and_then(Table::bind_key).map(str::to_owned);
-                state.journal.push((bind, op));
+            if state.journal.is_empty() {
+                state.journal = ops;
+            } else {
+                state.journal.extend(ops);
             }
         }
         if record {
@@ -1091,10 +1103,9 @@ fn requeue(state: &mut State, mut ops: Vec<Op>) {
 
 /// Queues again what the open transactions wrote (`journal`) and then `ops`, ahead of
 /// anything queued since, and forgets the rows the session had seen in them.
-fn requeue_journal(state: &mut State, journal: Vec<(Option<String>, Op)>, ops: Vec<Op>) {
-    let mut again: Vec<Op> = journal.into_iter().map(|(_, op)| op).collect();
-    again.extend(ops);
-    requeue(state, again);
+fn requeue_journal(state: &mut State, mut journal: Vec<Op>, ops: Vec<Op>) {
+    journal.extend(ops);
+    requeue(state, journal);
     state.identity.clear();
 }
 
@@ -1233,15 +1244,17 @@ async fn write(
     let depth_of = |id: &u64| level.get(id).copied().unwrap_or(0);
     let keep = keep || linked;
     let mut stored: HashMap<u64, (&'static Table, Vec<Value>)> = HashMap::new();
+    // One buffer for the rows of each table in turn.
+    let mut rows: Vec<RowAt<'_>> = Vec::with_capacity(ops.len());
     for depth in 0..=level.values().copied().max().unwrap_or(0) {
         for table in &order {
+            rows.clear();
             // A row is copied only to fill its foreign key from its parent.
-            let mut rows: Vec<(usize, std::borrow::Cow<'_, InsertRow>)> = Vec::new();
             for (i, op) in ops.iter().enumerate() {
                 let Op::Insert { row, id, link, .. } = op else {
                     continue;
                 };
-                if !std::ptr::eq(row.table(), *table) || depth_of(id) != depth {
+                if !std::ptr::eq(row.table(), *table) || (linked && depth_of(id) != depth) {
                     continue;
                 }
                 let mut row = std::borrow::Cow::Borrowed(row);
@@ -1253,8 +1266,7 @@ async fn write(
             if rows.is_empty() {
                 continue;
             }
-            let refs: Vec<(usize, &InsertRow)> = rows.iter().map(|(i, r)| (*i, &**r)).collect();
-            let done = insert_rows(db, txs, table, &refs, keep).await?;
+            let done = insert_rows(db, txs, table, &rows, keep).await?;
             if linked {
                 for w in &done {
                     if let Written::Row { op, values, .. } = w
@@ -1332,6 +1344,10 @@ fn key_filter(table: &'static Table, key: Vec<Value>) -> Node {
     Node::key_eq(table.name(), table.primary_key(), key)
 }
 
+/// A row to insert with the index of its op; borrowed unless its foreign key had to
+/// be filled from its parent.
+type RowAt<'a> = (usize, std::borrow::Cow<'a, InsertRow>);
+
 /// Inserts rows of one table: consecutive rows with the same columns share a
 /// multi-row statement, as many as the backend's parameter limit allows. The stored
 /// rows come back as values: from the values given plus the generated key (read with
@@ -1341,7 +1357,7 @@ async fn insert_rows(
     db: &Db,
     txs: &mut Vec<(Option<String>, Tx)>,
     table: &'static Table,
-    rows: &[(usize, &InsertRow)],
+    rows: &[RowAt<'_>],
     keep: bool,
 ) -> Result<Vec<Written>> {
     let engine = db.engine_for(table.bind_key())?;
@@ -1351,7 +1367,7 @@ async fn insert_rows(
     let mut written = Vec::with_capacity(rows.len());
     let mut start = 0;
     while start < rows.len() {
-        let first = rows[start].1;
+        let first = &*rows[start].1;
         // `DEFAULT VALUES` inserts a single row.
         let per_statement = match first.values().count() {
             0 => 1,
@@ -1361,7 +1377,7 @@ async fn insert_rows(
         while end < rows.len() && end - start < per_statement && rows[end].1.same_columns(first) {
             end += 1;
         }
-        let chunk: Vec<&InsertRow> = rows[start..end].iter().map(|(_, r)| *r).collect();
+        let chunk = &rows[start..end];
         let missing: Vec<&ColumnDef> = table
             .columns()
             .iter()
@@ -1380,7 +1396,7 @@ async fn insert_rows(
         };
         let insert = Insert {
             table,
-            rows: chunk.iter().map(|r| r.slots()).collect(),
+            rows: chunk.iter().map(|(_, r)| r.slots()).collect(),
             returning: returning.iter().map(|c| c.name()).collect(),
         };
         let r = sql::insert(insert, backend);
@@ -1397,13 +1413,13 @@ async fn insert_rows(
             chunk
                 .iter()
                 .zip(keys)
-                .map(|(row, key)| complete(table, row, key).0)
+                .map(|((_, row), key)| complete(table, row, key).0)
                 .collect()
         } else {
             let done = executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
-            inserted_without_returning(&mut txs[i].1, table, &chunk, done).await?
+            inserted_without_returning(&mut txs[i].1, table, chunk, done).await?
         };
-        let ops = rows[start..end].iter().map(|(op, _)| *op);
+        let ops = chunk.iter().map(|(op, _)| *op);
         written.extend(ops.zip(stored).map(|(op, values)| Written::Row {
             op,
             table,
@@ -1450,12 +1466,12 @@ fn complete(table: &Table, row: &InsertRow, key: Option<Value>) -> (Vec<Value>, 
 async fn inserted_without_returning(
     tx: &mut Tx,
     table: &'static Table,
-    chunk: &[&InsertRow],
+    chunk: &[RowAt<'_>],
     done: Done,
 ) -> Result<Vec<Vec<Value>>> {
     let key_column = table.autoincrement_column();
     let mut out = Vec::with_capacity(chunk.len());
-    for (n, row) in chunk.iter().enumerate() {
+    for (n, (_, row)) in chunk.iter().enumerate() {
         let generated = match key_column {
             Some(column) if !row.sets(column.name()) => {
                 let last = done.last_insert_id.ok_or_else(|| {

@@ -510,9 +510,7 @@ fn builder(model: &ModelDef) -> TokenStream {
                 fn into_partial_row(self) -> __fdb::InsertRow {
                     let mut row = __fdb::InsertRow::new(<#ident as __fdb::Model>::table());
                     #(#row_columns)*
-                    for (relation, child) in self.__flaskdb_children {
-                        row.child(relation, child);
-                    }
+                    row.children(self.__flaskdb_children);
                     if let ::std::option::Option::Some(reason) = self.__flaskdb_error {
                         row.invalidate(reason);
                     }

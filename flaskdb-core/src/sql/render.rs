@@ -434,8 +434,19 @@ pub(crate) fn insert<'a>(insert: Insert<'a>, backend: Backend) -> Rendered<'a> {
         w.push(" (");
         w.idents(columns);
         w.push(") VALUES ");
+        // Where every placeholder is the same (`?`), each row's text is the first's.
+        let mut same_text: Option<std::ops::Range<usize>> = None;
         for (r, row) in insert.rows.into_iter().enumerate() {
-            w.push(if r == 0 { "(" } else { ", (" });
+            if r > 0 {
+                w.push(", ");
+            }
+            if let Some(text) = same_text.clone() {
+                w.sql.extend_from_within(text);
+                w.params.extend(row.iter().flatten().map(Cow::Borrowed));
+                continue;
+            }
+            let start = w.sql.len();
+            w.push("(");
             for (i, v) in row.iter().flatten().enumerate() {
                 if i > 0 {
                     w.push(", ");
@@ -443,6 +454,9 @@ pub(crate) fn insert<'a>(insert: Insert<'a>, backend: Backend) -> Rendered<'a> {
                 w.param_ref(v);
             }
             w.push(")");
+            if !backend.numbers_placeholders() {
+                same_text = Some(start..w.sql.len());
+            }
         }
     }
     if !insert.returning.is_empty() {
