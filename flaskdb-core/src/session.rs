@@ -630,7 +630,10 @@ impl Session {
         } else {
             ops
         };
-        if let Some(error) = take_broken(&mut ops).or_else(|| take_unstorable(&db, &mut ops)) {
+        // Rows the listeners added are checked as the queue was (without listeners,
+        // the queue was checked above).
+        let broken = if record { take_broken(&mut ops) } else { None };
+        if let Some(error) = broken.or_else(|| take_unstorable(&db, &mut ops)) {
             guard.disarm();
             requeue(&mut self.state(), ops);
             return Err(error);
@@ -1216,9 +1219,20 @@ async fn write(
     ops: &[Op],
     keep: bool,
 ) -> Result<Vec<Written>> {
+    // One pass over the work finds its tables and which kinds of change it holds; the
+    // passes below skip what is not there.
     let mut tables: Vec<&'static Table> = Vec::new();
-    for table in ops.iter().filter_map(Op::table) {
-        if !tables.iter().any(|t| std::ptr::eq(*t, table)) {
+    let (mut linked, mut updates, mut deletes) = (false, false, false);
+    for op in ops {
+        match op {
+            Op::Insert { link, .. } => linked |= link.is_some(),
+            Op::Update { .. } => updates = true,
+            Op::Delete { .. } => deletes = true,
+            Op::Missing { .. } | Op::Invalid(_) => {}
+        }
+        if let Some(table) = op.table()
+            && !tables.iter().any(|t| std::ptr::eq(*t, table))
+        {
             tables.push(table);
         }
     }
@@ -1227,9 +1241,6 @@ async fn write(
     // Inserts go level by level (a row linked to a parent row after it), each level in
     // foreign-key order; a linked row takes its foreign key from its parent's stored row.
     // Without linked rows every insert is on level 0, and no map is needed.
-    let linked = ops
-        .iter()
-        .any(|op| matches!(op, Op::Insert { link: Some(_), .. }));
     let mut level: HashMap<u64, usize> = HashMap::new();
     if linked {
         for op in ops {
@@ -1279,23 +1290,28 @@ async fn write(
             written.extend(done);
         }
     }
-    for (i, op) in ops.iter().enumerate() {
-        if let Op::Update {
-            table,
-            key,
-            values,
-            changed,
-            ..
-        } = op
-        {
-            update_row(db, txs, table, key, values, changed.as_deref()).await?;
-            written.push(Written::Row {
-                op: i,
+    if updates {
+        for (i, op) in ops.iter().enumerate() {
+            if let Op::Update {
                 table,
-                values: values.clone(),
-                inserted: false,
-            });
+                key,
+                values,
+                changed,
+                ..
+            } = op
+            {
+                update_row(db, txs, table, key, values, changed.as_deref()).await?;
+                written.push(Written::Row {
+                    op: i,
+                    table,
+                    values: values.clone(),
+                    inserted: false,
+                });
+            }
         }
+    }
+    if !deletes {
+        return Ok(written);
     }
     let mut visited = cascade::Visited::new();
     for table in order.iter().rev() {

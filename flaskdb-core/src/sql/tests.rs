@@ -321,6 +321,33 @@ fn multi_row_insert_and_default_values() {
             "INSERT INTO `user` (`username`, `bio`) VALUES (?, ?), (?, ?)",
         ],
     );
+    // Where rows after the first repeat its text, each still binds its own values.
+    for backend in [Sqlite, Postgres, MySql] {
+        let rows = vec![&a[..], &b_row[..], &a[..]];
+        let r = insert(
+            Insert {
+                table: &table,
+                rows,
+                returning: vec![],
+            },
+            backend,
+        );
+        let params: Vec<Value> = r.params.iter().map(|p| p.clone().into_owned()).collect();
+        let text = |s: &str| Value::Text(s.into());
+        let null = Value::Null(SqlType::Text);
+        assert_eq!(
+            params,
+            [
+                text("a"),
+                null.clone(),
+                text("b"),
+                text("hi"),
+                text("a"),
+                null
+            ],
+            "{backend:?}"
+        );
+    }
     assert_dialects(
         |b| {
             insert(
