@@ -139,10 +139,8 @@ fn flatten(
         id,
         link,
     });
-    if !children.is_empty() {
-        for (def, child) in children {
-            flatten(child, def.target_decoder, Some((id, def)), ops);
-        }
+    for (def, child) in children {
+        flatten(child, def.target_decoder, Some((id, def)), ops);
     }
 }
 
@@ -494,16 +492,14 @@ impl Session {
             Ok(changes) => changes,
             Err(e) => return Err(self.undo(&db, &mut txs, Vec::new(), e).await),
         };
-        let mut committed = Vec::new();
+        let mut committed: Vec<Option<String>> = Vec::new();
         while !txs.is_empty() {
             let (bind, tx) = txs.remove(0);
             if let Err(e) = tx.commit().await {
                 // What the committed binds wrote is permanent: keep only the rest.
-                self.state().journal.retain(|op| {
-                    !committed
-                        .iter()
-                        .any(|b: &Option<String>| b.as_deref() == op.bind())
-                });
+                self.state()
+                    .journal
+                    .retain(|op| !committed.iter().any(|b| b.as_deref() == op.bind()));
                 return Err(self.undo(&db, &mut txs, Vec::new(), e).await);
             }
             committed.push(bind);
@@ -1453,6 +1449,7 @@ async fn insert_rows(
 fn complete(table: &Table, row: &InsertRow, key: Option<Value>) -> (Vec<Value>, bool) {
     let mut key = key;
     let mut known = true;
+    let generated = table.autoincrement_column();
     let values = table
         .columns()
         .iter()
@@ -1460,11 +1457,7 @@ fn complete(table: &Table, row: &InsertRow, key: Option<Value>) -> (Vec<Value>, 
         .map(|(column, slot)| match slot {
             Some(v) => v.clone(),
             None => match key.take() {
-                Some(k)
-                    if table.autoincrement_column().map(ColumnDef::name) == Some(column.name()) =>
-                {
-                    k
-                }
+                Some(k) if generated.is_some_and(|g| std::ptr::eq(g, column)) => k,
                 other => {
                     key = other;
                     known = false;
