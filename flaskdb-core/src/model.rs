@@ -36,6 +36,15 @@ pub trait Model: FromRow + Send + Sync + Unpin + 'static {
     #[doc(hidden)]
     fn column_value(&self, name: &str) -> Option<Value>;
 
+    /// The value of column `index` of the table (what a relationship field records as
+    /// its key for every row read). Generated models answer by index without comparing
+    /// names.
+    #[doc(hidden)]
+    fn column_value_at(&self, index: usize) -> Option<Value> {
+        let column = Self::table().columns().get(index)?;
+        self.column_value(column.name())
+    }
+
     /// The relationships that load with every query of this model by `IN (...)` queries
     /// (`lazy = "selectin"`, and `"joined"` ones after the first).
     #[doc(hidden)]

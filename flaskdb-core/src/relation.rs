@@ -96,6 +96,9 @@ pub(crate) struct Resolved {
     pub(crate) pairs: Vec<(String, String)>,
     /// ManyToMany: the association table and its (association column, target column).
     pub(crate) secondary: Option<(&'static Table, Vec<(String, String)>)>,
+    /// Where the parent's side of `pairs` sits among the parent table's columns: what a
+    /// row read from the database records as its key, by index rather than by name.
+    parent_key: Vec<usize>,
 }
 
 impl RelationDef {
@@ -209,21 +212,11 @@ impl RelationDef {
                     child.name()
                 )),
             };
-        match self.kind {
+        let (pairs, secondary) = match self.kind {
             RelationKind::HasMany | RelationKind::HasOne => {
-                let pairs = one(candidates(target, parent), target, parent)?;
-                Ok(Resolved {
-                    pairs,
-                    secondary: None,
-                })
+                (one(candidates(target, parent), target, parent)?, None)
             }
-            RelationKind::BelongsTo => {
-                let pairs = one(candidates(parent, target), parent, target)?;
-                Ok(Resolved {
-                    pairs,
-                    secondary: None,
-                })
-            }
+            RelationKind::BelongsTo => (one(candidates(parent, target), parent, target)?, None),
             RelationKind::ManyToMany => {
                 let name = self.secondary.unwrap_or_default();
                 let table = registered_tables()
@@ -238,12 +231,35 @@ impl RelationDef {
                     })?;
                 let to_parent = one(candidates(table, parent), table, parent)?;
                 let to_target = one(candidates(table, target), table, target)?;
-                Ok(Resolved {
-                    pairs: to_parent,
-                    secondary: Some((table, to_target)),
-                })
+                (to_parent, Some((table, to_target)))
             }
-        }
+        };
+        let parent_key = pairs
+            .iter()
+            .map(|(a, b)| {
+                let column = if self.kind == RelationKind::BelongsTo {
+                    a
+                } else {
+                    b
+                };
+                parent
+                    .columns()
+                    .iter()
+                    .position(|c| c.name() == column)
+                    .ok_or_else(|| {
+                        format!(
+                            "relationship {}: `{}` has no column `{column}`",
+                            self.label(),
+                            parent.name()
+                        )
+                    })
+            })
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(Resolved {
+            pairs,
+            secondary,
+            parent_key,
+        })
     }
 }
 
@@ -337,9 +353,17 @@ impl<T: Clone> Clone for Related<T> {
 impl<T> Related<T> {
     /// The state of relationship `def` of the row `parent`.
     pub fn keyed<P: Model>(def: &'static RelationDef, parent: &P) -> Self {
-        let key = def.resolve().ok().and_then(|r| match def.kind {
-            RelationKind::BelongsTo => values_of(parent, r.pairs.iter().map(|p| &p.0)),
-            _ => values_of(parent, r.pairs.iter().map(|p| &p.1)),
+        let key = def.resolve().ok().and_then(|r| {
+            let value = |i: &usize| {
+                parent
+                    .column_value_at(*i)
+                    .map(normalized)
+                    .filter(|v| !matches!(v, Value::Null(_)))
+            };
+            match r.parent_key.as_slice() {
+                [i] => value(i).map(Key::One),
+                all => all.iter().map(value).collect::<Option<_>>().map(Key::Many),
+            }
         });
         Related {
             def: Some(def),

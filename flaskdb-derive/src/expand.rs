@@ -81,6 +81,26 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
         let (name, ty, column) = (&f.ident, &f.ty, &f.column);
         quote!(#column => ::std::option::Option::Some(<#ty as __fdb::ColumnType>::to_value(&self.#name)),)
     });
+    // By index without comparing names; a model with mixins answers by name (the
+    // trait's default).
+    let column_value_at = slots.iter().all(|f| !f.flatten).then(|| {
+        let arms = slots.iter().zip(&offsets).map(|(f, at)| {
+            let (name, ty) = (&f.ident, &f.ty);
+            quote! {
+                if index == #at {
+                    return ::std::option::Option::Some(
+                        <#ty as __fdb::ColumnType>::to_value(&self.#name),
+                    );
+                }
+            }
+        });
+        quote! {
+            fn column_value_at(&self, index: usize) -> ::std::option::Option<__fdb::Value> {
+                #(#arms)*
+                ::std::option::Option::None
+            }
+        }
+    });
     let joined: Vec<&&FieldDef> = relations
         .iter()
         .filter(|f| f.relation.as_ref().is_some_and(|r| r.lazy == Lazy::Joined))
@@ -207,6 +227,8 @@ pub(crate) fn model(model: &ModelDef) -> TokenStream {
                         _ => ::std::option::Option::None #(#mixin_values)*,
                     }
                 }
+
+                #column_value_at
 
                 #default_eager
                 #default_joined
