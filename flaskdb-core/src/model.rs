@@ -345,14 +345,70 @@ impl StatementCache {
 /// (a child added through its parent's builder gets its foreign key at flush).
 ///
 /// The row holds one slot per column of its table, in table order (`None` for a column
-/// left to the database): one allocation per row, and rows with the same columns share
-/// a multi-row INSERT by comparing which slots are set. What few rows have (missing
+/// left to the database): one vector per row, reused from rows dropped before (see
+/// `spare_slots`), and rows with the same columns share a multi-row INSERT by comparing
+/// which slots are set. What few rows have (missing
 /// columns, linked rows, an error) is boxed apart, so a queued row stays small to move.
 #[derive(Debug, Clone)]
 pub struct InsertRow {
     table: &'static Table,
     slots: Vec<Option<Value>>,
     rare: Option<Box<Rare>>,
+}
+
+/// Empty slot vectors of dropped rows, kept per thread for the next rows to fill.
+///
+/// A session keeps every queued row until its commit (so that a failed commit loses
+/// nothing), and then drops them together. With one allocation per row for its slots,
+/// those frees came in bursts of thousands, more than glibc's per-thread cache holds,
+/// and both the frees and the next batch's allocations took the allocator's slow
+/// paths: callgrind, 20 x 1,000 inserts, 147M instructions on SQLite, 70.0M on
+/// PostgreSQL, 72.7M on MariaDB; reusing the vectors: 140.4M, 65.4M, 66.9M (with
+/// builders pushing columns in order, below). A kept vector holds no value (it is
+/// cleared when its row is dropped), and the pool is bounded in number and size.
+mod spare_slots {
+    use std::cell::RefCell;
+
+    use crate::value::Value;
+
+    /// At most this many vectors are kept per thread...
+    const MAX_KEPT: usize = 1024;
+    /// ...each with room for at most this many columns.
+    const MAX_COLUMNS: usize = 32;
+
+    thread_local! {
+        static SPARE: RefCell<Vec<Vec<Option<Value>>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// An empty vector to reuse, if one is kept.
+    pub(super) fn take() -> Option<Vec<Option<Value>>> {
+        SPARE
+            .try_with(|s| s.try_borrow_mut().ok()?.pop())
+            .ok()
+            .flatten()
+    }
+
+    /// Keeps `slots` (emptied) for reuse, unless the pool is full or it is too large.
+    pub(super) fn keep(mut slots: Vec<Option<Value>>) {
+        slots.clear();
+        if slots.capacity() == 0 || slots.capacity() > MAX_COLUMNS {
+            return;
+        }
+        // During thread teardown the pool may be gone: the vector is then just freed.
+        let _ = SPARE.try_with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut()
+                && s.len() < MAX_KEPT
+            {
+                s.push(slots);
+            }
+        });
+    }
+}
+
+impl Drop for InsertRow {
+    fn drop(&mut self) {
+        spare_slots::keep(std::mem::take(&mut self.slots));
+    }
 }
 
 /// The parts of an [`InsertRow`] that most rows do not have.
@@ -364,10 +420,13 @@ struct Rare {
 }
 
 impl InsertRow {
+    /// An empty row of `table`; the builder then gives each column in table order
+    /// ([`InsertRow::column`]).
     #[doc(hidden)]
     pub fn new(table: &'static Table) -> Self {
-        let mut slots = Vec::new();
-        slots.resize_with(table.columns().len(), || None);
+        let n = table.columns().len();
+        let mut slots = spare_slots::take().unwrap_or_default();
+        slots.reserve_exact(n);
         InsertRow {
             table,
             slots,
@@ -391,46 +450,47 @@ impl InsertRow {
         self.rare.as_ref()?.invalid.as_deref()
     }
 
-    /// Adds column `index` of the table: its value when set, else its default, else NULL
-    /// for a nullable column; an unset database-filled column is left out, and an unset
-    /// required one is recorded as missing.
+    /// Adds the table's next column (builders give every column, in table order): its
+    /// value when set, else its default, else NULL for a nullable column; an unset
+    /// database-filled column is left out, and an unset required one is recorded as
+    /// missing. Past the table's last column, nothing is added.
     #[doc(hidden)]
     #[inline]
-    pub fn column(&mut self, index: usize, value: Option<Value>) {
+    pub fn column(&mut self, value: Option<Value>) {
         match value {
             // A set value goes straight into its slot (the builder's hot path).
             Some(v) => {
-                if let Some(slot) = self.slots.get_mut(index) {
-                    *slot = Some(v);
+                if self.slots.len() < self.table.columns().len() {
+                    self.slots.push(Some(v));
                 }
             }
-            None => self.unset(index),
+            None => self.unset(),
         }
     }
 
-    /// Column `index` left unset by the builder: its default, NULL, or nothing.
-    fn unset(&mut self, index: usize) {
+    /// The next column left unset by the builder: its default, NULL, or nothing.
+    fn unset(&mut self) {
         let table = self.table;
-        let Some(def) = table.columns().get(index) else {
+        let Some(def) = table.columns().get(self.slots.len()) else {
             return;
         };
         let value = if let Some(d) = def.default_value() {
-            d.clone()
+            Some(d.clone())
         } else if let Some(d) = def.computed_default() {
-            d
+            Some(d)
         } else if def.server_default_sql().is_some()
             || table
                 .autoincrement_column()
                 .is_some_and(|a| std::ptr::eq(a, def))
         {
-            return;
+            None
         } else {
             if !def.is_nullable() {
                 self.rare().missing.push(def.name());
             }
-            Value::Null(def.sql_type())
+            Some(Value::Null(def.sql_type()))
         };
-        self.slots[index] = Some(value);
+        self.slots.push(value);
     }
 
     /// Adds rows to insert after this one, each linked to it by its relationship (its
@@ -546,5 +606,53 @@ pub trait Insertable: Send + 'static {
         Self: Sized,
     {
         self.into_partial_row().finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::LazyLock;
+
+    use super::InsertRow;
+    use crate::schema::{ColumnDef, Table};
+    use crate::sql_type::SqlType;
+    use crate::value::Value;
+
+    static USER: LazyLock<Table> = LazyLock::new(|| {
+        Table::new("user")
+            .column(ColumnDef::new("id", SqlType::BigInt).primary_key())
+            .column(ColumnDef::new("name", SqlType::Text))
+            .column(ColumnDef::new("bio", SqlType::Text).nullable(true))
+    });
+
+    fn row(name: Option<&str>, bio: Option<&str>) -> InsertRow {
+        let mut row = InsertRow::new(&USER);
+        row.column(None);
+        row.column(name.map(Value::from));
+        row.column(bio.map(Value::from));
+        row
+    }
+
+    #[test]
+    fn a_row_made_after_others_were_dropped_holds_only_its_own_values() {
+        // Dropped rows leave their emptied slot vectors for the next rows of the thread.
+        drop(
+            (0..8)
+                .map(|_| row(Some("ada"), Some("x")))
+                .collect::<Vec<_>>(),
+        );
+        let fresh = row(None, None);
+        assert_eq!(
+            fresh.slots(),
+            [
+                None,
+                Some(Value::Null(SqlType::Text)),
+                Some(Value::Null(SqlType::Text))
+            ]
+        );
+        assert_eq!(fresh.missing(), ["name"]);
+        let full = row(Some("bob"), None);
+        assert_eq!(full.slots()[1], Some(Value::from("bob")));
+        assert_eq!(full.slots()[2], Some(Value::Null(SqlType::Text)));
     }
 }

@@ -430,7 +430,6 @@ fn builder(model: &ModelDef) -> TokenStream {
     let builder = format_ident!("{}Builder", ident);
     let columns = model.columns();
     let slots = slots(model);
-    let offsets = offsets(&slots);
     let fields = slots.iter().map(|f| {
         let (name, ty) = (&f.ident, &f.ty);
         quote!(#name: ::std::option::Option<#ty>)
@@ -467,7 +466,7 @@ fn builder(model: &ModelDef) -> TokenStream {
         let (name, ty, column) = (&f.ident, &f.ty, &f.column);
         quote!(#column => self.#name = ::flaskdb::__private::field_from::<#ty>(value),)
     });
-    let row_columns = slots.iter().zip(&offsets).map(|(f, at)| {
+    let row_columns = slots.iter().map(|f| {
         let (name, ty) = (&f.ident, &f.ty);
         if f.flatten {
             quote! {
@@ -475,19 +474,19 @@ fn builder(model: &ModelDef) -> TokenStream {
                     ::std::option::Option::Some(mixin) => {
                         let mut values = ::std::vec::Vec::new();
                         <#ty as __fdb::Columns>::push_values(&mixin, &mut values);
-                        for (k, value) in values.into_iter().enumerate() {
-                            row.column(#at + k, ::std::option::Option::Some(value));
+                        for value in values {
+                            row.column(::std::option::Option::Some(value));
                         }
                     }
                     ::std::option::Option::None => {
-                        for k in 0..<#ty as __fdb::Columns>::WIDTH {
-                            row.column(#at + k, ::std::option::Option::None);
+                        for _ in 0..<#ty as __fdb::Columns>::WIDTH {
+                            row.column(::std::option::Option::None);
                         }
                     }
                 }
             }
         } else {
-            quote!(row.column(#at, self.#name.map(<#ty as __fdb::ColumnType>::into_value));)
+            quote!(row.column(self.#name.map(<#ty as __fdb::ColumnType>::into_value));)
         }
     });
     let doc = format!("A new `{ident}` row, made by [`{ident}::build`].");
