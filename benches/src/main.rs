@@ -464,8 +464,9 @@ async fn server_url(backend: Backend, base: &str) -> anyhow::Result<(String, Db,
 }
 
 /// One runtime thread: the measured code and any task it spawns share it, as a request
-/// handler and its tasks share a worker of a server's runtime. On a multi-threaded runtime, code in `block_on` on the main thread
-/// would hand every spawned task to another thread. Both sides run in the same setting.
+/// handler and its tasks share a worker of a server's runtime. On a multi-threaded
+/// runtime, code in `block_on` on the main thread would hand every spawned task to
+/// another thread. Both sides run in the same setting.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();

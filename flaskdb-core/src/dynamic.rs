@@ -104,15 +104,11 @@ impl TableHandle {
 
     /// The position of column `name` in the table.
     fn column_index(&self, name: &str) -> Result<usize> {
-        let columns = self.table.columns();
-        columns
-            .iter()
-            .position(|c| c.name() == name)
-            .ok_or_else(|| {
-                Error::InvalidQuery(
-                    format!("table `{}` has no column `{name}`", self.table.name()).into(),
-                )
-            })
+        self.table.column_position(name).ok_or_else(|| {
+            Error::InvalidQuery(
+                format!("table `{}` has no column `{name}`", self.table.name()).into(),
+            )
+        })
     }
 
     /// `value` as a value of column `name`.

@@ -60,7 +60,7 @@ struct Key {
 
 fn keys<M: Model>(order: &[Order]) -> Result<Vec<Key>> {
     let table = M::table();
-    let position = |name: &str| table.columns().iter().position(|c| c.name() == name);
+    let position = |name: &str| table.column_position(name);
     let mut keys = Vec::new();
     for o in order {
         let Node::Column { name, .. } = &o.expr else {

@@ -517,7 +517,7 @@ impl InsertRow {
 
     /// Sets `column` (a placeholder or a value) to `value`.
     pub(crate) fn fill(&mut self, column: &str, value: Value) {
-        if let Some(index) = self.table.columns().iter().position(|c| c.name() == column) {
+        if let Some(index) = self.table.column_position(column) {
             self.set(index, value);
         }
     }

@@ -242,17 +242,13 @@ impl RelationDef {
                 } else {
                     b
                 };
-                parent
-                    .columns()
-                    .iter()
-                    .position(|c| c.name() == column)
-                    .ok_or_else(|| {
-                        format!(
-                            "relationship {}: `{}` has no column `{column}`",
-                            self.label(),
-                            parent.name()
-                        )
-                    })
+                parent.column_position(column).ok_or_else(|| {
+                    format!(
+                        "relationship {}: `{}` has no column `{column}`",
+                        self.label(),
+                        parent.name()
+                    )
+                })
             })
             .collect::<std::result::Result<_, _>>()?;
         Ok(Resolved {
@@ -300,25 +296,19 @@ impl AsRef<[Value]> for Key {
     }
 }
 
-/// The (normalized) values of `columns` in `model`, or `None` when one is NULL (then
-/// nothing is related).
-fn values_of<M: Model>(
-    model: &M,
-    mut columns: impl ExactSizeIterator<Item = impl AsRef<str>>,
-) -> Option<Key> {
-    let value = |c: &str| {
+/// The (normalized) values of the columns at `indexes` of `model`'s table, or `None`
+/// when one is NULL (then nothing is related).
+fn key_at<M: Model>(model: &M, indexes: &[usize]) -> Option<Key> {
+    let value = |i: &usize| {
         model
-            .column_value(c)
+            .column_value_at(*i)
             .map(normalized)
             .filter(|v| !matches!(v, Value::Null(_)))
     };
-    if columns.len() == 1 {
-        return columns.next().and_then(|c| value(c.as_ref())).map(Key::One);
+    match indexes {
+        [i] => value(i).map(Key::One),
+        all => all.iter().map(value).collect::<Option<_>>().map(Key::Many),
     }
-    columns
-        .map(|c| value(c.as_ref()))
-        .collect::<Option<Vec<_>>>()
-        .map(Key::Many)
 }
 
 /// The state every relationship field holds: its definition, the key it joins on, and
@@ -353,18 +343,10 @@ impl<T: Clone> Clone for Related<T> {
 impl<T> Related<T> {
     /// The state of relationship `def` of the row `parent`.
     pub fn keyed<P: Model>(def: &'static RelationDef, parent: &P) -> Self {
-        let key = def.resolve().ok().and_then(|r| {
-            let value = |i: &usize| {
-                parent
-                    .column_value_at(*i)
-                    .map(normalized)
-                    .filter(|v| !matches!(v, Value::Null(_)))
-            };
-            match r.parent_key.as_slice() {
-                [i] => value(i).map(Key::One),
-                all => all.iter().map(value).collect::<Option<_>>().map(Key::Many),
-            }
-        });
+        let key = def
+            .resolve()
+            .ok()
+            .and_then(|r| key_at(parent, &r.parent_key));
         Related {
             def: Some(def),
             key,
@@ -513,8 +495,13 @@ async fn fetch<T: Model>(
                 query
                     .clauses_mut()
                     .and_filter(key_in(target, &target_cols, part));
+                // A column the target does not have relates no row.
+                let target_key: Option<Vec<usize>> = target_cols
+                    .iter()
+                    .map(|c| target.column_position(c))
+                    .collect();
                 for row in query.all().await? {
-                    if let Some(key) = values_of(&row, target_cols.iter()) {
+                    if let Some(key) = target_key.as_deref().and_then(|k| key_at(&row, k)) {
                         out.push((key, row));
                     }
                 }
@@ -639,7 +626,7 @@ impl<P: Model, C: Model> Relation<P, C> {
                 .into(),
             ));
         }
-        let key = values_of(parent, resolved.pairs.iter().map(|p| &p.1))
+        let key = key_at(parent, &resolved.parent_key)
             .ok_or_else(|| Error::InvalidQuery("the parent has no key yet".into()))?;
         let columns: Vec<&str> = resolved.pairs.iter().map(|p| p.0.as_str()).collect();
         Ok(Expr(key_in(def.target(), &columns, &[key])))

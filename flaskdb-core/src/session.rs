@@ -1072,9 +1072,7 @@ impl PendingWork {
             return Err(wrong(&format!("not a row of `{}`", table.name())));
         }
         let position = table
-            .columns()
-            .iter()
-            .position(|c| c.name() == column)
+            .column_position(column)
             .ok_or_else(|| wrong(&format!("no column `{column}`")))?;
         match op {
             Op::Insert { row, .. } => row.set(position, value),
@@ -1590,9 +1588,7 @@ fn fill_from_parent(
     })?;
     for (child_column, parent_column) in &def.resolve()?.pairs {
         let index = parent_table
-            .columns()
-            .iter()
-            .position(|c| c.name() == parent_column)
+            .column_position(parent_column)
             .ok_or_else(|| Error::Schema(format!("no column `{parent_column}`")))?;
         row.fill(child_column, values[index].clone());
     }

@@ -551,6 +551,10 @@ impl Table {
     pub fn columns(&self) -> &[ColumnDef] {
         &self.columns
     }
+    /// Where column `name` sits among the columns.
+    pub(crate) fn column_position(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name() == name)
+    }
     /// A column by name.
     pub fn column_named(&self, name: &str) -> Option<&ColumnDef> {
         self.columns.iter().find(|c| c.name == name)
