@@ -224,9 +224,6 @@ struct State {
     changes: Vec<Change>,
     autoflush: bool,
     expire_on_commit: bool,
-    /// A flush was cancelled while another task held the transactions: they may hold
-    /// part of its work, so the next flush or commit rolls them back first.
-    abandoned: bool,
 }
 
 struct Inner {
@@ -485,7 +482,6 @@ impl Session {
     /// Commits every open transaction (after the flush): the part of a commit that
     /// must not be cancelled.
     async fn finish_commit(self, db: Db) -> Result<()> {
-        self.drop_abandoned().await;
         let changes = std::mem::take(&mut self.state().changes);
         let mut txs = self.inner.txs.lock().await;
         let changes = match self.emit(&db, SessionEvent::BeforeCommit, changes, None) {
@@ -580,34 +576,31 @@ impl Session {
         roll_back_all(txs).await;
     }
 
-    /// Rolls back transactions left open by a cancelled flush (see
-    /// `Unfinished`) that could not be dropped at once.
-    async fn drop_abandoned(&self) {
-        if std::mem::take(&mut self.state().abandoned) {
-            let txs = std::mem::take(&mut *self.inner.txs.lock().await);
-            roll_back_all(txs).await;
-        }
-    }
-
     /// Flushes; returns the inserted rows. With `keep: false` (a commit that will
     /// expire the identity map, with no change signals) the written rows are not
     /// needed, and are neither read back nor kept.
     async fn flush_inner(&self, keep: bool) -> Result<Vec<(u64, Vec<Value>)>> {
-        self.drop_abandoned().await;
+        if self.state().pending.is_empty() {
+            return Ok(Vec::new());
+        }
+        let db = self.db()?.clone();
+        // The transactions are held from before the work leaves the queue until it is
+        // written, so a flush cut off while it waits for them has taken nothing, and
+        // one cut off while it writes drops them before another task can use them.
+        let mut guard = Unfinished::new(self, self.inner.txs.lock().await);
         let mut ops = std::mem::take(&mut self.state().pending);
         refresh_onupdate(&mut ops);
         if let Some(error) = take_broken(&mut ops) {
+            guard.disarm();
             requeue(&mut self.state(), ops);
             return Err(error);
         }
         if ops.is_empty() {
+            guard.disarm();
             return Ok(Vec::new());
         }
-        let mut guard = Unfinished::new(self, ops);
-        let db = self.db()?.clone();
         let record = self.records_changes(&db);
-        // No await until the work is back in the guard.
-        let ops = std::mem::take(&mut guard.ops);
+        // No await until the work is in the guard.
         let mut ops = if record {
             let mut work = PendingWork {
                 ops,
@@ -619,8 +612,7 @@ impl Session {
                 // Rows the listeners added are theirs to add again.
                 work.ops.truncate(queued);
                 guard.disarm();
-                let mut txs = self.inner.txs.lock().await;
-                return Err(self.undo(&db, &mut txs, work.ops, e).await);
+                return Err(self.undo(&db, &mut guard.txs, work.ops, e).await);
             }
             work.ops
         } else {
@@ -635,12 +627,11 @@ impl Session {
             return Err(error);
         }
         guard.ops = ops;
-        let mut txs = self.inner.txs.lock().await;
-        let written = match write(&db, &mut txs, &guard.ops, keep).await {
+        let written = match write(&db, &mut guard.txs, &guard.ops, keep).await {
             Ok(written) => written,
             Err(e) => {
                 let ops = guard.disarm();
-                return Err(self.undo(&db, &mut txs, ops, e).await);
+                return Err(self.undo(&db, &mut guard.txs, ops, e).await);
             }
         };
         let ops = guard.disarm();
@@ -710,7 +701,7 @@ impl Session {
                         record_change(&mut state.changes, change);
                     }
                 }
-                Err(e) => return Err(self.undo(&db, &mut txs, Vec::new(), e).await),
+                Err(e) => return Err(self.undo(&db, &mut guard.txs, Vec::new(), e).await),
             }
         }
         Ok(inserted)
@@ -1106,23 +1097,31 @@ fn requeue_journal(state: &mut State, mut journal: Vec<Op>, ops: Vec<Op>) {
     state.identity.clear();
 }
 
-/// A flush in progress. If its future is dropped before it finishes (a timeout, a
-/// client gone), `Drop` undoes it as a failure would: the open transactions are
-/// dropped, which makes sqlx roll each one back before its connection is used again,
-/// and all their work is queued again, so nothing is half written and nothing queued
-/// is lost. (A commit's COMMITs are never cut off: see `executor::uncancelled`.)
+/// The open transactions of one session, as a task holds them.
+type Txs<'a> = tokio::sync::MutexGuard<'a, Vec<(Option<String>, Tx)>>;
+
+/// A flush in progress, holding the session's transactions. If its future is dropped
+/// before it finishes (a timeout, a client gone), `Drop` undoes it as a failure would,
+/// while it still holds them: the transactions are dropped, which makes sqlx roll each
+/// one back before its connection is used again, and all their work is queued again,
+/// so nothing is half written, nothing queued is lost, and no other task can write
+/// into (or commit) a transaction that holds part of it. A flush still waiting for the
+/// transactions has taken nothing from the queue. (A commit's COMMITs are never cut
+/// off: see `executor::uncancelled`.)
 struct Unfinished<'a> {
     session: &'a Session,
+    txs: Txs<'a>,
     /// Work taken from the queue and not yet in the journal.
     ops: Vec<Op>,
     armed: bool,
 }
 
 impl<'a> Unfinished<'a> {
-    fn new(session: &'a Session, ops: Vec<Op>) -> Self {
+    fn new(session: &'a Session, txs: Txs<'a>) -> Self {
         Unfinished {
             session,
-            ops,
+            txs,
+            ops: Vec::new(),
             armed: true,
         }
     }
@@ -1139,12 +1138,11 @@ impl Drop for Unfinished<'_> {
         if !self.armed {
             return;
         }
-        let dropped = self.session.inner.txs.try_lock().map(|mut txs| txs.clear());
+        self.txs.clear();
         let mut state = self.session.state();
         let journal = std::mem::take(&mut state.journal);
         requeue_journal(&mut state, journal, std::mem::take(&mut self.ops));
         state.changes.clear();
-        state.abandoned = dropped.is_err();
     }
 }
 

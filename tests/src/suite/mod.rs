@@ -4,6 +4,7 @@ mod context;
 mod engine;
 mod events;
 mod faults;
+mod integrity;
 mod mixins;
 mod paginate;
 mod query;
@@ -35,5 +36,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(reflection::cases());
     cases.extend(reliability::cases());
     cases.extend(faults::cases());
+    cases.extend(integrity::cases());
     cases
 }
