@@ -31,6 +31,7 @@ pub struct EngineOptions {
     max_lifetime: Option<Duration>,
     test_before_acquire: Option<bool>,
     returning: Option<bool>,
+    commit_tokens: Option<bool>,
 }
 
 macro_rules! engine_option {
@@ -72,6 +73,15 @@ engine_option! {
     /// Whether inserts read generated keys with `RETURNING` where the database has it
     /// (default); `false` uses the last-insert id, as on MySQL, everywhere.
     returning, get_returning: bool;
+    /// Exactly-once commits (default: off). Each transaction also writes a random token
+    /// into the table `flaskdb_commit_tokens` (created on first use); when the
+    /// connection is lost before the server answers the COMMIT, flaskdb looks the token
+    /// up on a new connection: found, the commit took effect and `commit()` returns Ok;
+    /// absent, it did not, and `commit()` fails with a retryable
+    /// [`Error::ConnectionLost`](crate::Error::ConnectionLost), the work queued again.
+    /// Costs one INSERT per commit; tokens older than an hour are deleted. Without it,
+    /// such a commit fails with [`Error::CommitOutcomeUnknown`](crate::Error::CommitOutcomeUnknown).
+    commit_tokens, get_commit_tokens: bool;
 }
 
 /// One extra database (Flask-SQLAlchemy's `SQLALCHEMY_BINDS` entry): its URL and options.
@@ -417,6 +427,7 @@ mod de {
         max_lifetime: Option<f64>,
         test_before_acquire: Option<bool>,
         returning: Option<bool>,
+        commit_tokens: Option<bool>,
     }
 
     impl RawOptions {
@@ -439,6 +450,7 @@ mod de {
                 max_lifetime: seconds("max_lifetime", self.max_lifetime)?,
                 test_before_acquire: self.test_before_acquire,
                 returning: self.returning,
+                commit_tokens: self.commit_tokens,
             })
         }
     }

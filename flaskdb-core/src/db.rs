@@ -18,7 +18,7 @@ use crate::model::Model;
 use crate::query::Query;
 use crate::schema::{Metadata, Table, parents_first};
 use crate::select::{Select, Selectable, Selection};
-use crate::session::Session;
+use crate::session::{Session, create_token_table};
 use crate::sql::{self, Rendered};
 use crate::target::Source;
 use crate::value::Value;
@@ -100,6 +100,9 @@ impl Db {
             let options = config.options().merged_with(bind.options());
             let engine = Engine::connect(Some(key), bind.url(), &options, &config).await?;
             engines.push((Some(key.clone()), engine));
+        }
+        for (_, engine) in engines.iter().filter(|(_, e)| e.commit_tokens().is_some()) {
+            create_token_table(engine).await?;
         }
         self.inner
             .state

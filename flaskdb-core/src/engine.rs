@@ -145,6 +145,8 @@ struct EngineInner {
     /// How long a statement may wait for a lock before it fails (shared in-memory SQLite
     /// waits on table locks without any timeout of its own).
     lock_timeout: Option<std::time::Duration>,
+    /// With `EngineOptions::commit_tokens`: the state of its token table.
+    commit_tokens: Option<CommitTokens>,
     /// Keeps a shared in-memory SQLite database alive while the engine lives, whatever
     /// the pool does with its own connections.
     #[cfg(feature = "sqlite")]
@@ -210,6 +212,11 @@ impl Engine {
         self.inner.lock_timeout
     }
 
+    /// The commit-token state, when this engine's commits are exactly-once.
+    pub(crate) fn commit_tokens(&self) -> Option<&CommitTokens> {
+        self.inner.commit_tokens.as_ref()
+    }
+
     /// The SQLite pool, if this is a SQLite engine.
     #[cfg(feature = "sqlite")]
     pub fn as_sqlite(&self) -> Option<&sqlx::SqlitePool> {
@@ -255,6 +262,7 @@ impl Engine {
                 .record_queries_enabled()
                 .then(|| config.n_plus_one_limit()),
             returning: options.get_returning().unwrap_or(true),
+            commit_tokens: options.get_commit_tokens().unwrap_or(false),
         };
         let backend = Backend::from_url(url)?;
         let redacted = redact_url(url);
@@ -356,11 +364,19 @@ impl Engine {
                 // PostgreSQL has no last-insert id: it always returns rows.
                 returning: returning && (flags.returning || backend == Backend::Postgres),
                 lock_timeout,
+                commit_tokens: flags.commit_tokens.then(CommitTokens::default),
                 #[cfg(feature = "sqlite")]
                 _keep_alive: keep_alive.map(tokio::sync::Mutex::new),
             }),
         }
     }
+}
+
+/// An engine's commit tokens (see `session::tokens`): how many transactions were
+/// stamped (every so many, old tokens are deleted).
+#[derive(Default)]
+pub(crate) struct CommitTokens {
+    pub(crate) stamped: AtomicU64,
 }
 
 /// What an engine takes from the configuration besides its pool.
@@ -369,6 +385,7 @@ struct Flags {
     echo: bool,
     record: Option<usize>,
     returning: bool,
+    commit_tokens: bool,
 }
 
 /// The pool's acquire timeout: how long anything waits for the database.

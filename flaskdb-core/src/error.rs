@@ -145,10 +145,46 @@ pub enum Error {
     #[error("transaction conflict, retry it: {0}")]
     Busy(sqlx::Error),
     /// The connection to the server was lost (killed, closed or the server restarted)
-    /// while the work ran. A session keeps its queued work for a retry; whether a COMMIT
-    /// in flight took effect is unknown, as for any database client.
+    /// while the work ran, before any COMMIT of it was sent (or, with commit tokens,
+    /// after a COMMIT that is known not to have taken effect). A session keeps its
+    /// queued work for a retry. A connection lost while a COMMIT waits for its reply is
+    /// [`Error::CommitOutcomeUnknown`] instead.
     #[error("connection to the database lost: {0}")]
     ConnectionLost(sqlx::Error),
+    /// The connection was lost after a COMMIT was sent and before the server replied:
+    /// the transaction may have been committed or not, and flaskdb cannot tell. The
+    /// session did not queue its work again (running it again could write it twice)
+    /// and forgot the rows it had seen; the work of binds not yet committed was rolled
+    /// back and queued again. Not [`Error::is_retryable`]: look in the database for the
+    /// work, or make commits exactly-once with
+    /// [`EngineOptions::commit_tokens`](crate::EngineOptions::commit_tokens), which
+    /// answers the question itself and leaves this error for a server that stays out of
+    /// reach.
+    ///
+    /// ```
+    /// let e = flaskdb_core::Error::CommitOutcomeUnknown {
+    ///     bind: None,
+    ///     token: None,
+    ///     cause: Box::new(flaskdb_core::Error::PoolTimeout),
+    /// };
+    /// assert!(!e.is_retryable());
+    /// ```
+    #[error(
+        "the connection to the {} bind was lost before the server answered a COMMIT: \
+         whether it took effect is unknown{}; its work was not queued again ({cause})",
+        bind.as_deref().unwrap_or("default"),
+        token.as_deref().map(commit_token_hint).unwrap_or_default()
+    )]
+    CommitOutcomeUnknown {
+        /// The bind whose COMMIT is in doubt (`None`: the default bind).
+        bind: Option<String>,
+        /// With commit tokens on, the transaction's token: it committed if and only if
+        /// `flaskdb_commit_tokens` holds a row with this token.
+        token: Option<String>,
+        /// What ended the connection (or, with commit tokens, what kept the token from
+        /// being looked up).
+        cause: Box<Error>,
+    },
     /// A value does not fit its column: a text longer than its `max_length`, or a float
     /// the backend cannot store (NaN on SQLite or MySQL, infinities on MySQL). Nothing
     /// was written.
@@ -171,6 +207,13 @@ pub enum Error {
     /// `{:#}` would repeat it); match the variant to reach the `sqlx::Error`.
     #[error("database error: {0}")]
     Database(sqlx::Error),
+}
+
+fn commit_token_hint(token: &str) -> String {
+    format!(
+        " (it did if and only if the table flaskdb_commit_tokens holds the token \
+         '{token}', which could not be looked up)"
+    )
 }
 
 fn mismatch_list(mismatches: &[crate::schema::Mismatch]) -> String {

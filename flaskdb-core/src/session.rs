@@ -24,8 +24,10 @@ use std::panic::Location;
 use crate::record;
 
 mod cascade;
+mod tokens;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+pub(crate) use tokens::create_table as create_token_table;
 
 use crate::db::Db;
 use crate::engine::{Backend, Engine};
@@ -457,7 +459,11 @@ impl Session {
     ///
     /// # Errors
     /// As [`Session::flush`]; a failed commit rolls back the binds not yet committed and
-    /// queues their changes again.
+    /// queues their changes again. [`Error::CommitOutcomeUnknown`] when the connection
+    /// was lost while a COMMIT waited for its reply (the work of that bind is not queued
+    /// again: it may have been written); with
+    /// [`EngineOptions::commit_tokens`](crate::EngineOptions::commit_tokens) on, flaskdb
+    /// finds out instead, and this error remains only for a server out of reach.
     #[track_caller]
     pub fn commit(&mut self) -> impl Future<Output = Result<()>> + Send {
         record::at(Location::caller(), async move {
@@ -488,11 +494,32 @@ impl Session {
             Ok(changes) => changes,
             Err(e) => return Err(self.undo(&db, &mut txs, Vec::new(), e).await),
         };
+        // The binds whose work is (or may be) permanent.
         let mut committed: Vec<Option<String>> = Vec::new();
         while !txs.is_empty() {
-            let (bind, tx) = txs.remove(0);
-            if let Err(e) = tx.commit().await {
-                // What the committed binds wrote is permanent: keep only the rest.
+            let (bind, mut tx) = txs.remove(0);
+            let failure = match tokens::stamp(&mut tx).await {
+                Ok(token) => {
+                    let engine = tx.engine.clone();
+                    match tx.commit().await {
+                        Ok(()) => None,
+                        Err(lost @ Error::ConnectionLost(_)) => {
+                            in_doubt(&engine, bind.clone(), token, lost).await
+                        }
+                        Err(e) => Some(e),
+                    }
+                }
+                Err(e) => {
+                    txs.insert(0, (bind.clone(), tx));
+                    Some(e)
+                }
+            };
+            if let Some(e) = failure {
+                if matches!(e, Error::CommitOutcomeUnknown { .. }) {
+                    committed.push(bind);
+                }
+                // What the committed binds wrote is permanent, and what a commit in
+                // doubt wrote may be: keep only the rest.
                 self.state()
                     .journal
                     .retain(|op| !committed.iter().any(|b| b.as_deref() == op.bind()));
@@ -808,6 +835,30 @@ impl Session {
     pub(crate) fn database(&self) -> Result<Db> {
         self.db().cloned()
     }
+}
+
+/// What a COMMIT on `engine` whose connection was `lost` before the reply did: with a
+/// commit token, the token answers (`None`: it committed; a retryable error: it did
+/// not); without one, or while the token cannot be looked up, the outcome is unknown.
+async fn in_doubt(
+    engine: &Engine,
+    bind: Option<String>,
+    token: Option<String>,
+    lost: Error,
+) -> Option<Error> {
+    let cause = match &token {
+        Some(token) => match tokens::resolve(engine, token).await {
+            tokens::Outcome::Committed => return None,
+            tokens::Outcome::RolledBack => return Some(lost),
+            tokens::Outcome::Unknown(e) => e,
+        },
+        None => lost,
+    };
+    Some(Error::CommitOutcomeUnknown {
+        bind,
+        token,
+        cause: Box::new(cause),
+    })
 }
 
 /// Rolls back after a failure, so nothing of it stays visible. Where a statement may

@@ -15,11 +15,21 @@ pub fn cases() -> Vec<Case> {
 /// Inserts an entry labelled `raw` with sqlx, inside the session's transaction.
 async fn raw_insert(tx: &mut SessionTransaction<'_>, backend: Backend) -> anyhow::Result<()> {
     const SQL: &str = "INSERT INTO entry (label) VALUES ('raw')";
-    match backend {
-        Backend::Sqlite => drop(sqlx::query(SQL).execute(tx.as_sqlite().unwrap()).await?),
-        Backend::Postgres => drop(sqlx::query(SQL).execute(tx.as_postgres().unwrap()).await?),
-        Backend::MySql => drop(sqlx::query(SQL).execute(tx.as_mysql().unwrap()).await?),
-    }
+    let inserted = match backend {
+        Backend::Sqlite => sqlx::query(SQL)
+            .execute(tx.as_sqlite().unwrap())
+            .await?
+            .rows_affected(),
+        Backend::Postgres => sqlx::query(SQL)
+            .execute(tx.as_postgres().unwrap())
+            .await?
+            .rows_affected(),
+        Backend::MySql => sqlx::query(SQL)
+            .execute(tx.as_mysql().unwrap())
+            .await?
+            .rows_affected(),
+    };
+    assert_eq!(inserted, 1);
     Ok(())
 }
 

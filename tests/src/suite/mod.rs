@@ -5,6 +5,7 @@ mod engine;
 mod events;
 mod faults;
 mod integrity;
+mod lost_commit;
 mod mixins;
 mod paginate;
 mod query;
@@ -37,5 +38,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(reliability::cases());
     cases.extend(faults::cases());
     cases.extend(integrity::cases());
+    cases.extend(lost_commit::cases());
     cases
 }

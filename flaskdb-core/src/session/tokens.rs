@@ -1,0 +1,161 @@
+//! Exactly-once commits ([`EngineOptions::commit_tokens`](crate::EngineOptions)).
+//!
+//! A client whose connection drops after it sent COMMIT cannot tell whether the server
+//! committed. With commit tokens, each transaction also inserts a random token into
+//! `flaskdb_commit_tokens` just before its COMMIT, so the token is there exactly when
+//! the transaction committed. After a lost reply, a new connection tries to insert the
+//! same token: a unique violation means the transaction committed; success means it did
+//! not, and never will. The answer cannot be early: while the old transaction is still
+//! open on the server, its uncommitted row holds the key, and the probe waits for it to
+//! end either way. The probe is rolled back: it only asks.
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crate::engine::{Backend, Engine};
+use crate::error::{Error, Result};
+use crate::executor::{self, Conn, Tx};
+use crate::sql::Rendered;
+use crate::value::Value;
+
+/// The table flaskdb keeps the tokens in, on each bind that uses them.
+const TABLE: &str = "flaskdb_commit_tokens";
+
+/// How long a lost commit's token is looked for (through a server restart, say)
+/// before its outcome is reported unknown.
+const RESOLVE_FOR: Duration = Duration::from_secs(30);
+
+/// Every this many commits on an engine (and on its first), tokens older than an hour
+/// are deleted, in the background; an hour is far beyond [`RESOLVE_FOR`].
+const PRUNE_EVERY: u64 = 1_000;
+
+/// What the token of a commit whose reply was lost says.
+pub(super) enum Outcome {
+    /// The transaction committed.
+    Committed,
+    /// It did not, and cannot any more.
+    RolledBack,
+    /// The token could not be looked up (the server stayed out of reach): the last
+    /// error met.
+    Unknown(Error),
+}
+
+/// Writes a new token in `tx`, the last statement before its COMMIT, when its engine
+/// uses commit tokens; returns the token.
+///
+/// # Errors
+/// Database errors (the transaction has not committed then).
+pub(super) async fn stamp(tx: &mut Tx) -> Result<Option<String>> {
+    let engine = tx.engine.clone();
+    let Some(state) = engine.commit_tokens() else {
+        return Ok(None);
+    };
+    if state.stamped.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == 0 {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            if let Err(e) = executor::execute(Conn::Pool(&engine), prune(engine.backend())).await {
+                tracing::warn!(target: "flaskdb::commit_tokens", "pruning old tokens failed: {e}");
+            }
+        });
+    }
+    let token = new_token()?;
+    executor::execute(Conn::Tx(tx), insert(engine.backend(), &token)).await?;
+    Ok(Some(token))
+}
+
+/// Finds out whether the transaction stamped with `token` committed, asking again on a
+/// new connection for up to [`RESOLVE_FOR`] while the server is out of reach.
+pub(super) async fn resolve(engine: &Engine, token: &str) -> Outcome {
+    let deadline = Instant::now() + RESOLVE_FOR;
+    let mut pause = Duration::from_millis(50);
+    loop {
+        let error = match probe(engine, token).await {
+            Ok(true) => return Outcome::Committed,
+            Ok(false) => return Outcome::RolledBack,
+            Err(e) => e,
+        };
+        if Instant::now() + pause > deadline {
+            return Outcome::Unknown(error);
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(1));
+    }
+}
+
+/// Whether `token` is in the table: tries to insert it, in a transaction rolled back
+/// afterwards.
+async fn probe(engine: &Engine, token: &str) -> Result<bool> {
+    let mut tx = Tx::begin(engine, false).await?;
+    if engine.backend() == Backend::Postgres {
+        // Waits for an old transaction still open on the server at most this long
+        // (MySQL's innodb_lock_wait_timeout bounds it there).
+        let limit = Rendered::new("SET LOCAL lock_timeout = '10s'".into(), Vec::new());
+        executor::execute(Conn::Tx(&mut tx), limit).await?;
+    }
+    let inserted = executor::execute(Conn::Tx(&mut tx), insert(engine.backend(), token)).await;
+    // The probe only asks: whatever it did is undone (a failed rollback ends with its
+    // connection, which does the same).
+    let _ = tx.rollback().await;
+    match inserted {
+        Ok(_) => Ok(false),
+        Err(Error::UniqueViolation { .. }) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates the token table of `engine` if it has none: when it connects, so that no
+/// commit waits for a connection to do it while it holds one.
+///
+/// # Errors
+/// [`Error::Config`] naming the table and the database's reason.
+pub(crate) async fn create_table(engine: &Engine) -> Result<()> {
+    let sql = format!(
+        "CREATE TABLE IF NOT EXISTS {TABLE} (token CHAR(32) NOT NULL PRIMARY KEY, \
+         created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+    );
+    executor::execute(Conn::Pool(engine), Rendered::new(sql, Vec::new()))
+        .await
+        .map_err(|e| {
+            Error::Config(format!(
+                "commit_tokens: cannot create the table {TABLE} on the {} bind: {e}",
+                engine.bind_key().unwrap_or("default")
+            ))
+        })?;
+    Ok(())
+}
+
+fn insert(backend: Backend, token: &str) -> Rendered<'static> {
+    let placeholder = match backend {
+        Backend::Postgres => "$1",
+        Backend::Sqlite | Backend::MySql => "?",
+    };
+    Rendered::new(
+        format!("INSERT INTO {TABLE} (token) VALUES ({placeholder})"),
+        vec![Value::Text(token.to_owned())],
+    )
+}
+
+fn prune(backend: Backend) -> Rendered<'static> {
+    let hour_ago = match backend {
+        Backend::Sqlite => "datetime('now', '-1 hour')",
+        Backend::Postgres => "CURRENT_TIMESTAMP - INTERVAL '1 hour'",
+        Backend::MySql => "CURRENT_TIMESTAMP - INTERVAL 1 HOUR",
+    };
+    Rendered::new(
+        format!("DELETE FROM {TABLE} WHERE created_at < {hour_ago}"),
+        Vec::new(),
+    )
+}
+
+/// 128 random bits from the operating system, as 32 hex digits.
+fn new_token() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::Config(format!("no random numbers for a commit token: {e}")))?;
+    let mut token = String::with_capacity(32);
+    for b in bytes {
+        let _ = write!(token, "{b:02x}");
+    }
+    Ok(token)
+}

@@ -1,0 +1,167 @@
+//! A TCP proxy on a loopback port in front of a database server, which can cut a
+//! connection at its COMMIT: before the COMMIT reaches the server, or after the server
+//! has committed and answered but before the answer reaches the client (a lost reply).
+//! The statements flaskdb and sqlx send end transactions with the text `COMMIT`, which
+//! no test statement sent through the proxy contains otherwise.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Where a connection is cut at a COMMIT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// The COMMIT never reaches the server: nothing is committed.
+    BeforeCommit = 1,
+    /// The server commits and answers; the answer is dropped with the connection.
+    AfterReply = 2,
+}
+
+impl Cut {
+    fn from_index(n: usize) -> Option<Cut> {
+        match n {
+            1 => Some(Cut::BeforeCommit),
+            2 => Some(Cut::AfterReply),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Plan {
+    /// The cut for the next COMMIT (0: none).
+    next: AtomicUsize,
+    /// With `every > 0`: every `every`-th COMMIT is cut, alternately before and after.
+    every: AtomicU64,
+    commits: AtomicU64,
+    cuts: AtomicU64,
+}
+
+/// A running proxy; it stops with the test's runtime.
+pub struct Proxy {
+    addr: SocketAddr,
+    target: String,
+    plan: Arc<Plan>,
+}
+
+impl Proxy {
+    /// Starts a proxy to the server of `url` (`scheme://user@host:port/..`).
+    ///
+    /// # Errors
+    /// When `url` names no `host:port`, or no loopback port is free.
+    pub async fn start(url: &str) -> anyhow::Result<Proxy> {
+        let target = authority(url)?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let plan = Arc::new(Plan::default());
+        let (to, shared) = (target.clone(), plan.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (to, plan) = (to.clone(), shared.clone());
+                tokio::spawn(async move {
+                    if let Ok(server) = TcpStream::connect(&to).await {
+                        relay(client, server, &plan).await;
+                    }
+                });
+            }
+        });
+        Ok(Proxy { addr, target, plan })
+    }
+
+    /// `url` with its server replaced by this proxy.
+    pub fn url(&self, url: &str) -> String {
+        url.replacen(&self.target, &self.addr.to_string(), 1)
+    }
+
+    /// Cuts the next COMMIT sent through the proxy, on whichever connection.
+    pub fn cut_next(&self, cut: Cut) {
+        self.plan.next.store(cut as usize, Ordering::SeqCst);
+    }
+
+    /// Cuts every `n`-th COMMIT from now on (0: none), alternately before the COMMIT
+    /// and after its reply.
+    pub fn cut_every(&self, n: u64) {
+        self.plan.every.store(n, Ordering::SeqCst);
+    }
+
+    /// How many connections were cut so far.
+    pub fn cuts(&self) -> u64 {
+        self.plan.cuts.load(Ordering::SeqCst)
+    }
+}
+
+/// The `host:port` of a server URL.
+fn authority(url: &str) -> anyhow::Result<String> {
+    let rest = url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| anyhow::anyhow!("not a server URL"))?;
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    anyhow::ensure!(host.contains(':'), "the server URL names no port");
+    Ok(host.to_owned())
+}
+
+impl Plan {
+    /// The cut for a COMMIT being sent now, if any.
+    fn cut_for_commit(&self) -> Option<Cut> {
+        if let Some(cut) = Cut::from_index(self.next.swap(0, Ordering::SeqCst)) {
+            return Some(cut);
+        }
+        let every = self.every.load(Ordering::SeqCst);
+        let n = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
+        if every == 0 || !n.is_multiple_of(every) {
+            return None;
+        }
+        Some(if (n / every).is_multiple_of(2) {
+            Cut::AfterReply
+        } else {
+            Cut::BeforeCommit
+        })
+    }
+}
+
+async fn relay(mut client: TcpStream, mut server: TcpStream, plan: &Plan) {
+    let (mut up, mut down) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    loop {
+        tokio::select! {
+            read = client.read(&mut up) => {
+                let Ok(n @ 1..) = read else { return };
+                let sent = &up[..n];
+                let cut = if contains(sent, b"COMMIT") { plan.cut_for_commit() } else { None };
+                match cut {
+                    Some(Cut::BeforeCommit) => {
+                        plan.cuts.fetch_add(1, Ordering::SeqCst);
+                        return;
+                    }
+                    Some(Cut::AfterReply) => {
+                        plan.cuts.fetch_add(1, Ordering::SeqCst);
+                        // The server has committed once it answers; the answer is lost.
+                        if server.write_all(sent).await.is_ok() {
+                            let _ = server.read(&mut down).await;
+                        }
+                        return;
+                    }
+                    None => {
+                        if server.write_all(sent).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            read = server.read(&mut down) => {
+                let Ok(n @ 1..) = read else { return };
+                if client.write_all(&down[..n]).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
