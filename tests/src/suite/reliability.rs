@@ -378,12 +378,13 @@ async fn an_exhausted_pool_times_out_then_recovers(t: TestDb) -> TestResult {
     Ok(())
 }
 
-/// How many connections of this case's database sit in an open transaction, as the
-/// server sees them (0 on SQLite, which has no such view; the count of rows there
-/// shows the same).
+/// How many connections of this case's database sit in an open transaction: as the
+/// server sees them on PostgreSQL and MariaDB; on SQLite, which has no such view, by
+/// taking every connection of `db`'s pool and beginning a transaction on each (which
+/// SQLite refuses inside one).
 async fn open_transactions(t: &TestDb, db: &Db, name: Option<&str>) -> anyhow::Result<i64> {
     let sql = match t.backend {
-        Backend::Sqlite => return Ok(0),
+        Backend::Sqlite => return open_sqlite_transactions(db).await,
         Backend::Postgres => {
             "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = $1 \
              AND state LIKE 'idle in transaction%'"
@@ -400,6 +401,27 @@ async fn open_transactions(t: &TestDb, db: &Db, name: Option<&str>) -> anyhow::R
     };
     let rows = db.fetch_all(sql, params).await?;
     Ok(rows[0].get::<i64>("n")?)
+}
+
+/// [`open_transactions`] on SQLite: all the pool's connections are held at once, so
+/// none is missed.
+async fn open_sqlite_transactions(db: &Db) -> anyhow::Result<i64> {
+    let pool = db.engine()?.as_sqlite().unwrap().clone();
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(pool.acquire().await?);
+    }
+    let mut open = 0;
+    for conn in &mut held {
+        match sqlx::query("BEGIN").execute(&mut **conn).await {
+            Ok(_) => {
+                sqlx::query("ROLLBACK").execute(&mut **conn).await?;
+            }
+            Err(e) if e.to_string().contains("within a transaction") => open += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(open)
 }
 
 /// Flushes cut off as early as their BEGIN, on a pool of one connection: after each,
