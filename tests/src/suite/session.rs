@@ -144,7 +144,7 @@ async fn update_writes_only_changed_columns(t: TestDb) -> TestResult {
         s.add(same);
         s.flush().await?;
         let sent = flaskdb::get_recorded_queries();
-        assert!(sent.is_empty(), "{sent:?}");
+        assert!(sent.is_empty(), "an unchanged model sent {sent:?}");
         Ok::<_, Error>(())
     })
     .await?;
