@@ -4,24 +4,28 @@
 //! and whole (counted in a table with no unique column).
 //!
 //! It restarts the machine's servers, so it is `#[ignore]`d in `cargo test`; CI runs it
-//! as a step of its own: `cargo test --workspace --test restart -- --ignored`.
+//! as a step of its own: `cargo test --workspace --test restart -- --ignored`. Asked
+//! for, each test needs its server's URL (`FLASKDB_TEST_POSTGRES_URL`,
+//! `FLASKDB_TEST_MYSQL_URL`) and fails naming the variable without it. It works in a
+//! scratch database next to the URL's, dropped afterwards.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use flaskdb::{Config, Db, EngineOptions};
+use flaskdb::{Backend, Config, Db, EngineOptions};
 use flaskdb_tests::suite::reliability::{assert_tallies_once, spawn_writers};
+use flaskdb_tests::{scratch_database, server_var};
 
 const WRITERS: usize = 4;
 const BATCHES: usize = 60;
 const ROWS: usize = 5;
 
 /// How long the server has been up, in seconds.
-async fn uptime(db: &Db, server: &str) -> f64 {
+async fn uptime(db: &Db, server: Backend) -> f64 {
     let sql = match server {
-        "postgres" => {
+        Backend::Postgres => {
             "SELECT CAST(EXTRACT(EPOCH FROM now() - pg_postmaster_start_time()) AS DOUBLE PRECISION) AS t"
         }
         _ => {
@@ -33,9 +37,9 @@ async fn uptime(db: &Db, server: &str) -> f64 {
     rows[0].get::<f64>("t").unwrap()
 }
 
-fn restart(server: &str) {
+fn restart(server: Backend) {
     let status = match server {
-        "postgres" => {
+        Backend::Postgres => {
             let version = std::fs::read_dir("/etc/postgresql")
                 .unwrap()
                 .next()
@@ -70,14 +74,36 @@ fn restart(server: &str) {
                 .unwrap()
         }
     };
-    assert!(status.success(), "restarting {server}");
+    assert!(status.success(), "restarting {server:?}");
 }
 
-async fn restart_under_load(server: &str, var: &str) {
-    let Ok(url) = std::env::var(var) else {
-        println!("note: the {server} restart test is skipped because {var} is not set");
-        return;
+/// [`load_through_a_restart`] in a scratch database on `server`, dropped afterwards
+/// whatever the outcome.
+async fn restart_under_load(server: Backend) {
+    let var = server_var(server).unwrap();
+    let base = std::env::var(var)
+        .unwrap_or_else(|_| panic!("the {server:?} restart test needs {var} (a server URL)"));
+    // The connection that made the database does not outlive the restart: another one
+    // drops it.
+    let (url, scratch) = scratch_database(server, Some(&base)).await.unwrap();
+    let (_, drop) = scratch.unwrap();
+    let outcome = tokio::spawn(load_through_a_restart(server, url)).await;
+    let dropped = async {
+        Db::connect(Config::new(base))
+            .await?
+            .execute(&drop, vec![])
+            .await
     };
+    let dropped = dropped.await;
+    if let Err(failed) = outcome {
+        std::panic::resume_unwind(failed.into_panic());
+    }
+    dropped.unwrap();
+}
+
+/// Writers commit batches into the database at `url` while `server` restarts; then
+/// every batch is there once.
+async fn load_through_a_restart(server: Backend, url: String) {
     let options = EngineOptions::default()
         .max_connections(4)
         .acquire_timeout(Duration::from_secs(5))
@@ -86,7 +112,6 @@ async fn restart_under_load(server: &str, var: &str) {
     let db = Db::connect(Config::new(url).engine_options(options))
         .await
         .unwrap();
-    db.drop_all().await.unwrap();
     db.create_all().await.unwrap();
     let (up_before, clock) = (uptime(&db, server).await, Instant::now());
     let writers = spawn_writers(
@@ -98,13 +123,12 @@ async fn restart_under_load(server: &str, var: &str) {
         Duration::from_millis(10),
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let server_name = server.to_owned();
-    tokio::task::spawn_blocking(move || restart(&server_name))
+    tokio::task::spawn_blocking(move || restart(server))
         .await
         .unwrap();
     let failures = writers.await.unwrap().unwrap();
     println!(
-        "{server}: restarted under load; {} batches committed, {failures} failed attempts retried",
+        "{server:?}: restarted under load; {} batches committed, {failures} failed attempts retried",
         WRITERS * BATCHES
     );
     // The server did restart (connections that were idle at the time are replaced
@@ -118,17 +142,16 @@ async fn restart_under_load(server: &str, var: &str) {
     assert_tallies_once(&db, WRITERS, BATCHES, ROWS)
         .await
         .unwrap();
-    db.drop_all().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "restarts the database servers; CI runs it as its own step"]
 async fn postgres_restart_loses_nothing() {
-    restart_under_load("postgres", "FLASKDB_TEST_POSTGRES_URL").await;
+    restart_under_load(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "restarts the database servers; CI runs it as its own step"]
 async fn mariadb_restart_loses_nothing() {
-    restart_under_load("mariadb", "FLASKDB_TEST_MYSQL_URL").await;
+    restart_under_load(Backend::MySql).await;
 }

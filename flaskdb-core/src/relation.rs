@@ -6,7 +6,8 @@
 //! related rows, and [`Query::eager`](crate::Query::eager) loads them for many parents at
 //! once with one `IN (...)` query per relationship ([`Query::eager_joined`](crate::Query::eager_joined):
 //! by a LEFT JOIN in the parents' own statement). An unloaded relationship never
-//! pretends to be empty: `loaded()` is `None` until it is loaded.
+//! pretends to be empty: `loaded()` is `None` until it is loaded. Comparing two fields
+//! compares what they loaded, so an unloaded field equals only an unloaded one.
 //!
 //! The foreign key is the one foreign key between the two tables, or the one named with
 //! `#[model(has_many, foreign_key = "post.category_id")]`. None, or several without a
@@ -790,10 +791,14 @@ macro_rules! field_type {
             }
         }
 
-        /// Relationship fields do not take part in comparisons of their models.
-        impl<T> PartialEq for $name<T> {
-            fn eq(&self, _other: &Self) -> bool {
-                true
+        /// Compares the loaded rows: equal when neither side is loaded, or both are
+        /// loaded with equal rows. A loaded relationship never equals an unloaded one,
+        /// even when it loaded no row (as `loaded()` tells them apart). So a model's
+        /// `#[derive(PartialEq)]` compares its relationships as it prints them with
+        /// `Debug`, and needs `PartialEq` on the models they name.
+        impl<T: PartialEq> PartialEq for $name<T> {
+            fn eq(&self, other: &Self) -> bool {
+                self.0.loaded == other.0.loaded
             }
         }
 

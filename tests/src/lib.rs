@@ -72,17 +72,13 @@ impl TestDb {
     }
 }
 
-fn server_url(backend: Backend) -> Option<(&'static str, Option<String>)> {
+/// The variable that names `backend`'s server for the tests (`None` for SQLite, which
+/// needs none).
+pub fn server_var(backend: Backend) -> Option<&'static str> {
     match backend {
         Backend::Sqlite => None,
-        Backend::Postgres => Some((
-            "FLASKDB_TEST_POSTGRES_URL",
-            std::env::var("FLASKDB_TEST_POSTGRES_URL").ok(),
-        )),
-        Backend::MySql => Some((
-            "FLASKDB_TEST_MYSQL_URL",
-            std::env::var("FLASKDB_TEST_MYSQL_URL").ok(),
-        )),
+        Backend::Postgres => Some("FLASKDB_TEST_POSTGRES_URL"),
+        Backend::MySql => Some("FLASKDB_TEST_MYSQL_URL"),
     }
 }
 
@@ -155,18 +151,15 @@ pub async fn scratch_database(
 /// Runs the whole suite on `backend` and exits with libtest's status.
 pub fn run(backend: Backend) -> ExitCode {
     let args = Arguments::from_args();
-    let server = server_url(backend);
-    let skip_reason = match &server {
-        Some((var, None)) => Some(*var),
-        _ => None,
-    };
+    let var = server_var(backend);
+    let base = var.and_then(|var| std::env::var(var).ok());
+    let skip_reason = var.filter(|_| base.is_none());
     if let Some(var) = skip_reason {
         println!(
             "note: the {backend:?} suite is skipped because {var} is not set \
              (set it to a server URL to run it; .ci/run does)"
         );
     }
-    let base = server.and_then(|(_, url)| url);
     let mut trials = Vec::new();
     for case in suite::all() {
         // Killing connections needs a server.

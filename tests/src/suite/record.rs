@@ -22,7 +22,9 @@ pub fn cases() -> Vec<Case> {
     )
 }
 
-async fn recording(t: &TestDb) -> anyhow::Result<Db> {
+/// A connection to this case's database that records queries, with every model's
+/// table created.
+pub(crate) async fn recording(t: &TestDb) -> anyhow::Result<Db> {
     let db = Db::connect(t.config().record_queries(true)).await?;
     db.create_all().await?;
     Ok(db)

@@ -3,8 +3,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use flaskdb::{Config, Db, Error, Operation};
+use flaskdb::{Config, Db, Error, HasMany, HasOne, Operation};
 
+use super::record::recording;
 use crate::logs::capture;
 use crate::models::*;
 use crate::{Case, TestDb, TestResult, cases};
@@ -27,13 +28,8 @@ pub fn cases() -> Vec<Case> {
         with_parent,
         n_plus_one_is_seen_and_eager_loading_avoids_it,
         a_many_to_many_without_its_table_is_an_error,
+        models_compare_their_loaded_relationships,
     )
-}
-
-async fn recording(t: &TestDb) -> anyhow::Result<Db> {
-    let db = Db::connect(t.config().record_queries(true)).await?;
-    db.create_all().await?;
-    Ok(db)
 }
 
 /// `n` authors with two books each, each book with `reviews` reviews.
@@ -158,8 +154,14 @@ async fn eager_loading_is_one_query_per_relationship(t: TestDb) -> TestResult {
             let books = a.books.loaded().unwrap();
             assert_eq!(books.len(), 2);
             assert!(books.iter().all(|b| b.author_id == Some(a.id)));
-            // back_populates: the books' `author` is the loaded parent.
-            assert!(books.iter().all(|b| b.author.loaded() == Some(Some(a))));
+            // back_populates: the books' `author` is the loaded parent, copied as it
+            // was read (before its relationships were loaded).
+            let read = Author {
+                books: HasMany::default(),
+                profile: HasOne::default(),
+                ..a.clone()
+            };
+            assert!(books.iter().all(|b| b.author.loaded() == Some(Some(&read))));
             assert_eq!(a.profile.loaded(), Some(None));
         }
         // belongs_to eagerly: many books share an author.
@@ -636,13 +638,33 @@ async fn with_parent(t: TestDb) -> TestResult {
         theirs.iter().map(|b| b.title.as_str()).collect::<Vec<_>>(),
         ["Book 0.0"]
     );
-    let root = db.session().insert(Node::build().name("r")).await?;
+    // Through a self-referential relationship, from a node a session inserted and has
+    // not committed: its own children, neither its parent nor its sibling's children.
+    let mut s = db.session();
+    let top = s.insert(Node::build().name("top")).await?;
+    let root = s
+        .insert(
+            Node::build()
+                .name("r")
+                .parent_id(top.id)
+                .children([Node::build().name("r.1"), Node::build().name("r.2")]),
+        )
+        .await?;
+    s.add(
+        Node::build()
+            .name("s")
+            .parent_id(top.id)
+            .children([Node::build().name("s.1")]),
+    );
+    let children = s
+        .query::<Node>()
+        .with_parent_via(&root, Node::children)
+        .order_by(Node::id)
+        .all()
+        .await?;
     assert_eq!(
-        db.query::<Node>()
-            .with_parent_via(&root, Node::children)
-            .count()
-            .await?,
-        0
+        children.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(),
+        ["r.1", "r.2"]
     );
     Ok(())
 }
@@ -694,5 +716,26 @@ async fn a_many_to_many_without_its_table_is_an_error(t: TestDb) -> TestResult {
         .unwrap_err();
     assert!(matches!(err, Error::InvalidQuery(_)));
     let _ = Config::new("sqlite::memory:");
+    Ok(())
+}
+
+async fn models_compare_their_loaded_relationships(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    library(&db, 1, 0).await?;
+    let eager = || db.query::<Author>().eager(Author::books).one();
+    let (plain, loaded) = (db.query::<Author>().one().await?, eager().await?);
+    assert_eq!(plain, db.query::<Author>().one().await?, "neither loaded");
+    assert_eq!(loaded, eager().await?, "the same rows loaded");
+    assert_ne!(plain, loaded, "loaded and not loaded");
+    // The same author, with a book that has changed since `loaded` was read.
+    db.query::<Book>()
+        .filter_by(Book::title, "Book 0.0")
+        .update(Book::title.set("Book 0.0, revised"))
+        .await?;
+    assert_ne!(eager().await?, loaded, "other rows loaded");
+    // An author without books: loading found nothing, which is not "not loaded".
+    db.query::<Book>().delete().await?;
+    assert_eq!(eager().await?.books.loaded().map(<[_]>::len), Some(0));
+    assert_ne!(eager().await?, db.query::<Author>().one().await?);
     Ok(())
 }

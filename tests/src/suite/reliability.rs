@@ -415,28 +415,55 @@ async fn an_exhausted_pool_times_out_then_recovers(t: TestDb) -> TestResult {
     Ok(())
 }
 
-/// How many connections of this case's database sit in an open transaction, as the
-/// server sees them (0 on SQLite, which has no such view; the count of rows there
-/// shows the same).
+/// How many connections of `db`'s pool sit in a transaction. All of them are held
+/// while they are counted, so none is missed or busy running the count. The servers
+/// are asked through the case's own connection what they see (PostgreSQL: sessions of
+/// the pool named `name` idle in a transaction; MariaDB: InnoDB transactions on this
+/// database); SQLite has no such view, so each connection is asked to begin a
+/// transaction, which it refuses inside one.
 async fn open_transactions(t: &TestDb, db: &Db, name: Option<&str>) -> anyhow::Result<i64> {
-    let sql = match t.backend {
-        Backend::Sqlite => return Ok(0),
+    let engine = db.engine()?;
+    let rows = match t.backend {
+        Backend::Sqlite => {
+            let mut open = 0;
+            for conn in &mut hold_all(engine.as_sqlite().unwrap()).await? {
+                match sqlx::query("BEGIN").execute(&mut **conn).await {
+                    Ok(_) => {
+                        sqlx::query("ROLLBACK").execute(&mut **conn).await?;
+                    }
+                    Err(e) if e.to_string().contains("within a transaction") => open += 1,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            return Ok(open);
+        }
         Backend::Postgres => {
-            "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = $1 \
-             AND state LIKE 'idle in transaction%'"
+            let _held = hold_all(engine.as_postgres().unwrap()).await?;
+            let sql = "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = $1 \
+                       AND state LIKE 'idle in transaction%'";
+            t.db.fetch_all(sql, vec![Value::from(name.unwrap_or_default())])
+                .await?
         }
         Backend::MySql => {
-            "SELECT COUNT(*) AS n FROM information_schema.innodb_trx t \
-             JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id \
-             WHERE p.db = DATABASE()"
+            let _held = hold_all(engine.as_mysql().unwrap()).await?;
+            let sql = "SELECT COUNT(*) AS n FROM information_schema.innodb_trx t \
+                       JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id \
+                       WHERE p.db = DATABASE()";
+            t.db.fetch_all(sql, Vec::new()).await?
         }
     };
-    let params = match t.backend {
-        Backend::Postgres => vec![Value::from(name.unwrap_or_default())],
-        _ => Vec::new(),
-    };
-    let rows = db.fetch_all(sql, params).await?;
     Ok(rows[0].get::<i64>("n")?)
+}
+
+/// Every connection `pool` may open, acquired at once.
+async fn hold_all<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+) -> sqlx::Result<Vec<sqlx::pool::PoolConnection<DB>>> {
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(pool.acquire().await?);
+    }
+    Ok(held)
 }
 
 /// Flushes cut off as early as their BEGIN, on a pool of one connection: after each,

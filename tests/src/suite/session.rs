@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use flaskdb::{Backend, Config, Db, EngineOptions, Error, Model};
 
+use super::record::recording;
 use crate::models::*;
 use crate::{Case, TestDb, TestResult, cases, exec};
 
@@ -114,7 +115,7 @@ async fn missing_required_column_is_reported_and_dropped(t: TestDb) -> TestResul
 }
 
 async fn update_writes_only_changed_columns(t: TestDb) -> TestResult {
-    let db = t.with_tables().await?;
+    let db = recording(&t).await?;
     let mut s = db.session();
     s.add(user("a"));
     s.commit().await?;
@@ -137,10 +138,16 @@ async fn update_writes_only_changed_columns(t: TestDb) -> TestResult {
         Some("written elsewhere"),
         "bio was not overwritten"
     );
-    // Adding an unchanged model writes nothing.
+    // Adding an unchanged model writes nothing: its flush sends no statement.
     let same = s.query::<User>().get(a.id).await?.unwrap();
-    s.add(same);
-    s.flush().await?;
+    db.scope(async {
+        s.add(same);
+        s.flush().await?;
+        let sent = flaskdb::get_recorded_queries();
+        assert!(sent.is_empty(), "an unchanged model sent {sent:?}");
+        Ok::<_, Error>(())
+    })
+    .await?;
     Ok(())
 }
 
@@ -492,20 +499,20 @@ async fn typed_constraint_errors(t: TestDb) -> TestResult {
     let err = s.commit().await.unwrap_err();
     assert!(matches!(err, Error::ForeignKeyViolation { .. }), "{err}");
     s.rollback().await?;
-    exec(
+    let err = exec(
         &t,
         r#"INSERT INTO "user" ("username", "email") VALUES (?, ?)"#,
         vec!["n".into(), flaskdb::Value::Null(flaskdb::SqlType::Text)],
     )
     .await
-    .map(drop)
-    .or_else(|e| match e.downcast::<Error>()? {
+    .expect_err("a NULL in a NOT NULL column is refused");
+    match err.downcast::<Error>()? {
         Error::NotNullViolation { column, .. } => {
-            assert!(column.unwrap_or_default().contains("email"));
-            Ok::<_, anyhow::Error>(())
+            let c = column.unwrap_or_default();
+            assert!(c.contains("email"), "the error names the column: {c}");
         }
         other => panic!("expected a NOT NULL violation, got {other}"),
-    })?;
+    }
     Ok(())
 }
 
