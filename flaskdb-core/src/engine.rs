@@ -372,6 +372,9 @@ impl Engine {
     }
 }
 
+/// The table of commit tokens, on each bind that uses them.
+pub(crate) const COMMIT_TOKEN_TABLE: &str = "flaskdb_commit_tokens";
+
 /// An engine's commit tokens (see `session::tokens`): how many transactions were
 /// stamped (every so many, old tokens are deleted).
 #[derive(Default)]

@@ -13,14 +13,13 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use crate::engine::{Backend, Engine};
+use crate::engine::{Backend, COMMIT_TOKEN_TABLE, Engine};
 use crate::error::{Error, Result};
 use crate::executor::{self, Conn, Tx};
 use crate::sql::Rendered;
 use crate::value::Value;
 
-/// The table flaskdb keeps the tokens in, on each bind that uses them.
-const TABLE: &str = "flaskdb_commit_tokens";
+const TABLE: &str = COMMIT_TOKEN_TABLE;
 
 /// How long a lost commit's token is looked for (through a server restart, say)
 /// before its outcome is reported unknown.
@@ -111,7 +110,7 @@ async fn probe(engine: &Engine, token: &str) -> Result<bool> {
 /// [`Error::Config`] naming the table and the database's reason.
 pub(crate) async fn create_table(engine: &Engine) -> Result<()> {
     let sql = format!(
-        "CREATE TABLE IF NOT EXISTS {TABLE} (token CHAR(32) NOT NULL PRIMARY KEY, \
+        "CREATE TABLE IF NOT EXISTS {TABLE} (token VARCHAR(32) NOT NULL PRIMARY KEY, \
          created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)"
     );
     executor::execute(Conn::Pool(engine), Rendered::new(sql, Vec::new()))

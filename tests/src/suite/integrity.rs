@@ -3,13 +3,17 @@
 
 use std::time::Duration;
 
-use flaskdb::{Backend, SessionTransaction};
+use flaskdb::{Backend, Db, SessionTransaction};
 
 use crate::suite::reliability::Entry;
 use crate::{Case, TestDb, TestResult, cases};
 
 pub fn cases() -> Vec<Case> {
-    cases!("integrity"; a_flush_cut_off_in_another_task_leaves_the_transaction_alone)
+    cases!(
+        "integrity";
+        a_flush_cut_off_in_another_task_leaves_the_transaction_alone,
+        commit_tokens_older_than_an_hour_are_pruned,
+    )
 }
 
 /// Inserts an entry labelled `raw` with sqlx, inside the session's transaction.
@@ -61,5 +65,63 @@ async fn a_flush_cut_off_in_another_task_leaves_the_transaction_alone(t: TestDb)
         .collect();
     labels.sort();
     assert_eq!(labels, ["flushed", "queued", "raw"]);
+    Ok(())
+}
+
+/// An `INSERT` of token `token` written `minutes` ago.
+fn token_written(backend: Backend, token: &str, minutes: u32) -> String {
+    let at = match backend {
+        Backend::Sqlite => format!("datetime('now', '-{minutes} minutes')"),
+        Backend::Postgres => format!("CURRENT_TIMESTAMP - INTERVAL '{minutes} minutes'"),
+        Backend::MySql => format!("CURRENT_TIMESTAMP - INTERVAL {minutes} MINUTE"),
+    };
+    format!("INSERT INTO flaskdb_commit_tokens (token, created_at) VALUES ('{token}', {at})")
+}
+
+async fn tokens(db: &Db) -> anyhow::Result<Vec<String>> {
+    let rows = db
+        .fetch_all(
+            "SELECT token FROM flaskdb_commit_tokens ORDER BY token",
+            vec![],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.get::<String>("token"))
+        .collect::<Result<_, _>>()?)
+}
+
+/// The table of commit tokens is made when the `Db` connects; each commit leaves its
+/// token; an engine's first commit (and every thousandth) deletes the tokens older than
+/// an hour, in the background, and keeps the others. Reflection leaves the table out.
+async fn commit_tokens_older_than_an_hour_are_pruned(t: TestDb) -> TestResult {
+    let db = Db::connect(
+        t.config()
+            .engine_options(t.options.clone().commit_tokens(true)),
+    )
+    .await?;
+    db.create_all().await?;
+    db.execute(&token_written(t.backend, "old", 61), vec![])
+        .await?;
+    db.execute(&token_written(t.backend, "recent", 59), vec![])
+        .await?;
+    let mut s = db.session();
+    s.add(Entry::build().label("one"));
+    s.commit().await?;
+    let mut left = tokens(&db).await?;
+    for _ in 0..100 {
+        if !left.iter().any(|t| t == "old") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        left = tokens(&db).await?;
+    }
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.contains(&"recent".to_owned()), "{left:?}");
+    assert!(left.iter().all(|t| t != "old"), "{left:?}");
+    // flaskdb's own table is not reflected as one of the application's.
+    db.reflect().await?;
+    assert!(db.table("flaskdb_commit_tokens").is_err());
+    assert!(db.table("entry").is_ok());
     Ok(())
 }

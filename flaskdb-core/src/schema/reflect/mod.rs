@@ -13,7 +13,7 @@ mod postgres;
 mod sqlite;
 mod types;
 
-use crate::engine::{Backend, Engine};
+use crate::engine::{Backend, COMMIT_TOKEN_TABLE, Engine};
 use crate::error::Result;
 use crate::executor::{self, Conn, Row};
 use crate::schema::table::column_index_name;
@@ -76,7 +76,7 @@ struct KeyPart {
 
 /// Reads every table and view of the engine's database, sorted by name.
 pub(crate) async fn tables(engine: &Engine, bind: Option<&str>) -> Result<Vec<Table>> {
-    let catalog = match engine.backend() {
+    let mut catalog = match engine.backend() {
         #[cfg(feature = "sqlite")]
         Backend::Sqlite => sqlite::catalog(engine).await?,
         #[cfg(feature = "postgres")]
@@ -86,6 +86,10 @@ pub(crate) async fn tables(engine: &Engine, bind: Option<&str>) -> Result<Vec<Ta
         #[allow(unreachable_patterns)]
         _ => Catalog::default(),
     };
+    // flaskdb's own bookkeeping is not the application's schema.
+    catalog
+        .relations
+        .retain(|(name, _)| name != COMMIT_TOKEN_TABLE);
     Ok(assemble(catalog, engine.backend(), bind))
 }
 
