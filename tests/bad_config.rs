@@ -50,6 +50,7 @@ async fn bad_urls_are_clear_errors_without_the_password() {
             "cannot connect",
         ),
         (String::new(), "unsupported database URL"),
+        ("sqlite".to_owned(), "unsupported database URL"),
     ];
     for (url, expected) in cases {
         let e = connect_error(&url).await;

@@ -22,6 +22,7 @@ compile_error!("flaskdb needs at least one backend feature: sqlite, postgres or 
 /// assert_eq!(Backend::from_url("postgresql://localhost/app").unwrap(), Backend::Postgres);
 /// assert_eq!(Backend::from_url("mariadb://localhost/app").unwrap(), Backend::MySql);
 /// assert!(Backend::from_url("oracle://x").is_err());
+/// assert!(Backend::from_url("sqlite").is_err()); // no `scheme:`
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
@@ -37,17 +38,16 @@ impl Backend {
     /// The backend a URL's scheme names.
     ///
     /// # Errors
-    /// [`Error::Config`] for an unknown scheme.
+    /// [`Error::Config`] for an unknown scheme, or a text with no `scheme:` at all
+    /// (`sqlite` alone is not a URL).
     pub fn from_url(url: &str) -> Result<Backend> {
         let scheme = url
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        match scheme.as_str() {
-            "sqlite" => Ok(Backend::Sqlite),
-            "postgres" | "postgresql" => Ok(Backend::Postgres),
-            "mysql" | "mariadb" => Ok(Backend::MySql),
+            .split_once(':')
+            .map(|(scheme, _)| scheme.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("sqlite") => Ok(Backend::Sqlite),
+            Some("postgres" | "postgresql") => Ok(Backend::Postgres),
+            Some("mysql" | "mariadb") => Ok(Backend::MySql),
             _ => Err(Error::Config(format!(
                 "unsupported database URL `{}`: the scheme must be sqlite:, postgres://, \
                  postgresql://, mysql:// or mariadb://",
@@ -68,38 +68,47 @@ impl Backend {
 
 /// Replaces the password of a URL (`user:password@` and `password=` parameters) with `***`.
 ///
+/// The text may hold several URLs, as a bind list does. A password is hidden whatever
+/// characters it holds, even ones a URL should have percent-encoded: everything from
+/// the first `:` of the user info to the last `@` before the next URL is the password.
+///
 /// ```
 /// use flaskdb_core::redact_url;
 /// assert_eq!(redact_url("postgres://app:s3cret@db/app"), "postgres://app:***@db/app");
 /// assert_eq!(redact_url("mysql://h/db?password=x&ssl=1"), "mysql://h/db?password=***&ssl=1");
 /// assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
 /// assert_eq!(redact_url("a=mysql://u:x@h/a; b=postgres://v:y@h/b"), "a=mysql://u:***@h/a; b=postgres://v:***@h/b");
+/// // `p@ss:w/rd%40`, percent-encoded as it should be, and not.
+/// assert_eq!(redact_url("postgres://app:p%40ss%3Aw%2Frd%2540@db/app"), "postgres://app:***@db/app");
+/// assert_eq!(redact_url("postgres://app:p@ss:w/rd%40@db/app"), "postgres://app:***@db/app");
 /// ```
 pub fn redact_url(url: &str) -> String {
     let mut out = url.to_owned();
-    // Every `scheme://` in the text, from the last one back (replacing changes the
-    // positions after it): a text may hold several URLs, as a bind list does.
+    // Every `scheme://` in the text, from the last one back: replacing changes the
+    // positions after it, and each URL ends where the next one's `://` begins.
+    let mut end = out.len();
     let starts: Vec<usize> = out.match_indices("://").map(|(i, _)| i + 3).collect();
     for start in starts.into_iter().rev() {
-        let authority_end = out[start..]
-            .find(['/', '?', '#', ';', ' '])
-            .map_or(out.len(), |i| start + i);
-        if let Some(at) = out[start..authority_end].rfind('@').map(|i| start + i)
-            && let Some(colon) = out[start..at].find(':').map(|i| start + i)
+        let rest = &out[start..end];
+        if let (Some(first_at), Some(last_at)) = (rest.find('@'), rest.rfind('@'))
+            && let Some(colon) = rest[..first_at].find(':')
         {
-            out.replace_range(colon + 1..at, "***");
+            out.replace_range(start + colon + 1..start + last_at, "***");
         }
+        end = start - 3;
     }
-    if let Some(q) = out.find('?') {
-        let (head, query) = out.split_at(q + 1);
-        let redacted: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                _ => pair.to_owned(),
-            })
-            .collect();
-        out = format!("{head}{}", redacted.join("&"));
+    // `password=` parameters, up to the next parameter, URL or fragment.
+    let lower = out.to_ascii_lowercase();
+    let values: Vec<usize> = lower
+        .match_indices("password=")
+        .filter(|(i, _)| *i > 0 && matches!(lower.as_bytes()[i - 1], b'?' | b'&'))
+        .map(|(i, key)| i + key.len())
+        .collect();
+    for start in values.into_iter().rev() {
+        let end = out[start..]
+            .find(['&', ';', ' ', '#'])
+            .map_or(out.len(), |i| start + i);
+        out.replace_range(start..end, "***");
     }
     out
 }
@@ -465,7 +474,9 @@ mod sqlite {
         options: &EngineOptions,
         instance_path: &Path,
     ) -> Result<(sqlx::SqlitePool, Option<sqlx::SqliteConnection>)> {
-        let rest = url["sqlite:".len()..].trim_start_matches("//");
+        // `Backend::from_url` has checked that the URL starts with `sqlite:`.
+        let rest = url.split_once(':').map_or("", |(_, rest)| rest);
+        let rest = rest.trim_start_matches("//");
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         let memory =
             path.is_empty() || path == ":memory:" || query.split('&').any(|p| p == "mode=memory");
@@ -526,7 +537,8 @@ mod sqlite {
                 }
                 _ => {
                     return Err(Error::Config(format!(
-                        "unsupported SQLite URL parameter `{pair}` in `{}`",
+                        "unsupported SQLite URL parameter `{}` in `{}`",
+                        redact_url(pair),
                         redact_url(url)
                     )));
                 }
