@@ -29,6 +29,10 @@ use futures_core::future::BoxFuture;
 
 use crate::error::{Error, Result};
 
+/// The cap on `per_page` unless one is set: [`PageRequest`]'s default `max_per_page`,
+/// also the cap of keyset pages.
+pub(crate) const DEFAULT_MAX_PER_PAGE: u64 = 100;
+
 /// The arguments of a page: which page, how many items, and the rules that apply.
 ///
 /// ```
@@ -54,7 +58,7 @@ impl Default for PageRequest {
         PageRequest {
             page: None,
             per_page: None,
-            max_per_page: Some(100),
+            max_per_page: Some(DEFAULT_MAX_PER_PAGE),
             error_out: true,
             count: true,
         }
