@@ -267,9 +267,13 @@ impl Engine {
         };
         let backend = Backend::from_url(url)?;
         let redacted = redact_url(url);
-        let fail = |source: sqlx::Error| Error::Connect {
-            url: redacted.clone(),
-            source,
+        let fail = |server: Option<String>| {
+            let url = redacted.clone();
+            move |source: sqlx::Error| Error::Connect {
+                url,
+                server,
+                source,
+            }
         };
         match backend {
             #[cfg(feature = "sqlite")]
@@ -277,7 +281,7 @@ impl Engine {
                 let (pool, keep_alive) = sqlite::connect(url, options, instance_path)
                     .await
                     .map_err(|e| match e {
-                        Error::Database(source) => fail(source),
+                        Error::Database(source) => fail(None)(source),
                         other => other,
                     })?;
                 Ok(Engine::new(
@@ -293,10 +297,18 @@ impl Engine {
             Backend::Postgres => {
                 let connect: sqlx::postgres::PgConnectOptions =
                     url.parse().map_err(|e| invalid_url(url, e))?;
-                let pool = pool_options(options, &EngineOptions::default())
-                    .connect_with(connect)
+                let fail = fail(Some(server(
+                    connect.get_socket(),
+                    connect.get_host(),
+                    connect.get_port(),
+                )));
+                let pool = pool_options(options, &EngineOptions::default());
+                let first = first_connection(&connect, pool.get_acquire_timeout())
                     .await
-                    .map_err(fail)?;
+                    .map_err(fail.clone())?;
+                // Only a polite goodbye: a failure here says nothing of the server.
+                sqlx::Connection::close(first).await.ok();
+                let pool = pool.connect_with(connect).await.map_err(fail)?;
                 Ok(Engine::new(
                     backend,
                     redacted,
@@ -311,18 +323,26 @@ impl Engine {
                 let url = url.replacen("mariadb:", "mysql:", 1);
                 let connect: sqlx::mysql::MySqlConnectOptions =
                     url.parse().map_err(|e| invalid_url(&url, e))?;
+                let connect = connect.charset("utf8mb4");
+                let fail = fail(Some(server(
+                    connect.get_socket(),
+                    connect.get_host(),
+                    connect.get_port(),
+                )));
                 // Flask-SQLAlchemy's MySQL defaults: utf8mb4, and recycle after 2 hours.
                 let defaults =
                     EngineOptions::default().max_lifetime(std::time::Duration::from_secs(7200));
-                let pool = pool_options(options, &defaults)
-                    .connect_with(connect.charset("utf8mb4"))
+                let pool = pool_options(options, &defaults);
+                let mut first = first_connection(&connect, pool.get_acquire_timeout())
                     .await
-                    .map_err(fail)?;
+                    .map_err(fail.clone())?;
                 let (version,): (String,) = sqlx::query_as("SELECT VERSION()")
-                    .fetch_one(&pool)
+                    .fetch_one(&mut first)
                     .await
-                    .map_err(fail)?;
+                    .map_err(fail.clone())?;
+                sqlx::Connection::close(first).await.ok();
                 let returning = mariadb_has_returning(&version);
+                let pool = pool.connect_with(connect).await.map_err(fail)?;
                 Ok(Engine::new(
                     backend,
                     redacted,
@@ -378,6 +398,35 @@ struct Flags {
     echo: bool,
     record: Option<usize>,
     returning: bool,
+}
+
+/// Opens one connection outside the pool, so that a server which refuses it (closed
+/// port, unknown host, rejected login) fails `Db::connect` at once with the driver's
+/// own cause: the pool would retry a refused connection until its acquire timeout and
+/// then report only that it timed out. A server that does not answer at all fails
+/// after `timeout`.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn first_connection<O: sqlx::ConnectOptions<Connection: Sized>>(
+    options: &O,
+    timeout: std::time::Duration,
+) -> std::result::Result<O::Connection, sqlx::Error> {
+    match tokio::time::timeout(timeout, options.connect()).await {
+        Ok(connected) => connected,
+        Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("the server did not answer within the acquire_timeout of {timeout:?}"),
+        ))),
+    }
+}
+
+/// The server a connection goes to, for errors: `host:port`, or the Unix socket.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn server(socket: Option<&std::path::PathBuf>, host: &str, port: u16) -> String {
+    match socket {
+        Some(path) => path.display().to_string(),
+        None if host.contains(':') => format!("[{host}]:{port}"),
+        None => format!("{host}:{port}"),
+    }
 }
 
 /// The pool's acquire timeout: how long anything waits for the database.
