@@ -206,9 +206,21 @@ mod tests {
             1 => "[ -~]{0,6}",
         ];
         let parameter = prop::sample::select(vec![
-            "mode=memory", "mode=ro", "mode=rw", "mode=rwc", "mode=", "cache=shared",
-            "cache=private", "journal_mode=wal", "journal_mode=delete", "journal_mode=x",
-            "busy_timeout=10", "busy_timeout=99999999999999999999", "password=x", "=", "x",
+            "mode=memory",
+            "mode=ro",
+            "mode=rw",
+            "mode=rwc",
+            "mode=",
+            "cache=shared",
+            "cache=private",
+            "journal_mode=wal",
+            "journal_mode=delete",
+            "journal_mode=x",
+            "busy_timeout=10",
+            "busy_timeout=99999999999999999999",
+            "password=x",
+            "=",
+            "x",
         ]);
         (scheme, path, proptest::collection::vec(parameter, 0..3)).prop_map(
             |(scheme, path, parameters)| match parameters.is_empty() {

@@ -293,7 +293,9 @@ impl<M: Model> Query<M> {
         record::at(Location::caller(), async move {
             let table = M::table();
             if max_per_page == Some(0) {
-                return Err(Error::InvalidQuery("max_per_page must be at least 1".into()));
+                return Err(Error::InvalidQuery(
+                    "max_per_page must be at least 1".into(),
+                ));
             }
             let per_page = max_per_page.map_or(per_page, |max| per_page.min(max));
             if per_page == 0 {

@@ -75,6 +75,9 @@ async fn connect_errors_name_the_server_and_the_cause(t: TestDb) -> TestResult {
         ),
         None => assert!(shown.contains("unable to open database file"), "{shown}"),
     }
-    assert!(!shown.contains(PASSWORD) && !shown.contains("p@ss"), "{shown}");
+    assert!(
+        !shown.contains(PASSWORD) && !shown.contains("p@ss"),
+        "{shown}"
+    );
     Ok(())
 }

@@ -337,7 +337,10 @@ async fn keyset_per_page_is_capped(t: TestDb) -> TestResult {
     assert_eq!((all.items.len(), all.next_cursor), (250, None));
     // A page of nothing is bad input, as in paginate; a cap of nothing is a bad query.
     let zero = q().paginate_after(None, 0).await.unwrap_err();
-    assert!(zero.is_not_found() && zero.to_string().contains("per_page"), "{zero}");
+    assert!(
+        zero.is_not_found() && zero.to_string().contains("per_page"),
+        "{zero}"
+    );
     let no_cap = q()
         .paginate_after_with_max(None, 10, Some(0))
         .await
