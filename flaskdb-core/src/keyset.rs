@@ -6,6 +6,7 @@
 //! so that it is unique. A cursor is an opaque, URL-safe string holding the order values
 //! of the row it points after (or before) and a fingerprint of the ordering, so a cursor
 //! from another query is refused rather than misread. Order columns must be NOT NULL.
+//! `per_page` is capped at `max_per_page` (100 unless set), as `paginate`'s is.
 
 use std::future::Future;
 use std::panic::Location;
