@@ -177,17 +177,17 @@ pub enum Error {
     Database(sqlx::Error),
 }
 
+fn mismatch_list(mismatches: &[crate::schema::Mismatch]) -> String {
+    let items: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
+    items.join("; ")
+}
+
 /// What [`Error::Connect`] failed to reach: the server and its URL, or the URL alone.
 fn connect_target(url: &str, server: Option<&str>) -> String {
     match server {
         Some(server) => format!("{server} (`{url}`)"),
         None => format!("`{url}`"),
     }
-}
-
-fn mismatch_list(mismatches: &[crate::schema::Mismatch]) -> String {
-    let items: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
-    items.join("; ")
 }
 
 /// Every driver error goes through here: the kinds an application handles (pool
