@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use flaskdb::{Config, Db, EngineOptions, Error};
 
@@ -50,12 +50,59 @@ async fn bad_urls_are_clear_errors_without_the_password() {
             "cannot connect",
         ),
         (String::new(), "unsupported database URL"),
+        ("sqlite".to_owned(), "unsupported database URL"),
     ];
     for (url, expected) in cases {
         let e = connect_error(&url).await;
         let shown = format!("{e} / {e:?}");
         assert!(!shown.contains(SECRET), "{url}: {shown}");
         assert!(shown.contains(expected), "{url}: {shown}");
+    }
+}
+
+/// A password full of URL syntax, `p@ss:w/rd%40`: as it is, and percent-encoded.
+const SPECIAL: [&str; 2] = ["p@ss:w/rd%40", "p%40ss%3Aw%2Frd%2540"];
+
+/// Pieces of that password, none of which may show in an error.
+const PIECES: [&str; 6] = ["p@ss", "ss:w", "w/rd", "rd%40", "%40ss", "%2Frd"];
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn a_refused_connection_fails_at_once_naming_the_server() {
+    let port = closed_port();
+    let server = format!("127.0.0.1:{port}");
+    // The pool alone would retry a refused connection for the whole acquire timeout
+    // and then report only that it timed out.
+    let acquire_timeout = Duration::from_secs(30);
+    let options = EngineOptions::default().acquire_timeout(acquire_timeout);
+    for scheme in ["postgres", "mysql", "mariadb"] {
+        let url = format!("{scheme}://app:{}@{server}/app", SPECIAL[1]);
+        let started = Instant::now();
+        let e = Db::connect(Config::new(url.clone()).engine_options(options.clone()))
+            .await
+            .expect_err(&url);
+        assert!(started.elapsed() < acquire_timeout, "{url}: {e}");
+        let shown = format!("{e} / {e:?}");
+        assert!(
+            matches!(&e, Error::Connect { server: Some(s), .. } if *s == server),
+            "{shown}"
+        );
+        assert!(
+            e.to_string().to_lowercase().contains("connection refused")
+                && e.to_string().contains(&server),
+            "{shown}"
+        );
+        // Unencoded, the password makes the URL invalid: still it is not shown.
+        let raw = connect_error(&format!("{scheme}://app:{}@{server}/app", SPECIAL[0])).await;
+        for e in [e, raw] {
+            let shown = format!("{e} / {e:?}");
+            assert!(!PIECES.iter().any(|p| shown.contains(p)), "{shown}");
+        }
     }
 }
 

@@ -393,7 +393,10 @@ async fn run_backend(name: &str, url: &str, options: &Options) -> anyhow::Result
         // Deep pagination: page 1,000 of 100,000 rows, OFFSET against keyset.
         fill(&db, 100_000, 0, 0).await?;
         let q = || db.query::<User>().order_by(User::id);
-        let cursor = q().paginate_after(None, 99_900).await?.next_cursor;
+        let cursor = q()
+            .paginate_after_with_max(None, 99_900, None)
+            .await?
+            .next_cursor;
         let r = compare(
             it(100, 20),
             async || {

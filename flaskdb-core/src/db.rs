@@ -71,11 +71,14 @@ impl Db {
         Db::default()
     }
 
-    /// Connects every bind of `config`.
+    /// Connects every bind of `config`. Each server gets one connection before its pool
+    /// is built, so a server that refuses it fails here at once, not after the pool's
+    /// `acquire_timeout`.
     ///
     /// # Errors
-    /// [`Error::Config`] for an invalid configuration or URL, [`Error::Connect`] when a
-    /// database cannot be reached (the URL in the error is redacted).
+    /// [`Error::Config`] for an invalid configuration or URL; [`Error::Connect`] when a
+    /// database cannot be reached or rejects the login, naming the server and the
+    /// driver's cause (the URL in the error is redacted).
     pub async fn connect(config: Config) -> Result<Db> {
         let db = Db::new();
         db.init(config).await?;

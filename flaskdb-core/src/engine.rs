@@ -22,6 +22,7 @@ compile_error!("flaskdb needs at least one backend feature: sqlite, postgres or 
 /// assert_eq!(Backend::from_url("postgresql://localhost/app").unwrap(), Backend::Postgres);
 /// assert_eq!(Backend::from_url("mariadb://localhost/app").unwrap(), Backend::MySql);
 /// assert!(Backend::from_url("oracle://x").is_err());
+/// assert!(Backend::from_url("sqlite").is_err()); // no `scheme:`
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
@@ -37,17 +38,16 @@ impl Backend {
     /// The backend a URL's scheme names.
     ///
     /// # Errors
-    /// [`Error::Config`] for an unknown scheme.
+    /// [`Error::Config`] for an unknown scheme, or a text with no `scheme:` at all
+    /// (`sqlite` alone is not a URL).
     pub fn from_url(url: &str) -> Result<Backend> {
         let scheme = url
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        match scheme.as_str() {
-            "sqlite" => Ok(Backend::Sqlite),
-            "postgres" | "postgresql" => Ok(Backend::Postgres),
-            "mysql" | "mariadb" => Ok(Backend::MySql),
+            .split_once(':')
+            .map(|(scheme, _)| scheme.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("sqlite") => Ok(Backend::Sqlite),
+            Some("postgres" | "postgresql") => Ok(Backend::Postgres),
+            Some("mysql" | "mariadb") => Ok(Backend::MySql),
             _ => Err(Error::Config(format!(
                 "unsupported database URL `{}`: the scheme must be sqlite:, postgres://, \
                  postgresql://, mysql:// or mariadb://",
@@ -68,38 +68,47 @@ impl Backend {
 
 /// Replaces the password of a URL (`user:password@` and `password=` parameters) with `***`.
 ///
+/// The text may hold several URLs, as a bind list does. A password is hidden whatever
+/// characters it holds, even ones a URL should have percent-encoded: everything from
+/// the first `:` of the user info to the last `@` before the next URL is the password.
+///
 /// ```
 /// use flaskdb_core::redact_url;
 /// assert_eq!(redact_url("postgres://app:s3cret@db/app"), "postgres://app:***@db/app");
 /// assert_eq!(redact_url("mysql://h/db?password=x&ssl=1"), "mysql://h/db?password=***&ssl=1");
 /// assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
 /// assert_eq!(redact_url("a=mysql://u:x@h/a; b=postgres://v:y@h/b"), "a=mysql://u:***@h/a; b=postgres://v:***@h/b");
+/// // `p@ss:w/rd%40`, percent-encoded as it should be, and not.
+/// assert_eq!(redact_url("postgres://app:p%40ss%3Aw%2Frd%2540@db/app"), "postgres://app:***@db/app");
+/// assert_eq!(redact_url("postgres://app:p@ss:w/rd%40@db/app"), "postgres://app:***@db/app");
 /// ```
 pub fn redact_url(url: &str) -> String {
     let mut out = url.to_owned();
-    // Every `scheme://` in the text, from the last one back (replacing changes the
-    // positions after it): a text may hold several URLs, as a bind list does.
+    // Every `scheme://` in the text, from the last one back: replacing changes the
+    // positions after it, and each URL ends where the next one's `://` begins.
+    let mut end = out.len();
     let starts: Vec<usize> = out.match_indices("://").map(|(i, _)| i + 3).collect();
     for start in starts.into_iter().rev() {
-        let authority_end = out[start..]
-            .find(['/', '?', '#', ';', ' '])
-            .map_or(out.len(), |i| start + i);
-        if let Some(at) = out[start..authority_end].rfind('@').map(|i| start + i)
-            && let Some(colon) = out[start..at].find(':').map(|i| start + i)
+        let rest = &out[start..end];
+        if let (Some(first_at), Some(last_at)) = (rest.find('@'), rest.rfind('@'))
+            && let Some(colon) = rest[..first_at].find(':')
         {
-            out.replace_range(colon + 1..at, "***");
+            out.replace_range(start + colon + 1..start + last_at, "***");
         }
+        end = start - 3;
     }
-    if let Some(q) = out.find('?') {
-        let (head, query) = out.split_at(q + 1);
-        let redacted: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                _ => pair.to_owned(),
-            })
-            .collect();
-        out = format!("{head}{}", redacted.join("&"));
+    // `password=` parameters, up to the next parameter, URL or fragment.
+    let lower = out.to_ascii_lowercase();
+    let values: Vec<usize> = lower
+        .match_indices("password=")
+        .filter(|(i, _)| *i > 0 && matches!(lower.as_bytes()[i - 1], b'?' | b'&'))
+        .map(|(i, key)| i + key.len())
+        .collect();
+    for start in values.into_iter().rev() {
+        let end = out[start..]
+            .find(['&', ';', ' ', '#'])
+            .map_or(out.len(), |i| start + i);
+        out.replace_range(start..end, "***");
     }
     out
 }
@@ -266,9 +275,13 @@ impl Engine {
         };
         let backend = Backend::from_url(url)?;
         let redacted = redact_url(url);
-        let fail = |source: sqlx::Error| Error::Connect {
-            url: redacted.clone(),
-            source,
+        let fail = |server: Option<String>| {
+            let url = redacted.clone();
+            move |source: sqlx::Error| Error::Connect {
+                url,
+                server,
+                source,
+            }
         };
         match backend {
             #[cfg(feature = "sqlite")]
@@ -276,7 +289,7 @@ impl Engine {
                 let (pool, keep_alive) = sqlite::connect(url, options, instance_path)
                     .await
                     .map_err(|e| match e {
-                        Error::Database(source) => fail(source),
+                        Error::Database(source) => fail(None)(source),
                         other => other,
                     })?;
                 Ok(Engine::new(
@@ -292,10 +305,18 @@ impl Engine {
             Backend::Postgres => {
                 let connect: sqlx::postgres::PgConnectOptions =
                     url.parse().map_err(|e| invalid_url(url, e))?;
-                let pool = pool_options(options, &EngineOptions::default())
-                    .connect_with(connect)
+                let fail = fail(Some(server(
+                    connect.get_socket(),
+                    connect.get_host(),
+                    connect.get_port(),
+                )));
+                let pool = pool_options(options, &EngineOptions::default());
+                let first = first_connection(&connect, pool.get_acquire_timeout())
                     .await
-                    .map_err(fail)?;
+                    .map_err(fail.clone())?;
+                // Only a polite goodbye: a failure here says nothing of the server.
+                sqlx::Connection::close(first).await.ok();
+                let pool = pool.connect_with(connect).await.map_err(fail)?;
                 Ok(Engine::new(
                     backend,
                     redacted,
@@ -310,18 +331,26 @@ impl Engine {
                 let url = url.replacen("mariadb:", "mysql:", 1);
                 let connect: sqlx::mysql::MySqlConnectOptions =
                     url.parse().map_err(|e| invalid_url(&url, e))?;
+                let connect = connect.charset("utf8mb4");
+                let fail = fail(Some(server(
+                    connect.get_socket(),
+                    connect.get_host(),
+                    connect.get_port(),
+                )));
                 // Flask-SQLAlchemy's MySQL defaults: utf8mb4, and recycle after 2 hours.
                 let defaults =
                     EngineOptions::default().max_lifetime(std::time::Duration::from_secs(7200));
-                let pool = pool_options(options, &defaults)
-                    .connect_with(connect.charset("utf8mb4"))
+                let pool = pool_options(options, &defaults);
+                let mut first = first_connection(&connect, pool.get_acquire_timeout())
                     .await
-                    .map_err(fail)?;
+                    .map_err(fail.clone())?;
                 let (version,): (String,) = sqlx::query_as("SELECT VERSION()")
-                    .fetch_one(&pool)
+                    .fetch_one(&mut first)
                     .await
-                    .map_err(fail)?;
+                    .map_err(fail.clone())?;
+                sqlx::Connection::close(first).await.ok();
                 let returning = mariadb_has_returning(&version);
+                let pool = pool.connect_with(connect).await.map_err(fail)?;
                 Ok(Engine::new(
                     backend,
                     redacted,
@@ -389,6 +418,35 @@ struct Flags {
     record: Option<usize>,
     returning: bool,
     commit_tokens: bool,
+}
+
+/// Opens one connection outside the pool, so that a server which refuses it (closed
+/// port, unknown host, rejected login) fails `Db::connect` at once with the driver's
+/// own cause: the pool would retry a refused connection until its acquire timeout and
+/// then report only that it timed out. A server that does not answer at all fails
+/// after `timeout`.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn first_connection<O: sqlx::ConnectOptions<Connection: Sized>>(
+    options: &O,
+    timeout: std::time::Duration,
+) -> std::result::Result<O::Connection, sqlx::Error> {
+    match tokio::time::timeout(timeout, options.connect()).await {
+        Ok(connected) => connected,
+        Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("the server did not answer within the acquire_timeout of {timeout:?}"),
+        ))),
+    }
+}
+
+/// The server a connection goes to, for errors: `host:port`, or the Unix socket.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn server(socket: Option<&std::path::PathBuf>, host: &str, port: u16) -> String {
+    match socket {
+        Some(path) => path.display().to_string(),
+        None if host.contains(':') => format!("[{host}]:{port}"),
+        None => format!("{host}:{port}"),
+    }
 }
 
 /// The pool's acquire timeout: how long anything waits for the database.
@@ -485,7 +543,9 @@ mod sqlite {
         options: &EngineOptions,
         instance_path: &Path,
     ) -> Result<(sqlx::SqlitePool, Option<sqlx::SqliteConnection>)> {
-        let rest = url["sqlite:".len()..].trim_start_matches("//");
+        // `Backend::from_url` has checked that the URL starts with `sqlite:`.
+        let rest = url.split_once(':').map_or("", |(_, rest)| rest);
+        let rest = rest.trim_start_matches("//");
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         let memory =
             path.is_empty() || path == ":memory:" || query.split('&').any(|p| p == "mode=memory");
@@ -546,7 +606,8 @@ mod sqlite {
                 }
                 _ => {
                     return Err(Error::Config(format!(
-                        "unsupported SQLite URL parameter `{pair}` in `{}`",
+                        "unsupported SQLite URL parameter `{}` in `{}`",
+                        redact_url(pair),
                         redact_url(url)
                     )));
                 }

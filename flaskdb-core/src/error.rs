@@ -72,11 +72,15 @@ pub enum Error {
     /// The schema cannot be created as declared (for example a foreign-key cycle).
     #[error("schema error: {0}")]
     Schema(String),
-    /// Connecting to a database failed (the URL is redacted).
-    #[error("cannot connect to `{url}`: {source}")]
+    /// Connecting to a database failed: the server refused the connection or could not
+    /// be found, it rejected the login, or the SQLite file cannot be opened. The
+    /// message names the server and gives the driver's cause; the URL is redacted.
+    #[error("cannot connect to {}: {source}", connect_target(url, server.as_deref()))]
     Connect {
         /// The URL, with its password replaced by `***`.
         url: String,
+        /// The server tried, as `host:port` (or its Unix socket); `None` for SQLite.
+        server: Option<String>,
         /// The driver's error.
         source: sqlx::Error,
     },
@@ -219,6 +223,14 @@ fn commit_token_hint(token: &str) -> String {
 fn mismatch_list(mismatches: &[crate::schema::Mismatch]) -> String {
     let items: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
     items.join("; ")
+}
+
+/// What [`Error::Connect`] failed to reach: the server and its URL, or the URL alone.
+fn connect_target(url: &str, server: Option<&str>) -> String {
+    match server {
+        Some(server) => format!("{server} (`{url}`)"),
+        None => format!("`{url}`"),
+    }
 }
 
 /// Every driver error goes through here: the kinds an application handles (pool

@@ -6,6 +6,7 @@
 //! so that it is unique. A cursor is an opaque, URL-safe string holding the order values
 //! of the row it points after (or before) and a fingerprint of the ordering, so a cursor
 //! from another query is refused rather than misread. Order columns must be NOT NULL.
+//! `per_page` is capped at `max_per_page` (100 unless set), as `paginate`'s is.
 
 use std::future::Future;
 use std::panic::Location;
@@ -16,6 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::{Error, Result};
 use crate::model::Model;
+use crate::pagination::DEFAULT_MAX_PER_PAGE;
 use crate::query::Query;
 use crate::sql::expr::{CompareOp, Node, Order};
 use crate::sql_type::SqlType;
@@ -36,7 +38,7 @@ use crate::value::Value;
 pub struct KeysetPage<T> {
     /// The items, in the query's order.
     pub items: Vec<T>,
-    /// The most items a page holds.
+    /// The most items a page holds: the `per_page` asked for, capped at `max_per_page`.
     pub per_page: u64,
     /// The cursor of the next page, when there are rows after this page.
     pub next_cursor: Option<String>,
@@ -249,19 +251,57 @@ impl<M: Model> Query<M> {
     /// [`Query::paginate`], a deep page costs the same as the first one, and rows
     /// inserted between page loads never shift a page.
     ///
+    /// `per_page` is capped at 100, the default `max_per_page` of
+    /// [`PageRequest`](crate::PageRequest), so a `per_page` taken from a request cannot
+    /// ask for the whole table; [`Query::paginate_after_with_max`] sets another cap.
+    ///
     /// # Errors
-    /// [`Error::NotFound`] for a cursor that is malformed or belongs to another ordering
-    /// (bad user input, as a bad page number is); [`Error::InvalidQuery`] when the query
-    /// orders by something other than columns; database errors.
+    /// [`Error::NotFound`] for a cursor that is malformed or belongs to another ordering,
+    /// or a `per_page` of 0 (bad user input, as a bad page number is);
+    /// [`Error::InvalidQuery`] when the query orders by something other than columns;
+    /// database errors.
     #[track_caller]
     pub fn paginate_after(
         self,
         cursor: Option<&str>,
         per_page: u64,
     ) -> impl Future<Output = Result<KeysetPage<M>>> + Send {
+        self.paginate_after_with_max(cursor, per_page, Some(DEFAULT_MAX_PER_PAGE))
+    }
+
+    /// [`Query::paginate_after`] with `per_page` capped at `max_per_page` instead of
+    /// 100 (`None`: no cap, so `u64::MAX` reads every row after the cursor).
+    ///
+    /// ```
+    /// # use flaskdb_core::{KeysetPage, Model, Query, Result};
+    /// async fn big_page<M: Model>(query: Query<M>) -> Result<KeysetPage<M>> {
+    ///     let page = query.paginate_after_with_max(None, 5_000, Some(1_000)).await?;
+    ///     assert_eq!(page.per_page, 1_000);
+    ///     Ok(page)
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Query::paginate_after`], and [`Error::InvalidQuery`] for a `max_per_page`
+    /// of 0.
+    #[track_caller]
+    pub fn paginate_after_with_max(
+        self,
+        cursor: Option<&str>,
+        per_page: u64,
+        max_per_page: Option<u64>,
+    ) -> impl Future<Output = Result<KeysetPage<M>>> + Send {
         record::at(Location::caller(), async move {
             let table = M::table();
-            let per_page = per_page.max(1);
+            if max_per_page == Some(0) {
+                return Err(Error::InvalidQuery(
+                    "max_per_page must be at least 1".into(),
+                ));
+            }
+            let per_page = max_per_page.map_or(per_page, |max| per_page.min(max));
+            if per_page == 0 {
+                return Err(Error::not_found(Some("per_page must be at least 1")));
+            }
             let keys = keys::<M>(&self.clauses().order_by)?;
             let print = fingerprint(table.name(), &keys);
             let bad = || Error::not_found(Some("invalid page cursor"));
@@ -289,7 +329,8 @@ impl<M: Model> Query<M> {
                     .clauses_mut()
                     .and_filter(beyond(table.name(), &keys, values, direction));
             }
-            let mut items = query.limit(per_page + 1).all().await?;
+            // One row more than the page tells whether another page follows.
+            let mut items = query.limit(per_page.saturating_add(1)).all().await?;
             let more = items.len() as u64 > per_page;
             items.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
             if direction == Direction::Before {

@@ -29,6 +29,10 @@ use futures_core::future::BoxFuture;
 
 use crate::error::{Error, Result};
 
+/// The cap on `per_page` unless one is set: [`PageRequest`]'s default `max_per_page`,
+/// also the cap of keyset pages.
+pub(crate) const DEFAULT_MAX_PER_PAGE: u64 = 100;
+
 /// The arguments of a page: which page, how many items, and the rules that apply.
 ///
 /// ```
@@ -54,7 +58,7 @@ impl Default for PageRequest {
         PageRequest {
             page: None,
             per_page: None,
-            max_per_page: Some(100),
+            max_per_page: Some(DEFAULT_MAX_PER_PAGE),
             error_out: true,
             count: true,
         }
@@ -247,14 +251,23 @@ impl<T> Pagination<T> {
         if self.items.is_empty() {
             0
         } else {
-            (self.page - 1) * self.per_page + 1
+            // Saturating: the fields are public, and a page made by hand may be 0 or
+            // past any real row count.
+            self.page
+                .saturating_sub(1)
+                .saturating_mul(self.per_page)
+                .saturating_add(1)
         }
     }
 
     /// The 1-based number of this page's last item overall; 0 when the page is empty.
     pub fn last(&self) -> u64 {
         let first = self.first();
-        first.max((first + self.items.len() as u64).saturating_sub(1))
+        first.max(
+            first
+                .saturating_add(self.items.len() as u64)
+                .saturating_sub(1),
+        )
     }
 
     /// The page numbers for a page widget, `None` marking a gap, with the default widths
@@ -280,20 +293,24 @@ impl<T> Pagination<T> {
     }
 }
 
-/// Flask-SQLAlchemy's `iter_pages`, step by step.
+/// Flask-SQLAlchemy's `iter_pages`, step by step. The arithmetic saturates: no page,
+/// page count or width makes it overflow.
 fn page_numbers(page: u64, pages: u64, w: IterPages) -> Vec<Option<u64>> {
     let mut out = Vec::new();
     if pages == 0 {
         return out;
     }
-    let end = pages + 1;
-    let left_end = (1 + w.left_edge).min(end);
+    let end = pages.saturating_add(1);
+    let left_end = w.left_edge.saturating_add(1).min(end);
     out.extend((1..left_end).map(Some));
     if left_end == end {
         return out;
     }
     let mid_start = left_end.max(page.saturating_sub(w.left_current));
-    let mid_end = (page + w.right_current + 1).min(end);
+    let mid_end = page
+        .saturating_add(w.right_current)
+        .saturating_add(1)
+        .min(end);
     if mid_start > left_end {
         out.push(None);
     }
@@ -649,6 +666,26 @@ mod tests {
         };
         let pages: Vec<_> = p.iter_pages_with(none).collect();
         assert_eq!(pages, [None, Some(6), Some(7), Some(8), Some(9), None]);
+    }
+
+    #[test]
+    fn extreme_pages_saturate_instead_of_overflowing() {
+        // A page 0 made by hand, and pages, sizes and totals at the edge of u64.
+        let zero = Pagination::from_parts(0, 10, Some(5), vec!['a']);
+        assert_eq!((zero.first(), zero.last()), (1, 1));
+        let max = Pagination::from_parts(u64::MAX, u64::MAX, Some(u64::MAX), vec!['a', 'b']);
+        assert_eq!((max.first(), max.last()), (u64::MAX, u64::MAX));
+        assert_eq!(max.iter_pages().next(), Some(Some(1)));
+        let every = Pagination::from_parts(u64::MAX - 1, 1, Some(u64::MAX), vec!['a']);
+        let widget: Vec<_> = every.iter_pages().collect();
+        assert_eq!(widget[..3], [Some(1), Some(2), None]);
+        let wide = IterPages {
+            left_edge: u64::MAX,
+            left_current: u64::MAX,
+            right_current: u64::MAX,
+            right_edge: u64::MAX,
+        };
+        assert_eq!(range(Some(150), 3, 10).iter_pages_with(wide).count(), 15);
     }
 
     #[test]

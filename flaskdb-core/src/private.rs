@@ -38,69 +38,7 @@ pub fn field_from<T: ColumnType>(value: Value) -> Option<T> {
 }
 pub use crate::target::Source;
 
-/// Entry points for the fuzz targets in `fuzz/` (cargo-fuzz, outside CI): the pure
-/// functions that turn untrusted strings into SQL text.
-pub mod fuzz {
-    use std::borrow::Cow;
-
-    use crate::engine::Backend;
-    use crate::schema::{ColumnDef, Table};
-    use crate::sql::expr::{CompareOp, Node};
-    use crate::sql::{self, Clauses, Projection, Select};
-    use crate::sql_type::SqlType;
-    use crate::value::Value;
-
-    /// Every backend, for targets that try each.
-    pub const BACKENDS: [Backend; 3] = [Backend::Sqlite, Backend::Postgres, Backend::MySql];
-
-    /// `name` quoted as an identifier of `backend`.
-    pub fn quote_ident(backend: Backend, name: &str) -> String {
-        let mut out = String::new();
-        backend.quote_ident(name, &mut out);
-        out
-    }
-
-    /// A SELECT from table `table` filtering column `column` by `text` (equality, LIKE
-    /// and IN), with the parameters it binds. The text must only ever be a parameter,
-    /// and the names only ever quoted identifiers.
-    pub fn render_select(
-        backend: Backend,
-        table: &str,
-        column: &str,
-        text: &str,
-    ) -> (String, usize) {
-        let table_def =
-            Table::new(table.to_owned()).column(ColumnDef::new(column.to_owned(), SqlType::Text));
-        let col = || Node::Column {
-            table: Cow::Owned(table.to_owned()),
-            name: Cow::Owned(column.to_owned()),
-        };
-        let value = || Box::new(Node::Value(Value::Text(text.to_owned())));
-        let mut clauses = Clauses::default();
-        clauses.and_filter(Node::Compare {
-            op: CompareOp::Eq,
-            left: Box::new(col()),
-            right: value(),
-        });
-        clauses.and_filter(Node::Like {
-            expr: Box::new(col()),
-            pattern: value(),
-            case_insensitive: true,
-        });
-        clauses.and_filter(Node::In {
-            expr: Box::new(col()),
-            values: vec![Value::Text(text.to_owned()); 2],
-            negated: false,
-        });
-        let rendered = sql::select(
-            &Select {
-                table: &table_def,
-                projection: Projection::AllColumns,
-                clauses: &clauses,
-                exprs: &[],
-            },
-            backend,
-        );
-        (rendered.sql, rendered.params.len())
-    }
-}
+/// The properties the fuzz targets in `fuzz/` check, each a function of the target's
+/// input; the property tests of this module run them on stable in `cargo test`.
+#[path = "fuzz.rs"]
+pub mod fuzz;

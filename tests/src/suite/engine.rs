@@ -2,12 +2,16 @@
 
 use std::time::Duration;
 
-use flaskdb::{Backend, Db, EngineOptions};
+use flaskdb::{Backend, Config, Db, EngineOptions, Error};
 
 use crate::{Case, TestDb, TestResult, cases};
 
 pub fn cases() -> Vec<Case> {
-    cases!("engine"; driver_defaults_and_overrides)
+    cases!(
+        "engine";
+        driver_defaults_and_overrides,
+        connect_errors_name_the_server_and_the_cause,
+    )
 }
 
 async fn driver_defaults_and_overrides(t: TestDb) -> TestResult {
@@ -40,5 +44,40 @@ async fn driver_defaults_and_overrides(t: TestDb) -> TestResult {
             .get_max_lifetime();
         assert_eq!(lifetime, Some(Duration::from_secs(60)));
     }
+    Ok(())
+}
+
+/// `p@ss:w/rd%40`, percent-encoded for a URL.
+const PASSWORD: &str = "p%40ss%3Aw%2Frd%2540";
+
+/// `Db::connect` fails at once with the driver's own cause: a login the server rejects
+/// (a user it does not know), or a SQLite file that cannot be opened.
+async fn connect_errors_name_the_server_and_the_cause(t: TestDb) -> TestResult {
+    let url = match t.backend {
+        Backend::Sqlite => "sqlite:///nonexistent-dir/for/sure/app.db?mode=rw".to_owned(),
+        _ => {
+            let (scheme, rest) = t.url.split_once("://").unwrap();
+            let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+            format!("{scheme}://flaskdb_nobody:{PASSWORD}@{host}")
+        }
+    };
+    let e = Db::connect(Config::new(url)).await.unwrap_err();
+    let shown = format!("{e} / {e:?}");
+    let Error::Connect { server, source, .. } = &e else {
+        panic!("not a connect error: {shown}");
+    };
+    assert!(matches!(source, sqlx::Error::Database(_)), "{shown}");
+    match server {
+        // PostgreSQL: the role does not exist; MariaDB: access denied for the user.
+        Some(server) => assert!(
+            e.to_string().contains(server.as_str()) && shown.contains("flaskdb_nobody"),
+            "{shown}"
+        ),
+        None => assert!(shown.contains("unable to open database file"), "{shown}"),
+    }
+    assert!(
+        !shown.contains(PASSWORD) && !shown.contains("p@ss"),
+        "{shown}"
+    );
     Ok(())
 }

@@ -19,6 +19,7 @@ pub fn cases() -> Vec<Case> {
         keyset_walks_every_row_once,
         keyset_is_stable_under_inserts,
         keyset_refuses_foreign_cursors,
+        keyset_per_page_is_capped,
     )
 }
 
@@ -314,5 +315,36 @@ async fn keyset_refuses_foreign_cursors(t: TestDb) -> TestResult {
             .await;
         assert!(err.unwrap_err().is_not_found(), "{bad:?}");
     }
+    Ok(())
+}
+
+async fn keyset_per_page_is_capped(t: TestDb) -> TestResult {
+    let db = users(&t).await?;
+    let q = || db.query::<User>().order_by(User::username);
+    // Capped at 100 as paginate's per_page is: u64::MAX is neither a panic nor a
+    // LIMIT that wraps around to 0.
+    let first = q().paginate_after(None, u64::MAX).await?;
+    assert_eq!((first.per_page, first.items.len()), (100, 100));
+    let second = q()
+        .paginate_after(first.next_cursor.as_deref(), 500)
+        .await?;
+    assert_eq!(second.items.len(), 100);
+    assert_eq!(second.items[0].username, "u100");
+    let wider = q().paginate_after_with_max(None, 500, Some(200)).await?;
+    assert_eq!((wider.per_page, wider.items.len()), (200, 200));
+    // Without a cap, u64::MAX reads every row.
+    let all = q().paginate_after_with_max(None, u64::MAX, None).await?;
+    assert_eq!((all.items.len(), all.next_cursor), (250, None));
+    // A page of nothing is bad input, as in paginate; a cap of nothing is a bad query.
+    let zero = q().paginate_after(None, 0).await.unwrap_err();
+    assert!(
+        zero.is_not_found() && zero.to_string().contains("per_page"),
+        "{zero}"
+    );
+    let no_cap = q()
+        .paginate_after_with_max(None, 10, Some(0))
+        .await
+        .unwrap_err();
+    assert!(matches!(no_cap, Error::InvalidQuery(_)), "{no_cap}");
     Ok(())
 }
