@@ -578,7 +578,9 @@ impl Db {
     /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
     /// ```
     pub fn session_for(&self, key: &str) -> Result<Session> {
-        let limit = self.config().map_or(usize::MAX, Config::keyed_sessions_limit);
+        let limit = self
+            .config()
+            .map_or(usize::MAX, Config::keyed_sessions_limit);
         let mut keyed = self
             .inner
             .keyed

@@ -77,8 +77,7 @@ pub use naming::camel_to_snake_case;
 pub use pagination::{IterPages, PageRequest, Pagination};
 pub use query::Query;
 pub use record::{
-    QueryInfo, QuerySummary, get_recorded_queries, recorded_queries_dropped,
-    recorded_query_summary,
+    QueryInfo, QuerySummary, get_recorded_queries, recorded_queries_dropped, recorded_query_summary,
 };
 pub use relation::{
     BelongsTo, ChildOf, Eager, HasMany, HasOne, Lazy, LoadFrom, ManyToMany, Nested, Relation,

@@ -547,9 +547,6 @@ encode_value!(
     encode_pg_array,
     |t| of_rust_type!(t, T => <T as sqlx::postgres::PgHasArrayType>::array_type_info())
 );
-encode_value!(
-    "mysql",
-    sqlx::MySql,
-    |_, _, _| Err(no_arrays()),
-    |_| <String as sqlx::Type<sqlx::MySql>>::type_info()
-);
+encode_value!("mysql", sqlx::MySql, |_, _, _| Err(no_arrays()), |_| {
+    <String as sqlx::Type<sqlx::MySql>>::type_info()
+});

@@ -410,7 +410,11 @@ async fn sessions_by_key_are_bounded(t: TestDb) -> TestResult {
         .scope_for("c", async { ran.store(true, Ordering::SeqCst) })
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("key `c`: 2 keyed sessions are open"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("key `c`: 2 keyed sessions are open"),
+        "{err}"
+    );
     assert!(!ran.into_inner(), "the scope of a refused key does not run");
     // The open keys are untouched, their work still pending; ending one makes room.
     db.session_for("a")?.commit().await?;
@@ -418,7 +422,10 @@ async fn sessions_by_key_are_bounded(t: TestDb) -> TestResult {
         .await??;
     let names = db.query::<User>().order_by(User::username).all().await?;
     assert_eq!(
-        names.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(),
+        names
+            .iter()
+            .map(|u| u.username.as_str())
+            .collect::<Vec<_>>(),
         ["a1", "b1"]
     );
     db.remove_session("a").await;

@@ -214,7 +214,11 @@ async fn default_recording_bound(db: &Db) -> TestResult {
     )
     .await;
     assert_eq!(kept?, (10_000, 10));
-    assert_eq!(logs.matches("later ones are counted, not kept").count(), 1, "{logs}");
+    assert_eq!(
+        logs.matches("later ones are counted, not kept").count(),
+        1,
+        "{logs}"
+    );
     Ok(())
 }
 

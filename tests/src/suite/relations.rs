@@ -740,7 +740,10 @@ async fn eager_loading_of_70_000_parents(t: TestDb) -> TestResult {
     assert!(
         statements.iter().all(|q| q.parameters.len() <= limit),
         "every statement within {limit} parameters: {:?}",
-        statements.iter().map(|q| q.parameters.len()).collect::<Vec<_>>()
+        statements
+            .iter()
+            .map(|q| q.parameters.len())
+            .collect::<Vec<_>>()
     );
     let expected = match t.backend {
         // The parents, and their books by one array of keys.
@@ -772,12 +775,21 @@ async fn oversized_in_filters(t: TestDb) -> TestResult {
     let mut s = db.session();
     s.add_all((0..3).map(|a| Author::build().name(format!("a{a}"))));
     s.commit().await?;
-    let first = db.query::<Author>().order_by(Author::id).first().await?.unwrap();
+    let first = db
+        .query::<Author>()
+        .order_by(Author::id)
+        .first()
+        .await?
+        .unwrap();
     // The first author's key, and 69,999 that match nothing.
     let wanted: Vec<i64> = std::iter::once(first.id)
         .chain((1..70_000).map(|n| -n))
         .collect();
-    let found = db.query::<Author>().filter(Author::id.in_(wanted.clone())).all().await;
+    let found = db
+        .query::<Author>()
+        .filter(Author::id.in_(wanted.clone()))
+        .all()
+        .await;
     let outside = db
         .query::<Author>()
         .filter(Author::id.not_in(wanted.clone()))
@@ -793,13 +805,17 @@ async fn oversized_in_filters(t: TestDb) -> TestResult {
                 Backend::Sqlite => 32_766,
                 _ => 65_535,
             };
-            for err in [found.map(|_| ()).unwrap_err(), outside.map(|_| ()).unwrap_err()] {
+            for err in [
+                found.map(|_| ()).unwrap_err(),
+                outside.map(|_| ()).unwrap_err(),
+            ] {
                 assert!(
                     matches!(err, Error::TooManyParameters { count: 70_000, limit: l, backend: b } if l == limit && b == backend),
                     "{err}"
                 );
                 assert!(
-                    err.to_string().contains(&format!("binds 70000 values, more than the {limit}")),
+                    err.to_string()
+                        .contains(&format!("binds 70000 values, more than the {limit}")),
                     "{err}"
                 );
             }
