@@ -153,6 +153,8 @@ pub struct Config {
     echo: bool,
     record_queries: bool,
     n_plus_one_threshold: usize,
+    max_recorded_queries: usize,
+    max_keyed_sessions: usize,
     track_modifications: bool,
     instance_path: PathBuf,
 }
@@ -166,6 +168,8 @@ impl Default for Config {
             echo: false,
             record_queries: false,
             n_plus_one_threshold: 10,
+            max_recorded_queries: 10_000,
+            max_keyed_sessions: 10_000,
             track_modifications: false,
             instance_path: PathBuf::from("instance"),
         }
@@ -221,6 +225,34 @@ impl Config {
     /// a `tracing` warning points at a likely N+1 pattern (default 10).
     pub fn n_plus_one_threshold(mut self, n: usize) -> Self {
         self.n_plus_one_threshold = n;
+        self
+    }
+
+    /// With recording on: how many statements one scope keeps (default 10,000). Past it,
+    /// statements are counted ([`recorded_queries_dropped`](crate::recorded_queries_dropped))
+    /// but not kept, and a `tracing` warning says so once per scope; the N+1 warning
+    /// still counts them (for at most this many distinct statement shapes).
+    ///
+    /// ```
+    /// let config = flaskdb_core::Config::new("sqlite::memory:").max_recorded_queries(500);
+    /// assert_eq!(config.recorded_queries_limit(), 500);
+    /// ```
+    pub fn max_recorded_queries(mut self, n: usize) -> Self {
+        self.max_recorded_queries = n;
+        self
+    }
+
+    /// How many sessions by key ([`Db::session_for`](crate::Db::session_for)) may be
+    /// open at once (default 10,000). Asking for a new key past it is
+    /// [`Error::TooManySessions`]: no open session is ended to make room, so no
+    /// uncommitted work is lost.
+    ///
+    /// ```
+    /// let config = flaskdb_core::Config::new("sqlite::memory:").max_keyed_sessions(100);
+    /// assert_eq!(config.keyed_sessions_limit(), 100);
+    /// ```
+    pub fn max_keyed_sessions(mut self, n: usize) -> Self {
+        self.max_keyed_sessions = n;
         self
     }
 
@@ -347,6 +379,14 @@ impl Config {
     pub fn n_plus_one_limit(&self) -> usize {
         self.n_plus_one_threshold
     }
+    /// How many statements a scope's recording keeps.
+    pub fn recorded_queries_limit(&self) -> usize {
+        self.max_recorded_queries
+    }
+    /// How many sessions by key may be open at once.
+    pub fn keyed_sessions_limit(&self) -> usize {
+        self.max_keyed_sessions
+    }
     /// Whether change signals are sent.
     pub fn track_modifications_enabled(&self) -> bool {
         self.track_modifications
@@ -368,6 +408,8 @@ impl fmt::Debug for Config {
             .field("engine_options", &self.engine_options)
             .field("echo", &self.echo)
             .field("record_queries", &self.record_queries)
+            .field("max_recorded_queries", &self.max_recorded_queries)
+            .field("max_keyed_sessions", &self.max_keyed_sessions)
             .field("track_modifications", &self.track_modifications)
             .field("instance_path", &self.instance_path)
             .finish()

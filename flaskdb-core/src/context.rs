@@ -33,10 +33,14 @@ pub(crate) struct Scope {
     recording: Mutex<Recording>,
 }
 
+/// A scope's statements: at most `Config::max_recorded_queries` kept, the rest counted.
 #[derive(Default)]
 struct Recording {
     queries: Vec<QueryInfo>,
-    /// How often each statement shape ran, for the N+1 warning.
+    /// Statements run after `queries` was full.
+    dropped: usize,
+    /// How often each statement shape ran, for the N+1 warning (as many shapes as
+    /// statements are kept).
     shapes: HashMap<String, usize>,
 }
 
@@ -74,18 +78,30 @@ pub(crate) async fn scope<F: Future>(db: Db, session: Option<Session>, fut: F) -
     out
 }
 
-/// Records a statement in the current scope (nothing outside a scope); warns once per
-/// shape when it has run more than `threshold` times.
+/// Records a statement in the current scope (nothing outside a scope), or counts it
+/// once the scope holds its `Config::max_recorded_queries`; warns once per shape when it
+/// has run more than `threshold` times.
 pub(crate) fn record(info: QueryInfo, threshold: usize) {
     let _ = CURRENT.try_with(|scope| {
+        let limit = scope
+            .db
+            .config()
+            .map_or(usize::MAX, crate::Config::recorded_queries_limit);
         let mut recording = scope
             .recording
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let shape = record::shape(&info.statement);
-        let count = recording.shapes.entry(shape).or_insert(0);
-        *count += 1;
-        if *count == threshold + 1 {
+        let tracked = recording.shapes.len() < limit || recording.shapes.contains_key(&shape);
+        let count = match tracked {
+            true => {
+                let count = recording.shapes.entry(shape).or_insert(0);
+                *count += 1;
+                *count
+            }
+            false => 0,
+        };
+        if count == threshold + 1 {
             tracing::warn!(
                 target: "flaskdb::n_plus_one",
                 location = %info.location,
@@ -94,8 +110,33 @@ pub(crate) fn record(info: QueryInfo, threshold: usize) {
                  pattern?): load the rows in one query, with eager loading or `in_`"
             );
         }
-        recording.queries.push(info);
+        if recording.queries.len() < limit {
+            recording.queries.push(info);
+            return;
+        }
+        if recording.dropped == 0 {
+            tracing::warn!(
+                target: "flaskdb::record",
+                limit,
+                "this scope has recorded {limit} statements (Config::max_recorded_queries): \
+                 later ones are counted, not kept"
+            );
+        }
+        recording.dropped += 1;
     });
+}
+
+/// How many statements the current scope ran past its recording limit.
+pub(crate) fn recorded_dropped() -> usize {
+    CURRENT
+        .try_with(|scope| {
+            scope
+                .recording
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .dropped
+        })
+        .unwrap_or_default()
 }
 
 /// The statements recorded in the current scope.

@@ -561,29 +561,49 @@ impl Db {
     /// until [`Db::remove_session`] (Flask-SQLAlchemy's `scopefunc` option, for one
     /// session per something other than a request: a job, a connection, a user).
     ///
+    /// At most `Config::max_keyed_sessions` (default 10,000) are open at once: remove
+    /// each when its job is done.
+    ///
+    /// # Errors
+    /// [`Error::TooManySessions`] for a new key when that many are open; no session is
+    /// ended to make room, so nothing uncommitted is lost.
+    ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
     /// use flaskdb_core::{Config, Db};
     /// let db = Db::connect(Config::new("sqlite::memory:")).await?;
     /// db.execute("CREATE TABLE t (x INTEGER)", vec![]).await?;
-    /// let job = db.session_for("job-7");
+    /// let job = db.session_for("job-7")?;
     /// {
     ///     let mut tx = job.transaction(None).await?;
     ///     sqlx::query("INSERT INTO t VALUES (1)").execute(tx.as_sqlite().unwrap()).await?;
     /// }
-    /// db.session_for("job-7").commit().await?;    // the same session: commits the insert
+    /// db.session_for("job-7")?.commit().await?;    // the same session: commits the insert
     /// db.remove_session("job-7").await;
     /// assert_eq!(db.fetch_all("SELECT x FROM t", vec![]).await?.len(), 1);
     /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
     /// ```
-    pub fn session_for(&self, key: &str) -> Session {
-        self.inner
+    pub fn session_for(&self, key: &str) -> Result<Session> {
+        let limit = self
+            .config()
+            .map_or(usize::MAX, Config::keyed_sessions_limit);
+        let mut keyed = self
+            .inner
             .keyed
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(key.to_owned())
-            .or_insert_with(|| self.session())
-            .clone()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(session) = keyed.get(key) {
+            return Ok(session.clone());
+        }
+        if keyed.len() >= limit {
+            return Err(Error::TooManySessions {
+                key: key.to_owned(),
+                limit,
+            });
+        }
+        let session = self.session();
+        keyed.insert(key.to_owned(), session.clone());
+        Ok(session)
     }
 
     /// Ends the session of `key`: anything it did not commit is rolled back, and the
@@ -602,8 +622,12 @@ impl Db {
 
     /// [`Db::scope`] whose session is the one of `key` ([`Db::session_for`]): it
     /// outlives the scope, so several scopes with one key share their unit of work.
-    pub async fn scope_for<F: Future>(&self, key: &str, fut: F) -> F::Output {
-        context::scope(self.clone(), Some(self.session_for(key)), fut).await
+    ///
+    /// # Errors
+    /// [`Error::TooManySessions`] as [`Db::session_for`]: then `fut` is not run.
+    pub async fn scope_for<F: Future>(&self, key: &str, fut: F) -> Result<F::Output> {
+        let session = self.session_for(key)?;
+        Ok(context::scope(self.clone(), Some(session), fut).await)
     }
 }
 

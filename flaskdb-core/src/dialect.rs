@@ -203,6 +203,46 @@ impl Backend {
             Backend::Postgres | Backend::MySql => 65_535,
         }
     }
+
+    /// [`Error::TooManyParameters`] when a statement binding `count` values is more than
+    /// this backend takes: checked before sending, where the drivers would fail with a
+    /// protocol error (PostgreSQL) or the database with a message naming no limit.
+    pub(crate) fn check_param_count(self, count: usize) -> Result<()> {
+        let limit = self.max_params();
+        match count > limit {
+            true => Err(Error::TooManyParameters {
+                count,
+                limit,
+                backend: self,
+            }),
+            false => Ok(()),
+        }
+    }
+
+    /// The element type when an IN list of `values` is bound as one array parameter
+    /// (`x = ANY($1)`, `x <> ALL($1)`): on PostgreSQL, when every value is of one type,
+    /// so any number of values takes one parameter and every list one statement text.
+    /// Elsewhere, and for a list of mixed types, each value is a parameter of its own.
+    pub(crate) fn in_list_array(self, values: &[Value]) -> Option<SqlType> {
+        let first = values.first()?.sql_type();
+        let alike = values
+            .iter()
+            .all(|v| v.sql_type() == first && !matches!(v, Value::Array(..)));
+        (self == Backend::Postgres && alike).then_some(first)
+    }
+
+    /// How many keys of `width` columns one eager-loading statement carries (it binds
+    /// nothing else): every key when they go as one array (one column on PostgreSQL),
+    /// else as many as the parameter limit allows. A composite key is an OR of
+    /// equalities, which SQLite nests one level deeper per key (it allows 1,000 levels):
+    /// at most 500 of those go in one statement.
+    pub(crate) fn keys_per_statement(self, width: usize) -> usize {
+        match width {
+            0 | 1 if self == Backend::Postgres => usize::MAX,
+            0 | 1 => self.max_params(),
+            n => (self.max_params() / n).clamp(1, 500),
+        }
+    }
 }
 
 impl Backend {

@@ -201,6 +201,37 @@ pub enum Error {
         /// Why the value does not fit.
         reason: String,
     },
+    /// A statement would bind more values than its backend takes in one statement
+    /// (SQLite 32,766; PostgreSQL and MySQL 65,535): typically an `in_` list that long
+    /// on SQLite or MySQL, or one whose values are of mixed types on PostgreSQL (a list
+    /// of one type goes there as one array). Nothing was sent; split the list over
+    /// several queries, or join to a table that holds the values.
+    #[error(
+        "the statement binds {count} values, more than the {limit} {backend:?} takes in \
+         one statement; nothing was sent (split a long `in_` list over several queries)"
+    )]
+    TooManyParameters {
+        /// How many values the statement binds.
+        count: usize,
+        /// The most the backend takes.
+        limit: usize,
+        /// The backend.
+        backend: crate::Backend,
+    },
+    /// [`Db::session_for`](crate::Db::session_for) was asked for a new key while as many
+    /// keyed sessions as `Config::max_keyed_sessions` allows were open. No session was
+    /// made and none was ended; end finished ones with
+    /// [`Db::remove_session`](crate::Db::remove_session).
+    #[error(
+        "cannot open a session for key `{key}`: {limit} keyed sessions are open, the most \
+         Config::max_keyed_sessions allows (end finished ones with Db::remove_session)"
+    )]
+    TooManySessions {
+        /// The key asked for.
+        key: String,
+        /// The limit.
+        limit: usize,
+    },
     /// [`Db::reflect`](crate::Db::reflect) found tables that models declare differently
     /// from the database: every difference, each naming its bind, table and column. The
     /// reflected tables are in the metadata all the same.

@@ -248,7 +248,8 @@ macro_rules! with_conn {
     };
 }
 
-/// Runs `f` on the rendered statement, logging and recording it as configured.
+/// Runs `f` on the rendered statement, logging and recording it as configured; one that
+/// binds more values than the backend takes is refused unsent.
 ///
 /// `may_wait` says the statement can wait for another transaction's lock (it writes,
 /// or runs in a transaction); where the engine has a lock timeout (shared in-memory
@@ -259,6 +260,7 @@ where
     F: FnOnce(Rendered<'a>) -> Fut,
     Fut: Future<Output = Result<T>>,
 {
+    engine.backend().check_param_count(r.params.len())?;
     let started = Instant::now();
     let logged = (engine.echo() || engine.record().is_some()).then(|| r.clone().into_owned());
     let out = match engine.lock_timeout().filter(|_| may_wait) {
@@ -408,11 +410,14 @@ pub(crate) async fn execute(conn: Conn<'_>, r: Rendered<'_>) -> Result<Done> {
 }
 
 /// Runs a statement and yields its rows one at a time, holding one connection and at
-/// most one row in memory.
+/// most one row in memory (or only the error of a statement `run` would refuse).
 pub(crate) fn stream<T: FromRow + Send + 'static>(
     engine: Engine,
     r: Rendered<'static>,
 ) -> BoxStream<'static, Result<T>> {
+    if let Err(e) = engine.backend().check_param_count(r.params.len()) {
+        return Box::pin(futures_util::stream::once(std::future::ready(Err(e))));
+    }
     if engine.echo() || engine.record().is_some() {
         observe(&engine, r.clone(), Instant::now());
     }

@@ -76,7 +76,9 @@ pub use model::{FromRow, InsertRow, Insertable, KeyValues, Model, RowSource, Wri
 pub use naming::camel_to_snake_case;
 pub use pagination::{IterPages, PageRequest, Pagination};
 pub use query::Query;
-pub use record::{QueryInfo, QuerySummary, get_recorded_queries, recorded_query_summary};
+pub use record::{
+    QueryInfo, QuerySummary, get_recorded_queries, recorded_queries_dropped, recorded_query_summary,
+};
 pub use relation::{
     BelongsTo, ChildOf, Eager, HasMany, HasOne, Lazy, LoadFrom, ManyToMany, Nested, Relation,
     RelationKind,

@@ -102,8 +102,9 @@ pub(crate) fn shape(sql: &str) -> String {
     out
 }
 
-/// The statements recorded in the current scope, in the order they ran; empty outside
-/// a scope or with recording off.
+/// The statements recorded in the current scope, in the order they ran (the first
+/// `Config::max_recorded_queries` of them; see [`recorded_queries_dropped`]); empty
+/// outside a scope or with recording off.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -120,6 +121,29 @@ pub(crate) fn shape(sql: &str) -> String {
 /// ```
 pub fn get_recorded_queries() -> Vec<QueryInfo> {
     crate::context::recorded()
+}
+
+/// How many statements the current scope ran that its recording did not keep: those
+/// past `Config::max_recorded_queries` (default 10,000), which bounds what a long
+/// scope holds. 0 outside a scope or with recording off.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use flaskdb_core::{Config, Db};
+/// let config = Config::new("sqlite::memory:").record_queries(true).max_recorded_queries(2);
+/// let db = Db::connect(config).await?;
+/// db.scope(async {
+///     for _ in 0..5 {
+///         db.execute("SELECT 1", vec![]).await?;
+///     }
+///     assert_eq!(flaskdb_core::get_recorded_queries().len(), 2);
+///     assert_eq!(flaskdb_core::recorded_queries_dropped(), 3);
+///     Ok::<_, flaskdb_core::Error>(())
+/// }).await?;
+/// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+/// ```
+pub fn recorded_queries_dropped() -> usize {
+    crate::context::recorded_dropped()
 }
 
 /// The current scope's recorded statements grouped by shape, most frequent first.

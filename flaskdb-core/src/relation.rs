@@ -442,7 +442,8 @@ fn any_key<R: crate::model::RowSource>(row: &R, index: usize) -> Result<Value> {
 }
 
 /// The related rows of many parents' `keys`, each with the parent key it belongs to:
-/// one query per chunk of keys, whatever the number of parents.
+/// one query per chunk of keys, each within the backend's parameter limit, whatever the
+/// number of parents (on PostgreSQL, one query: a one-column key list is one array).
 async fn fetch<T: Model>(
     def: &'static RelationDef,
     keys: Vec<Key>,
@@ -455,8 +456,8 @@ async fn fetch<T: Model>(
         .into_iter()
         .filter(|k| seen.insert(k.clone()))
         .collect();
-    let width = resolved.pairs.len().max(1);
-    let chunk = (crate::Backend::Sqlite.max_params() / width).max(1);
+    let backend = source.resolve(target.bind_key())?.engine.backend();
+    let chunk = backend.keys_per_statement(resolved.pairs.len());
     let mut out = Vec::new();
     for part in unique.chunks(chunk) {
         match &resolved.secondary {

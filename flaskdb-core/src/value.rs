@@ -54,6 +54,19 @@ pub enum Value {
     /// An exact decimal number (feature `decimal`).
     #[cfg(feature = "decimal")]
     Decimal(rust_decimal::Decimal),
+    /// A PostgreSQL array of values of one type (every element's
+    /// [`sql_type`](Value::sql_type) is the one given; NULLs of it may be among them):
+    /// how flaskdb binds an `in_` list there (`= ANY($1)`), and usable in raw SQL.
+    /// SQLite and MySQL have no arrays: binding one there is an error.
+    ///
+    /// ```no_run
+    /// # async fn demo(db: flaskdb_core::Db) -> flaskdb_core::Result<()> {
+    /// use flaskdb_core::{SqlType, Value};
+    /// let ids = Value::Array(SqlType::BigInt, vec![Value::I64(1), Value::I64(2)]);
+    /// let rows = db.fetch_all("SELECT id FROM users WHERE id = ANY($1)", vec![ids]).await?;
+    /// # Ok(()) }
+    /// ```
+    Array(SqlType, Vec<Value>),
 }
 
 /// Values are equal when they are the same variant with the same bits (so a NaN equals
@@ -83,6 +96,7 @@ impl PartialEq for Value {
             (Value::Json(a), Value::Json(b)) => a == b,
             #[cfg(feature = "decimal")]
             (Value::Decimal(a), Value::Decimal(b)) => a.serialize() == b.serialize(),
+            (Value::Array(a, x), Value::Array(b, y)) => a == b && x == y,
             _ => false,
         }
     }
@@ -115,12 +129,16 @@ impl std::hash::Hash for Value {
             Value::Json(v) => v.hash(state),
             #[cfg(feature = "decimal")]
             Value::Decimal(v) => v.serialize().hash(state),
+            Value::Array(t, v) => {
+                t.hash(state);
+                v.hash(state);
+            }
         }
     }
 }
 
 impl Value {
-    /// The SQL type of this value.
+    /// The SQL type of this value (of an [`Value::Array`]: of its elements).
     ///
     /// ```
     /// use flaskdb_core::{SqlType, Value};
@@ -128,7 +146,7 @@ impl Value {
     /// ```
     pub fn sql_type(&self) -> SqlType {
         match self {
-            Value::Null(t) => *t,
+            Value::Null(t) | Value::Array(t, _) => *t,
             Value::Bool(_) => SqlType::Bool,
             Value::I16(_) => SqlType::SmallInt,
             Value::I32(_) => SqlType::Integer,
@@ -308,9 +326,10 @@ native_decimal!("postgres", sqlx::Postgres);
 #[cfg(feature = "decimal")]
 native_decimal!("mysql", sqlx::MySql);
 
-/// Applies `$call` to the payload of a non-null value; NULL encodes as nothing.
+/// Applies `$call` to the payload of a non-null value, and `$array` to an array's element
+/// type and elements; NULL encodes as nothing.
 macro_rules! each_variant {
-    ($value:expr, $v:ident => $call:expr) => {
+    ($value:expr, $v:ident => $call:expr, ($t:ident, $items:ident) => $array:expr) => {
         match $value {
             Value::Null(_) => Ok(sqlx::encode::IsNull::Yes),
             Value::Bool($v) => $call,
@@ -336,45 +355,130 @@ macro_rules! each_variant {
                 let $v = &DecimalRepr::of(d);
                 $call
             }
+            Value::Array($t, $items) => $array,
         }
     };
 }
 
-/// The driver type of an [`SqlType`] on backend `$db`: what a NULL of that type is sent
-/// as. Types whose feature is off cannot occur; they fall back to text.
-macro_rules! type_info_of {
-    ($sql_type:expr, $db:ty) => {
+/// `$get` with `$t` standing for the Rust type of an [`SqlType`]: what gives the driver
+/// type a NULL of that type is sent as (and on PostgreSQL, an array of it). Types whose
+/// feature is off cannot occur; they fall back to text.
+macro_rules! of_rust_type {
+    ($sql_type:expr, $t:ident => $get:expr) => {
         match $sql_type {
-            SqlType::Bool => <bool as sqlx::Type<$db>>::type_info(),
-            SqlType::SmallInt => <i16 as sqlx::Type<$db>>::type_info(),
-            SqlType::Integer => <i32 as sqlx::Type<$db>>::type_info(),
-            SqlType::BigInt => <i64 as sqlx::Type<$db>>::type_info(),
-            SqlType::Real => <f32 as sqlx::Type<$db>>::type_info(),
-            SqlType::Double => <f64 as sqlx::Type<$db>>::type_info(),
-            SqlType::Blob => <Vec<u8> as sqlx::Type<$db>>::type_info(),
+            SqlType::Bool => {
+                type $t = bool;
+                $get
+            }
+            SqlType::SmallInt => {
+                type $t = i16;
+                $get
+            }
+            SqlType::Integer => {
+                type $t = i32;
+                $get
+            }
+            SqlType::BigInt => {
+                type $t = i64;
+                $get
+            }
+            SqlType::Real => {
+                type $t = f32;
+                $get
+            }
+            SqlType::Double => {
+                type $t = f64;
+                $get
+            }
+            SqlType::Blob => {
+                type $t = Vec<u8>;
+                $get
+            }
             #[cfg(feature = "chrono")]
-            SqlType::Date => <chrono::NaiveDate as sqlx::Type<$db>>::type_info(),
+            SqlType::Date => {
+                type $t = chrono::NaiveDate;
+                $get
+            }
             #[cfg(feature = "chrono")]
-            SqlType::DateTime => <chrono::NaiveDateTime as sqlx::Type<$db>>::type_info(),
+            SqlType::DateTime => {
+                type $t = chrono::NaiveDateTime;
+                $get
+            }
             #[cfg(feature = "chrono")]
-            SqlType::Timestamp => <chrono::DateTime<chrono::Utc> as sqlx::Type<$db>>::type_info(),
+            SqlType::Timestamp => {
+                type $t = chrono::DateTime<chrono::Utc>;
+                $get
+            }
             #[cfg(feature = "uuid")]
-            SqlType::Uuid => <uuid::Uuid as sqlx::Type<$db>>::type_info(),
+            SqlType::Uuid => {
+                type $t = uuid::Uuid;
+                $get
+            }
             #[cfg(feature = "json")]
-            SqlType::Json => <serde_json::Value as sqlx::Type<$db>>::type_info(),
+            SqlType::Json => {
+                type $t = serde_json::Value;
+                $get
+            }
             #[cfg(feature = "decimal")]
-            SqlType::Decimal => <DecimalRepr as sqlx::Type<$db>>::type_info(),
-            _ => <String as sqlx::Type<$db>>::type_info(),
+            SqlType::Decimal => {
+                type $t = DecimalRepr;
+                $get
+            }
+            _ => {
+                type $t = String;
+                $get
+            }
         }
     };
+}
+
+/// The error of binding an array where the backend has none.
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+fn no_arrays() -> sqlx::error::BoxDynError {
+    "arrays can be bound only on PostgreSQL".into()
+}
+
+/// A PostgreSQL array in the binary format: every element must be of `element`'s type.
+#[cfg(feature = "postgres")]
+fn encode_pg_array(
+    element: SqlType,
+    items: &[Value],
+    buf: &mut sqlx::postgres::PgArgumentBuffer,
+) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+    use sqlx::postgres::PgBindIterExt;
+    if let Some(odd) = items
+        .iter()
+        .find(|v| v.sql_type() != element || matches!(v, Value::Array(..)))
+    {
+        return Err(format!("an array of {element:?} cannot hold {odd:?}").into());
+    }
+    if items.is_empty() {
+        // Dimensions 0, no NULLs, and the element type: what PostgreSQL reads as `{}`.
+        let info = of_rust_type!(element, T => <T as sqlx::Type<sqlx::Postgres>>::type_info());
+        let oid = info.oid().ok_or("an array element type without an OID")?;
+        buf.extend(0_i32.to_be_bytes());
+        buf.extend(0_i32.to_be_bytes());
+        buf.extend(oid.0.to_be_bytes());
+        return Ok(sqlx::encode::IsNull::No);
+    }
+    // The elements take their type from the first one's `produces()`.
+    <_ as sqlx::Encode<'_, sqlx::Postgres>>::encode(items.iter().bind_iter(), buf)
+}
+
+#[cfg(all(feature = "postgres", feature = "decimal"))]
+impl sqlx::postgres::PgHasArrayType for DecimalRepr {
+    fn array_type_info() -> sqlx::postgres::PgTypeInfo {
+        <rust_decimal::Decimal as sqlx::postgres::PgHasArrayType>::array_type_info()
+    }
 }
 
 /// `Encode`/`Type` for [`Value`] on one backend: each variant encodes as its Rust type and
-/// reports that type through `produces()`. With `shared`, a text or blob bound by
-/// reference is copied once into an `Arc` (SQLite keeps its arguments in one), not
-/// copied and then boxed.
+/// reports that type through `produces()`, so a NULL still tells the server its type;
+/// `$array` encodes an array, and `$array_type` names its type. With `shared`, a text or
+/// blob bound by reference is copied once into an `Arc` (SQLite keeps its arguments in
+/// one), not copied and then boxed.
 macro_rules! encode_value {
-    ($feature:literal, $db:ty $(, $shared:ident)?) => {
+    ($feature:literal, $db:ty, $array:expr, $array_type:expr $(, $shared:ident)?) => {
         #[cfg(feature = $feature)]
         impl sqlx::Type<$db> for Value {
             fn type_info() -> <$db as sqlx::Database>::TypeInfo {
@@ -388,7 +492,11 @@ macro_rules! encode_value {
                 self,
                 buf: &mut <$db as sqlx::Database>::ArgumentBuffer,
             ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
-                each_variant!(self, v => <_ as sqlx::Encode<'q, $db>>::encode(v, buf))
+                each_variant!(
+                    self,
+                    v => <_ as sqlx::Encode<'q, $db>>::encode(v, buf),
+                    (t, items) => $array(t, &items, buf)
+                )
             }
 
             fn encode_by_ref(
@@ -409,16 +517,36 @@ macro_rules! encode_value {
                         _ => {}
                     }
                 )?
-                each_variant!(self, v => <_ as sqlx::Encode<'q, $db>>::encode_by_ref(v, buf))
+                each_variant!(
+                    self,
+                    v => <_ as sqlx::Encode<'q, $db>>::encode_by_ref(v, buf),
+                    (t, items) => $array(*t, items, buf)
+                )
             }
 
             fn produces(&self) -> Option<<$db as sqlx::Database>::TypeInfo> {
-                Some(type_info_of!(self.sql_type(), $db))
+                Some(match self {
+                    Value::Array(t, _) => $array_type(*t),
+                    v => of_rust_type!(v.sql_type(), T => <T as sqlx::Type<$db>>::type_info()),
+                })
             }
         }
     };
 }
 
-encode_value!("sqlite", sqlx::Sqlite, shared);
-encode_value!("postgres", sqlx::Postgres);
-encode_value!("mysql", sqlx::MySql);
+encode_value!(
+    "sqlite",
+    sqlx::Sqlite,
+    |_, _, _| Err(no_arrays()),
+    |_| <String as sqlx::Type<sqlx::Sqlite>>::type_info(),
+    shared
+);
+encode_value!(
+    "postgres",
+    sqlx::Postgres,
+    encode_pg_array,
+    |t| of_rust_type!(t, T => <T as sqlx::postgres::PgHasArrayType>::array_type_info())
+);
+encode_value!("mysql", sqlx::MySql, |_, _, _| Err(no_arrays()), |_| {
+    <String as sqlx::Type<sqlx::MySql>>::type_info()
+});

@@ -106,7 +106,8 @@ pub use flaskdb_core::{
     Session, SessionEvent, SessionTransaction, SqlType, Table, TableHandle, TextColumn, Value,
     alias, camel_to_snake_case, clear_global_default, count_all, entity, exists,
     get_recorded_queries, in_current_scope, model_source, not_exists, outer,
-    recorded_query_summary, redact_url, select, select_columns, session, set_global_default,
+    recorded_queries_dropped, recorded_query_summary, redact_url, select, select_columns, session,
+    set_global_default,
 };
 
 /// Derives [`Model`] for a struct with named fields; see the [crate docs](crate#models)

@@ -199,6 +199,12 @@ impl<'a> Writer<'a> {
                     return;
                 }
                 self.node(expr);
+                if let Some(element) = self.backend.in_list_array(values) {
+                    self.push(if *negated { " <> ALL(" } else { " = ANY(" });
+                    self.param(Value::Array(element, values.clone()));
+                    self.push(")");
+                    return;
+                }
                 self.push(if *negated { " NOT IN (" } else { " IN (" });
                 for (i, v) in values.iter().enumerate() {
                     if i > 0 {

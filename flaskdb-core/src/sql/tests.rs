@@ -159,7 +159,7 @@ fn like_ilike_in_between_null_not_or() {
         |b| select_sql(&c, Projection::Count, b),
         [
             r#"SELECT COUNT(*) FROM "user" WHERE ("username" LIKE ? ESCAPE '\' OR LOWER("bio") LIKE LOWER(?) ESCAPE '\' OR "id" NOT IN (?, ?) OR "id" BETWEEN ? AND ? OR NOT ("bio" IS NOT NULL) OR 1 = 0)"#,
-            r#"SELECT COUNT(*) FROM "user" WHERE ("username" LIKE $1 ESCAPE '\' OR "bio" ILIKE $2 ESCAPE '\' OR "id" NOT IN ($3, $4) OR "id" BETWEEN $5 AND $6 OR NOT ("bio" IS NOT NULL) OR 1 = 0)"#,
+            r#"SELECT COUNT(*) FROM "user" WHERE ("username" LIKE $1 ESCAPE '\' OR "bio" ILIKE $2 ESCAPE '\' OR "id" <> ALL($3) OR "id" BETWEEN $4 AND $5 OR NOT ("bio" IS NOT NULL) OR 1 = 0)"#,
             "SELECT COUNT(*) FROM `user` WHERE (`username` LIKE ? ESCAPE '\\\\' OR LOWER(`bio`) LIKE LOWER(?) ESCAPE '\\\\' OR `id` NOT IN (?, ?) OR `id` BETWEEN ? AND ? OR NOT (`bio` IS NOT NULL) OR 1 = 0)",
         ],
     );

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use flaskdb::{Error, Model, Operation, SessionEvent, Value};
+use flaskdb::{Db, Error, Model, Operation, SessionEvent, Value};
 
 use crate::models::*;
 use crate::{Case, TestDb, TestResult, cases};
@@ -20,6 +20,7 @@ pub fn cases() -> Vec<Case> {
         an_aborting_listener_leaves_nothing_written,
         versioned_models_keep_their_history,
         sessions_by_key_outlive_their_scopes,
+        sessions_by_key_are_bounded,
     )
 }
 
@@ -360,15 +361,15 @@ async fn sessions_by_key_outlive_their_scopes(t: TestDb) -> TestResult {
         }
     };
     // One key, one session.
-    db.session_for("a").add(user("one"));
-    db.session_for("a").commit().await?;
+    db.session_for("a")?.add(user("one"));
+    db.session_for("a")?.commit().await?;
     assert_eq!(count("one").await?, 1);
     // Work added in one scope of a key is committed by a later scope of the same key.
     db.scope_for("job", async { flaskdb::session().add(user("two")) })
-        .await;
+        .await?;
     assert_eq!(count("two").await?, 0);
     db.scope_for("job", async { flaskdb::session().commit().await })
-        .await?;
+        .await??;
     assert_eq!(count("two").await?, 1);
     // A plain scope's session ends with it: the next scope's commit is another
     // session's and leaves out what the first scope added. A keyed session ends when
@@ -382,10 +383,56 @@ async fn sessions_by_key_outlive_their_scopes(t: TestDb) -> TestResult {
         s.add(user("four"));
         s.flush().await
     })
-    .await?;
+    .await??;
     db.remove_session("job").await;
     db.scope_for("job", async { flaskdb::session().commit().await })
-        .await?;
+        .await??;
     assert_eq!((count("three").await?, count("four").await?), (0, 0));
+    Ok(())
+}
+
+/// At most `max_keyed_sessions` keys have a session at once (10,000 by default): a new
+/// key past it is a clear error that ends no session, so every key's uncommitted work
+/// is still there to commit.
+async fn sessions_by_key_are_bounded(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    for k in 0..10_000 {
+        db.session_for(&format!("k{k}"))?;
+    }
+    let err = db.session_for("one too many").unwrap_err();
+    assert!(
+        matches!(&err, Error::TooManySessions { key, limit: 10_000 } if key == "one too many"),
+        "{err}"
+    );
+    let db = Db::connect(t.config().max_keyed_sessions(2)).await?;
+    db.create_all().await?;
+    db.session_for("a")?.add(user("a1"));
+    db.scope_for("b", async { flaskdb::session().add(user("b1")) })
+        .await?;
+    let ran = AtomicBool::new(false);
+    let err = db
+        .scope_for("c", async { ran.store(true, Ordering::SeqCst) })
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("key `c`: 2 keyed sessions are open"),
+        "{err}"
+    );
+    assert!(!ran.into_inner(), "the scope of a refused key does not run");
+    // The open keys are untouched, their work still pending; ending one makes room.
+    db.session_for("a")?.commit().await?;
+    db.scope_for("b", async { flaskdb::session().commit().await })
+        .await??;
+    let names = db.query::<User>().order_by(User::username).all().await?;
+    assert_eq!(
+        names
+            .iter()
+            .map(|u| u.username.as_str())
+            .collect::<Vec<_>>(),
+        ["a1", "b1"]
+    );
+    db.remove_session("a").await;
+    db.session_for("c")?;
     Ok(())
 }

@@ -16,6 +16,7 @@ pub fn cases() -> Vec<Case> {
         concurrent_scopes_record_separately,
         session_statements_are_recorded,
         n_plus_one_warning,
+        recording_is_bounded,
         echo_logs_statements_without_passwords,
         signals_on_commit,
         no_signals_after_rollback_or_when_off,
@@ -163,6 +164,63 @@ async fn session_statements_are_recorded(t: TestDb) -> TestResult {
         Ok::<_, Error>(())
     })
     .await?;
+    Ok(())
+}
+
+/// A scope keeps at most `max_recorded_queries` statements (10,000 by default) and
+/// counts the rest, saying so once; the N+1 warning still counts every statement. (The
+/// default is tried on SQLite alone, where 10,010 statements take no time.)
+async fn recording_is_bounded(t: TestDb) -> TestResult {
+    let db = recording(&t).await?;
+    if t.backend == Backend::Sqlite {
+        default_recording_bound(&db).await?;
+    }
+    let config = t
+        .config()
+        .record_queries(true)
+        .max_recorded_queries(3)
+        .n_plus_one_threshold(5);
+    let db = Db::connect(config).await?;
+    db.create_all().await?;
+    let (kept, logs) = capture(
+        tracing::Level::WARN,
+        db.scope(async {
+            for id in 0..8 {
+                db.query::<User>().get(id).await?;
+            }
+            Ok::<_, Error>((
+                flaskdb::get_recorded_queries().len(),
+                flaskdb::recorded_queries_dropped(),
+            ))
+        }),
+    )
+    .await;
+    assert_eq!(kept?, (3, 5));
+    assert_eq!(logs.matches("N+1").count(), 1, "{logs}");
+    assert_eq!(logs.matches("later ones are counted").count(), 1, "{logs}");
+    Ok(())
+}
+
+async fn default_recording_bound(db: &Db) -> TestResult {
+    let (kept, logs) = capture(
+        tracing::Level::WARN,
+        db.scope(async {
+            for _ in 0..10_010 {
+                db.execute("SELECT 1", vec![]).await?;
+            }
+            Ok::<_, Error>((
+                flaskdb::get_recorded_queries().len(),
+                flaskdb::recorded_queries_dropped(),
+            ))
+        }),
+    )
+    .await;
+    assert_eq!(kept?, (10_000, 10));
+    assert_eq!(
+        logs.matches("later ones are counted, not kept").count(),
+        1,
+        "{logs}"
+    );
     Ok(())
 }
 

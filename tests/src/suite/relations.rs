@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use flaskdb::{Config, Db, Error, HasMany, HasOne, Operation};
+use flaskdb::{Backend, Config, Db, Error, HasMany, HasOne, Operation};
 
 use super::record::recording;
 use crate::logs::capture;
@@ -29,6 +29,8 @@ pub fn cases() -> Vec<Case> {
         n_plus_one_is_seen_and_eager_loading_avoids_it,
         a_many_to_many_without_its_table_is_an_error,
         models_compare_their_loaded_relationships,
+        eager_loading_of_70_000_parents,
+        oversized_in_filters,
     )
 }
 
@@ -737,5 +739,137 @@ async fn models_compare_their_loaded_relationships(t: TestDb) -> TestResult {
     db.query::<Book>().delete().await?;
     assert_eq!(eager().await?.books.loaded().map(<[_]>::len), Some(0));
     assert_ne!(eager().await?, db.query::<Author>().one().await?);
+    Ok(())
+}
+
+/// 70,000 parents are more keys than any backend takes as parameters of one statement:
+/// eager loading splits them into statements within the backend's limit (or binds one
+/// array on PostgreSQL), and every parent gets exactly its own children.
+async fn eager_loading_of_70_000_parents(t: TestDb) -> TestResult {
+    const PARENTS: usize = 70_000;
+    let db = recording(&t).await?;
+    let mut s = db.session();
+    s.add_all((0..PARENTS).map(|a| Author::build().name(format!("a{a}"))));
+    s.commit().await?;
+    let ids: Vec<i64> = db
+        .query::<Author>()
+        .order_by(Author::id)
+        .all()
+        .await?
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(ids.len(), PARENTS);
+    // Every 7th author has two books.
+    s.add_all(ids.iter().step_by(7).flat_map(|id| {
+        (0..2).map(move |b| Book::build().title(format!("{id}.{b}")).author_id(*id))
+    }));
+    s.commit().await?;
+    let (authors, statements) = db
+        .scope(async {
+            let authors = db
+                .query::<Author>()
+                .order_by(Author::id)
+                .eager(Author::books)
+                .all()
+                .await?;
+            Ok::<_, Error>((authors, flaskdb::get_recorded_queries()))
+        })
+        .await?;
+    let limit = match t.backend {
+        Backend::Sqlite => 32_766,
+        _ => 65_535,
+    };
+    assert!(
+        statements.iter().all(|q| q.parameters.len() <= limit),
+        "every statement within {limit} parameters: {:?}",
+        statements
+            .iter()
+            .map(|q| q.parameters.len())
+            .collect::<Vec<_>>()
+    );
+    let expected = match t.backend {
+        // The parents, and their books by one array of keys.
+        Backend::Postgres => 2,
+        // The parents, and their books in statements of at most `limit` keys.
+        _ => 1 + PARENTS.div_ceil(limit),
+    };
+    assert_eq!(statements.len(), expected);
+    assert_eq!(authors.len(), PARENTS);
+    for (i, a) in authors.iter().enumerate() {
+        assert_eq!(a.id, ids[i], "the parents keep their order");
+        let books = a.books.loaded().expect("loaded");
+        let mut titles: Vec<&str> = books.iter().map(|b| b.title.as_str()).collect();
+        titles.sort_unstable();
+        match i % 7 {
+            0 => assert_eq!(titles, [format!("{}.0", a.id), format!("{}.1", a.id)]),
+            _ => assert!(titles.is_empty(), "{}: {titles:?}", a.id),
+        }
+        assert!(books.iter().all(|b| b.author_id == Some(a.id)));
+    }
+    Ok(())
+}
+
+/// An `in_` list longer than a statement's parameter limit: on PostgreSQL it is one
+/// array parameter and works; on SQLite and MySQL it is a clear error naming the count
+/// and the limit, sent to no database.
+async fn oversized_in_filters(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut s = db.session();
+    s.add_all((0..3).map(|a| Author::build().name(format!("a{a}"))));
+    s.commit().await?;
+    let first = db
+        .query::<Author>()
+        .order_by(Author::id)
+        .first()
+        .await?
+        .unwrap();
+    // The first author's key, and 69,999 that match nothing.
+    let wanted: Vec<i64> = std::iter::once(first.id)
+        .chain((1..70_000).map(|n| -n))
+        .collect();
+    let found = db
+        .query::<Author>()
+        .filter(Author::id.in_(wanted.clone()))
+        .all()
+        .await;
+    let outside = db
+        .query::<Author>()
+        .filter(Author::id.not_in(wanted.clone()))
+        .count()
+        .await;
+    match t.backend {
+        Backend::Postgres => {
+            assert_eq!(found?.iter().map(|a| a.id).collect::<Vec<_>>(), [first.id]);
+            assert_eq!(outside?, 2);
+        }
+        backend => {
+            let limit = match backend {
+                Backend::Sqlite => 32_766,
+                _ => 65_535,
+            };
+            for err in [
+                found.map(|_| ()).unwrap_err(),
+                outside.map(|_| ()).unwrap_err(),
+            ] {
+                assert!(
+                    matches!(err, Error::TooManyParameters { count: 70_000, limit: l, backend: b } if l == limit && b == backend),
+                    "{err}"
+                );
+                assert!(
+                    err.to_string()
+                        .contains(&format!("binds 70000 values, more than the {limit}")),
+                    "{err}"
+                );
+            }
+        }
+    }
+    // On every backend, a list within the limit works.
+    let near = db
+        .query::<Author>()
+        .filter(Author::id.in_(wanted[..30_000].to_vec()))
+        .count()
+        .await?;
+    assert_eq!(near, 1);
     Ok(())
 }
