@@ -41,6 +41,14 @@ async fn global_default_is_the_fallback_context() {
     db.create_all().await.unwrap();
     flaskdb::set_global_default(db.clone());
     assert_eq!(Note::query().count().await.unwrap(), 0);
+    // Queries fall back to it; the session does not: one session outside every scope
+    // would be shared by every task of the process.
+    let mut outside = flaskdb::session();
+    outside.add(Note::build().text("from a task"));
+    let err = outside.commit().await.unwrap_err();
+    assert!(matches!(err, Error::NoScope), "{err}");
+    assert!(err.to_string().contains("db.scope"), "{err}");
+    assert_eq!(Note::query().count().await.unwrap(), 0);
     // Scopes still win over the global default.
     let other = Db::connect(Config::new("sqlite::memory:").bind("analytics", "sqlite::memory:"))
         .await

@@ -1,9 +1,10 @@
 //! The current database context: Flask's application context, the Rust way.
 //!
 //! [`Db::scope`](crate::Db::scope) sets a task-local scope for one future (a web request,
-//! a job); `Model::query()` and `flaskdb::session()` use it. Outside any scope, the
-//! process-wide default set by [`set_global_default`] is used, as `tracing` does with its
-//! dispatcher; outside both, they fail with [`Error::NoContext`].
+//! a job); `Model::query()` and `flaskdb::session()` use it. Outside any scope,
+//! `Model::query()` uses the process-wide default set by [`set_global_default`], as
+//! `tracing` does with its dispatcher, and fails with [`Error::NoContext`] without one;
+//! `flaskdb::session()` has no session to give there ([`Error::NoScope`]).
 //!
 //! Scopes nest: an inner `scope` shadows the outer one until it ends. A task started
 //! with `tokio::spawn` does not inherit the scope; wrap its future in
@@ -56,9 +57,8 @@ tokio::task_local! {
     static CURRENT: Arc<Scope>;
 }
 
-/// The process-wide default `Db`, with the session `flaskdb::session()` gives outside
-/// any scope.
-static GLOBAL_DEFAULT: RwLock<Option<(Db, Session)>> = RwLock::new(None);
+/// The process-wide default `Db`, for queries outside any scope.
+static GLOBAL_DEFAULT: RwLock<Option<Db>> = RwLock::new(None);
 
 /// Runs `fut` inside a new scope of `db`. With no `session` given, the scope makes its
 /// own on first use and closes it when it ends (anything not committed is rolled back);
@@ -166,35 +166,38 @@ pub(crate) fn current() -> Result<(Db, Option<Session>)> {
         .unwrap_or_else(PoisonError::into_inner);
     global
         .as_ref()
-        .map(|(db, _)| (db.clone(), None))
+        .map(|db| (db.clone(), None))
         .ok_or(Error::NoContext)
 }
 
 /// The current session (Flask-SQLAlchemy's scoped `db.session`): the scope's own
-/// session inside `db.scope(..)`, closed when the scope ends; outside any scope, the
-/// global default's session. With neither, a session whose every operation fails with
-/// [`Error::NoContext`].
+/// session inside `db.scope(..)` (and so in each request under `DbLayer`), closed when
+/// the scope ends.
+///
+/// Outside any scope there is no current session, even with a global default: one
+/// session there would be shared by every task of the process, mixing their queued
+/// work, their identity maps and their transactions. Every operation of the session
+/// returned then fails with [`Error::NoScope`], as Flask-SQLAlchemy's `db.session`
+/// fails outside an application context; a script uses `db.scope(..)` or a session of
+/// its own from [`Db::session`](crate::Db::session).
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-/// use flaskdb_core::{Config, Db};
+/// use flaskdb_core::{Config, Db, Error};
 /// let db = Db::connect(Config::new("sqlite::memory:")).await?;
 /// db.scope(async {
 ///     flaskdb_core::session().commit().await   // the scope's session
 /// }).await?;
+/// flaskdb_core::set_global_default(db.clone());
+/// let outside = flaskdb_core::session().commit().await;
+/// assert!(matches!(outside, Err(Error::NoScope)));
+/// # flaskdb_core::clear_global_default();
 /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
 /// ```
 pub fn session() -> Session {
-    if let Ok(session) = CURRENT.try_with(|s| s.session()) {
-        return session;
-    }
-    let global = GLOBAL_DEFAULT
-        .read()
-        .unwrap_or_else(PoisonError::into_inner);
-    match global.as_ref() {
-        Some((_, session)) => session.clone(),
-        None => Session::new(None),
-    }
+    CURRENT
+        .try_with(|s| s.session())
+        .unwrap_or_else(|_| Session::new(None))
 }
 
 /// A select of whole models by type in the current context (the scope's session, or
@@ -220,11 +223,10 @@ pub fn select_columns<S: Selection>(selection: S) -> Select<S> {
 /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
 /// ```
 pub fn set_global_default(db: Db) {
-    let session = Session::new(Some(db.clone()));
     let mut slot = GLOBAL_DEFAULT
         .write()
         .unwrap_or_else(PoisonError::into_inner);
-    *slot = Some((db, session));
+    *slot = Some(db);
 }
 
 /// Removes the process-wide default set by [`set_global_default`].

@@ -30,12 +30,21 @@ pub enum Error {
     /// `one()` found more than one row.
     #[error("multiple rows were found when exactly one was required")]
     MultipleResultsFound,
-    /// `Model::query()` or `flaskdb::session()` ran outside any scope with no global default.
+    /// `Model::query()` ran outside any scope with no global default.
     #[error(
         "no database context: run this inside `db.scope(async {{ .. }})`, call \
          `flaskdb::set_global_default(db.clone())`, or use `db.query::<M>()` explicitly"
     )]
     NoContext,
+    /// `flaskdb::session()` was used outside any `db.scope(..)`: there is no current
+    /// session there (one would be shared by every task of the process).
+    #[error(
+        "flaskdb::session() was used outside `db.scope(async {{ .. }})`, where there is no \
+         current session (one would be shared by every task): run the work in a scope \
+         (`DbLayer` gives each request one), or use a session of your own from \
+         `db.session()`"
+    )]
+    NoScope,
     /// A `Db` created with `Db::new()` was used before `db.init(config)`.
     #[error("the database is not initialized: call `db.init(config).await` before using it")]
     NotInitialized,

@@ -305,7 +305,8 @@ impl Session {
     }
 
     fn db(&self) -> Result<&Db> {
-        self.inner.db.as_ref().ok_or(Error::NoContext)
+        // Only `flaskdb::session()` outside any scope makes a session without a db.
+        self.inner.db.as_ref().ok_or(Error::NoScope)
     }
 
     /// Whether queries through the session flush pending changes first (default: yes).
