@@ -247,23 +247,72 @@ impl Backend {
 
 impl Backend {
     /// Whether the keys of a multi-row INSERT are better read from the last-insert id
-    /// than with `RETURNING`: SQLite and MySQL number one statement's rows
-    /// consecutively, and on SQLite each returned row costs a trip from sqlx's worker
-    /// thread. (SQLite gives up consecutive rowids only once a table's rowid has
-    /// reached `i64::MAX`.)
+    /// than with `RETURNING`: on SQLite each returned row costs a trip from sqlx's
+    /// worker thread, and SQLite numbers one statement's rows consecutively, in the
+    /// order of its VALUES: each new rowid is one more than the largest in the table,
+    /// and only one statement writes at a time (<https://www.sqlite.org/autoinc.html>).
+    /// The exceptions are a table whose largest rowid has reached `i64::MAX` (SQLite
+    /// then picks unused rowids at random) and a trigger that inserts into the same
+    /// table; neither is supported.
+    ///
+    /// MariaDB returns its keys with `RETURNING` instead: the last-insert id plus the
+    /// row's position is wrong once `auto_increment_increment` is above 1, as Galera
+    /// and multi-primary replication set it.
     pub(crate) fn keys_from_last_insert_id(self) -> bool {
-        matches!(self, Backend::Sqlite | Backend::MySql)
+        matches!(self, Backend::Sqlite)
+    }
+
+    /// The query that reads the step between the keys of one statement's rows, where
+    /// the connection sets it: MySQL's `auto_increment_increment` (its
+    /// `auto_increment_offset` only places the first key, which the last-insert id
+    /// reports). SQLite's step is always 1; PostgreSQL returns its keys.
+    pub(crate) fn key_step_sql(self) -> Option<&'static str> {
+        match self {
+            Backend::MySql => Some("SELECT CAST(@@auto_increment_increment AS SIGNED)"),
+            Backend::Sqlite | Backend::Postgres => None,
+        }
     }
 
     /// The generated key of row `n` (0-based) of a multi-row INSERT of `rows` rows, from
-    /// the last-insert id the database reports: MySQL reports the first row's key,
-    /// SQLite the last row's; both number the rows of one statement consecutively.
-    pub(crate) fn generated_key(self, last_insert_id: i64, n: usize, rows: usize) -> i64 {
-        let n = i64::try_from(n).unwrap_or(i64::MAX);
+    /// the last-insert id the database reports and the `step` between keys: MySQL
+    /// reports the first row's key and numbers the rest `step` apart (a multi-row
+    /// VALUES is a "simple insert", given consecutive values in every
+    /// `innodb_autoinc_lock_mode`:
+    /// <https://dev.mysql.com/doc/refman/8.0/en/innodb-auto-increment-handling.html>);
+    /// SQLite reports the last row's key and numbers them consecutively.
+    pub(crate) fn generated_key(
+        self,
+        last_insert_id: i64,
+        n: usize,
+        rows: usize,
+        step: i64,
+    ) -> Option<i64> {
+        let n = i64::try_from(n).ok()?;
         match self {
-            Backend::Sqlite => last_insert_id - i64::try_from(rows).unwrap_or(i64::MAX) + 1 + n,
-            Backend::MySql | Backend::Postgres => last_insert_id + n,
+            Backend::Sqlite => {
+                let rows = i64::try_from(rows).ok()?;
+                last_insert_id.checked_sub(rows - 1 - n)
+            }
+            Backend::MySql | Backend::Postgres => last_insert_id.checked_add(n.checked_mul(step)?),
         }
+    }
+
+    /// Whether an INSERT whose generated keys are matched to its rows by their order
+    /// takes its rows through `SELECT .. ORDER BY` rather than from `VALUES`.
+    ///
+    /// A session sorts the rows an INSERT returns by their generated key, and gives the
+    /// smallest key to the first row sent, and so on: the rows may come back in any
+    /// order (neither PostgreSQL nor SQLite documents one; SQLite's documentation says
+    /// it is arbitrary: <https://www.sqlite.org/lang_returning.html>), but the keys are
+    /// drawn in the order the rows are inserted in. PostgreSQL guarantees that order
+    /// only for `INSERT .. SELECT .. ORDER BY`, whose defaults (`nextval`) are computed
+    /// as the sorted rows come out (Tom Lane on pgsql-general,
+    /// <https://www.postgresql.org/message-id/29386.1528813619@sss.pgh.pa.us>; SQLAlchemy
+    /// 2.0's "insertmanyvalues" relies on the same form). MariaDB's InnoDB numbers the
+    /// rows of a VALUES list in their order, and SQLite inserts them one after another
+    /// (see `keys_from_last_insert_id`), so plain VALUES suffices there.
+    pub(crate) fn orders_keys_by_select(self) -> bool {
+        matches!(self, Backend::Postgres)
     }
 }
 

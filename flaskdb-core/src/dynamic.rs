@@ -252,7 +252,12 @@ impl TableHandle {
                 .autoincrement_column()
                 .filter(|c| self.column_index(c.name()).is_ok_and(|i| row[i].is_none()));
             let returning = match generated {
-                Some(c) if !engine.backend().keys_from_last_insert_id() => vec![c.name()],
+                Some(c)
+                    if engine.supports_returning()
+                        && !engine.backend().keys_from_last_insert_id() =>
+                {
+                    vec![c.name()]
+                }
                 _ => Vec::new(),
             };
             let by_returning = !returning.is_empty();
@@ -261,6 +266,7 @@ impl TableHandle {
                     table: &self.table,
                     rows: vec![&row],
                     returning,
+                    ordered: false,
                 },
                 engine.backend(),
             );

@@ -125,6 +125,28 @@ pub enum Error {
         /// The key, as written by `Debug`.
         key: String,
     },
+    /// A multi-row INSERT's result does not match the rows sent: the database reported
+    /// fewer or more rows than were sent (a trigger or rule skipped or added some), or
+    /// returned rows whose keys match none sent. The generated keys and defaults cannot
+    /// be given to the right rows, so nothing is guessed: the flush fails, its
+    /// transactions are rolled back and its work is queued again.
+    ///
+    /// ```
+    /// let e = flaskdb_core::Error::InsertMismatch { table: "user".into(), sent: 3, matched: 2 };
+    /// assert!(e.to_string().contains("sent 3 rows"));
+    /// ```
+    #[error(
+        "an INSERT into `{table}` sent {sent} rows and the database reported {matched} \
+         matching them: the generated values cannot be matched to the rows sent"
+    )]
+    InsertMismatch {
+        /// The table.
+        table: String,
+        /// The rows sent in the statement.
+        sent: usize,
+        /// The rows the database reported that match rows sent.
+        matched: usize,
+    },
     /// A relationship was read before it was loaded, or `load`ed though it is
     /// `lazy = "raise"`.
     #[error(

@@ -41,14 +41,16 @@ pub fn quote_ident(name: &str) {
     }
 }
 
-/// A SELECT from `table` filtering `column` by `text` (equality, LIKE and IN) binds the
-/// text, and only binds it: on each backend the statement's text is the same as for an
-/// empty value, with the same four parameters.
+/// A SELECT from `table` filtering `column` by `text` (equality, LIKE and a two-value
+/// IN) binds the text, and only binds it: on each backend the statement's text is the
+/// same as for an empty value, with the same parameters (four; three on PostgreSQL,
+/// which binds the IN list as one array).
 pub fn render_select(table: &str, column: &str, text: &str) {
     for backend in BACKENDS {
         let (sql, params) = select_text(backend, table, column, text);
         let (plain, plain_params) = select_text(backend, table, column, "");
-        assert_eq!(params, 4, "{sql}");
+        let expected = if backend == Backend::Postgres { 3 } else { 4 };
+        assert_eq!(params, expected, "{sql}");
         assert_eq!(params, plain_params);
         assert_eq!(sql, plain, "{text:?} changed the statement");
     }

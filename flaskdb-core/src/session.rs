@@ -24,9 +24,12 @@ use std::panic::Location;
 use crate::record;
 
 mod cascade;
+mod sentinel;
 mod tokens;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use sentinel::Sentinel;
 pub(crate) use tokens::create_table as create_token_table;
 
 use crate::db::Db;
@@ -1412,7 +1415,8 @@ type RowAt<'a> = (usize, std::borrow::Cow<'a, InsertRow>);
 /// multi-row statement, as many as the backend's parameter limit allows. The stored
 /// rows come back as values: from the values given plus the generated key (read with
 /// `RETURNING` the key, or from the last-insert id), or, when a server default filled
-/// another column, from the database.
+/// another column, from the database. Returned rows are matched to the rows sent by
+/// key (see `Sentinel`), never by the order they come back in.
 async fn insert_rows(
     db: &Db,
     txs: &mut Vec<(Option<String>, Tx)>,
@@ -1428,16 +1432,6 @@ async fn insert_rows(
     let mut start = 0;
     while start < rows.len() {
         let first = &*rows[start].1;
-        // `DEFAULT VALUES` inserts a single row.
-        let per_statement = match first.values().count() {
-            0 => 1,
-            n => (backend.max_params() / n).max(1),
-        };
-        let mut end = start + 1;
-        while end < rows.len() && end - start < per_statement && rows[end].1.same_columns(first) {
-            end += 1;
-        }
-        let chunk = &rows[start..end];
         let missing: Vec<&ColumnDef> = table
             .columns()
             .iter()
@@ -1454,10 +1448,24 @@ async fn insert_rows(
             (true, true) => missing,
             (true, false) => table.columns().iter().collect(),
         };
+        let sentinel = Sentinel::of(table, first, &returning);
+        // `DEFAULT VALUES` inserts a single row, and so does a statement whose returned
+        // rows could not be matched to the rows sent.
+        let per_statement = match first.values().count() {
+            _ if !returning.is_empty() && matches!(sentinel, Sentinel::Alone) => 1,
+            0 => 1,
+            n => (backend.max_params() / n).max(1),
+        };
+        let mut end = start + 1;
+        while end < rows.len() && end - start < per_statement && rows[end].1.same_columns(first) {
+            end += 1;
+        }
+        let chunk = &rows[start..end];
         let insert = Insert {
             table,
             rows: chunk.iter().map(|(_, r)| r.slots()).collect(),
             returning: returning.iter().map(|c| c.name()).collect(),
+            ordered: matches!(sentinel, Sentinel::Generated(_)),
         };
         let r = sql::insert(insert, backend);
         if !keep {
@@ -1465,19 +1473,22 @@ async fn insert_rows(
             start = end;
             continue;
         }
-        let stored = if returning.len() == table.columns().len() {
-            executor::fetch_values(Conn::Tx(&mut txs[i].1), r, &returning).await?
-        } else if !returning.is_empty() {
-            let keys = executor::fetch_values(Conn::Tx(&mut txs[i].1), r, &returning).await?;
-            let keys = keys.into_iter().map(|mut k| k.pop());
-            chunk
-                .iter()
-                .zip(keys)
-                .map(|((_, row), key)| complete(table, row, key).0)
-                .collect()
-        } else {
+        let stored = if returning.is_empty() {
             let done = executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
             inserted_without_returning(&mut txs[i].1, table, chunk, done).await?
+        } else {
+            let returned = executor::fetch_values(Conn::Tx(&mut txs[i].1), r, &returning).await?;
+            let returned = sentinel.in_sent_order(table, chunk, returned)?;
+            if returning.len() == table.columns().len() {
+                returned
+            } else {
+                let keys = returned.into_iter().map(|mut k| k.pop());
+                chunk
+                    .iter()
+                    .zip(keys)
+                    .map(|((_, row), key)| complete(table, row, key).0)
+                    .collect()
+            }
         };
         let ops = chunk.iter().map(|(op, _)| *op);
         written.extend(ops.zip(stored).map(|(op, values)| Written::Row {
@@ -1517,30 +1528,62 @@ fn complete(table: &Table, row: &InsertRow, key: Option<Value>) -> (Vec<Value>, 
     (values, known)
 }
 
-/// The rows an insert stored, without RETURNING (MySQL, or `returning(false)`):
-/// generated keys come from the last-insert id; rows with a column filled by a server
-/// default are read back by key.
+/// The rows an insert stored, without RETURNING (SQLite's keys, MySQL, or
+/// `returning(false)`):
+/// generated keys come from the last-insert id, numbered by the connection's step
+/// (`Backend::key_step_sql`); rows with a column filled by a server default are read
+/// back by key.
+///
+/// # Errors
+/// [`Error::InsertMismatch`] when the database inserted fewer or more rows than were
+/// sent (a trigger skipped some): the keys would be guessed.
 async fn inserted_without_returning(
     tx: &mut Tx,
     table: &'static Table,
     chunk: &[RowAt<'_>],
     done: Done,
 ) -> Result<Vec<Vec<Value>>> {
-    let key_column = table.autoincrement_column();
+    let backend = tx.engine.backend();
+    if usize::try_from(done.rows_affected).ok() != Some(chunk.len()) {
+        return Err(Error::InsertMismatch {
+            table: table.name().to_owned(),
+            sent: chunk.len(),
+            matched: usize::try_from(done.rows_affected).unwrap_or(usize::MAX),
+        });
+    }
+    let key_column = table
+        .autoincrement_column()
+        .filter(|c| chunk.first().is_some_and(|(_, row)| !row.sets(c.name())));
+    // The step between keys, read on the statement's own connection when several rows
+    // take generated keys.
+    let step = match (key_column, backend.key_step_sql()) {
+        (Some(_), Some(sql)) if chunk.len() > 1 => {
+            let r = Rendered::new(sql.to_owned(), Vec::new());
+            let rows = executor::fetch_rows(Conn::Tx(tx), r).await?;
+            let step = rows.first().map(|row| row.get_at::<i64>(0)).transpose()?;
+            step.filter(|s| *s > 0).ok_or_else(|| {
+                Error::Schema(format!("`{sql}` gave no step between generated keys"))
+            })?
+        }
+        _ => 1,
+    };
+    let no_key = || {
+        Error::Schema(format!(
+            "the database returned no key for `{}`",
+            table.name()
+        ))
+    };
     let mut out = Vec::with_capacity(chunk.len());
     for (n, (_, row)) in chunk.iter().enumerate() {
         let generated = match key_column {
-            Some(column) if !row.sets(column.name()) => {
-                let last = done.last_insert_id.ok_or_else(|| {
-                    Error::Schema(format!(
-                        "the database returned no key for `{}`",
-                        table.name()
-                    ))
-                })?;
-                let key = tx.engine.backend().generated_key(last, n, chunk.len());
+            Some(column) => {
+                let last = done.last_insert_id.ok_or_else(no_key)?;
+                let key = backend
+                    .generated_key(last, n, chunk.len(), step)
+                    .ok_or_else(no_key)?;
                 Some(Value::integer_of(key, column.sql_type()).unwrap_or(Value::I64(key)))
             }
-            _ => None,
+            None => None,
         };
         let (values, known) = complete(table, row, generated);
         if known {
@@ -1557,7 +1600,7 @@ async fn inserted_without_returning(
             clauses: &clauses,
             exprs: &[],
         };
-        let r = sql::select(&select, tx.engine.backend());
+        let r = sql::select(&select, backend);
         let all: Vec<&ColumnDef> = table.columns().iter().collect();
         let mut rows = executor::fetch_values(Conn::Tx(tx), r, &all).await?;
         out.push(rows.pop().ok_or(Error::NoResultFound)?);

@@ -147,6 +147,10 @@ pub(crate) struct Insert<'a> {
     pub(crate) rows: Vec<&'a [Option<crate::Value>]>,
     /// The columns to return from the inserted rows (`RETURNING`); none when empty.
     pub(crate) returning: Vec<&'a str>,
+    /// The rows' generated keys must be drawn in the order of `rows`: where the
+    /// backend guarantees that only for `INSERT .. SELECT .. ORDER BY` (see
+    /// `Backend::orders_keys_by_select`), the rows are numbered and go through one.
+    pub(crate) ordered: bool,
 }
 
 /// A bulk UPDATE.

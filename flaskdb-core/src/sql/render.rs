@@ -417,7 +417,11 @@ pub(crate) fn select(select: &Select<'_>, backend: Backend) -> Rendered<'static>
 }
 
 /// Renders a multi-row INSERT (with `RETURNING` the asked columns), binding its values
-/// by reference.
+/// by reference. An `ordered` insert of several rows on PostgreSQL numbers them and
+/// takes them through `SELECT .. ORDER BY` that number:
+/// `INSERT INTO t (a, b) SELECT "p0", "p1" FROM (VALUES ($1, $2, 0), ..) AS "v" ("p0",
+/// "p1", "n") ORDER BY "n"` (the parameters carry their types, so the VALUES columns
+/// are typed as in a plain INSERT).
 pub(crate) fn insert<'a>(insert: Insert<'a>, backend: Backend) -> Rendered<'a> {
     let mut w = Writer::new(backend);
     let first = insert.rows.first().copied().unwrap_or_default();
@@ -429,9 +433,10 @@ pub(crate) fn insert<'a>(insert: Insert<'a>, backend: Backend) -> Rendered<'a> {
         .filter(|(_, v)| v.is_some())
         .map(|(c, _)| c.name());
     let width = columns.clone().count();
+    let numbered = insert.ordered && insert.rows.len() > 1 && backend.orders_keys_by_select();
     w.params.reserve(width * insert.rows.len());
-    // "(?, ?), " per row, or "($1234, $1235), ": grown once, not doubled from 128.
-    w.sql.reserve(insert.rows.len() * (width * 7 + 4));
+    // "(?, ?), " per row, or "($1234, $1235, 12345), ": grown once, not doubled from 128.
+    w.sql.reserve(insert.rows.len() * (width * 7 + 12));
     w.push("INSERT INTO ");
     w.ident(insert.table.name());
     if width == 0 {
@@ -439,7 +444,13 @@ pub(crate) fn insert<'a>(insert: Insert<'a>, backend: Backend) -> Rendered<'a> {
     } else {
         w.push(" (");
         w.idents(columns);
-        w.push(") VALUES ");
+        w.push(") ");
+        if numbered {
+            w.push("SELECT ");
+            select_columns(&mut w, width);
+            w.push(" FROM (");
+        }
+        w.push("VALUES ");
         // Where every placeholder is the same (`?`), each row's text is the first's.
         let mut same_text: Option<std::ops::Range<usize>> = None;
         for (r, row) in insert.rows.into_iter().enumerate() {
@@ -459,10 +470,25 @@ pub(crate) fn insert<'a>(insert: Insert<'a>, backend: Backend) -> Rendered<'a> {
                 }
                 w.param_ref(v);
             }
+            if numbered {
+                w.push(", ");
+                w.push(itoa::Buffer::new().format(r));
+            }
             w.push(")");
-            if !backend.numbers_placeholders() {
+            // A numbered row's text is its own.
+            if !backend.numbers_placeholders() && !numbered {
                 same_text = Some(start..w.sql.len());
             }
+        }
+        if numbered {
+            w.push(") AS ");
+            w.ident("v");
+            w.push(" (");
+            select_columns(&mut w, width);
+            w.push(", ");
+            w.ident("n");
+            w.push(") ORDER BY ");
+            w.ident("n");
         }
     }
     if !insert.returning.is_empty() {
@@ -470,6 +496,17 @@ pub(crate) fn insert<'a>(insert: Insert<'a>, backend: Backend) -> Rendered<'a> {
         w.idents(insert.returning.iter().copied());
     }
     w.finish()
+}
+
+/// The names an ordered INSERT gives its `width` columns in its SELECT: `"p0", "p1", ..`
+/// (names of its own, so no table column can clash with the row number `"n"`).
+fn select_columns(w: &mut Writer<'_>, width: usize) {
+    for i in 0..width {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.ident(&format!("p{i}"));
+    }
 }
 
 /// Renders a bulk UPDATE.

@@ -311,6 +311,7 @@ fn multi_row_insert_and_default_values() {
                     table: &table,
                     rows: vec![&a, &b_row],
                     returning: if b == MySql { vec![] } else { vec!["id"] },
+                    ordered: false,
                 },
                 b,
             )
@@ -329,6 +330,7 @@ fn multi_row_insert_and_default_values() {
                 table: &table,
                 rows,
                 returning: vec![],
+                ordered: false,
             },
             backend,
         );
@@ -355,6 +357,7 @@ fn multi_row_insert_and_default_values() {
                     table: &table,
                     rows: vec![&[None, None, None]],
                     returning: vec![],
+                    ordered: true,
                 },
                 b,
             )
@@ -364,6 +367,57 @@ fn multi_row_insert_and_default_values() {
             r#"INSERT INTO "user" DEFAULT VALUES"#,
             "INSERT INTO `user` () VALUES ()",
         ],
+    );
+}
+
+#[test]
+fn ordered_insert_draws_keys_through_select_order_by_on_postgres() {
+    let table = user();
+    let a = [
+        None,
+        Some(Value::Text("a".into())),
+        Some(Value::Null(SqlType::Text)),
+    ];
+    let b_row = [
+        None,
+        Some(Value::Text("b".into())),
+        Some(Value::Text("hi".into())),
+    ];
+    assert_dialects(
+        |b| {
+            insert(
+                Insert {
+                    table: &table,
+                    rows: vec![&a, &b_row],
+                    returning: vec!["id"],
+                    ordered: true,
+                },
+                b,
+            )
+        },
+        [
+            r#"INSERT INTO "user" ("username", "bio") VALUES (?, ?), (?, ?) RETURNING "id""#,
+            concat!(
+                r#"INSERT INTO "user" ("username", "bio") SELECT "p0", "p1" FROM "#,
+                r#"(VALUES ($1, $2, 0), ($3, $4, 1)) AS "v" ("p0", "p1", "n") ORDER BY "n" "#,
+                r#"RETURNING "id""#
+            ),
+            "INSERT INTO `user` (`username`, `bio`) VALUES (?, ?), (?, ?) RETURNING `id`",
+        ],
+    );
+    // One row needs no numbering.
+    let r = insert(
+        Insert {
+            table: &table,
+            rows: vec![&a],
+            returning: vec!["id"],
+            ordered: true,
+        },
+        Postgres,
+    );
+    assert_eq!(
+        r.sql,
+        r#"INSERT INTO "user" ("username", "bio") VALUES ($1, $2) RETURNING "id""#
     );
 }
 

@@ -1,9 +1,10 @@
 //! The unit of work: add, insert, update, delete, flush, commit, rollback, autoflush,
 //! the identity map, flush order, retries, the scoped session and the no-hang cases.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use flaskdb::{Backend, Config, Db, EngineOptions, Error, Model};
+use flaskdb::{Backend, Config, Db, EngineOptions, Error, Model, SessionEvent};
 
 use super::record::recording;
 use crate::models::*;
@@ -29,6 +30,8 @@ pub fn cases() -> Vec<Case> {
         reading_while_a_session_writes_does_not_hang,
         typed_constraint_errors,
         dropping_a_session_rolls_back,
+        generated_keys_follow_the_servers_numbering,
+        rows_a_trigger_skips_fail_the_flush,
     )
 }
 
@@ -540,5 +543,146 @@ async fn dropping_a_session_rolls_back(t: TestDb) -> TestResult {
         1,
         "no leftover lock or row"
     );
+    Ok(())
+}
+
+/// 100 authors with 3 books each, added by cascade, on a MariaDB connection that numbers
+/// keys 3 apart from 2 (`auto_increment_increment = 3`, `auto_increment_offset = 2`, as
+/// Galera and multi-primary replication set them): every book's foreign key names its
+/// own author, and every key the session hands back (to listeners, and from `insert`)
+/// is the stored one. With RETURNING (MariaDB returns its keys) and without (the
+/// last-insert id, stepped by the connection's increment).
+async fn generated_keys_follow_the_servers_numbering(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut s = db.session().expire_on_commit(false);
+    let handed_back: Arc<Mutex<(Vec<Author>, Vec<Book>)>> = Arc::default();
+    let seen = handed_back.clone();
+    s.listen(SessionEvent::AfterFlush, move |ctx| {
+        let mut seen = seen.lock().unwrap();
+        for change in ctx.changes() {
+            seen.0.extend(change.model::<Author>().cloned());
+            seen.1.extend(change.model::<Book>().cloned());
+        }
+        Ok(())
+    });
+    if t.backend == Backend::MySql {
+        // The session's transaction is the connection its flush writes on.
+        let mut tx = s.transaction(None).await?;
+        sqlx::query("SET SESSION auto_increment_increment = 3, auto_increment_offset = 2")
+            .execute(tx.as_mysql().unwrap())
+            .await?;
+    }
+    for a in 0..100 {
+        let books = (0..3).map(|b| Book::build().title(format!("{a}.{b}")));
+        s.add(Author::build().name(a.to_string()).books(books));
+    }
+    s.flush().await?;
+    let last = s
+        .insert(
+            Author::build()
+                .name("100")
+                .books((0..3).map(|b| Book::build().title(format!("100.{b}")))),
+        )
+        .await?;
+    s.commit().await?;
+    let authors = db.query::<Author>().all().await?;
+    let books = db.query::<Book>().all().await?;
+    assert_eq!((authors.len(), books.len()), (101, 303));
+    let name_of = |id: i64| authors.iter().find(|a| a.id == id).map(|a| a.name.as_str());
+    for book in &books {
+        let (author, _) = book.title.split_once('.').unwrap();
+        assert_eq!(
+            book.author_id.and_then(name_of),
+            Some(author),
+            "book {} is linked to its own author",
+            book.title
+        );
+    }
+    if t.backend == Backend::MySql {
+        assert!(
+            authors.iter().all(|a| a.id % 3 == 2) && books.iter().all(|b| b.id % 3 == 2),
+            "the connection numbered the keys 3 apart from 2"
+        );
+    }
+    let (seen_authors, seen_books) = std::mem::take(&mut *handed_back.lock().unwrap());
+    assert_eq!((seen_authors.len(), seen_books.len()), (101, 303));
+    assert!(seen_authors.contains(&last));
+    for a in &seen_authors {
+        assert_eq!(name_of(a.id), Some(a.name.as_str()), "author {}", a.name);
+    }
+    for b in &seen_books {
+        let stored = books.iter().find(|s| s.id == b.id);
+        assert_eq!(
+            stored.map(|s| (&s.title, s.author_id)),
+            Some((&b.title, b.author_id)),
+            "book {}",
+            b.title
+        );
+    }
+    Ok(())
+}
+
+/// A trigger that skips a row makes the database report fewer rows than the INSERT
+/// sent: a flush that reads the keys back fails with `InsertMismatch` rather than
+/// giving the rows after it their neighbours' keys, nothing is written, and the work
+/// is queued again. Both for
+/// keys alone (`user`) and for whole rows with a server default (`spam`). MariaDB's
+/// triggers cannot skip a row (only fail the statement), so the case has nothing to
+/// run there.
+async fn rows_a_trigger_skips_fail_the_flush(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let triggers: &[&str] = match t.backend {
+        Backend::MySql => return Ok(()),
+        Backend::Sqlite => &[
+            r#"CREATE TRIGGER skip_user BEFORE INSERT ON "user" WHEN NEW.username = 'skipped'
+               BEGIN SELECT RAISE(IGNORE); END"#,
+            r#"CREATE TRIGGER skip_spam BEFORE INSERT ON "spam"
+               WHEN NEW.display_name = 'skipped' BEGIN SELECT RAISE(IGNORE); END"#,
+        ],
+        Backend::Postgres => &[
+            r#"CREATE FUNCTION skip() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN
+                 IF to_jsonb(NEW) ->> 'username' = 'skipped'
+                    OR to_jsonb(NEW) ->> 'display_name' = 'skipped' THEN RETURN NULL; END IF;
+                 RETURN NEW;
+               END $$"#,
+            r#"CREATE TRIGGER skip_user BEFORE INSERT ON "user" FOR EACH ROW EXECUTE FUNCTION skip()"#,
+            r#"CREATE TRIGGER skip_spam BEFORE INSERT ON "spam" FOR EACH ROW EXECUTE FUNCTION skip()"#,
+        ],
+    };
+    for sql in triggers {
+        exec(&t, sql, vec![]).await?;
+    }
+    for table in ["user", "spam"] {
+        let mut s = db.session();
+        for name in ["kept", "skipped", "last"] {
+            match table {
+                "user" => s.add(user(name)),
+                _ => s.add(Ham::build().name(name)),
+            }
+        }
+        // A flush reads the keys back (a commit that expires everything would not).
+        let err = s.flush().await.unwrap_err();
+        assert!(
+            matches!(&err, Error::InsertMismatch { table: t, sent: 3, matched: 2 } if t == table),
+            "{err}"
+        );
+        assert_eq!(db.query::<User>().count().await?, 0);
+        assert_eq!(db.query::<Ham>().count().await?, 0);
+        // The work was queued again: without the trigger, it is written whole.
+        let drop = match t.backend {
+            Backend::Sqlite => format!(r#"DROP TRIGGER "skip_{table}""#),
+            _ => format!(r#"DROP TRIGGER "skip_{table}" ON "{table}""#),
+        };
+        exec(&t, &drop, vec![]).await?;
+        s.commit().await?;
+        let stored = match table {
+            "user" => db.query::<User>().count().await?,
+            _ => db.query::<Ham>().count().await?,
+        };
+        assert_eq!(stored, 3, "{table}");
+        db.query::<User>().delete().await?;
+        db.query::<Ham>().delete().await?;
+    }
     Ok(())
 }
