@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use flaskdb::prelude::*;
-use flaskdb::{Backend, Error};
+use flaskdb::{AssertSqlSafe, Backend, Error};
 
 #[derive(Model, Debug, Clone, PartialEq)]
 pub struct Note {
@@ -320,7 +320,7 @@ async fn sqlite_and_postgres_binds_in_one_db(base: String) {
     let admin = Db::connect(Config::new(base.clone())).await.unwrap();
     let schema = format!("flaskdb_binds_{}", std::process::id());
     admin
-        .execute(&format!("CREATE SCHEMA {schema}"), vec![])
+        .execute(AssertSqlSafe(format!("CREATE SCHEMA {schema}")), vec![])
         .await
         .unwrap();
     let sep = if base.contains('?') { '&' } else { '?' };
@@ -366,7 +366,10 @@ async fn sqlite_and_postgres_binds_in_one_db(base: String) {
     .unwrap();
     assert_eq!(left, 0);
     admin
-        .execute(&format!("DROP SCHEMA {schema} CASCADE"), vec![])
+        .execute(
+            AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")),
+            vec![],
+        )
         .await
         .unwrap();
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
 
-use flaskdb::{Backend, Config, Db, Table, model_source};
+use flaskdb::{AssertSqlSafe, Backend, Config, Db, Table, model_source};
 use flaskdb_tests::{Scratch, models, scratch_database, server_var};
 use libtest_mimic::{Arguments, Trial};
 
@@ -155,7 +155,7 @@ fn round_trip(backend: Backend, base: Option<&str>) {
         let run = Command::new(&program).arg(&second).output().unwrap();
         let again = reflect(&second).await;
         for (admin, sql) in [drop_first, drop_second].into_iter().flatten() {
-            admin.execute(&sql, vec![]).await.unwrap();
+            admin.execute(AssertSqlSafe(sql), vec![]).await.unwrap();
         }
         assert!(
             run.status.success(),

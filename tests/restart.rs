@@ -14,7 +14,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use flaskdb::{Backend, Config, Db, EngineOptions};
+use flaskdb::{AssertSqlSafe, Backend, Config, Db, EngineOptions};
 use flaskdb_tests::suite::reliability::{assert_tallies_once, spawn_writers};
 use flaskdb_tests::{scratch_database, server_var};
 
@@ -91,7 +91,7 @@ async fn restart_under_load(server: Backend) {
     let dropped = async {
         Db::connect(Config::new(base))
             .await?
-            .execute(&drop, vec![])
+            .execute(AssertSqlSafe(drop), vec![])
             .await
     };
     let dropped = dropped.await;

@@ -30,7 +30,7 @@ mod sides;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use flaskdb::{Backend, Config, Db, PageRequest};
+use flaskdb::{AssertSqlSafe, Backend, Config, Db, PageRequest};
 use futures_util::TryStreamExt;
 
 use models::{Comment, Post, User};
@@ -185,7 +185,7 @@ async fn stream_child(digits: u32, url: &str) -> anyhow::Result<()> {
         "INSERT INTO users (name, hair_color) SELECT 'User', 'black' FROM {}",
         from.join(" CROSS JOIN ")
     );
-    db.execute(&sql, vec![]).await?;
+    db.execute(AssertSqlSafe(sql), vec![]).await?;
     let n = 10usize.pow(digits);
     // Reset the peak-RSS mark (Linux: writing 5 to clear_refs), then stream.
     std::fs::write("/proc/self/clear_refs", "5")?;
@@ -446,7 +446,7 @@ async fn server_url(backend: Backend, base: &str) -> anyhow::Result<(String, Db,
     Ok(match backend {
         Backend::Postgres => {
             admin
-                .execute(&format!("CREATE SCHEMA {name}"), vec![])
+                .execute(AssertSqlSafe(format!("CREATE SCHEMA {name}")), vec![])
                 .await?;
             let sep = if base.contains('?') { '&' } else { '?' };
             let url = format!("{base}{sep}options=-c%20search_path%3D{name}");
@@ -454,7 +454,7 @@ async fn server_url(backend: Backend, base: &str) -> anyhow::Result<(String, Db,
         }
         _ => {
             admin
-                .execute(&format!("CREATE DATABASE {name}"), vec![])
+                .execute(AssertSqlSafe(format!("CREATE DATABASE {name}")), vec![])
                 .await?;
             let root = base.rsplit_once('/').map_or(base, |(r, _)| r);
             (
@@ -511,7 +511,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(base) => {
                 let (url, admin, drop) = server_url(backend, &base).await?;
                 let outcome = run_backend(name, &url, &options).await;
-                admin.execute(&drop, vec![]).await?;
+                admin.execute(AssertSqlSafe(drop), vec![]).await?;
                 outcome?;
             }
             Err(_) => println!("note: {name} skipped: {var} is not set"),

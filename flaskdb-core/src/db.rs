@@ -22,6 +22,7 @@ use crate::session::{Session, create_token_table};
 use crate::sql::{self, Rendered};
 use crate::target::Source;
 use crate::value::Value;
+use sqlx::SqlSafeStr;
 
 /// The database handle: one engine (connection pool) per bind, the metadata of every
 /// bind, and the entry points to schema, queries and the context. Flask-SQLAlchemy's
@@ -405,7 +406,7 @@ impl Db {
         };
         for table in &tables {
             for sql in sql::create_table(table, engine.backend()) {
-                executor::execute(Conn::Pool(&engine), raw(&sql, Vec::new())).await?;
+                executor::execute(Conn::Pool(&engine), Rendered::new(sql, Vec::new())).await?;
             }
         }
         Ok(())
@@ -417,7 +418,7 @@ impl Db {
         };
         for table in tables.iter().rev() {
             let sql = sql::drop_table(table, engine.backend());
-            executor::execute(Conn::Pool(&engine), raw(&sql, Vec::new())).await?;
+            executor::execute(Conn::Pool(&engine), Rendered::new(sql, Vec::new())).await?;
         }
         Ok(())
     }
@@ -501,6 +502,22 @@ impl Db {
     /// Values go in `params`, bound to the `?` (or `$n` on PostgreSQL) placeholders —
     /// never format them into `sql`.
     ///
+    /// `sql` is a [`sqlx::SqlSafeStr`], as for `sqlx::query`: a string literal
+    /// (`&'static str`) passes as it is; SQL built at run time (`format!`) does not
+    /// compile until it is wrapped in [`AssertSqlSafe`](crate::AssertSqlSafe), the
+    /// caller's statement that nothing untrusted went into it:
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use flaskdb_core::{AssertSqlSafe, Config, Db};
+    /// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+    /// for table in ["a", "b"] {
+    ///     // The table names are this program's own constants, never user input.
+    ///     db.execute(AssertSqlSafe(format!("CREATE TABLE {table} (x INTEGER)")), vec![]).await?;
+    /// }
+    /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+    /// ```
+    ///
     /// # Errors
     /// Database errors; [`Error::Config`] when no default bind is configured.
     ///
@@ -515,30 +532,34 @@ impl Db {
     #[track_caller]
     pub fn execute(
         &self,
-        sql: &str,
+        sql: impl SqlSafeStr,
         params: Vec<Value>,
     ) -> impl Future<Output = Result<u64>> + Send {
+        let statement = raw(sql, params);
         record::at(Location::caller(), async move {
             let engine = self.engine()?;
-            Ok(executor::execute(Conn::Pool(&engine), raw(sql, params))
+            Ok(executor::execute(Conn::Pool(&engine), statement)
                 .await?
                 .rows_affected)
         })
     }
 
     /// Runs raw SQL on the default bind and returns its rows, read by column name.
+    /// `sql` is a string literal or SQL wrapped in [`AssertSqlSafe`](crate::AssertSqlSafe),
+    /// as for [`Db::execute`].
     ///
     /// # Errors
     /// As [`Db::execute`].
     #[track_caller]
     pub fn fetch_all(
         &self,
-        sql: &str,
+        sql: impl SqlSafeStr,
         params: Vec<Value>,
     ) -> impl Future<Output = Result<Vec<Row>>> + Send {
+        let statement = raw(sql, params);
         record::at(Location::caller(), async move {
             let engine = self.engine()?;
-            executor::fetch_rows(Conn::Pool(&engine), raw(sql, params)).await
+            executor::fetch_rows(Conn::Pool(&engine), statement).await
         })
     }
 
@@ -631,8 +652,10 @@ impl Db {
     }
 }
 
-fn raw(sql: &str, params: Vec<Value>) -> Rendered<'static> {
-    Rendered::new(sql.to_owned(), params)
+/// Raw SQL as a statement to run: the caller's own text, vouched for by its
+/// [`SqlSafeStr`] type.
+fn raw(sql: impl SqlSafeStr, params: Vec<Value>) -> Rendered<'static> {
+    Rendered::new(sql.into_sql_str().as_str().to_owned(), params)
 }
 
 impl fmt::Debug for Db {

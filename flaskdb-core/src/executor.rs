@@ -28,7 +28,8 @@ use crate::value::Value;
 ///
 /// This is the only `AssertSqlSafe` in flaskdb. It is sound because the renderer binds
 /// every value as a parameter and quotes every identifier; raw SQL given to
-/// `Db::execute` is the caller's own text, as with `sqlx::query`.
+/// `Db::execute` arrives as a `sqlx::SqlSafeStr` (a literal, or the caller's own
+/// `AssertSqlSafe`), as with `sqlx::query`.
 fn prepare<'q, DB>(
     sql: String,
     params: Vec<Cow<'q, Value>>,

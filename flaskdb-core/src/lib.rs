@@ -96,3 +96,8 @@ pub use sql_type::{Ddl, SqlType};
 #[cfg(feature = "json")]
 pub use types::Json;
 pub use value::Value;
+
+/// The caller's statement that SQL built at run time is safe to run, for
+/// [`Db::execute`] and [`Db::fetch_all`] (sqlx's own, re-exported so applications need
+/// not depend on sqlx).
+pub use sqlx::AssertSqlSafe;

@@ -19,8 +19,9 @@ use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use flaskdb::{Backend, Config, Db, EngineOptions};
+use flaskdb::{AssertSqlSafe, Backend, Config, Db, EngineOptions};
 use libtest_mimic::{Arguments, Failed, Trial};
+use sqlx::SqlSafeStr;
 
 /// The result of a case.
 pub type TestResult = anyhow::Result<()>;
@@ -123,7 +124,7 @@ pub async fn scratch_database(
         (Backend::Postgres, Some(base)) => {
             let admin = Db::connect(Config::new(base)).await?;
             admin
-                .execute(&format!("CREATE SCHEMA {name}"), vec![])
+                .execute(AssertSqlSafe(format!("CREATE SCHEMA {name}")), vec![])
                 .await?;
             let sep = if base.contains('?') { '&' } else { '?' };
             let url = format!("{base}{sep}options=-c%20search_path%3D{name}");
@@ -132,7 +133,7 @@ pub async fn scratch_database(
         (Backend::MySql, Some(base)) => {
             let admin = Db::connect(Config::new(base)).await?;
             admin
-                .execute(&format!("CREATE DATABASE {name}"), vec![])
+                .execute(AssertSqlSafe(format!("CREATE DATABASE {name}")), vec![])
                 .await?;
             let (head, query) = base
                 .split_once('?')
@@ -208,7 +209,7 @@ fn run_case(
         let outcome = tokio::spawn(run(test_db)).await;
         if let Some((admin, drop)) = admin {
             admin
-                .execute(&drop, vec![])
+                .execute(AssertSqlSafe(drop), vec![])
                 .await
                 .map_err(|e| Failed::from(format!("dropping the test database: {e}")))?;
         }
@@ -222,17 +223,23 @@ fn run_case(
 
 /// Runs raw SQL written with `?` placeholders and `"quoted"` identifiers on any backend
 /// (it rewrites them to `$n` on PostgreSQL and backticks on MySQL): for fixtures.
-pub async fn exec(t: &TestDb, sql: &str, params: Vec<flaskdb::Value>) -> anyhow::Result<u64> {
-    Ok(t.db.execute(&portable(t.backend, sql), params).await?)
+pub async fn exec(
+    t: &TestDb,
+    sql: impl SqlSafeStr,
+    params: Vec<flaskdb::Value>,
+) -> anyhow::Result<u64> {
+    let sql = portable(t.backend, sql.into_sql_str().as_str());
+    Ok(t.db.execute(AssertSqlSafe(sql), params).await?)
 }
 
 /// Raw SQL rows, written as for [`exec`].
 pub async fn fetch(
     t: &TestDb,
-    sql: &str,
+    sql: impl SqlSafeStr,
     params: Vec<flaskdb::Value>,
 ) -> anyhow::Result<Vec<flaskdb::Row>> {
-    Ok(t.db.fetch_all(&portable(t.backend, sql), params).await?)
+    let sql = portable(t.backend, sql.into_sql_str().as_str());
+    Ok(t.db.fetch_all(AssertSqlSafe(sql), params).await?)
 }
 
 fn portable(backend: Backend, sql: &str) -> String {

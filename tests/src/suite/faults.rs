@@ -51,7 +51,7 @@ async fn kill(backend: Backend, admin: &Db, app: &str) -> anyhow::Result<u64> {
                 let id = row.get::<i64>("id")?;
                 // A connection may end by itself between the listing and the KILL.
                 if admin
-                    .execute(&format!("KILL {id}"), Vec::new())
+                    .execute(flaskdb::AssertSqlSafe(format!("KILL {id}")), Vec::new())
                     .await
                     .is_ok()
                 {

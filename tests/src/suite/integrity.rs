@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use flaskdb::{Backend, Db, SessionTransaction};
+use flaskdb::{AssertSqlSafe, Backend, Db, SessionTransaction};
 
 use crate::suite::reliability::Entry;
 use crate::{Case, TestDb, TestResult, cases};
@@ -101,10 +101,13 @@ async fn commit_tokens_older_than_an_hour_are_pruned(t: TestDb) -> TestResult {
     )
     .await?;
     db.create_all().await?;
-    db.execute(&token_written(t.backend, "old", 61), vec![])
+    db.execute(AssertSqlSafe(token_written(t.backend, "old", 61)), vec![])
         .await?;
-    db.execute(&token_written(t.backend, "recent", 59), vec![])
-        .await?;
+    db.execute(
+        AssertSqlSafe(token_written(t.backend, "recent", 59)),
+        vec![],
+    )
+    .await?;
     let mut s = db.session();
     s.add(Entry::build().label("one"));
     s.commit().await?;

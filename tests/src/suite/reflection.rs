@@ -77,7 +77,7 @@ fn schema(backend: Backend) -> Vec<String> {
 
 async fn create_schema(t: &TestDb) -> anyhow::Result<()> {
     for sql in schema(t.backend) {
-        exec(t, &sql, vec![]).await?;
+        exec(t, flaskdb::AssertSqlSafe(sql), vec![]).await?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use flaskdb::{Backend, Config, Db, Error, HasMany, HasOne, Operation};
 use super::record::recording;
 use crate::logs::capture;
 use crate::models::*;
-use crate::{Case, TestDb, TestResult, cases};
+use crate::{Case, TestDb, TestResult, cases, exec};
 
 pub fn cases() -> Vec<Case> {
     cases!(
@@ -371,11 +371,12 @@ async fn many_to_many_through_a_declared_table(t: TestDb) -> TestResult {
     let art = s.insert(Course::build().title("Art")).await?;
     s.commit().await?;
     for (student, course) in [(&ann, &maths), (&ann, &art), (&bob, &art)] {
-        let sql = format!(
-            "INSERT INTO enrollment (student_id, course_id) VALUES ({}, {})",
-            student.id, course.id
-        );
-        db.execute(&sql, vec![]).await?;
+        exec(
+            &t,
+            "INSERT INTO enrollment (student_id, course_id) VALUES (?, ?)",
+            vec![student.id.into(), course.id.into()],
+        )
+        .await?;
     }
     let students = db
         .query::<Student>()

@@ -631,7 +631,7 @@ async fn generated_keys_follow_the_servers_numbering(t: TestDb) -> TestResult {
 /// run there.
 async fn rows_a_trigger_skips_fail_the_flush(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
-    let triggers: &[&str] = match t.backend {
+    let triggers: &[&'static str] = match t.backend {
         Backend::MySql => return Ok(()),
         Backend::Sqlite => &[
             r#"CREATE TRIGGER skip_user BEFORE INSERT ON "user" WHEN NEW.username = 'skipped'
@@ -651,7 +651,7 @@ async fn rows_a_trigger_skips_fail_the_flush(t: TestDb) -> TestResult {
         ],
     };
     for sql in triggers {
-        exec(&t, sql, vec![]).await?;
+        exec(&t, *sql, vec![]).await?;
     }
     for table in ["user", "spam"] {
         let mut s = db.session();
@@ -674,7 +674,7 @@ async fn rows_a_trigger_skips_fail_the_flush(t: TestDb) -> TestResult {
             Backend::Sqlite => format!(r#"DROP TRIGGER "skip_{table}""#),
             _ => format!(r#"DROP TRIGGER "skip_{table}" ON "{table}""#),
         };
-        exec(&t, &drop, vec![]).await?;
+        exec(&t, flaskdb::AssertSqlSafe(drop), vec![]).await?;
         s.commit().await?;
         let stored = match table {
             "user" => db.query::<User>().count().await?,

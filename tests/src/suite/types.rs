@@ -7,7 +7,7 @@ use flaskdb::{Backend, CustomType, Ddl, Error, Json, Model, Value};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::{Case, TestDb, TestResult, cases, exec};
+use crate::{Case, TestDb, TestResult, cases, exec, fetch};
 
 pub fn cases() -> Vec<Case> {
     cases!(
@@ -277,17 +277,7 @@ async fn updates_write_the_new_values(t: TestDb) -> TestResult {
 async fn a_bad_stored_value_is_a_decode_error_naming_the_column(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let row = seed(&db, 1).await?.remove(0);
-    let table = if t.backend == Backend::MySql {
-        "`typed`"
-    } else {
-        "\"typed\""
-    };
-    exec(
-        &t,
-        &format!("UPDATE {table} SET status = 'gone'"),
-        Vec::new(),
-    )
-    .await?;
+    exec(&t, r#"UPDATE "typed" SET status = 'gone'"#, Vec::new()).await?;
     match db.query::<Typed>().get(row.id).await {
         Err(Error::Decode { column, message }) => {
             assert_eq!(column, "status");
@@ -301,7 +291,7 @@ async fn a_bad_stored_value_is_a_decode_error_naming_the_column(t: TestDb) -> Te
     }
     exec(
         &t,
-        &format!("UPDATE {table} SET status = 'Draft', email = 'nobody'"),
+        r#"UPDATE "typed" SET status = 'Draft', email = 'nobody'"#,
         Vec::new(),
     )
     .await?;
@@ -313,9 +303,7 @@ async fn a_bad_stored_value_is_a_decode_error_naming_the_column(t: TestDb) -> Te
         other => panic!("expected a decode error, got {other:?}"),
     }
     // The rows are still there, readable as raw values.
-    let rows = db
-        .fetch_all(&format!("SELECT email FROM {table}"), Vec::new())
-        .await?;
+    let rows = fetch(&t, r#"SELECT email FROM "typed""#, Vec::new()).await?;
     assert_eq!(rows[0].get::<String>("email")?, "nobody");
     Ok(())
 }
