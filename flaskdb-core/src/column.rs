@@ -105,6 +105,32 @@ impl<M: Model, T: ColumnType> Column<M, T> {
     }
 }
 
+/// The character that escapes `%`, `_` and itself in LIKE patterns on every backend
+/// (sent as a parameter of the `ESCAPE` clause).
+pub(crate) const LIKE_ESCAPE: char = '\\';
+
+/// `text` as a LIKE pattern that matches exactly `text`: `%`, `_` and the escape
+/// character (a backslash, on every backend) are escaped with a backslash. For patterns
+/// of your own around user input; [`Column::contains`], [`Column::startswith`] and
+/// [`Column::endswith`] use it.
+///
+/// ```
+/// use flaskdb_core::escape_like;
+/// assert_eq!(escape_like(r"100%_sure\"), r"100\%\_sure\\");
+/// let pattern = format!("{}%.txt", escape_like("report_")); // "report_" then anything
+/// assert_eq!(pattern, r"report\_%.txt");
+/// ```
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            out.push(LIKE_ESCAPE);
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Column types that hold text and so take LIKE patterns: `String` and `Option<String>`.
 pub trait TextColumn: ColumnType {}
 impl TextColumn for String {}
@@ -122,6 +148,30 @@ impl<M: Model, T: TextColumn> Column<M, T> {
     /// elsewhere.
     pub fn ilike(self, pattern: impl Into<String>) -> Expr {
         self.like_node(pattern.into(), true)
+    }
+
+    /// `column LIKE '%text%'` with `text` matched literally: a `%` or `_` in it is
+    /// escaped ([`escape_like`]), as SQLAlchemy's `contains(.., autoescape=True)`.
+    /// Case sensitivity is [`like`](Self::like)'s.
+    ///
+    /// ```
+    /// # use flaskdb_core::{Column, Expr, Model};
+    /// fn discounted<M: Model>(title: Column<M, String>) -> Expr {
+    ///     title.contains("50%_off") // not "50 percent off"
+    /// }
+    /// ```
+    pub fn contains(self, text: &str) -> Expr {
+        self.like(format!("%{}%", escape_like(text)))
+    }
+
+    /// `column LIKE 'text%'` with `text` matched literally, as [`contains`](Self::contains).
+    pub fn startswith(self, text: &str) -> Expr {
+        self.like(format!("{}%", escape_like(text)))
+    }
+
+    /// `column LIKE '%text'` with `text` matched literally, as [`contains`](Self::contains).
+    pub fn endswith(self, text: &str) -> Expr {
+        self.like(format!("%{}", escape_like(text)))
     }
 
     fn like_node(self, pattern: String, case_insensitive: bool) -> Expr {

@@ -123,13 +123,24 @@ impl Backend {
     }
 
     /// Writes a string literal for DDL (which cannot take parameters): quotes doubled,
-    /// and on MySQL backslashes too, since it reads them as escapes.
+    /// and on MySQL backslashes too, since it reads them as escapes. On PostgreSQL a
+    /// text with a backslash is an `E''` string with the backslashes doubled, which reads
+    /// the same whether `standard_conforming_strings` is on or off (a plain string reads
+    /// backslashes as escapes when it is off).
     pub(crate) fn text_literal(self, s: &str, out: &mut String) {
+        let double_backslashes = match self {
+            Backend::MySql => true,
+            Backend::Postgres => s.contains('\\'),
+            Backend::Sqlite => false,
+        };
+        if double_backslashes && self == Backend::Postgres {
+            out.push('E');
+        }
         out.push('\'');
         for c in s.chars() {
             match c {
                 '\'' => out.push_str("''"),
-                '\\' if self == Backend::MySql => out.push_str("\\\\"),
+                '\\' if double_backslashes => out.push_str("\\\\"),
                 c => out.push(c),
             }
         }
@@ -140,7 +151,8 @@ impl Backend {
     pub(crate) fn bytes_literal(self, bytes: &[u8], out: &mut String) {
         let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
         match self {
-            Backend::Postgres => out.push_str(&format!("'\\x{hex}'")),
+            // An `E''` string, so the backslash reads the same in every string mode.
+            Backend::Postgres => out.push_str(&format!("E'\\\\x{hex}'")),
             Backend::Sqlite | Backend::MySql => out.push_str(&format!("X'{hex}'")),
         }
     }
@@ -450,5 +462,31 @@ mod quoting {
         ) {
             names_round_trip(&name)?;
         }
+    }
+}
+
+/// DDL literals that read the same in every string mode of the server.
+#[cfg(test)]
+mod literals {
+    use super::Backend;
+
+    fn text(backend: Backend, s: &str) -> String {
+        let mut out = String::new();
+        backend.text_literal(s, &mut out);
+        out
+    }
+
+    /// On PostgreSQL a plain `'a\''` is one string with standard_conforming_strings on
+    /// and an unterminated one (the rest of the statement its text) with it off; an
+    /// `E''` string with doubled backslashes reads `a\'b` in both.
+    #[test]
+    fn postgres_backslashes_go_in_escape_strings() {
+        assert_eq!(text(Backend::Postgres, "it's"), "'it''s'");
+        assert_eq!(text(Backend::Postgres, r"a\'b"), r"E'a\\''b'");
+        assert_eq!(text(Backend::Sqlite, r"a\'b"), r"'a\''b'");
+        assert_eq!(text(Backend::MySql, r"a\'b"), r"'a\\''b'");
+        let mut bytes = String::new();
+        Backend::Postgres.bytes_literal(b"AB", &mut bytes);
+        assert_eq!(bytes, r"E'\\x4142'");
     }
 }

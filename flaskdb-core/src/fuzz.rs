@@ -43,13 +43,13 @@ pub fn quote_ident(name: &str) {
 
 /// A SELECT from `table` filtering `column` by `text` (equality, LIKE and a two-value
 /// IN) binds the text, and only binds it: on each backend the statement's text is the
-/// same as for an empty value, with the same parameters (four; three on PostgreSQL,
-/// which binds the IN list as one array).
+/// same as for an empty value, with the same parameters (five, LIKE's escape character
+/// among them; four on PostgreSQL, which binds the IN list as one array).
 pub fn render_select(table: &str, column: &str, text: &str) {
     for backend in BACKENDS {
         let (sql, params) = select_text(backend, table, column, text);
         let (plain, plain_params) = select_text(backend, table, column, "");
-        let expected = if backend == Backend::Postgres { 3 } else { 4 };
+        let expected = if backend == Backend::Postgres { 4 } else { 5 };
         assert_eq!(params, expected, "{sql}");
         assert_eq!(params, plain_params);
         assert_eq!(sql, plain, "{text:?} changed the statement");

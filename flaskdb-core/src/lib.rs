@@ -55,7 +55,7 @@ pub mod __private;
 #[path = "web.rs"]
 pub mod axum;
 
-pub use column::{Column, TextColumn};
+pub use column::{Column, TextColumn, escape_like};
 pub use column_type::{ColumnType, CustomType, IntoField};
 pub use config::{BindConfig, Config, EngineOptions};
 pub use context::{

@@ -104,8 +104,8 @@ pub use flaskdb_core::{
     Numeric, OnDelete, Operand, Operation, Order, Outer, PageRequest, Pagination, Query, QueryInfo,
     QuerySummary, Relation, RelationKind, Result, Row, RowQuery, RowSource, Select, Selectable,
     Selection, Session, SessionEvent, SessionTransaction, SqlType, Table, TableHandle, TextColumn,
-    Value, alias, camel_to_snake_case, clear_global_default, count_all, entity, exists,
-    get_recorded_queries, in_current_scope, model_source, not_exists, outer,
+    Value, alias, camel_to_snake_case, clear_global_default, count_all, entity, escape_like,
+    exists, get_recorded_queries, in_current_scope, model_source, not_exists, outer,
     recorded_queries_dropped, recorded_query_summary, redact_url, select, select_columns, session,
     set_global_default,
 };

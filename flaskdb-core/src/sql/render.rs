@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use super::expr::{Node, Order};
 use super::{Clauses, Delete, Insert, Projection, Select, Update};
+use crate::column::LIKE_ESCAPE;
 use crate::engine::Backend;
 use crate::value::Value;
 
@@ -182,11 +183,11 @@ impl<'a> Writer<'a> {
                     self.node(pattern);
                 }
                 // PostgreSQL and MySQL escape with a backslash by default, SQLite with
-                // nothing: saying it makes `\%` a literal percent sign everywhere.
+                // nothing: saying it makes `\%` a literal percent sign everywhere. It is
+                // a parameter: a backslash literal reads differently under MariaDB's
+                // NO_BACKSLASH_ESCAPES and PostgreSQL's standard_conforming_strings.
                 self.push(" ESCAPE ");
-                let mut escape = String::new();
-                self.backend.text_literal("\\", &mut escape);
-                self.push(&escape);
+                self.param(Value::Text(LIKE_ESCAPE.into()));
             }
             Node::In {
                 expr,

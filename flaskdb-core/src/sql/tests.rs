@@ -158,9 +158,9 @@ fn like_ilike_in_between_null_not_or() {
     assert_dialects(
         |b| select_sql(&c, Projection::Count, b),
         [
-            r#"SELECT COUNT(*) FROM "user" WHERE ("username" LIKE ? ESCAPE '\' OR LOWER("bio") LIKE LOWER(?) ESCAPE '\' OR "id" NOT IN (?, ?) OR "id" BETWEEN ? AND ? OR NOT ("bio" IS NOT NULL) OR 1 = 0)"#,
-            r#"SELECT COUNT(*) FROM "user" WHERE ("username" LIKE $1 ESCAPE '\' OR "bio" ILIKE $2 ESCAPE '\' OR "id" <> ALL($3) OR "id" BETWEEN $4 AND $5 OR NOT ("bio" IS NOT NULL) OR 1 = 0)"#,
-            "SELECT COUNT(*) FROM `user` WHERE (`username` LIKE ? ESCAPE '\\\\' OR LOWER(`bio`) LIKE LOWER(?) ESCAPE '\\\\' OR `id` NOT IN (?, ?) OR `id` BETWEEN ? AND ? OR NOT (`bio` IS NOT NULL) OR 1 = 0)",
+            r#"SELECT COUNT(*) FROM "user" WHERE ("username" LIKE ? ESCAPE ? OR LOWER("bio") LIKE LOWER(?) ESCAPE ? OR "id" NOT IN (?, ?) OR "id" BETWEEN ? AND ? OR NOT ("bio" IS NOT NULL) OR 1 = 0)"#,
+            r#"SELECT COUNT(*) FROM "user" WHERE ("username" LIKE $1 ESCAPE $2 OR "bio" ILIKE $3 ESCAPE $4 OR "id" <> ALL($5) OR "id" BETWEEN $6 AND $7 OR NOT ("bio" IS NOT NULL) OR 1 = 0)"#,
+            "SELECT COUNT(*) FROM `user` WHERE (`username` LIKE ? ESCAPE ? OR LOWER(`bio`) LIKE LOWER(?) ESCAPE ? OR `id` NOT IN (?, ?) OR `id` BETWEEN ? AND ? OR NOT (`bio` IS NOT NULL) OR 1 = 0)",
         ],
     );
 }

@@ -1,6 +1,6 @@
 //! Column expressions, `Query<M>` and every terminal method.
 
-use flaskdb::{Error, Model, Value};
+use flaskdb::{Backend, Error, Expr, Model, Value, escape_like};
 use futures_util::TryStreamExt;
 
 use crate::models::*;
@@ -11,6 +11,7 @@ pub fn cases() -> Vec<Case> {
         "query";
         comparisons,
         like_in_between_null,
+        like_matches_literally_in_every_string_mode,
         and_or_not,
         order_limit_offset_distinct,
         first_one_get,
@@ -67,6 +68,101 @@ pub async fn comparisons(t: TestDb) -> TestResult {
     // Comparing with None is IS NULL / IS NOT NULL, as SQLAlchemy does.
     assert_eq!(ids(&q().filter(User::bio.eq(None)).all().await?), [2, 4]);
     assert_eq!(ids(&q().filter(User::bio.ne(None)).all().await?), [1, 3, 5]);
+    Ok(())
+}
+
+/// `contains` / `startswith` / `endswith` match their text literally (`%`, `_` and
+/// backslashes in it included), and LIKE's backslash escape works whatever the session's
+/// string mode: MariaDB's NO_BACKSLASH_ESCAPES and PostgreSQL's
+/// standard_conforming_strings = off, set on the session's own connection.
+async fn like_matches_literally_in_every_string_mode(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut s = db.session();
+    let names = [
+        "50% off",
+        "50 % off",
+        "a_b",
+        "axb",
+        r"back\slash",
+        "backslash",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        s.add(User::build().username(*name).email(format!("{i}@x")));
+    }
+    s.commit().await?;
+    // The mode and what restores it, on the session's connection.
+    let odd_mode = match t.backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some((
+            "SET standard_conforming_strings = off",
+            "RESET standard_conforming_strings",
+        )),
+        Backend::MySql => Some((
+            "SET @flaskdb_mode = @@sql_mode, \
+             SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')",
+            "SET SESSION sql_mode = @flaskdb_mode",
+        )),
+    };
+    // The odd mode first: connections cache their prepared statements, so a statement
+    // first prepared in the default mode would keep reading as it did then.
+    for mode in odd_mode.map(Some).into_iter().chain([None]) {
+        let mut s = db.session();
+        let run = |sql: &'static str| {
+            let s = &s;
+            async move {
+                let mut tx = s.transaction(None).await?;
+                match tx.as_postgres() {
+                    Some(conn) => {
+                        sqlx::raw_sql(sql).execute(conn).await?;
+                    }
+                    None => {
+                        sqlx::raw_sql(sql).execute(tx.as_mysql().unwrap()).await?;
+                    }
+                }
+                anyhow::Ok(())
+            }
+        };
+        if let Some((set, _)) = mode {
+            run(set).await?;
+        }
+        let found = |filter: Expr| {
+            let q = s.query::<User>().filter(filter).order_by(User::id);
+            async move {
+                let users = q.all().await?;
+                anyhow::Ok(users.into_iter().map(|u| u.username).collect::<Vec<_>>())
+            }
+        };
+        let name = mode.map_or("the default mode", |(set, _)| set);
+        assert_eq!(
+            found(User::username.contains("0%")).await?,
+            ["50% off"],
+            "{name}"
+        );
+        assert_eq!(
+            found(User::username.startswith("a_")).await?,
+            ["a_b"],
+            "{name}"
+        );
+        assert_eq!(
+            found(User::username.endswith(r"k\slash")).await?,
+            [r"back\slash"],
+            "{name}"
+        );
+        assert_eq!(
+            found(User::username.like(r"a\_b")).await?,
+            ["a_b"],
+            "{name}"
+        );
+        assert_eq!(
+            found(User::username.like(format!("{}%", escape_like(r"back\")))).await?,
+            [r"back\slash"],
+            "{name}"
+        );
+        if let Some((_, reset)) = mode {
+            run(reset).await?;
+        }
+        s.rollback().await?;
+    }
     Ok(())
 }
 
