@@ -150,7 +150,7 @@ fn round_trip(backend: Backend, base: Option<&str>) {
             .unwrap();
         let tables = reflect(&first).await;
         assert!(tables.len() > 15, "{} tables", tables.len());
-        let program = build_program(&model_source(&tables), &dir.join("crate"), backend);
+        let program = build_program(&model_source(&tables).unwrap(), &dir.join("crate"), backend);
         let (second, drop_second) = fresh(backend, base, &dir, "second").await;
         let run = Command::new(&program).arg(&second).output().unwrap();
         let again = reflect(&second).await;

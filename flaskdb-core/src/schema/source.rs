@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use crate::error::{Error, Result};
 use crate::naming::camel_to_snake_case;
 use crate::schema::{ColumnDef, ForeignKey, Table};
 use crate::sql_type::SqlType;
@@ -16,17 +17,32 @@ use crate::value::Value;
 /// `has_one` on the parent). What `#[model]` cannot say (a composite foreign key, an
 /// index over several columns) is written as a comment on the struct.
 ///
+/// Database names never become code: each identifier is made of letters, digits and
+/// underscores (the real name kept in `table = ".."` / `column = ".."`), and every
+/// string is an escaped literal.
+///
+/// # Errors
+/// [`Error::Schema`] naming a table, column, index or type whose name holds a control
+/// character (a newline would end the comment it is quoted in).
+///
 /// ```
 /// use flaskdb_core::{ColumnDef, SqlType, Table, model_source};
 /// use std::sync::Arc;
 /// let table = Table::new("legacy_customer")
 ///     .column(ColumnDef::new("id", SqlType::BigInt).primary_key())
 ///     .column(ColumnDef::new("full_name", SqlType::Text).max_length(80));
-/// let source = model_source(&[Arc::new(table)]);
+/// let source = model_source(&[Arc::new(table)])?;
 /// assert!(source.contains("pub struct LegacyCustomer {"));
 /// assert!(source.contains("    #[model(max_length = 80)]\n    pub full_name: String,"));
+///
+/// let hostile = Table::new("x\n fn main() {}").column(ColumnDef::new("id", SqlType::BigInt));
+/// assert!(model_source(&[Arc::new(hostile)]).is_err());
+/// # Ok::<(), flaskdb_core::Error>(())
 /// ```
-pub fn model_source(tables: &[Arc<Table>]) -> String {
+pub fn model_source(tables: &[Arc<Table>]) -> Result<String> {
+    for table in tables {
+        refuse_control_characters(table)?;
+    }
     let names = struct_names(tables);
     let mut relations: Vec<Vec<Relation>> = tables.iter().map(|_| Vec::new()).collect();
     infer_relations(tables, &names, &mut relations);
@@ -44,7 +60,42 @@ pub fn model_source(tables: &[Arc<Table>]) -> String {
         out.push('\n');
         write_struct(&mut out, table, name, relations);
     }
-    out
+    Ok(out)
+}
+
+/// [`Error::Schema`] when a name of `table` that goes into the source (into comments
+/// among other places) holds a control character.
+fn refuse_control_characters(table: &Table) -> Result<()> {
+    let indexes = table.indexes();
+    let mut names = vec![("table", table.name())];
+    for column in table.columns() {
+        names.push(("column", column.name()));
+        names.extend(column.declared_type().map(|t| ("type", t)));
+    }
+    for fk in table.foreign_keys() {
+        names.push(("table", fk.ref_table.as_str()));
+        names.extend(
+            fk.columns
+                .iter()
+                .chain(&fk.ref_columns)
+                .map(|c| ("column", c.as_str())),
+        );
+    }
+    for index in &indexes {
+        names.push(("index", index.name.as_str()));
+        names.extend(index.columns.iter().map(|c| ("column", c.as_str())));
+    }
+    match names
+        .into_iter()
+        .find(|(_, name)| name.chars().any(char::is_control))
+    {
+        Some((what, name)) => Err(Error::Schema(format!(
+            "{what} {name:?} of table {:?} holds a control character: it cannot be \
+             written into Rust source",
+            table.name()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// A relationship field to generate.
@@ -113,6 +164,21 @@ fn upper_camel(name: &str) -> String {
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, 'T');
     }
+    // `Self` is a keyword; the others are names the generated source uses.
+    if [
+        "Self",
+        "Model",
+        "BelongsTo",
+        "HasMany",
+        "HasOne",
+        "Option",
+        "String",
+        "Vec",
+    ]
+    .contains(&out.as_str())
+    {
+        out.push_str("Table");
+    }
     out
 }
 
@@ -178,7 +244,7 @@ fn infer_relations(tables: &[Arc<Table>], names: &[String], relations: &mut [Vec
             let to_parent = column
                 .strip_suffix("_id")
                 .filter(|s| !s.is_empty())
-                .map_or_else(|| format!("{column}_ref"), field_name);
+                .map_or_else(|| format!("{}_ref", field_name(column)), field_name);
             relations[child].push(Relation {
                 field: to_parent,
                 kind: RelationKind::BelongsTo,
@@ -342,7 +408,10 @@ fn write_column(out: &mut String, table: &Table, column: &ColumnDef, field: &str
         .as_slice()
         && let [ref_column] = fk.ref_columns.as_slice()
     {
-        attrs.push(format!("foreign_key = \"{}.{ref_column}\"", fk.ref_table));
+        attrs.push(format!(
+            "foreign_key = {:?}",
+            format!("{}.{ref_column}", fk.ref_table)
+        ));
         if let Some(action) = fk.on_delete {
             attrs.push(format!(
                 "on_delete = \"{}\"",
@@ -415,5 +484,104 @@ fn rust_type(sql_type: SqlType) -> &'static str {
         SqlType::Uuid => "uuid::Uuid",
         SqlType::Json => "serde_json::Value",
         SqlType::Decimal => "rust_decimal::Decimal",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::model_source;
+    use crate::error::Error;
+    use crate::schema::{ColumnDef, Index, Table};
+    use crate::sql_type::SqlType;
+    use crate::value::Value;
+
+    /// Names that would break out of an identifier, a string or a comment, and names
+    /// that are not identifiers at all.
+    const HOSTILE: &[&str] = &[
+        "we\"ird",
+        r"back\slash",
+        "*/ evil /*",
+        "\"]",
+        "\")] fn x() {} #[model(",
+        "naïve Tä",
+        "type",
+        "self",
+        "fn",
+        "model",
+        "",
+        "1st",
+    ];
+
+    fn hostile_tables() -> Vec<Arc<Table>> {
+        let parent = HOSTILE
+            .iter()
+            .fold(Table::new("\"]p"), |t, name| {
+                t.column(ColumnDef::new(*name, SqlType::Text).nullable(true))
+            })
+            .column(ColumnDef::new("id\"", SqlType::BigInt).primary_key());
+        let mut tables = vec![Arc::new(parent)];
+        for (i, name) in HOSTILE.iter().enumerate() {
+            let table = Table::new(*name)
+                .column(ColumnDef::new("id", SqlType::BigInt).primary_key())
+                .column(
+                    ColumnDef::new(format!("{name}{i}"), SqlType::Text)
+                        .declared_as(format!("VARCHAR {name}"))
+                        .default(Value::Text((*name).to_owned()))
+                        .index(),
+                )
+                .column(ColumnDef::new(*name, SqlType::BigInt).nullable(true))
+                .column(ColumnDef::new(format!("{name}_id"), SqlType::BigInt).nullable(true))
+                .references(name, "\"]p", "id\"", None)
+                .references(&format!("{name}_id"), "\"]p", "id\"", None)
+                .index(Index {
+                    name: format!("ix {name} */"),
+                    columns: vec![(*name).to_owned(), format!("{name}_id")],
+                    unique: true,
+                });
+            tables.push(Arc::new(table));
+        }
+        tables
+    }
+
+    /// Hostile names make source that parses as Rust: every name an identifier, every
+    /// string escaped, nothing outside its comment.
+    #[test]
+    fn hostile_names_give_source_that_parses() {
+        let source = model_source(&hostile_tables()).unwrap();
+        if let Err(e) = syn::parse_file(&source) {
+            panic!("{e}\n{source}");
+        }
+        assert!(source.contains(r#"table = "\"]p""#), "{source}");
+        assert!(source.contains(r#"column = "back\\slash""#), "{source}");
+        assert!(source.contains(r#"foreign_key = "\"]p.id\"""#), "{source}");
+    }
+
+    /// A control character in any name is refused with an error naming it: a newline
+    /// would end the comment it is quoted in.
+    #[test]
+    fn control_characters_are_refused() {
+        let plain = || Table::new("t").column(ColumnDef::new("id", SqlType::BigInt).primary_key());
+        let cases = [
+            Table::new("t\nfn main() {}"),
+            plain().column(ColumnDef::new("c\r", SqlType::Text)),
+            plain().column(ColumnDef::new("c", SqlType::Text).declared_as("TEXT\n}")),
+            plain().references("id", "p\u{7}", "id", None),
+            plain().index(Index {
+                name: "ix\n".into(),
+                columns: vec!["id".into()],
+                unique: false,
+            }),
+        ];
+        for table in cases {
+            match model_source(&[Arc::new(table)]) {
+                Err(Error::Schema(message)) => {
+                    assert!(message.contains("control character"), "{message}");
+                    assert!(message.contains(r"\"), "{message} does not quote the name");
+                }
+                other => panic!("expected a schema error, got {other:?}"),
+            }
+        }
     }
 }
