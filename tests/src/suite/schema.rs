@@ -193,6 +193,7 @@ const ALL_TABLES: [&str; 31] = [
     "spam",
     "stamped",
     "student",
+    "tally",
     "typed",
     "user",
     "we\"ird`ta'ble; --",
