@@ -39,6 +39,19 @@ async fn raw_insert(tx: &mut SessionTransaction<'_>, backend: Backend) -> anyhow
     Ok(())
 }
 
+/// The labels of every entry, sorted.
+async fn labels(db: &Db) -> anyhow::Result<Vec<String>> {
+    let mut labels: Vec<String> = db
+        .query::<Entry>()
+        .all()
+        .await?
+        .into_iter()
+        .map(|e| e.label)
+        .collect();
+    labels.sort();
+    Ok(labels)
+}
+
 /// One handle of a session uses its transaction while another handle's flush, waiting
 /// for it, is cut off (a request timeout in another task). The cut-off flush must not
 /// take the transaction from under the first: the first handle's commit then writes
@@ -58,15 +71,7 @@ async fn a_flush_cut_off_in_another_task_leaves_the_transaction_alone(t: TestDb)
     drop(tx);
 
     session.commit().await?;
-    let mut labels: Vec<String> = db
-        .query::<Entry>()
-        .all()
-        .await?
-        .into_iter()
-        .map(|e| e.label)
-        .collect();
-    labels.sort();
-    assert_eq!(labels, ["flushed", "queued", "raw"]);
+    assert_eq!(labels(&db).await?, ["flushed", "queued", "raw"]);
     Ok(())
 }
 
@@ -186,14 +191,6 @@ async fn a_statement_the_server_refused_does_not_lose_flushed_work(t: TestDb) ->
         })
         .await;
     committed?;
-    let mut labels: Vec<String> = db
-        .query::<Entry>()
-        .all()
-        .await?
-        .into_iter()
-        .map(|e| e.label)
-        .collect();
-    labels.sort();
-    assert_eq!(labels, ["a", "b", "c"]);
+    assert_eq!(labels(&db).await?, ["a", "b", "c"]);
     Ok(())
 }
