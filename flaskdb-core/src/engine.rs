@@ -148,6 +148,8 @@ struct EngineInner {
     /// The bind key it serves (`None`: the default bind), for logs.
     bind: Option<String>,
     echo: bool,
+    /// Whether bound values stay out of logs, recordings and errors.
+    hide_parameters: bool,
     /// The N+1 threshold when statements are recorded; `None` when they are not.
     record: Option<usize>,
     /// Whether `INSERT .. RETURNING` works (SQLite, PostgreSQL, MariaDB 10.5+).
@@ -200,6 +202,10 @@ impl Engine {
 
     pub(crate) fn echo(&self) -> bool {
         self.inner.echo
+    }
+
+    pub(crate) fn hide_parameters(&self) -> bool {
+        self.inner.hide_parameters
     }
 
     pub(crate) fn record(&self) -> Option<usize> {
@@ -268,6 +274,7 @@ impl Engine {
         let flags = Flags {
             bind: bind.map(str::to_owned),
             echo: config.echo_enabled(),
+            hide_parameters: config.hide_parameters_enabled(),
             record: config
                 .record_queries_enabled()
                 .then(|| config.n_plus_one_limit()),
@@ -390,6 +397,7 @@ impl Engine {
                 pool,
                 bind: flags.bind,
                 echo: flags.echo,
+                hide_parameters: flags.hide_parameters,
                 record: flags.record,
                 // PostgreSQL has no last-insert id: it always returns rows.
                 returning: returning && (flags.returning || backend == Backend::Postgres),
@@ -416,6 +424,7 @@ pub(crate) struct CommitTokens {
 struct Flags {
     bind: Option<String>,
     echo: bool,
+    hide_parameters: bool,
     record: Option<usize>,
     returning: bool,
     commit_tokens: bool,
