@@ -73,14 +73,18 @@ engine_option! {
     /// Whether inserts read generated keys with `RETURNING` where the database has it
     /// (default); `false` uses the last-insert id, as on MySQL, everywhere.
     returning, get_returning: bool;
-    /// Exactly-once commits (default: off). Each transaction also writes a random token
-    /// into the table `flaskdb_commit_tokens` (created on first use); when the
+    /// Exactly-once commits (default: off). Each transaction that writes also writes a
+    /// random token into the table `flaskdb_commit_tokens` (created when the `Db`
+    /// connects, if missing); when the
     /// connection is lost before the server answers the COMMIT, flaskdb looks the token
     /// up on a new connection: found, the commit took effect and `commit()` returns Ok;
     /// absent, it did not, and `commit()` fails with a retryable
     /// [`Error::ConnectionLost`](crate::Error::ConnectionLost), the work queued again.
-    /// Costs one INSERT per commit; tokens older than an hour are deleted. Without it,
-    /// such a commit fails with [`Error::CommitOutcomeUnknown`](crate::Error::CommitOutcomeUnknown).
+    /// Costs one INSERT per writing commit (it shows in echo and recorded queries);
+    /// tokens older than an hour are deleted. Needs one primary server: on a
+    /// multi-primary cluster the lookup may reach a node that has not applied the
+    /// commit yet. Without it, such a commit fails with
+    /// [`Error::CommitOutcomeUnknown`](crate::Error::CommitOutcomeUnknown).
     commit_tokens, get_commit_tokens: bool;
 }
 

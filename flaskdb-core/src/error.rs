@@ -38,6 +38,18 @@ pub enum Error {
          `flaskdb::set_global_default(db.clone())`, or use `db.query::<M>()` explicitly"
     )]
     NoContext,
+    /// A failure rolled back the session's transactions while they held work the
+    /// session cannot send again: raw statements run through
+    /// [`Session::transaction`](crate::Session::transaction), or bulk updates and
+    /// deletes. The session refuses to go on (to commit the rest as if that work were
+    /// there) until [`Session::rollback`](crate::Session::rollback) is called; then run
+    /// the unit of work again from the start. SQLAlchemy's `PendingRollbackError`.
+    #[error(
+        "this session's transaction was rolled back after an error, with raw or bulk \
+         statements in it that it cannot send again: call `rollback()`, then run the \
+         work again from the start"
+    )]
+    PendingRollback,
     /// `flaskdb::session()` was used outside any `db.scope(..)`: there is no current
     /// session there (one would be shared by every task of the process).
     #[error(
@@ -215,8 +227,9 @@ pub enum Error {
     CommitOutcomeUnknown {
         /// The bind whose COMMIT is in doubt (`None`: the default bind).
         bind: Option<String>,
-        /// With commit tokens on, the transaction's token: it committed if and only if
-        /// `flaskdb_commit_tokens` holds a row with this token.
+        /// With commit tokens on, the transaction's token: once the transaction has
+        /// ended on the server, it committed if and only if `flaskdb_commit_tokens`
+        /// holds a row with this token (kept for an hour).
         token: Option<String>,
         /// What ended the connection (or, with commit tokens, what kept the token from
         /// being looked up).
@@ -282,8 +295,9 @@ pub enum Error {
 
 fn commit_token_hint(token: &str) -> String {
     format!(
-        " (it did if and only if the table flaskdb_commit_tokens holds the token \
-         '{token}', which could not be looked up)"
+        " (once the old transaction has ended on the server, it did if and only if the \
+         table flaskdb_commit_tokens holds the token '{token}', for an hour; it could not \
+         be looked up)"
     )
 }
 
@@ -402,6 +416,21 @@ impl Error {
         matches!(
             self,
             Error::Busy(_) | Error::ConnectionLost(_) | Error::PoolTimeout
+        )
+    }
+
+    /// Whether the server answered the statement with an error of its own (a broken
+    /// constraint, a conflict, any SQLSTATE or MySQL error number): the statement then
+    /// failed, and a failed COMMIT did not commit. A connection that ended before the
+    /// reply, or a reply flaskdb could not read, says nothing of the kind.
+    pub(crate) fn is_server_reply(&self) -> bool {
+        matches!(
+            self,
+            Error::UniqueViolation { .. }
+                | Error::ForeignKeyViolation { .. }
+                | Error::NotNullViolation { .. }
+                | Error::Busy(sqlx::Error::Database(_))
+                | Error::Database(sqlx::Error::Database(_))
         )
     }
 

@@ -164,7 +164,7 @@ async fn index_names(t: &TestDb) -> anyhow::Result<Vec<String>> {
 }
 
 /// The models' tables and the declared `enrollment`.
-const ALL_TABLES: [&str; 31] = [
+const ALL_TABLES: [&str; 32] = [
     "all_types",
     "audit_log",
     "author",
@@ -193,6 +193,7 @@ const ALL_TABLES: [&str; 31] = [
     "spam",
     "stamped",
     "student",
+    "tally",
     "typed",
     "user",
     "we\"ird`ta'ble; --",
