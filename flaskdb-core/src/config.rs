@@ -73,16 +73,28 @@ engine_option! {
     /// Whether inserts read generated keys with `RETURNING` where the database has it
     /// (default); `false` uses the last-insert id, as on MySQL, everywhere.
     returning, get_returning: bool;
-    /// Exactly-once commits (default: off). Each transaction also writes a random token
-    /// into the table `flaskdb_commit_tokens` (created on first use); when the
+    /// Exactly-once commits (default: off). Each transaction that writes also writes a
+    /// random token into the table `flaskdb_commit_tokens` (created when the `Db`
+    /// connects, if missing); when the
     /// connection is lost before the server answers the COMMIT, flaskdb looks the token
     /// up on a new connection: found, the commit took effect and `commit()` returns Ok;
     /// absent, it did not, and `commit()` fails with a retryable
     /// [`Error::ConnectionLost`](crate::Error::ConnectionLost), the work queued again.
-    /// Costs one INSERT per commit; tokens older than an hour are deleted. Without it,
-    /// such a commit fails with [`Error::CommitOutcomeUnknown`](crate::Error::CommitOutcomeUnknown).
+    /// Costs one INSERT per writing commit (it shows in echo and recorded queries);
+    /// tokens older than an hour are deleted. Needs one primary server: on a
+    /// multi-primary cluster the lookup may reach a node that has not applied the
+    /// commit yet. Without it, such a commit fails with
+    /// [`Error::CommitOutcomeUnknown`](crate::Error::CommitOutcomeUnknown).
     commit_tokens, get_commit_tokens: bool;
 }
+
+/// What flaskdb shows instead of bound values with [`Config::hide_parameters`]
+/// (SQLAlchemy's text).
+///
+/// ```
+/// assert!(flaskdb_core::HIDDEN_PARAMETERS.contains("hide_parameters"));
+/// ```
+pub const HIDDEN_PARAMETERS: &str = "[SQL parameters hidden due to hide_parameters=True]";
 
 /// One extra database (Flask-SQLAlchemy's `SQLALCHEMY_BINDS` entry): its URL and options.
 ///
@@ -151,6 +163,7 @@ pub struct Config {
     binds: Vec<(String, BindConfig)>,
     engine_options: EngineOptions,
     echo: bool,
+    hide_parameters: bool,
     record_queries: bool,
     n_plus_one_threshold: usize,
     max_recorded_queries: usize,
@@ -166,6 +179,7 @@ impl Default for Config {
             binds: Vec::new(),
             engine_options: EngineOptions::default(),
             echo: false,
+            hide_parameters: false,
             record_queries: false,
             n_plus_one_threshold: 10,
             max_recorded_queries: 10_000,
@@ -212,6 +226,34 @@ impl Config {
     /// Logs every statement through `tracing` (target `flaskdb::sql`).
     pub fn echo(mut self, on: bool) -> Self {
         self.echo = on;
+        self
+    }
+
+    /// Keeps the values bound to statements out of everything flaskdb shows
+    /// (SQLAlchemy's `hide_parameters`; also `FLASKDB_HIDE_PARAMETERS=1`): echo logs
+    /// [`HIDDEN_PARAMETERS`] instead of them, recorded queries
+    /// ([`QueryInfo::parameters`](crate::QueryInfo::parameters)) hold that text once per
+    /// value, and an error from the database keeps its code and constraint but not its
+    /// message, which may quote a value (MariaDB's "Duplicate entry 'alice@example.com'
+    /// for key ..", PostgreSQL's "invalid input syntax for type integer: \"..\""), so
+    /// neither the error's `Display` nor the axum handler's log shows one. Default: off.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use flaskdb_core::{Config, Db, Value, HIDDEN_PARAMETERS};
+    /// let config = Config::new("sqlite::memory:").record_queries(true).hide_parameters(true);
+    /// assert!(config.hide_parameters_enabled());
+    /// let db = Db::connect(config).await?;
+    /// db.scope(async {
+    ///     db.execute("SELECT ?", vec![Value::from("alice@example.com")]).await?;
+    ///     let recorded = flaskdb_core::get_recorded_queries();
+    ///     assert_eq!(recorded[0].parameters, [Value::from(HIDDEN_PARAMETERS)]);
+    ///     Ok::<_, flaskdb_core::Error>(())
+    /// }).await?;
+    /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+    /// ```
+    pub fn hide_parameters(mut self, on: bool) -> Self {
+        self.hide_parameters = on;
         self
     }
 
@@ -269,8 +311,8 @@ impl Config {
     }
 
     /// Reads the configuration from the environment: `DATABASE_URL`, `FLASKDB_BINDS`
-    /// (`key=url;key=url`), `FLASKDB_ECHO`, `FLASKDB_RECORD_QUERIES`,
-    /// `FLASKDB_TRACK_MODIFICATIONS` (`1/0`, `true/false`, `yes/no`, `on/off`) and
+    /// (`key=url;key=url`), `FLASKDB_ECHO`, `FLASKDB_HIDE_PARAMETERS`,
+    /// `FLASKDB_RECORD_QUERIES`, `FLASKDB_TRACK_MODIFICATIONS` (`1/0`, `true/false`, `yes/no`, `on/off`) and
     /// `FLASKDB_INSTANCE_PATH`.
     ///
     /// # Errors
@@ -331,6 +373,7 @@ impl Config {
             }
         };
         config.echo = flag("FLASKDB_ECHO")?;
+        config.hide_parameters = flag("FLASKDB_HIDE_PARAMETERS")?;
         config.record_queries = flag("FLASKDB_RECORD_QUERIES")?;
         config.track_modifications = flag("FLASKDB_TRACK_MODIFICATIONS")?;
         if let Some(path) = lookup("FLASKDB_INSTANCE_PATH").filter(|s| !s.is_empty()) {
@@ -371,6 +414,11 @@ impl Config {
     pub fn echo_enabled(&self) -> bool {
         self.echo
     }
+    /// Whether bound values are kept out of logs, recordings and errors
+    /// ([`Config::hide_parameters`]).
+    pub fn hide_parameters_enabled(&self) -> bool {
+        self.hide_parameters
+    }
     /// Whether statements are recorded.
     pub fn record_queries_enabled(&self) -> bool {
         self.record_queries
@@ -407,6 +455,7 @@ impl fmt::Debug for Config {
             .field("binds", &self.binds)
             .field("engine_options", &self.engine_options)
             .field("echo", &self.echo)
+            .field("hide_parameters", &self.hide_parameters)
             .field("record_queries", &self.record_queries)
             .field("max_recorded_queries", &self.max_recorded_queries)
             .field("max_keyed_sessions", &self.max_keyed_sessions)
@@ -420,7 +469,7 @@ impl fmt::Debug for Config {
 /// keys `database_uri`, `binds` (key to URL, or to `{ url, engine_options }`),
 /// `engine_options` (`max_connections`, `min_connections`, `acquire_timeout`,
 /// `idle_timeout`, `max_lifetime` in seconds, `test_before_acquire`), `echo`,
-/// `record_queries`, `track_modifications` and `instance_path`. Unknown keys are errors.
+/// `hide_parameters`, `record_queries`, `track_modifications` and `instance_path`. Unknown keys are errors.
 #[cfg(feature = "serde")]
 mod de {
     use std::collections::BTreeMap;
@@ -441,6 +490,8 @@ mod de {
         engine_options: RawOptions,
         #[serde(default)]
         echo: bool,
+        #[serde(default)]
+        hide_parameters: bool,
         #[serde(default)]
         record_queries: bool,
         #[serde(default)]
@@ -504,6 +555,7 @@ mod de {
                 database_uri: raw.database_uri,
                 engine_options: raw.engine_options.into_options()?,
                 echo: raw.echo,
+                hide_parameters: raw.hide_parameters,
                 record_queries: raw.record_queries,
                 track_modifications: raw.track_modifications,
                 ..Config::default()
@@ -550,6 +602,7 @@ mod tests {
                 "users=sqlite://users.db; stats = mysql://root@x/stats",
             ),
             ("FLASKDB_ECHO", "true"),
+            ("FLASKDB_HIDE_PARAMETERS", "1"),
             ("FLASKDB_RECORD_QUERIES", "1"),
             ("FLASKDB_TRACK_MODIFICATIONS", "off"),
         ]))
@@ -568,6 +621,7 @@ mod tests {
             ]
         );
         assert!(c.echo_enabled() && c.record_queries_enabled());
+        assert!(c.hide_parameters_enabled());
         assert!(!c.track_modifications_enabled());
         assert!(!format!("{c:?}").contains("secret"));
     }
@@ -602,6 +656,7 @@ mod tests {
             "engine_options": {"max_connections": 10, "acquire_timeout": 2.5,
                                "max_lifetime": 7200, "test_before_acquire": true},
             "echo": true,
+            "hide_parameters": true,
             "record_queries": true,
             "track_modifications": false,
             "instance_path": "var/instance"
@@ -619,6 +674,7 @@ mod tests {
         let stats = &c.binds().iter().find(|(k, _)| k == "stats").unwrap().1;
         assert_eq!(stats.options().get_max_connections(), Some(4));
         assert!(c.echo_enabled() && c.record_queries_enabled());
+        assert!(c.hide_parameters_enabled());
         assert_eq!(c.instance_dir(), std::path::Path::new("var/instance"));
         let unknown = serde_json::from_value::<Config>(serde_json::json!({
             "database_uri": "sqlite::memory:", "pool_size": 5

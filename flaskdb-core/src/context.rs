@@ -176,10 +176,11 @@ pub(crate) fn current() -> Result<(Db, Option<Session>)> {
 ///
 /// Outside any scope there is no current session, even with a global default: one
 /// session there would be shared by every task of the process, mixing their queued
-/// work, their identity maps and their transactions. Every operation of the session
-/// returned then fails with [`Error::NoScope`], as Flask-SQLAlchemy's `db.session`
-/// fails outside an application context; a script uses `db.scope(..)` or a session of
-/// its own from [`Db::session`](crate::Db::session).
+/// work, their identity maps and their transactions. The session returned then has no
+/// database: whatever is added to it stays with that handle alone, and its commit,
+/// flush of queued work and queries fail with [`Error::NoScope`], as
+/// Flask-SQLAlchemy's `db.session` fails outside an application context. A script uses
+/// `db.scope(..)` or a session of its own from [`Db::session`](crate::Db::session).
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {

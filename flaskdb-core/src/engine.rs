@@ -68,34 +68,35 @@ impl Backend {
 
 /// Replaces the password of a URL (`user:password@` and `password=` parameters) with `***`.
 ///
-/// The text may hold several URLs, as a bind list does. A password is hidden whatever
-/// characters it holds, even ones a URL should have percent-encoded: everything from
-/// the first `:` of the user info to the last `@` before the next URL is the password.
+/// A password is hidden whatever characters it holds, even ones a URL should have
+/// percent-encoded (`@`, `/`, `#`, `:`, even `://`): everything from the first `:` of the
+/// user info to the last `@` of the text is the password. A text holding several URLs
+/// (as a bind list does) is therefore hidden from the first one's password to the last
+/// one's host: more than the passwords, never less.
 ///
 /// ```
 /// use flaskdb_core::redact_url;
 /// assert_eq!(redact_url("postgres://app:s3cret@db/app"), "postgres://app:***@db/app");
 /// assert_eq!(redact_url("mysql://h/db?password=x&ssl=1"), "mysql://h/db?password=***&ssl=1");
 /// assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
-/// assert_eq!(redact_url("a=mysql://u:x@h/a; b=postgres://v:y@h/b"), "a=mysql://u:***@h/a; b=postgres://v:***@h/b");
+/// assert_eq!(redact_url("postgres://db:5432/app"), "postgres://db:5432/app");
+/// assert_eq!(redact_url("a=mysql://u:x@h/a; b=postgres://v:y@h/b"), "a=mysql://u:***@h/b");
 /// // `p@ss:w/rd%40`, percent-encoded as it should be, and not.
 /// assert_eq!(redact_url("postgres://app:p%40ss%3Aw%2Frd%2540@db/app"), "postgres://app:***@db/app");
 /// assert_eq!(redact_url("postgres://app:p@ss:w/rd%40@db/app"), "postgres://app:***@db/app");
+/// assert_eq!(redact_url("postgres://app:pa#ss@db/x"), "postgres://app:***@db/x");
+/// assert_eq!(redact_url("postgres://app:a://b@db/x"), "postgres://app:***@db/x");
 /// ```
 pub fn redact_url(url: &str) -> String {
     let mut out = url.to_owned();
-    // Every `scheme://` in the text, from the last one back: replacing changes the
-    // positions after it, and each URL ends where the next one's `://` begins.
-    let mut end = out.len();
-    let starts: Vec<usize> = out.match_indices("://").map(|(i, _)| i + 3).collect();
-    for start in starts.into_iter().rev() {
-        let rest = &out[start..end];
+    if let Some((scheme, _)) = out.split_once("://") {
+        let start = scheme.len() + 3;
+        let rest = &out[start..];
         if let (Some(first_at), Some(last_at)) = (rest.find('@'), rest.rfind('@'))
             && let Some(colon) = rest[..first_at].find(':')
         {
             out.replace_range(start + colon + 1..start + last_at, "***");
         }
-        end = start - 3;
     }
     // `password=` parameters, up to the next parameter, URL or fragment.
     let lower = out.to_ascii_lowercase();
@@ -147,6 +148,8 @@ struct EngineInner {
     /// The bind key it serves (`None`: the default bind), for logs.
     bind: Option<String>,
     echo: bool,
+    /// Whether bound values stay out of logs, recordings and errors.
+    hide_parameters: bool,
     /// The N+1 threshold when statements are recorded; `None` when they are not.
     record: Option<usize>,
     /// Whether `INSERT .. RETURNING` works (SQLite, PostgreSQL, MariaDB 10.5+).
@@ -199,6 +202,10 @@ impl Engine {
 
     pub(crate) fn echo(&self) -> bool {
         self.inner.echo
+    }
+
+    pub(crate) fn hide_parameters(&self) -> bool {
+        self.inner.hide_parameters
     }
 
     pub(crate) fn record(&self) -> Option<usize> {
@@ -267,6 +274,7 @@ impl Engine {
         let flags = Flags {
             bind: bind.map(str::to_owned),
             echo: config.echo_enabled(),
+            hide_parameters: config.hide_parameters_enabled(),
             record: config
                 .record_queries_enabled()
                 .then(|| config.n_plus_one_limit()),
@@ -389,6 +397,7 @@ impl Engine {
                 pool,
                 bind: flags.bind,
                 echo: flags.echo,
+                hide_parameters: flags.hide_parameters,
                 record: flags.record,
                 // PostgreSQL has no last-insert id: it always returns rows.
                 returning: returning && (flags.returning || backend == Backend::Postgres),
@@ -415,6 +424,7 @@ pub(crate) struct CommitTokens {
 struct Flags {
     bind: Option<String>,
     echo: bool,
+    hide_parameters: bool,
     record: Option<usize>,
     returning: bool,
     commit_tokens: bool,

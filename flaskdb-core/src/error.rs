@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use crate::config::HIDDEN_PARAMETERS;
+
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -36,6 +38,18 @@ pub enum Error {
          `flaskdb::set_global_default(db.clone())`, or use `db.query::<M>()` explicitly"
     )]
     NoContext,
+    /// A failure rolled back the session's transactions while they held work the
+    /// session cannot send again: raw statements run through
+    /// [`Session::transaction`](crate::Session::transaction), or bulk updates and
+    /// deletes. The session refuses to go on (to commit the rest as if that work were
+    /// there) until [`Session::rollback`](crate::Session::rollback) is called; then run
+    /// the unit of work again from the start. SQLAlchemy's `PendingRollbackError`.
+    #[error(
+        "this session's transaction was rolled back after an error, with raw or bulk \
+         statements in it that it cannot send again: call `rollback()`, then run the \
+         work again from the start"
+    )]
+    PendingRollback,
     /// `flaskdb::session()` was used outside any `db.scope(..)`: there is no current
     /// session there (one would be shared by every task of the process).
     #[error(
@@ -98,7 +112,7 @@ pub enum Error {
     UniqueViolation {
         /// The constraint (or, where the database names none, `table.column`).
         constraint: Option<String>,
-        /// The database's message.
+        /// The database's message ([`HIDDEN_PARAMETERS`] with `Config::hide_parameters`).
         message: String,
     },
     /// A row referenced a missing row, or a referenced row was still in use.
@@ -106,7 +120,7 @@ pub enum Error {
     ForeignKeyViolation {
         /// The constraint, where the database names it.
         constraint: Option<String>,
-        /// The database's message.
+        /// The database's message ([`HIDDEN_PARAMETERS`] with `Config::hide_parameters`).
         message: String,
     },
     /// A NULL went into a NOT NULL column.
@@ -114,7 +128,7 @@ pub enum Error {
     NotNullViolation {
         /// The column, where the database names it.
         column: Option<String>,
-        /// The database's message.
+        /// The database's message ([`HIDDEN_PARAMETERS`] with `Config::hide_parameters`).
         message: String,
     },
     /// The session found no row to update for a model it never loaded.
@@ -213,8 +227,9 @@ pub enum Error {
     CommitOutcomeUnknown {
         /// The bind whose COMMIT is in doubt (`None`: the default bind).
         bind: Option<String>,
-        /// With commit tokens on, the transaction's token: it committed if and only if
-        /// `flaskdb_commit_tokens` holds a row with this token.
+        /// With commit tokens on, the transaction's token: once the transaction has
+        /// ended on the server, it committed if and only if `flaskdb_commit_tokens`
+        /// holds a row with this token (kept for an hour).
         token: Option<String>,
         /// What ended the connection (or, with commit tokens, what kept the token from
         /// being looked up).
@@ -268,7 +283,10 @@ pub enum Error {
     /// reflected tables are in the metadata all the same.
     #[error("the database differs from the models: {}", mismatch_list(.0))]
     SchemaMismatch(Vec<crate::schema::Mismatch>),
-    /// An error from the database driver. Its text is part of this error's message, so
+    /// An error from the database driver. With `Config::hide_parameters`, an error the
+    /// database returned keeps its code, kind, constraint and table, and its message is
+    /// [`HIDDEN_PARAMETERS`] (the driver's own error type is no longer reachable by
+    /// downcasting). Its text is part of this error's message, so
     /// it is not also reported as the `source()` (a chain printer such as anyhow's
     /// `{:#}` would repeat it); match the variant to reach the `sqlx::Error`.
     #[error("database error: {0}")]
@@ -277,8 +295,9 @@ pub enum Error {
 
 fn commit_token_hint(token: &str) -> String {
     format!(
-        " (it did if and only if the table flaskdb_commit_tokens holds the token \
-         '{token}', which could not be looked up)"
+        " (once the old transaction has ended on the server, it did if and only if the \
+         table flaskdb_commit_tokens holds the token '{token}', for an hour; it could not \
+         be looked up)"
     )
 }
 
@@ -400,6 +419,21 @@ impl Error {
         )
     }
 
+    /// Whether the server answered the statement with an error of its own (a broken
+    /// constraint, a conflict, any SQLSTATE or MySQL error number): the statement then
+    /// failed, and a failed COMMIT did not commit. A connection that ended before the
+    /// reply, or a reply flaskdb could not read, says nothing of the kind.
+    pub(crate) fn is_server_reply(&self) -> bool {
+        matches!(
+            self,
+            Error::UniqueViolation { .. }
+                | Error::ForeignKeyViolation { .. }
+                | Error::NotNullViolation { .. }
+                | Error::Busy(sqlx::Error::Database(_))
+                | Error::Database(sqlx::Error::Database(_))
+        )
+    }
+
     /// Whether this is [`Error::NotFound`].
     ///
     /// ```
@@ -439,10 +473,84 @@ impl Error {
         }
     }
 
+    /// This error without the database's message, which may quote bound values
+    /// (`Config::hide_parameters`): a constraint error keeps its constraint or column, a
+    /// driver error its code, kind, constraint and table.
+    pub(crate) fn without_values(self) -> Self {
+        let hidden = || HIDDEN_PARAMETERS.to_owned();
+        match self {
+            Error::UniqueViolation { constraint, .. } => Error::UniqueViolation {
+                constraint,
+                message: hidden(),
+            },
+            Error::ForeignKeyViolation { constraint, .. } => Error::ForeignKeyViolation {
+                constraint,
+                message: hidden(),
+            },
+            Error::NotNullViolation { column, .. } => Error::NotNullViolation {
+                column,
+                message: hidden(),
+            },
+            Error::Database(sqlx::Error::Database(db)) => {
+                Error::Database(sqlx::Error::Database(Box::new(HiddenMessage(db))))
+            }
+            other => other,
+        }
+    }
+
     pub(crate) fn not_found(description: Option<&str>) -> Self {
         Error::NotFound {
             description: description.map(str::to_owned),
         }
+    }
+}
+
+/// A database error whose message is hidden (`Config::hide_parameters`): the driver's
+/// error answers for its code, kind, constraint and table, never for its message. Its
+/// `Display` and `Debug` are the code and [`HIDDEN_PARAMETERS`].
+struct HiddenMessage(Box<dyn sqlx::error::DatabaseError>);
+
+impl std::fmt::Display for HiddenMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.code() {
+            Some(code) => write!(f, "(code {code}) {HIDDEN_PARAMETERS}"),
+            None => f.write_str(HIDDEN_PARAMETERS),
+        }
+    }
+}
+
+impl std::fmt::Debug for HiddenMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HiddenMessage({self})")
+    }
+}
+
+impl std::error::Error for HiddenMessage {}
+
+impl sqlx::error::DatabaseError for HiddenMessage {
+    fn message(&self) -> &str {
+        HIDDEN_PARAMETERS
+    }
+    fn code(&self) -> Option<Cow<'_, str>> {
+        self.0.code()
+    }
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+    fn constraint(&self) -> Option<&str> {
+        self.0.constraint()
+    }
+    fn table(&self) -> Option<&str> {
+        self.0.table()
+    }
+    fn kind(&self) -> sqlx::error::ErrorKind {
+        self.0.kind()
     }
 }
 

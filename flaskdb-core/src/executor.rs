@@ -15,6 +15,7 @@ use futures_util::TryStreamExt;
 use sqlx::{AssertSqlSafe, Database};
 
 use crate::column_type::{ColumnType, Native};
+use crate::config::HIDDEN_PARAMETERS;
 use crate::context;
 use crate::engine::{Engine, with_pool};
 use crate::error::{Error, Result};
@@ -273,7 +274,16 @@ where
     if let Some(r) = logged {
         observe(engine, r, started);
     }
-    out
+    out.map_err(|e| hidden(engine, e))
+}
+
+/// `e`, without the database's message when the engine hides parameters.
+fn hidden(engine: &Engine, e: Error) -> Error {
+    if engine.hide_parameters() {
+        e.without_values()
+    } else {
+        e
+    }
 }
 
 /// Echoes and records a statement that ran, as the configuration asks.
@@ -282,9 +292,14 @@ fn observe(engine: &Engine, r: Rendered<'static>, started: Instant) {
         echo(engine, &r, started);
     }
     if let Some(threshold) = engine.record() {
+        let parameters = if engine.hide_parameters() {
+            vec![Value::from(HIDDEN_PARAMETERS); r.params.len()]
+        } else {
+            r.params.into_iter().map(Cow::into_owned).collect()
+        };
         let info = QueryInfo {
             statement: r.sql,
-            parameters: r.params.into_iter().map(Cow::into_owned).collect(),
+            parameters,
             start_time: started,
             end_time: Instant::now(),
             location: record::location(),
@@ -297,7 +312,11 @@ fn echo(engine: &Engine, r: &Rendered<'_>, started: Instant) {
     let elapsed = started.elapsed();
     let bind = engine.bind_key().unwrap_or("default");
     tracing::info!(target: "flaskdb::sql", bind, ?elapsed, "{}", r.sql);
-    tracing::debug!(target: "flaskdb::sql", params = ?r.params, "parameters");
+    if engine.hide_parameters() {
+        tracing::debug!(target: "flaskdb::sql", params = HIDDEN_PARAMETERS, "parameters");
+    } else {
+        tracing::debug!(target: "flaskdb::sql", params = ?r.params, "parameters");
+    }
 }
 
 /// Runs a statement and decodes up to `max` rows (all of them for `None`), dropping the
@@ -425,7 +444,7 @@ pub(crate) fn stream<T: FromRow + Send + 'static>(
     let Rendered { sql, params, .. } = r;
     with_pool!(engine.pool().clone(), pool => Box::pin(async_stream::try_stream! {
         let mut rows = prepare(sql, params)?.fetch(&pool);
-        while let Some(row) = rows.try_next().await.map_err(Error::from)? {
+        while let Some(row) = rows.try_next().await.map_err(|e| hidden(&engine, e.into()))? {
             yield T::from_row(&row, 0)?;
         }
     }))

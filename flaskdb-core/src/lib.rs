@@ -57,7 +57,7 @@ pub mod axum;
 
 pub use column::{Column, TextColumn, escape_like};
 pub use column_type::{ColumnType, CustomType, IntoField};
-pub use config::{BindConfig, Config, EngineOptions};
+pub use config::{BindConfig, Config, EngineOptions, HIDDEN_PARAMETERS};
 pub use context::{
     clear_global_default, in_current_scope, select, select_columns, session, set_global_default,
 };

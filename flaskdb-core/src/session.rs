@@ -229,6 +229,11 @@ struct State {
     changes: Vec<Change>,
     autoflush: bool,
     expire_on_commit: bool,
+    /// The open transactions hold work the session cannot queue again: raw statements
+    /// (`transaction`) or bulk updates and deletes (`execute`).
+    unreplayable: bool,
+    /// A failure rolled such work back: every operation fails until `rollback`.
+    pending_rollback: bool,
 }
 
 struct Inner {
@@ -502,15 +507,25 @@ impl Session {
         let mut committed: Vec<Option<String>> = Vec::new();
         while !txs.is_empty() {
             let (bind, mut tx) = txs.remove(0);
-            let failure = match tokens::stamp(&mut tx).await {
+            let wrote = {
+                let state = self.state();
+                state.unreplayable || state.journal.iter().any(|op| op.bind() == bind.as_deref())
+            };
+            let stamped = match wrote {
+                true => tokens::stamp(&mut tx).await,
+                false => Ok(None),
+            };
+            let failure = match stamped {
                 Ok(token) => {
                     let engine = tx.engine.clone();
                     match tx.commit().await {
                         Ok(()) => None,
-                        Err(lost @ Error::ConnectionLost(_)) => {
-                            in_doubt(&engine, bind.clone(), token, lost).await
-                        }
-                        Err(e) => Some(e),
+                        // The server refused the COMMIT: it did not commit.
+                        Err(e) if e.is_server_reply() => Some(e),
+                        // No answer: a transaction that wrote nothing loses nothing
+                        // either way; one that wrote is in doubt.
+                        Err(_) if !wrote => None,
+                        Err(e) => in_doubt(&engine, bind.clone(), token, e).await,
                     }
                 }
                 Err(e) => {
@@ -534,6 +549,7 @@ impl Session {
         {
             let mut state = self.state();
             state.journal.clear();
+            state.unreplayable = false;
             if state.expire_on_commit {
                 state.identity.clear();
             }
@@ -556,6 +572,8 @@ impl Session {
                 state.pending.clear();
                 state.journal.clear();
                 state.identity.clear();
+                state.unreplayable = false;
+                state.pending_rollback = false;
                 std::mem::take(&mut state.changes)
             };
             for (_, tx) in txs {
@@ -589,9 +607,12 @@ impl Session {
         key: Option<&str>,
     ) -> impl Future<Output = Result<SessionTransaction<'_>>> + Send {
         record::at(Location::caller(), async move {
+            self.usable()?;
             let engine = self.db()?.engine_for(key)?;
             let mut txs = self.inner.txs.lock().await;
             let index = begin(&mut txs, key, &engine, false).await?;
+            // What the caller runs in it is not in the journal.
+            self.state().unreplayable = true;
             Ok(SessionTransaction { txs, index })
         })
     }
@@ -611,6 +632,7 @@ impl Session {
     /// expire the identity map, with no change signals) the written rows are not
     /// needed, and are neither read back nor kept.
     async fn flush_inner(&self, keep: bool) -> Result<Vec<(u64, Vec<Value>)>> {
+        self.usable()?;
         if self.state().pending.is_empty() {
             return Ok(Vec::new());
         }
@@ -778,6 +800,7 @@ impl Session {
             let mut state = self.state();
             let journal = std::mem::take(&mut state.journal);
             requeue_journal(&mut state, journal, ops);
+            lose_unreplayable(&mut state);
             std::mem::take(&mut state.changes)
         };
         roll_back_all(std::mem::take(txs)).await;
@@ -794,12 +817,16 @@ impl Session {
         r: Rendered<'_>,
         max: Option<usize>,
     ) -> Result<Vec<T>> {
+        self.usable()?;
         if self.state().autoflush {
             Box::pin(self.flush_inner(true)).await?;
         }
         let mut txs = self.inner.txs.lock().await;
         let index = begin(&mut txs, bind, engine, r.locks).await?;
-        executor::fetch(Conn::Tx(&mut txs[index].1), r, max).await
+        match executor::fetch(Conn::Tx(&mut txs[index].1), r, max).await {
+            Err(e) if e.is_server_reply() => Err(self.undo_statement(&mut txs, e).await),
+            result => result,
+        }
     }
 
     /// Runs a bulk statement through the session's transaction.
@@ -809,12 +836,38 @@ impl Session {
         bind: Option<&str>,
         r: Rendered<'_>,
     ) -> Result<Done> {
+        self.usable()?;
         if self.state().autoflush {
             Box::pin(self.flush_inner(true)).await?;
         }
         let mut txs = self.inner.txs.lock().await;
         let index = begin(&mut txs, bind, engine, false).await?;
-        executor::execute(Conn::Tx(&mut txs[index].1), r).await
+        match executor::execute(Conn::Tx(&mut txs[index].1), r).await {
+            Ok(done) => {
+                self.state().unreplayable = true;
+                Ok(done)
+            }
+            Err(e) if e.is_server_reply() => Err(self.undo_statement(&mut txs, e).await),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Rolls back after a statement the server refused in the session's transaction:
+    /// PostgreSQL aborts the transaction then (its COMMIT would roll everything back
+    /// and report success), and every backend is left the same way.
+    async fn undo_statement(&self, txs: &mut Vec<(Option<String>, Tx)>, error: Error) -> Error {
+        match self.db() {
+            Ok(db) => self.undo(db, txs, Vec::new(), error).await,
+            Err(e) => e,
+        }
+    }
+
+    /// Fails while a rollback is pending (see [`Error::PendingRollback`]).
+    fn usable(&self) -> Result<()> {
+        match self.state().pending_rollback {
+            true => Err(Error::PendingRollback),
+            false => Ok(()),
+        }
     }
 
     /// Records loaded rows in the identity map.
@@ -841,9 +894,10 @@ impl Session {
     }
 }
 
-/// What a COMMIT on `engine` whose connection was `lost` before the reply did: with a
-/// commit token, the token answers (`None`: it committed; a retryable error: it did
-/// not); without one, or while the token cannot be looked up, the outcome is unknown.
+/// What a COMMIT on `engine` that got no answer (`lost`: the connection ended, or the
+/// reply could not be read) did: with a commit token, the token answers (`None`: it
+/// committed; `lost`, the work queued again: it did not); without one, or while the
+/// token cannot be looked up, the outcome is unknown.
 async fn in_doubt(
     engine: &Engine,
     bind: Option<String>,
@@ -1144,6 +1198,14 @@ fn requeue(state: &mut State, mut ops: Vec<Op>) {
     state.pending = ops;
 }
 
+/// The open transactions are being rolled back: if they held work the session cannot
+/// queue again, nothing may go on as if it were there.
+fn lose_unreplayable(state: &mut State) {
+    if std::mem::take(&mut state.unreplayable) {
+        state.pending_rollback = true;
+    }
+}
+
 /// Queues again what the open transactions wrote (`journal`) and then `ops`, ahead of
 /// anything queued since, and forgets the rows the session had seen in them.
 fn requeue_journal(state: &mut State, mut journal: Vec<Op>, ops: Vec<Op>) {
@@ -1197,6 +1259,7 @@ impl Drop for Unfinished<'_> {
         let mut state = self.session.state();
         let journal = std::mem::take(&mut state.journal);
         requeue_journal(&mut state, journal, std::mem::take(&mut self.ops));
+        lose_unreplayable(&mut state);
         state.changes.clear();
     }
 }

@@ -5,12 +5,24 @@
 use std::process::{Command, Output};
 
 use flaskdb::{Config, Db};
+use proptest::prelude::*;
+
+#[allow(unreachable_pub)]
+#[path = "../../tests/src/passwords.rs"]
+mod passwords;
+
+/// Runs the command with `args`, and `database_url` as `DATABASE_URL`.
+fn flaskdb_with(args: &[&str], database_url: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_flaskdb"));
+    command.args(args).env_remove("DATABASE_URL");
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    command.output().unwrap()
+}
 
 fn flaskdb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flaskdb"))
-        .args(args)
-        .output()
-        .unwrap()
+    flaskdb_with(args, None)
 }
 
 /// A SQLite file with a parent and a child table; its URL (the command opens it
@@ -95,6 +107,24 @@ fn reflect_prints_models_with_their_relationships() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!typo.exists());
 
+    // Without --url, the URL comes from DATABASE_URL; --url wins over it.
+    for (args, env) in [
+        (vec!["reflect"], Some(url.as_str())),
+        (
+            vec!["reflect", "--url", &url],
+            Some("sqlite://elsewhere.db"),
+        ),
+    ] {
+        let out = flaskdb_with(&args, env);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("pub struct ShopCustomer {"), "{stdout}");
+    }
+
     let missing = flaskdb(&["reflect", "--url", &url, "--tables", "shop_invoice"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no table `shop_invoice`"));
@@ -110,7 +140,10 @@ fn bad_arguments_and_unreachable_databases_are_clear_errors() {
 
     let no_url = flaskdb(&["reflect", "--tables", "a"]);
     assert_eq!(no_url.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&no_url.stderr).contains("--url is required"));
+    assert!(
+        String::from_utf8_lossy(&no_url.stderr)
+            .contains("--url or the environment variable DATABASE_URL is required")
+    );
 
     let unreachable = flaskdb(&[
         "reflect",
@@ -123,4 +156,65 @@ fn bad_arguments_and_unreachable_databases_are_clear_errors() {
         stderr.contains("cannot connect") && !stderr.contains("s3cr3t-pw"),
         "{stderr}"
     );
+}
+
+/// URLs with the password `written`: servers on a closed loopback port, one that does not
+/// parse, and (when the test server is set) the PostgreSQL test server, which trusts
+/// loopback logins whatever the password, so that the command gets to print its header.
+fn urls(written: &str, port: u16) -> Vec<String> {
+    let mut urls = vec![
+        format!("postgres://app:{written}@127.0.0.1:{port}/x"),
+        format!("mysql://app:{written}@127.0.0.1:{port}/x"),
+        format!("postgres://app:{written}@127.0.0.1:notaport/x"),
+    ];
+    if let Ok(server) = std::env::var("FLASKDB_TEST_POSTGRES_URL")
+        && let Some((scheme, rest)) = server.split_once("://")
+        && let Some((user, host)) = rest.split_once('@')
+    {
+        urls.push(format!("{scheme}://{user}:{written}@{host}"));
+    }
+    urls
+}
+
+/// Asserts that the command prints nothing of `password`, percent-encoded or not, given
+/// in `--url` or `DATABASE_URL`.
+fn assert_hidden(password: &str) {
+    let port = passwords::closed_port();
+    for written in [password.to_owned(), passwords::encode(password)] {
+        for url in urls(&written, port) {
+            for out in [
+                flaskdb(&["reflect", "--url", &url]),
+                flaskdb_with(&["reflect"], Some(&url)),
+            ] {
+                let text = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                for secret in &passwords::secrets(&written) {
+                    assert!(
+                        !text.contains(secret.as_str()),
+                        "{url}: `{secret}` in\n{text}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn passwords_with_url_syntax_never_show() {
+    for password in ["QxPw://ZkPw", "QxPw#a@b/c?d;e ZkPw", "QxPw%40%zzé☃ZkPw"] {
+        assert_hidden(password);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// Whatever the password, the command prints none of it.
+    #[test]
+    fn passwords_never_show(password in passwords::password()) {
+        assert_hidden(&password);
+    }
 }

@@ -11,6 +11,7 @@
 
 pub mod logs;
 pub mod models;
+pub mod passwords;
 pub mod proxy;
 pub mod suite;
 

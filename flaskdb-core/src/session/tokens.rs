@@ -22,7 +22,8 @@ use crate::value::Value;
 const TABLE: &str = COMMIT_TOKEN_TABLE;
 
 /// How long a lost commit's token is looked for (through a server restart, say)
-/// before its outcome is reported unknown.
+/// before its outcome is reported unknown. One probe may wait up to 10 s more for an
+/// old transaction still open on the server.
 const RESOLVE_FOR: Duration = Duration::from_secs(30);
 
 /// Every this many commits on an engine (and on its first), tokens older than an hour
@@ -85,14 +86,25 @@ pub(super) async fn resolve(engine: &Engine, token: &str) -> Outcome {
 /// Whether `token` is in the table: tries to insert it, in a transaction rolled back
 /// afterwards.
 async fn probe(engine: &Engine, token: &str) -> Result<bool> {
+    let backend = engine.backend();
     let mut tx = Tx::begin(engine, false).await?;
-    if engine.backend() == Backend::Postgres {
-        // Waits for an old transaction still open on the server at most this long
-        // (MySQL's innodb_lock_wait_timeout bounds it there).
-        let limit = Rendered::new("SET LOCAL lock_timeout = '10s'".into(), Vec::new());
-        executor::execute(Conn::Tx(&mut tx), limit).await?;
+    // An old transaction still open on the server holds the token's key; the probe
+    // waits for it at most this long, then asks again (see `resolve`).
+    let wait = match backend {
+        Backend::Postgres => Some("SET LOCAL lock_timeout = '10s'"),
+        Backend::MySql => Some("SET SESSION innodb_lock_wait_timeout = 10"),
+        Backend::Sqlite => None,
+    };
+    if let Some(sql) = wait {
+        executor::execute(Conn::Tx(&mut tx), Rendered::new(sql.into(), Vec::new())).await?;
     }
-    let inserted = executor::execute(Conn::Tx(&mut tx), insert(engine.backend(), token)).await;
+    let inserted = executor::execute(Conn::Tx(&mut tx), insert(backend, token)).await;
+    if backend == Backend::MySql {
+        // A session setting outlives the transaction: the pooled connection gets the
+        // server's own back.
+        let reset = "SET SESSION innodb_lock_wait_timeout = DEFAULT";
+        let _ = executor::execute(Conn::Tx(&mut tx), Rendered::new(reset.into(), Vec::new())).await;
+    }
     // The probe only asks: whatever it did is undone (a failed rollback ends with its
     // connection, which does the same).
     let _ = tx.rollback().await;
@@ -109,9 +121,24 @@ async fn probe(engine: &Engine, token: &str) -> Result<bool> {
 /// # Errors
 /// [`Error::Config`] naming the table and the database's reason.
 pub(crate) async fn create_table(engine: &Engine) -> Result<()> {
+    // Looked for first, so that a role without the right to create tables can use a
+    // table made for it.
+    let exists = format!("SELECT 1 FROM {TABLE} WHERE 1 = 0");
+    if executor::execute(Conn::Pool(engine), Rendered::new(exists, Vec::new()))
+        .await
+        .is_ok()
+    {
+        return Ok(());
+    }
+    // When the row is written, not when its transaction began (PostgreSQL's
+    // CURRENT_TIMESTAMP), so a long transaction's token does not look old at once.
+    let created_at = match engine.backend() {
+        Backend::Postgres => "TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()",
+        Backend::Sqlite | Backend::MySql => "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP",
+    };
     let sql = format!(
         "CREATE TABLE IF NOT EXISTS {TABLE} (token VARCHAR(32) NOT NULL PRIMARY KEY, \
-         created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+         created_at {created_at})"
     );
     executor::execute(Conn::Pool(engine), Rendered::new(sql, Vec::new()))
         .await

@@ -291,19 +291,26 @@ fn update_and_delete() {
     );
 }
 
+/// Two rows of `user()` for a multi-row INSERT, the key left to the database.
+fn two_rows() -> [[Option<Value>; 3]; 2] {
+    [
+        [
+            None,
+            Some(Value::Text("a".into())),
+            Some(Value::Null(SqlType::Text)),
+        ],
+        [
+            None,
+            Some(Value::Text("b".into())),
+            Some(Value::Text("hi".into())),
+        ],
+    ]
+}
+
 #[test]
 fn multi_row_insert_and_default_values() {
     let table = user();
-    let a = [
-        None,
-        Some(Value::Text("a".into())),
-        Some(Value::Null(SqlType::Text)),
-    ];
-    let b_row = [
-        None,
-        Some(Value::Text("b".into())),
-        Some(Value::Text("hi".into())),
-    ];
+    let [a, b_row] = two_rows();
     assert_dialects(
         |b| {
             insert(
@@ -373,16 +380,7 @@ fn multi_row_insert_and_default_values() {
 #[test]
 fn ordered_insert_draws_keys_through_select_order_by_on_postgres() {
     let table = user();
-    let a = [
-        None,
-        Some(Value::Text("a".into())),
-        Some(Value::Null(SqlType::Text)),
-    ];
-    let b_row = [
-        None,
-        Some(Value::Text("b".into())),
-        Some(Value::Text("hi".into())),
-    ];
+    let [a, b_row] = two_rows();
     assert_dialects(
         |b| {
             insert(

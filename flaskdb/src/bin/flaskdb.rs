@@ -1,5 +1,6 @@
-//! `flaskdb reflect --url URL [--bind KEY] [--tables a,b]`: prints one
-//! `#[derive(Model)]` struct per table of an existing database.
+//! `flaskdb reflect [--url URL] [--bind KEY] [--tables a,b]`: prints one
+//! `#[derive(Model)]` struct per table of an existing database (at `DATABASE_URL`
+//! without `--url`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -7,12 +8,14 @@ use std::time::Duration;
 
 use flaskdb::{Config, Db, EngineOptions, Table, model_source, redact_url};
 
-const USAGE: &str = "usage: flaskdb reflect --url URL [--bind KEY] [--tables a,b]
+const USAGE: &str = "usage: flaskdb reflect [--url URL] [--bind KEY] [--tables a,b]
 
 Prints Rust source with one #[derive(Model)] struct per table (and view) of the
 database at URL, ready to paste into an application.
 
-  --url URL      the database: sqlite://path, postgres://.., mysql://..
+  --url URL      the database: sqlite://path, postgres://.., mysql://..;
+                 without it, the environment variable DATABASE_URL (better for a
+                 URL with a password: command lines show in `ps`)
   --bind KEY     put the models on bind KEY (#[model(bind = \"KEY\")])
   --tables a,b   only these tables";
 
@@ -23,7 +26,12 @@ struct Args {
     tables: Option<Vec<String>>,
 }
 
-fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+/// The command line `args`, with `database_url` (the environment's `DATABASE_URL`) as
+/// the URL when `--url` is absent.
+fn parse(
+    mut args: impl Iterator<Item = String>,
+    database_url: Option<String>,
+) -> Result<Args, String> {
     if args.next().as_deref() != Some("reflect") {
         return Err("the only command is `reflect`".into());
     }
@@ -40,7 +48,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         }
     }
     Ok(Args {
-        url: url.ok_or("--url is required")?,
+        url: url
+            .or(database_url.filter(|u| !u.is_empty()))
+            .ok_or("--url or the environment variable DATABASE_URL is required")?,
         bind,
         tables,
     })
@@ -92,7 +102,7 @@ fn read_only(url: &str) -> String {
 }
 
 fn main() -> ExitCode {
-    let args = match parse(std::env::args().skip(1)) {
+    let args = match parse(std::env::args().skip(1), std::env::var("DATABASE_URL").ok()) {
         Ok(args) => args,
         Err(message) => {
             eprintln!("flaskdb: {message}\n\n{USAGE}");

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use flaskdb::{AssertSqlSafe, Backend, Db, SessionTransaction};
+use flaskdb::{AssertSqlSafe, Backend, Db, Error, Model, SessionTransaction};
 
 use crate::suite::reliability::Entry;
 use crate::{Case, TestDb, TestResult, cases};
@@ -13,6 +13,8 @@ pub fn cases() -> Vec<Case> {
         "integrity";
         a_flush_cut_off_in_another_task_leaves_the_transaction_alone,
         commit_tokens_older_than_an_hour_are_pruned,
+        raw_work_a_failure_rolled_back_is_never_committed_as_ok,
+        a_statement_the_server_refused_does_not_lose_flushed_work,
     )
 }
 
@@ -37,6 +39,19 @@ async fn raw_insert(tx: &mut SessionTransaction<'_>, backend: Backend) -> anyhow
     Ok(())
 }
 
+/// The labels of every entry, sorted.
+async fn labels(db: &Db) -> anyhow::Result<Vec<String>> {
+    let mut labels: Vec<String> = db
+        .query::<Entry>()
+        .all()
+        .await?
+        .into_iter()
+        .map(|e| e.label)
+        .collect();
+    labels.sort();
+    Ok(labels)
+}
+
 /// One handle of a session uses its transaction while another handle's flush, waiting
 /// for it, is cut off (a request timeout in another task). The cut-off flush must not
 /// take the transaction from under the first: the first handle's commit then writes
@@ -56,15 +71,7 @@ async fn a_flush_cut_off_in_another_task_leaves_the_transaction_alone(t: TestDb)
     drop(tx);
 
     session.commit().await?;
-    let mut labels: Vec<String> = db
-        .query::<Entry>()
-        .all()
-        .await?
-        .into_iter()
-        .map(|e| e.label)
-        .collect();
-    labels.sort();
-    assert_eq!(labels, ["flushed", "queued", "raw"]);
+    assert_eq!(labels(&db).await?, ["flushed", "queued", "raw"]);
     Ok(())
 }
 
@@ -126,5 +133,67 @@ async fn commit_tokens_older_than_an_hour_are_pruned(t: TestDb) -> TestResult {
     db.reflect().await?;
     assert!(db.table("flaskdb_commit_tokens").is_err());
     assert!(db.table("entry").is_ok());
+    Ok(())
+}
+
+/// Raw statements in the session's transaction cannot be queued again: when a failure
+/// rolls the transaction back, the session refuses to commit the rest as if they were
+/// there, until the application rolls back and starts over.
+async fn raw_work_a_failure_rolled_back_is_never_committed_as_ok(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut first = db.session();
+    first.add(Entry::build().label("taken"));
+    first.commit().await?;
+
+    let mut session = db.session();
+    let mut tx = session.transaction(None).await?;
+    raw_insert(&mut tx, t.backend).await?;
+    drop(tx);
+    session.add(Entry::build().label("taken"));
+    let err = session.commit().await.unwrap_err();
+    assert!(matches!(err, Error::UniqueViolation { .. }), "{err}");
+    // The application removes the cause and commits again: the raw row is gone.
+    db.query::<Entry>().delete().await?;
+    let err = session.commit().await.unwrap_err();
+    assert!(matches!(err, Error::PendingRollback), "{err}");
+    assert!(!err.is_retryable());
+    assert!(matches!(session.flush().await, Err(Error::PendingRollback)));
+    assert_eq!(db.query::<Entry>().count().await?, 0);
+    // After rollback() the session works again, from a clean start.
+    session.rollback().await?;
+    session.add(Entry::build().label("again"));
+    session.commit().await?;
+    assert_eq!(db.query::<Entry>().count().await?, 1);
+    Ok(())
+}
+
+/// A bulk update the server refuses (a unique violation) inside the session's
+/// transaction, caught by the application; then a commit. PostgreSQL aborts the
+/// transaction at the failed statement and answers its COMMIT with a rollback, so the
+/// session rolls back at once and queues its flushed work again: the commit writes it.
+async fn a_statement_the_server_refused_does_not_lose_flushed_work(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut s = db.session();
+    s.add(Entry::build().label("a"));
+    s.add(Entry::build().label("b"));
+    s.commit().await?;
+    let committed = db
+        .scope(async {
+            let mut s = flaskdb::session();
+            s.add(Entry::build().label("c"));
+            s.flush().await?;
+            let refused = Entry::query()
+                .filter_by(Entry::label, "b")
+                .update(Entry::label.set("a"))
+                .await;
+            assert!(
+                matches!(refused, Err(Error::UniqueViolation { .. })),
+                "{refused:?}"
+            );
+            s.commit().await
+        })
+        .await;
+    committed?;
+    assert_eq!(labels(&db).await?, ["a", "b", "c"]);
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use flaskdb::{Backend, Config, Db, Error, Model, Operation, Value};
+use flaskdb::{AssertSqlSafe, Backend, Config, Db, Error, Model, Operation, Value};
 
 use crate::logs::capture;
 use crate::models::*;
@@ -18,6 +18,7 @@ pub fn cases() -> Vec<Case> {
         n_plus_one_warning,
         recording_is_bounded,
         echo_logs_statements_without_passwords,
+        hide_parameters_keeps_values_out_of_logs_recordings_and_errors,
         signals_on_commit,
         no_signals_after_rollback_or_when_off,
     )
@@ -317,6 +318,94 @@ async fn echo_logs_statements_without_passwords(t: TestDb) -> TestResult {
     assert!(debug.contains("secret-value"), "{debug}");
     for text in [&info, &debug, &format!("{db:?}")] {
         assert!(!text.contains("hunter2"), "{text}");
+    }
+    Ok(())
+}
+
+/// With `hide_parameters`, a bound value shows in none of the echo log, the recorded
+/// queries, the database's errors (MariaDB's duplicate entry, PostgreSQL's invalid
+/// input) and the axum handler's log; without it, it shows in each of them (in errors
+/// where the backend's message quotes values: not SQLite's).
+async fn hide_parameters_keeps_values_out_of_logs_recordings_and_errors(t: TestDb) -> TestResult {
+    use axum::response::IntoResponse;
+    const SECRET: &str = "alice-s3cret@example.com";
+    let postgres = t.backend == Backend::Postgres;
+    let placeholder = |n: usize| {
+        if postgres {
+            format!("${n}")
+        } else {
+            "?".to_owned()
+        }
+    };
+    for hide in [false, true] {
+        let config = t.config().echo(true).record_queries(true);
+        let db = Db::connect(config.hide_parameters(hide)).await?;
+        let table = if hide { "hp_hidden" } else { "hp_shown" };
+        let create = format!(
+            "CREATE TABLE {table} (id INTEGER PRIMARY KEY, email VARCHAR(100) NOT NULL UNIQUE)"
+        );
+        db.execute(AssertSqlSafe(create), vec![]).await?;
+        let insert = format!(
+            "INSERT INTO {table} (id, email) VALUES ({}, {})",
+            placeholder(1),
+            placeholder(2)
+        );
+        let row = |id: i64| vec![Value::from(id), Value::from(SECRET)];
+        let (outcome, logs) = capture(
+            tracing::Level::DEBUG,
+            db.scope(async {
+                db.execute(AssertSqlSafe(insert.as_str()), row(1)).await?;
+                let mut errors = vec![
+                    db.execute(AssertSqlSafe(insert.as_str()), row(2))
+                        .await
+                        .expect_err("duplicate"),
+                ];
+                if postgres {
+                    let cast = db.execute("SELECT CAST($1 AS INTEGER)", vec![Value::from(SECRET)]);
+                    errors.push(cast.await.expect_err("not an integer"));
+                }
+                Ok::<_, Error>((errors, flaskdb::get_recorded_queries()))
+            }),
+        )
+        .await;
+        let (errors, recorded) = outcome?;
+        assert!(
+            matches!(errors[0], Error::UniqueViolation { .. }),
+            "{:?}",
+            errors[0]
+        );
+        let shown: Vec<String> = errors.iter().map(|e| format!("{e}")).collect();
+        let errors_shown = shown.join("\n");
+        let (_, handler_log) = capture(tracing::Level::ERROR, async {
+            errors.into_iter().for_each(|e| drop(e.into_response()));
+        })
+        .await;
+        let inserts: Vec<_> = recorded.iter().filter(|q| q.statement == insert).collect();
+        assert_eq!(inserts.len(), 2);
+        let recorded_values = format!("{:?}", inserts[0].parameters);
+        let quoted_by_backend = t.backend != Backend::Sqlite;
+        let wrong: Vec<_> = [
+            ("echo", &logs, !hide),
+            ("recording", &recorded_values, !hide),
+            ("error", &errors_shown, !hide && quoted_by_backend),
+            ("axum log", &handler_log, !hide && quoted_by_backend),
+        ]
+        .into_iter()
+        .filter(|(_, text, shows)| text.contains(SECRET) != *shows)
+        .collect();
+        assert!(
+            wrong.is_empty(),
+            "hide={hide}, the value shows wrongly in {wrong:#?}"
+        );
+        if hide {
+            let hidden = Value::from(flaskdb::HIDDEN_PARAMETERS);
+            assert_eq!(inserts[0].parameters, [hidden.clone(), hidden]);
+            assert!(logs.contains(flaskdb::HIDDEN_PARAMETERS), "{logs}");
+            assert!(
+                shown.iter().all(|e| e.contains(flaskdb::HIDDEN_PARAMETERS)),
+                "{shown:?}"
+            );
+        }
     }
     Ok(())
 }
