@@ -71,9 +71,19 @@ impl Proxy {
         Ok(Proxy { addr, target, plan })
     }
 
-    /// `url` with its server replaced by this proxy.
+    /// `url` with its server replaced by this proxy, and without TLS: the proxy reads
+    /// the statements it relays, and sqlx's default (`sslmode=prefer`,
+    /// `ssl-mode=PREFERRED`) encrypts them wherever the server offers TLS, as Debian's
+    /// PostgreSQL cluster does.
     pub fn url(&self, url: &str) -> String {
-        url.replacen(&self.target, &self.addr.to_string(), 1)
+        let url = url.replacen(&self.target, &self.addr.to_string(), 1);
+        let no_tls = if url.starts_with("postgres") {
+            "sslmode=disable"
+        } else {
+            "ssl-mode=DISABLED"
+        };
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}{no_tls}")
     }
 
     /// Cuts the next COMMIT sent through the proxy, on whichever connection.
