@@ -152,14 +152,10 @@ pub(crate) async fn create_table(engine: &Engine) -> Result<()> {
 }
 
 fn insert(backend: Backend, token: &str) -> Rendered<'static> {
-    let placeholder = match backend {
-        Backend::Postgres => "$1",
-        Backend::Sqlite | Backend::MySql => "?",
-    };
-    Rendered::new(
-        format!("INSERT INTO {TABLE} (token) VALUES ({placeholder})"),
-        vec![Value::Text(token.to_owned())],
-    )
+    let mut sql = format!("INSERT INTO {TABLE} (token) VALUES (");
+    backend.placeholder(1, &mut sql);
+    sql.push(')');
+    Rendered::new(sql, vec![Value::Text(token.to_owned())])
 }
 
 fn prune(backend: Backend) -> Rendered<'static> {
