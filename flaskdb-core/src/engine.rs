@@ -311,6 +311,7 @@ impl Engine {
             }
             #[cfg(feature = "postgres")]
             Backend::Postgres => {
+                no_user_info_in_parameters(url)?;
                 let connect: sqlx::postgres::PgConnectOptions =
                     url.parse().map_err(|e| invalid_url(url, e))?;
                 let fail = fail(Some(server(
@@ -337,6 +338,7 @@ impl Engine {
             #[cfg(feature = "mysql")]
             Backend::MySql => {
                 let url = url.replacen("mariadb:", "mysql:", 1);
+                no_user_info_in_parameters(&url)?;
                 let connect: sqlx::mysql::MySqlConnectOptions =
                     url.parse().map_err(|e| invalid_url(&url, e))?;
                 let connect = connect.charset("utf8mb4");
@@ -489,6 +491,21 @@ fn mariadb_has_returning(version: &str) -> bool {
 }
 
 #[allow(dead_code)]
+/// Refuses a server URL whose last `@` comes after its `?`: a password holding an
+/// unencoded `?` (`app:pa?ss@host`) would be read as the start of the parameters, and
+/// the driver would log the rest of it as a parameter it does not know. An `@` in a
+/// parameter is written `%40`.
+fn no_user_info_in_parameters(url: &str) -> Result<()> {
+    match (url.find('?'), url.rfind('@')) {
+        (Some(query), Some(at)) if at > query => Err(Error::Config(format!(
+            "invalid database URL `{}`: an `@` after the `?` (a password that holds `?`, \
+             or a parameter that holds `@`): percent-encode them as %3F and %40",
+            redact_url(url)
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn invalid_url(url: &str, e: sqlx::Error) -> Error {
     // sqlx's parse errors may quote the URL; say what is wrong without it.
     let reason = match e {
