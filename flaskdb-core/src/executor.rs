@@ -25,6 +25,10 @@ use crate::schema::ColumnDef;
 use crate::sql::Rendered;
 use crate::value::Value;
 
+mod lease;
+
+use lease::Lease;
+
 /// Builds the sqlx query for rendered SQL.
 ///
 /// This is the only `AssertSqlSafe` in flaskdb. It is sound because the renderer binds
@@ -112,22 +116,22 @@ pub(crate) struct Tx {
     inner: TxInner,
 }
 
-/// The sqlx transaction of whichever backend the engine is.
+/// The leased connection, inside its transaction, of whichever backend the engine is.
 pub(crate) enum TxInner {
     #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Sqlite(Lease<sqlx::Sqlite>),
     #[cfg(feature = "postgres")]
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Postgres(Lease<sqlx::Postgres>),
     #[cfg(feature = "mysql")]
-    MySql(sqlx::Transaction<'static, sqlx::MySql>),
+    MySql(Lease<sqlx::MySql>),
 }
 
 macro_rules! tx_from {
     ($feature:literal, $variant:ident, $db:ty) => {
         #[cfg(feature = $feature)]
-        impl From<sqlx::Transaction<'static, $db>> for TxInner {
-            fn from(tx: sqlx::Transaction<'static, $db>) -> Self {
-                TxInner::$variant(tx)
+        impl From<Lease<$db>> for TxInner {
+            fn from(lease: Lease<$db>) -> Self {
+                TxInner::$variant(lease)
             }
         }
     };
@@ -136,7 +140,7 @@ tx_from!("sqlite", Sqlite, sqlx::Sqlite);
 tx_from!("postgres", Postgres, sqlx::Postgres);
 tx_from!("mysql", MySql, sqlx::MySql);
 
-/// Runs `$body` with `$t` bound to the concrete sqlx transaction.
+/// Runs `$body` with `$t` bound to the concrete lease.
 macro_rules! with_tx {
     ($tx:expr, $t:ident => $body:expr) => {
         match $tx {
@@ -160,16 +164,14 @@ impl Tx {
     /// transaction that sqlx does not know of, so later statements on that connection
     /// would run in it: reads from an old snapshot, writes never committed. It always
     /// finishes, and a transaction nobody waits for any more is rolled back as it drops.
-    ///
-    /// sqlx's `begin_with` future is large (8.5 KiB on PostgreSQL, as its `acquire`), and
-    /// it is boxed: unboxed it would make every future that may begin a transaction
-    /// (each query, through autoflush) that large, copied at each move.
     pub(crate) async fn begin(engine: &Engine, lock: bool) -> Result<Tx> {
         let sql = engine.backend().begin_sql(lock);
         let owner = engine.clone();
         let task = async move {
             let inner = with_pool!(owner.pool(), pool => {
-                TxInner::from(Box::pin(pool.begin_with(sql)).await?)
+                let mut lease = Lease::acquire(pool).await?;
+                lease.begin(sql).await?;
+                TxInner::from(lease)
             });
             Ok::<_, Error>(Tx {
                 engine: owner,
@@ -181,21 +183,19 @@ impl Tx {
 
     /// Commits, returning the connection to the pool.
     pub(crate) async fn commit(self) -> Result<()> {
-        with_tx!(self.inner, t => t.commit().await?);
-        Ok(())
+        with_tx!(self.inner, t => t.commit().await)
     }
 
     /// Rolls back, returning the connection to the pool.
     pub(crate) async fn rollback(self) -> Result<()> {
-        with_tx!(self.inner, t => t.rollback().await?);
-        Ok(())
+        with_tx!(self.inner, t => t.rollback().await)
     }
 
     /// The SQLite connection inside the transaction, for raw sqlx queries.
     #[cfg(feature = "sqlite")]
     pub(crate) fn as_sqlite(&mut self) -> Option<&mut sqlx::SqliteConnection> {
         match &mut self.inner {
-            TxInner::Sqlite(t) => Some(&mut **t),
+            TxInner::Sqlite(t) => Some(t.connection()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
@@ -205,7 +205,7 @@ impl Tx {
     #[cfg(feature = "postgres")]
     pub(crate) fn as_postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
         match &mut self.inner {
-            TxInner::Postgres(t) => Some(&mut **t),
+            TxInner::Postgres(t) => Some(t.connection()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
@@ -215,7 +215,7 @@ impl Tx {
     #[cfg(feature = "mysql")]
     pub(crate) fn as_mysql(&mut self) -> Option<&mut sqlx::MySqlConnection> {
         match &mut self.inner {
-            TxInner::MySql(t) => Some(&mut **t),
+            TxInner::MySql(t) => Some(t.connection()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
@@ -237,15 +237,28 @@ impl Conn<'_> {
     }
 }
 
-/// Runs `$body` with `$e` bound to a sqlx executor (a pool or a connection) of `$conn`.
+/// Runs the statement `$body` with `$e` bound to `$lease`'s connection, marking the
+/// lease busy until it ends (`?` and `return` in `$body` end the statement, not the
+/// caller), so a statement cut off part-way is known when the lease drops.
+macro_rules! run_leased {
+    ($lease:expr, $e:ident => $body:expr) => {{
+        let $e = $lease.start();
+        let out: Result<_> = async { $body }.await;
+        $lease.finish();
+        out
+    }};
+}
+
+/// Runs `$body` with `$e` bound to a leased sqlx connection of `$conn` (one of the
+/// pool's, or the transaction's).
 macro_rules! with_conn {
     ($conn:expr, $e:ident => $body:expr) => {
         match $conn {
-            Conn::Pool(engine) => with_pool!(engine.pool(), $e => $body),
-            Conn::Tx(tx) => with_tx!(&mut tx.inner, t => {
-                let $e = &mut **t;
-                $body
+            Conn::Pool(engine) => with_pool!(engine.pool(), pool => {
+                let mut lease = Lease::acquire(pool).await?;
+                run_leased!(lease, $e => $body)
             }),
+            Conn::Tx(tx) => with_tx!(&mut tx.inner, lease => run_leased!(lease, $e => $body)),
         }
     };
 }
@@ -443,10 +456,15 @@ pub(crate) fn stream<T: FromRow + Send + 'static>(
     }
     let Rendered { sql, params, .. } = r;
     with_pool!(engine.pool().clone(), pool => Box::pin(async_stream::try_stream! {
-        let mut rows = prepare(sql, params)?.fetch(&pool);
+        // A stream dropped before its end leaves its lease busy: the connection is
+        // closed rather than read to the end of a result nobody wants.
+        let mut lease = Lease::acquire(&pool).await?;
+        let mut rows = prepare(sql, params)?.fetch(lease.start());
         while let Some(row) = rows.try_next().await.map_err(|e| hidden(&engine, e.into()))? {
             yield T::from_row(&row, 0)?;
         }
+        drop(rows);
+        lease.finish();
     }))
 }
 

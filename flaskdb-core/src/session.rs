@@ -821,10 +821,15 @@ impl Session {
         if self.state().autoflush {
             Box::pin(self.flush_inner(true)).await?;
         }
+        // Cut off part-way, the statement leaves its transaction unusable: the guard
+        // then undoes the session's work as a failure would.
         let mut txs = self.inner.txs.lock().await;
         let index = begin(&mut txs, bind, engine, r.locks).await?;
-        match executor::fetch(Conn::Tx(&mut txs[index].1), r, max).await {
-            Err(e) if e.is_server_reply() => Err(self.undo_statement(&mut txs, e).await),
+        let mut guard = Unfinished::new(self, txs);
+        let fetched = executor::fetch(Conn::Tx(&mut guard.txs[index].1), r, max).await;
+        guard.disarm();
+        match fetched {
+            Err(e) if e.is_server_reply() => Err(self.undo_statement(&mut guard.txs, e).await),
             result => result,
         }
     }
@@ -840,14 +845,18 @@ impl Session {
         if self.state().autoflush {
             Box::pin(self.flush_inner(true)).await?;
         }
+        // As in `fetch`.
         let mut txs = self.inner.txs.lock().await;
         let index = begin(&mut txs, bind, engine, false).await?;
-        match executor::execute(Conn::Tx(&mut txs[index].1), r).await {
+        let mut guard = Unfinished::new(self, txs);
+        let done = executor::execute(Conn::Tx(&mut guard.txs[index].1), r).await;
+        guard.disarm();
+        match done {
             Ok(done) => {
                 self.state().unreplayable = true;
                 Ok(done)
             }
-            Err(e) if e.is_server_reply() => Err(self.undo_statement(&mut txs, e).await),
+            Err(e) if e.is_server_reply() => Err(self.undo_statement(&mut guard.txs, e).await),
             Err(e) => Err(e),
         }
     }
@@ -1217,10 +1226,12 @@ fn requeue_journal(state: &mut State, mut journal: Vec<Op>, ops: Vec<Op>) {
 /// The open transactions of one session, as a task holds them.
 type Txs<'a> = tokio::sync::MutexGuard<'a, Vec<(Option<String>, Tx)>>;
 
-/// A flush in progress, holding the session's transactions. If its future is dropped
-/// before it finishes (a timeout, a client gone), `Drop` undoes it as a failure would,
-/// while it still holds them: the transactions are dropped, which makes sqlx roll each
-/// one back before its connection is used again, and all their work is queued again,
+/// A flush, or a statement of the session's, in progress, holding the session's
+/// transactions. If its future is dropped before it finishes (a timeout, a client
+/// gone), `Drop` undoes it as a failure would, while it still holds them: the
+/// transactions are dropped, which rolls each one back (a connection cut off in the
+/// middle of a statement is closed, which rolls back on the server; see
+/// `executor::lease`), and all their work is queued again,
 /// so nothing is half written, nothing queued is lost, and no other task can write
 /// into (or commit) a transaction that holds part of it. A flush still waiting for the
 /// transactions has taken nothing from the queue. (A commit's COMMITs are never cut

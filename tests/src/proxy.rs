@@ -2,7 +2,8 @@
 //! connection at its COMMIT: before the COMMIT reaches the server, or after the server
 //! has committed and answered but before the answer reaches the client (a lost reply).
 //! The statements flaskdb and sqlx send end transactions with the text `COMMIT`, which
-//! no test statement sent through the proxy contains otherwise.
+//! no test statement sent through the proxy contains otherwise. It can also stall a
+//! connection part-way through the reply to a statement holding a marker text.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,6 +39,9 @@ struct Plan {
     every: AtomicU64,
     commits: AtomicU64,
     cuts: AtomicU64,
+    /// Replies to a statement holding this text stop after their first byte.
+    stall: std::sync::Mutex<Option<&'static [u8]>>,
+    stalls: AtomicU64,
 }
 
 /// A running proxy; it stops with the test's runtime.
@@ -97,6 +101,18 @@ impl Proxy {
         self.plan.every.store(n, Ordering::SeqCst);
     }
 
+    /// Relays the reply to the next statement holding `marker` only up to its first
+    /// byte, then nothing more on that connection (it stays open): the client is left
+    /// part-way through reading a message, as when the network stalls.
+    pub fn stall_reply_to(&self, marker: &'static [u8]) {
+        *self.plan.stall.lock().unwrap_or_else(|e| e.into_inner()) = Some(marker);
+    }
+
+    /// How many connections were stalled so far.
+    pub fn stalls(&self) -> u64 {
+        self.plan.stalls.load(Ordering::SeqCst)
+    }
+
     /// How many connections were cut so far.
     pub fn cuts(&self) -> u64 {
         self.plan.cuts.load(Ordering::SeqCst)
@@ -132,6 +148,19 @@ impl Plan {
             Cut::BeforeCommit
         })
     }
+
+    /// Whether `sent` is the statement whose reply is to stall (once).
+    fn stalls_on(&self, sent: &[u8]) -> bool {
+        let mut stall = self.stall.lock().unwrap_or_else(|e| e.into_inner());
+        match *stall {
+            Some(marker) if contains(sent, marker) => {
+                *stall = None;
+                self.stalls.fetch_add(1, Ordering::SeqCst);
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 async fn relay(mut client: TcpStream, mut server: TcpStream, plan: &Plan) {
@@ -141,6 +170,10 @@ async fn relay(mut client: TcpStream, mut server: TcpStream, plan: &Plan) {
             read = client.read(&mut up) => {
                 let Ok(n @ 1..) = read else { return };
                 let sent = &up[..n];
+                if plan.stalls_on(sent) {
+                    stall(client, server, sent).await;
+                    return;
+                }
                 let cut = if contains(sent, b"COMMIT") { plan.cut_for_commit() } else { None };
                 match cut {
                     Some(Cut::BeforeCommit) => {
@@ -170,6 +203,24 @@ async fn relay(mut client: TcpStream, mut server: TcpStream, plan: &Plan) {
             }
         }
     }
+}
+
+/// Sends `sent` on, relays the first byte of the server's reply, then only watches the
+/// client until it goes away, for at most 30 s (then the server's connection closes too,
+/// so a test that failed leaves no transaction open on the server).
+async fn stall(mut client: TcpStream, mut server: TcpStream, sent: &[u8]) {
+    let mut buf = vec![0u8; 64 * 1024];
+    if server.write_all(sent).await.is_err() {
+        return;
+    }
+    let Ok(1..) = server.read(&mut buf).await else {
+        return;
+    };
+    if client.write_all(&buf[..1]).await.is_err() {
+        return;
+    }
+    let watch = async { while let Ok(1..) = client.read(&mut buf).await {} };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), watch).await;
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

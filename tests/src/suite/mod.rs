@@ -16,6 +16,7 @@ pub mod reliability;
 mod schema;
 mod select;
 mod session;
+mod stalls;
 mod types;
 
 use crate::Case;
@@ -39,5 +40,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(faults::cases());
     cases.extend(integrity::cases());
     cases.extend(lost_commit::cases());
+    cases.extend(stalls::cases());
     cases
 }
