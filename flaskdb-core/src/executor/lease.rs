@@ -51,9 +51,13 @@ pub(crate) struct Lease<DB: CutLosesConnection> {
 
 impl<DB: CutLosesConnection> Lease<DB> {
     /// Takes a connection from `pool`.
+    ///
+    /// sqlx's `acquire` future is large (unboxed, it made `query().all()` 6.5 KiB on
+    /// MySQL), and it is boxed: every future that runs a statement would be that large,
+    /// copied at each move.
     pub(crate) async fn acquire(pool: &Pool<DB>) -> Result<Self> {
         Ok(Lease {
-            conn: Some(pool.acquire().await?),
+            conn: Some(Box::pin(pool.acquire()).await?),
             busy: false,
             open: false,
         })
