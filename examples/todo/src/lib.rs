@@ -4,20 +4,25 @@
 //!
 //! Every request runs in its own flaskdb scope (`DbLayer`), so handlers use
 //! `Todo::query()` and `flaskdb::session()` directly; anything a request does not
-//! commit is rolled back when it ends. `main.rs` serves it; the tests below drive it
-//! without a network.
+//! commit is rolled back when it ends. Around the whole router, a request from another
+//! site's page that would change data is refused, and every response carries a
+//! Content-Security-Policy and the other security headers (`security.rs`). `main.rs`
+//! serves it; the tests below drive it without a network.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware;
 use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
 use flaskdb::axum::{DbLayer, PageParams};
 use flaskdb::prelude::*;
 use minijinja::value::Serde;
 use serde::{Deserialize, Serialize};
+
+mod security;
 
 /// One todo; the table is named `todo`.
 #[derive(Model, Debug, Clone, PartialEq, Serialize)]
@@ -263,6 +268,15 @@ async fn api(page: PageParams) -> flaskdb::Result<Json<Pagination<Todo>>> {
     Ok(Json(todos))
 }
 
+/// The pages' stylesheet: a file, since the Content-Security-Policy allows no inline
+/// style.
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../static/style.css"),
+    )
+}
+
 async fn not_found() -> flaskdb::Error {
     flaskdb::Error::NotFound { description: None }
 }
@@ -309,8 +323,13 @@ pub async fn app(db: Db) -> flaskdb::Result<Router> {
         .route("/todos/{id}/complete", post(complete))
         .route("/todos/{id}/delete", post(delete))
         .route("/api/todos", get(api))
+        .route("/style.css", get(stylesheet))
         .fallback(not_found)
         .layer(DbLayer::new(db))
+        // The last layer is the outermost: a refused request opens no database scope,
+        // and its 403 carries the headers too.
+        .layer(middleware::from_fn(security::refuse_cross_origin))
+        .layer(middleware::from_fn(security::security_headers))
         .with_state(state))
 }
 
@@ -457,6 +476,201 @@ mod tests {
         assert_eq!(json["pages"], 2);
         assert_eq!(json["has_next"], true);
         assert_eq!(json["items"][0]["title"], "T1");
+    }
+
+    /// A form POST as a browser sends it: `Host` is the application's, and each
+    /// `(name, value)` of `headers` is added (`Sec-Fetch-Site`, `Origin`).
+    fn browser_post(uri: &str, form: &str, headers: &[(&str, &str)]) -> Request<Body> {
+        let mut request = Request::post(uri)
+            .header(header::HOST, "127.0.0.1:8000")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.body(Body::from(form.to_owned())).unwrap()
+    }
+
+    /// Every row of the `todo` table, in key order: what a refused request must leave
+    /// as it was.
+    async fn rows(db: &Db) -> Vec<Todo> {
+        db.query::<Todo>()
+            .order_by(Todo::id.asc())
+            .all()
+            .await
+            .unwrap()
+    }
+
+    /// Sends each of the three forms (add, complete, delete) with `headers`, and checks
+    /// that every one is refused with a 403 that says why, and that the database is
+    /// unchanged.
+    async fn refused(app: &Router, db: &Db, headers: &[(&str, &str)], why: &str) {
+        let before = rows(db).await;
+        let id = before[0].id;
+        for (uri, form) in [
+            ("/todos".to_owned(), "title=Planted"),
+            (format!("/todos/{id}/complete"), ""),
+            (format!("/todos/{id}/delete"), ""),
+        ] {
+            let (status, body, flash) = send(app, browser_post(&uri, form, headers)).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{uri} with {headers:?}");
+            assert!(body.contains(why), "{uri} with {headers:?}: {body}");
+            assert_eq!(flash, None, "no flash message for a refused request");
+        }
+        assert_eq!(rows(db).await, before, "{headers:?} changed the database");
+    }
+
+    async fn app_with_a_todo() -> (Router, Db) {
+        let (app, db) = new_app().await;
+        let mut s = db.session();
+        s.add(Todo::build().title("Keep me"));
+        s.commit().await.unwrap();
+        (app, db)
+    }
+
+    #[tokio::test]
+    async fn a_cross_site_post_is_refused_and_changes_nothing() {
+        let (app, db) = app_with_a_todo().await;
+        // A page on another site, and one on another origin of the same site (another
+        // port or subdomain): browsers say so in Sec-Fetch-Site, whatever Origin says.
+        for site in ["cross-site", "same-site"] {
+            let why = format!("Sec-Fetch-Site: {site}");
+            refused(&app, &db, &[("sec-fetch-site", site)], &why).await;
+            let both = [
+                ("sec-fetch-site", site),
+                ("origin", "http://127.0.0.1:8000"),
+            ];
+            refused(&app, &db, &both, &why).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_foreign_origin_without_fetch_metadata_is_refused() {
+        // Browsers older than Sec-Fetch-Site still send Origin on a form POST.
+        let (app, db) = app_with_a_todo().await;
+        for origin in [
+            "http://evil.example",
+            "http://127.0.0.1:9999",
+            "http://127.0.0.1:8000.evil.example",
+            // A sandboxed frame or a data: URL.
+            "null",
+        ] {
+            let why = format!("Origin {origin} is not this site");
+            refused(&app, &db, &[("origin", origin)], &why).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn same_origin_posts_and_clients_without_browser_headers_still_work() {
+        let (app, db) = new_app().await;
+        for (i, headers) in [
+            // A browser's form on the application's own page.
+            &[
+                ("sec-fetch-site", "same-origin"),
+                ("origin", "http://127.0.0.1:8000"),
+            ][..],
+            // A request the user made (a bookmark, the address bar).
+            &[("sec-fetch-site", "none")],
+            // An older browser: Origin only, the application's own.
+            &[("origin", "http://127.0.0.1:8000")],
+            // curl and other clients that are not browsers send neither.
+            &[],
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let form = format!("title=Task+{i}");
+            let (status, _, _) = send(&app, browser_post("/todos", &form, headers)).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{headers:?}");
+            let todo = db.query::<Todo>().order_by(Todo::id.desc()).first().await;
+            assert_eq!(
+                todo.unwrap().unwrap().title,
+                format!("Task {i}"),
+                "{headers:?}"
+            );
+        }
+        let id = rows(&db).await[0].id;
+        let same_origin = [("sec-fetch-site", "same-origin")];
+        let complete = format!("/todos/{id}/complete");
+        let (status, _, _) = send(&app, browser_post(&complete, "", &same_origin)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(db.query::<Todo>().get(id).await.unwrap().unwrap().done);
+        let delete = format!("/todos/{id}/delete");
+        let (status, _, _) = send(&app, browser_post(&delete, "", &same_origin)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(db.query::<Todo>().get(id).await.unwrap(), None);
+        // A cross-site GET only reads: links to the application from elsewhere work.
+        let request = Request::get("/todos")
+            .header("sec-fetch-site", "cross-site")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(send(&app, request).await.0, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn every_response_carries_the_security_headers() {
+        let (app, db) = app_with_a_todo().await;
+        let id = rows(&db).await[0].id;
+        let cross_site = [("sec-fetch-site", "cross-site")];
+        let requests = [
+            get("/", None),
+            get("/todos", None),
+            get(&format!("/todos/{id}"), None),
+            get("/todos/9999", None),
+            get("/nowhere", None),
+            get("/api/todos", None),
+            get("/style.css", None),
+            browser_post("/todos", "title=New", &[]),
+            browser_post(&format!("/todos/{id}/complete"), "", &cross_site),
+        ];
+        for request in requests {
+            let uri = request.uri().clone();
+            let response = app.clone().oneshot(request).await.unwrap();
+            let headers = response.headers();
+            for (name, value) in [
+                (
+                    "content-security-policy",
+                    "default-src 'none'; style-src 'self'; img-src 'self'; \
+                     form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+                ),
+                ("x-content-type-options", "nosniff"),
+                ("x-frame-options", "DENY"),
+                ("referrer-policy", "same-origin"),
+            ] {
+                assert_eq!(
+                    headers.get(name).and_then(|v| v.to_str().ok()),
+                    Some(value),
+                    "{name} on {uri} ({})",
+                    response.status()
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_pages_need_nothing_the_policy_forbids() {
+        // No inline script or style: the policy allows only the stylesheet.
+        let (app, db) = app_with_a_todo().await;
+        let id = rows(&db).await[0].id;
+        for uri in [
+            "/todos".to_owned(),
+            format!("/todos/{id}"),
+            "/todos/9999".to_owned(),
+        ] {
+            let (_, body, _) = send(&app, get(&uri, None)).await;
+            for inline in ["<script", "<style", "style=", "javascript:"] {
+                assert!(!body.contains(inline), "{inline:?} in {uri}: {body}");
+            }
+        }
+        let (_, body, _) = send(&app, get("/todos", None)).await;
+        assert!(body.contains(r#"<link rel="stylesheet" href="/style.css">"#));
+        let response = app.clone().oneshot(get("/style.css", None)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "text/css; charset=utf-8"
+        );
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert!(String::from_utf8_lossy(&body).contains("ul.todos"));
     }
 
     #[tokio::test]
