@@ -1,67 +1,160 @@
 //! flaskdb's benchmarks: the four workloads of Diesel's benchmark suite (trivial query,
-//! medium complex query, insert, loading associations), plus `get` by primary key, deep
-//! pagination (OFFSET against keyset), query recording on and off, and a stream of
-//! 1,000,000 rows with its peak memory.
+//! medium complex query, insert, loading associations) and `get` by primary key, each
+//! against raw sqlx as its users run it — on a plain connection (`PgConnection::connect`)
+//! and on a default pool (`PgPool::connect`), each with its own connection and sqlx's
+//! default configuration; then flaskdb against itself (recording on and off, keyset
+//! against OFFSET pagination) in a table of its own, and a stream of 1,000,000 rows with
+//! its peak memory.
 //!
-//! Each comparison runs flaskdb and hand-written sqlx on the same pool, interleaved
-//! (alternating which goes first) so machine noise hits both, and prints the medians
-//! and the ratio flaskdb / sqlx.
+//! The schema is diesel_bench's, created by hand-written DDL, with no index on the
+//! foreign keys (loading associations also runs with them indexed). Before a workload is
+//! timed, each side's result is compared with flaskdb's (same rows, same values); a
+//! mismatch stops the run. The sides run interleaved, taking turns at going first, so
+//! machine noise hits all of them; medians and the ratios flaskdb / sqlx are printed.
+//!
+//! The whole run happens twice: unpinned, then (in a child process under `taskset -c 0`)
+//! pinned to one CPU. Thread placement changes SQLite's figures several-fold (sqlx-sqlite
+//! hands rows from its worker thread to the task), so neither placement alone describes a
+//! side. SQLite runs in memory and on a file, reported apart.
 //!
 //! Run with
 //!
 //! ```not_rust
-//! cargo run --release -p flaskdb-benches            # full run
-//! cargo run --release -p flaskdb-benches -- --quick # under 2 minutes
+//! cargo run --release -p flaskdb-benches            # full run, both placements
+//! cargo run --release -p flaskdb-benches -- --quick # a few minutes
 //! cargo run --release -p flaskdb-benches -- --only insert,get # some workloads
+//! cargo run --release -p flaskdb-benches -- --placement pinned # one placement
+//! cargo run --release -p flaskdb-benches -- --quick --check # compare results only
 //! ```
 //!
-//! The workloads `--only` names: `trivial`, `medium`, `insert`, `associations`, `get`,
-//! `recording`, `pagination`, `stream`.
+//! `--check` times nothing: it compares every pair of results and fails on a mismatch
+//! (CI runs it). The workloads `--only` names: `trivial`, `medium`, `insert`,
+//! `associations`, `get`, `recording`, `pagination`, `stream`.
 //!
-//! SQLite (in memory) always; PostgreSQL and MariaDB/MySQL too when
-//! `FLASKDB_TEST_POSTGRES_URL` / `FLASKDB_TEST_MYSQL_URL` are set (a schema or database
-//! named `flaskdb_bench_<pid>` is created there and dropped afterwards).
+//! SQLite always; PostgreSQL and MariaDB/MySQL too when `FLASKDB_TEST_POSTGRES_URL` /
+//! `FLASKDB_TEST_MYSQL_URL` are set (a schema or database named `flaskdb_bench_<pid>` is
+//! created there and dropped afterwards).
 
 #![allow(unreachable_pub)]
 
 mod models;
 mod sides;
 
+use std::fmt::Debug;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use flaskdb::{AssertSqlSafe, Backend, Config, Db, PageRequest};
 use futures_util::TryStreamExt;
+use sqlx::Connection;
 
-use models::{Comment, Post, User};
+use models::{Filled, User};
 use sides::flask;
 
-/// The raw sqlx side of one backend.
+/// Raw sqlx as its users run it, for one backend: a plain connection and a default
+/// pool, each connected by sqlx from the URL with sqlx's defaults.
 enum Raw {
-    Sqlite(sqlx::SqlitePool),
-    Postgres(sqlx::PgPool),
-    MySql(sqlx::MySqlPool),
-}
-
-macro_rules! raw {
-    ($raw:expr, $f:ident($($arg:expr),*)) => {
-        match $raw {
-            Raw::Sqlite(p) => sides::sqlite::$f(p, $($arg),*).await,
-            Raw::Postgres(p) => sides::postgres::$f(p, $($arg),*).await,
-            Raw::MySql(p) => sides::mysql::$f(p, $($arg),*).await,
-        }
-    };
+    Sqlite {
+        conn: sqlx::SqliteConnection,
+        pool: sqlx::SqlitePool,
+    },
+    Postgres {
+        conn: sqlx::PgConnection,
+        pool: sqlx::PgPool,
+    },
+    MySql {
+        conn: sqlx::MySqlConnection,
+        pool: sqlx::MySqlPool,
+    },
 }
 
 impl Raw {
-    fn of(db: &Db) -> anyhow::Result<Raw> {
-        let engine = db.engine()?;
-        Ok(match engine.backend() {
-            Backend::Sqlite => Raw::Sqlite(engine.as_sqlite().context("pool")?.clone()),
-            Backend::Postgres => Raw::Postgres(engine.as_postgres().context("pool")?.clone()),
-            Backend::MySql => Raw::MySql(engine.as_mysql().context("pool")?.clone()),
+    async fn connect(backend: Backend, url: &str) -> anyhow::Result<Raw> {
+        Ok(match backend {
+            Backend::Sqlite => Raw::Sqlite {
+                conn: sqlx::SqliteConnection::connect(url).await?,
+                pool: sqlx::SqlitePool::connect(url).await?,
+            },
+            Backend::Postgres => Raw::Postgres {
+                conn: sqlx::PgConnection::connect(url).await?,
+                pool: sqlx::PgPool::connect(url).await?,
+            },
+            Backend::MySql => Raw::MySql {
+                conn: sqlx::MySqlConnection::connect(url).await?,
+                pool: sqlx::MySqlPool::connect(url).await?,
+            },
         })
     }
+}
+
+/// Runs `sides::<backend>::$f` on the plain connection (`conn`) or on the pool (`pool`),
+/// or on the plain connection's and, with `setup_all`, on the pool's database and
+/// flaskdb's (each in-memory SQLite database is a database of its own).
+macro_rules! raw {
+    ($c:expr, conn, $f:ident($($arg:expr),*)) => {
+        match &mut $c.raw {
+            Raw::Sqlite { conn, .. } => sides::sqlite::$f(&mut *conn, $($arg),*).await,
+            Raw::Postgres { conn, .. } => sides::postgres::$f(&mut *conn, $($arg),*).await,
+            Raw::MySql { conn, .. } => sides::mysql::$f(&mut *conn, $($arg),*).await,
+        }
+    };
+    ($c:expr, pool, $f:ident($($arg:expr),*)) => {
+        match &$c.raw {
+            Raw::Sqlite { pool, .. } => sides::sqlite::$f(pool, $($arg),*).await,
+            Raw::Postgres { pool, .. } => sides::postgres::$f(pool, $($arg),*).await,
+            Raw::MySql { pool, .. } => sides::mysql::$f(pool, $($arg),*).await,
+        }
+    };
+    ($c:expr, setup_all, $f:ident($($arg:expr),*)) => {{
+        raw!($c, conn, $f($($arg),*))?;
+        if !$c.shared {
+            let engine = $c.db.engine()?;
+            let mut flask = engine.as_sqlite().context("flaskdb's SQLite pool")?.acquire().await?;
+            sides::sqlite::$f(&mut *flask, $($arg),*).await?;
+            let Raw::Sqlite { pool, .. } = &$c.raw else { anyhow::bail!("unshared server") };
+            sides::sqlite::$f(&mut *pool.acquire().await?, $($arg),*).await?;
+        }
+        anyhow::Ok(())
+    }};
+}
+
+/// Times flaskdb, raw sqlx on its plain connection and raw sqlx on its pool, `iters`
+/// times each, taking turns at going first; returns the three medians.
+macro_rules! race {
+    ($c:expr, $iters:expr, $flask:expr, $f:ident($($arg:expr),*)) => {{
+        match &mut $c.raw {
+            Raw::Sqlite { conn, pool } => race(
+                $iters,
+                async || $flask,
+                async || sides::sqlite::$f(&mut *conn, $($arg),*).await.map(drop),
+                async || sides::sqlite::$f(&*pool, $($arg),*).await.map(drop),
+            ).await,
+            Raw::Postgres { conn, pool } => race(
+                $iters,
+                async || $flask,
+                async || sides::postgres::$f(&mut *conn, $($arg),*).await.map(drop),
+                async || sides::postgres::$f(&*pool, $($arg),*).await.map(drop),
+            ).await,
+            Raw::MySql { conn, pool } => race(
+                $iters,
+                async || $flask,
+                async || sides::mysql::$f(&mut *conn, $($arg),*).await.map(drop),
+                async || sides::mysql::$f(&*pool, $($arg),*).await.map(drop),
+            ).await,
+        }
+    }};
+}
+
+/// One backend as the benchmarks see it.
+struct Contenders {
+    /// `sqlite (memory)`, `sqlite (file)`, `postgres`, `mysql`.
+    name: &'static str,
+    db: Db,
+    raw: Raw,
+    /// Whether all sides see one database (a file or a server), so one fill serves all.
+    shared: bool,
+    /// The URL, for the workloads that connect more `Db`s.
+    url: String,
 }
 
 /// The median of measured durations.
@@ -70,28 +163,41 @@ fn median(mut d: Vec<Duration>) -> Duration {
     d[d.len() / 2]
 }
 
-/// Times `a` and `b` `iters` times each, alternating which runs first; returns medians.
-async fn compare(
+/// Times each side `iters` times after one warm-up run each, the three taking turns at
+/// going first; returns their medians.
+async fn race(
+    iters: usize,
+    mut a: impl AsyncFnMut() -> anyhow::Result<()>,
+    mut b: impl AsyncFnMut() -> anyhow::Result<()>,
+    mut c: impl AsyncFnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<[Duration; 3]> {
+    a().await?;
+    b().await?;
+    c().await?;
+    let mut times: [Vec<Duration>; 3] = Default::default();
+    for i in 0..iters {
+        for turn in 0..3 {
+            let side = (i + turn) % 3;
+            let start = Instant::now();
+            match side {
+                0 => a().await?,
+                1 => b().await?,
+                _ => c().await?,
+            }
+            times[side].push(start.elapsed());
+        }
+    }
+    Ok(times.map(median))
+}
+
+/// Times two sides of flaskdb against each other, taking turns at going first.
+async fn race_self(
     iters: usize,
     mut a: impl AsyncFnMut() -> anyhow::Result<()>,
     mut b: impl AsyncFnMut() -> anyhow::Result<()>,
 ) -> anyhow::Result<(Duration, Duration)> {
-    a().await?;
-    b().await?;
-    let (mut ta, mut tb) = (Vec::with_capacity(iters), Vec::with_capacity(iters));
-    for i in 0..iters {
-        for first in [i % 2 == 0, i % 2 != 0] {
-            let start = Instant::now();
-            if first {
-                a().await?;
-                ta.push(start.elapsed());
-            } else {
-                b().await?;
-                tb.push(start.elapsed());
-            }
-        }
-    }
-    Ok((median(ta), median(tb)))
+    let [ta, tb, _] = race(iters, &mut a, &mut b, async || Ok(())).await?;
+    Ok((ta, tb))
 }
 
 fn show(d: Duration) -> String {
@@ -103,71 +209,398 @@ fn show(d: Duration) -> String {
     }
 }
 
-fn row(backend: &str, workload: &str, size: &str, (a, b): (Duration, Duration), sides: &str) {
-    let ratio = a.as_secs_f64() / b.as_secs_f64();
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
+
+/// Prints one row of the main table.
+fn row(c: &Contenders, workload: &str, size: &str, [f, conn, pool]: [Duration; 3]) {
     println!(
-        "{backend:<9} {workload:<34} {size:>8} {:>11} {:>11} {ratio:>7.3}   {sides}",
-        show(a),
-        show(b)
+        "{:<15} {workload:<36} {size:>9} {:>10} {:>10} {:>10} {:>7.3} {:>7.3}",
+        c.name,
+        show(f),
+        show(conn),
+        show(pool),
+        ratio(f, conn),
+        ratio(f, pool),
     );
 }
 
-/// Empties the tables and fills `users` users (even ones with black hair), each with
-/// `posts` posts, each with `comments` comments.
-async fn fill(db: &Db, users: usize, posts: usize, comments: usize) -> anyhow::Result<()> {
-    db.drop_all().await?;
-    db.create_all().await?;
-    let mut s = db.session();
-    for i in 0..users {
-        let hair = if i % 2 == 0 { "black" } else { "brown" };
-        s.add(User::build().name(format!("User {i}")).hair_color(hair));
-        if s_len(i) {
-            s.commit().await?;
+/// Fails unless flaskdb's result equals a raw side's, naming the first difference.
+fn agree<T: PartialEq + Debug>(
+    c: &Contenders,
+    what: &str,
+    side: &str,
+    flask: &T,
+    raw: &T,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        flask == raw,
+        "{} {what}: flaskdb's result differs from sqlx's on its {side}\nflaskdb: {flask:?}\nsqlx:    {raw:?}",
+        c.name
+    );
+    Ok(())
+}
+
+/// Compares flaskdb's result, normalised by `norm`, with both raw sides'.
+macro_rules! check {
+    ($c:expr, $what:expr, $flask:expr, $f:ident($($arg:expr),*), $norm:expr, $raw_norm:expr) => {{
+        let flask = $norm(&$flask?)?;
+        let conn = $raw_norm(&raw!($c, conn, $f($($arg),*))?)?;
+        agree(&$c, $what, "plain connection", &flask, &conn)?;
+        let pool = $raw_norm(&raw!($c, pool, $f($($arg),*))?)?;
+        agree(&$c, $what, "default pool", &flask, &pool)?;
+    }};
+}
+
+/// The workloads, as `--only` names them.
+const WORKLOADS: [&str; 8] = [
+    "trivial",
+    "medium",
+    "insert",
+    "associations",
+    "get",
+    "recording",
+    "pagination",
+    "stream",
+];
+
+/// What to run: `--quick`, `--check`, and the workloads `--only` names (all when empty).
+struct Options {
+    quick: bool,
+    check: bool,
+    only: Vec<String>,
+}
+
+impl Options {
+    fn wants(&self, workload: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|w| w == workload)
+    }
+
+    /// The iterations of a timed comparison: `full`, `quick`, or none under `--check`.
+    fn iters(&self, full: usize, quick: usize) -> Option<usize> {
+        match (self.check, self.quick) {
+            (true, _) => None,
+            (false, true) => Some(quick),
+            (false, false) => Some(full),
         }
     }
-    s.commit().await?;
-    let ids: Vec<i64> = db
-        .query::<User>()
-        .all()
-        .await?
-        .iter()
-        .map(|u| u.id)
-        .collect();
-    for (n, id) in ids.iter().enumerate() {
-        for p in 0..posts {
-            s.add(
-                Post::build()
-                    .user_id(*id)
-                    .title(format!("Post {p}"))
-                    .body("text"),
+}
+
+/// Ok(rows) of users as compared rows, in key order.
+fn user_rows(users: &Vec<User>) -> anyhow::Result<Vec<models::UserRow>> {
+    Ok(models::users(users.iter().map(models::user_row).collect()))
+}
+
+/// Ok(rows) of a join, in key order.
+fn join_rows(
+    rows: &Vec<(User, Option<models::Post>)>,
+) -> anyhow::Result<Vec<(models::UserRow, Option<models::PostRow>)>> {
+    Ok(models::joined(rows))
+}
+
+/// The main table's workloads on one backend.
+async fn against_sqlx(c: &mut Contenders, o: &Options) -> anyhow::Result<()> {
+    if o.wants("trivial") {
+        for (n, full, quick) in [(1, 2000, 300), (100, 500, 100), (10_000, 80, 10)] {
+            raw!(
+                c,
+                setup_all,
+                fill(Filled {
+                    users: n,
+                    posts: 0,
+                    comments: 0
+                })
+            )?;
+            check!(
+                c,
+                "trivial",
+                flask::trivial(&c.db).await,
+                trivial(),
+                user_rows,
+                user_rows
             );
-        }
-        if s_len(n * posts) {
-            s.commit().await?;
-        }
-    }
-    s.commit().await?;
-    if comments > 0 {
-        let post_ids: Vec<i64> = db
-            .query::<Post>()
-            .all()
-            .await?
-            .iter()
-            .map(|p| p.id)
-            .collect();
-        for id in post_ids {
-            for c in 0..comments {
-                s.add(Comment::build().post_id(id).text(format!("Comment {c}")));
+            if let Some(iters) = o.iters(full, quick) {
+                let db = &c.db;
+                let t = race!(c, iters, flask::trivial(db).await.map(drop), trivial())?;
+                row(c, "trivial query", &n.to_string(), t);
             }
         }
-        s.commit().await?;
+    }
+    if o.wants("medium") {
+        for (n, full, quick) in [(1, 2000, 300), (100, 500, 100), (10_000, 80, 10)] {
+            raw!(
+                c,
+                setup_all,
+                fill(Filled {
+                    users: n,
+                    posts: 1,
+                    comments: 0
+                })
+            )?;
+            check!(
+                c,
+                "medium",
+                flask::medium(&c.db).await,
+                medium(),
+                join_rows,
+                join_rows
+            );
+            if let Some(iters) = o.iters(full, quick) {
+                let db = &c.db;
+                let t = race!(c, iters, flask::medium(db).await.map(drop), medium())?;
+                row(c, "medium complex (LEFT JOIN)", &n.to_string(), t);
+            }
+        }
+    }
+    if o.wants("insert") {
+        for (n, full, quick) in [(1, 500, 100), (100, 200, 40), (1000, 120, 10)] {
+            raw!(
+                c,
+                setup_all,
+                fill(Filled {
+                    users: 0,
+                    posts: 0,
+                    comments: 0
+                })
+            )?;
+            check_insert(c, n).await?;
+            if let Some(iters) = o.iters(full, quick) {
+                let db = &c.db;
+                let t = race!(c, iters, flask::insert(db, n).await, insert(n))?;
+                row(c, "insert (session add + commit)", &n.to_string(), t);
+                let t = race!(c, iters, flask::insert(db, n).await, insert_loop(n))?;
+                row(c, "  baseline: sqlx, INSERT per row", &n.to_string(), t);
+            }
+        }
+    }
+    if o.wants("associations") {
+        let (full, quick) = (100, 15);
+        let filled = Filled {
+            users: 100,
+            posts: 10,
+            comments: 10,
+        };
+        raw!(c, setup_all, fill(filled))?;
+        for indexed in [false, true] {
+            if indexed {
+                raw!(c, setup_all, index_foreign_keys())?;
+            }
+            let what = if indexed {
+                "associations, indexed"
+            } else {
+                "associations"
+            };
+            check!(
+                c,
+                what,
+                flask::associations(&c.db).await,
+                associations(),
+                |u: &Vec<User>| models::loaded_tree(u),
+                |t: &Vec<models::UserTree>| anyhow::Ok(models::tree(t))
+            );
+            if let Some(iters) = o.iters(full, quick) {
+                let db = &c.db;
+                let t = race!(
+                    c,
+                    iters,
+                    flask::associations(db).await.map(drop),
+                    associations()
+                )?;
+                let label = if indexed {
+                    "loading associations, FKs indexed"
+                } else {
+                    "loading associations"
+                };
+                row(c, label, "100x10x10", t);
+            }
+        }
+    }
+    if o.wants("get") {
+        raw!(
+            c,
+            setup_all,
+            fill(Filled {
+                users: 100,
+                posts: 0,
+                comments: 0
+            })
+        )?;
+        for id in [1, 50, 100, 101] {
+            let one = |u: &Option<User>| anyhow::Ok(u.as_ref().map(models::user_row));
+            check!(c, "get", flask::get(&c.db, id).await, get(id), one, one);
+        }
+        if let Some(iters) = o.iters(200, 40) {
+            let db = &c.db;
+            let t = race!(
+                c,
+                iters,
+                {
+                    for id in 1..=100 {
+                        flask::get(db, id).await?;
+                    }
+                    Ok(())
+                },
+                get_100()
+            )?;
+            row(c, "get by primary key (x100)", "100", t);
+        }
     }
     Ok(())
 }
 
-/// Whether to commit a fill batch now (every 10,000 rows).
-fn s_len(i: usize) -> bool {
-    i > 0 && i.is_multiple_of(10_000)
+/// Each side inserts `n` users into an empty table, which then holds the same rows.
+async fn check_insert(c: &mut Contenders, n: usize) -> anyhow::Result<()> {
+    flask::insert(&c.db, n).await?;
+    let engine = c.db.engine()?;
+    let flask = match (&mut c.raw, c.shared) {
+        (Raw::Sqlite { .. }, false) => {
+            let pool = engine.as_sqlite().context("flaskdb's SQLite pool")?;
+            sides::sqlite::names(&mut *pool.acquire().await?).await?
+        }
+        _ => raw!(c, conn, names())?,
+    };
+    anyhow::ensure!(
+        flask.len() == n,
+        "{}: flaskdb inserted {} of {n} rows",
+        c.name,
+        flask.len()
+    );
+    if c.shared {
+        raw!(c, conn, clear_users())?;
+    }
+    raw!(c, conn, insert(n))?;
+    let conn = raw!(c, conn, names())?;
+    agree(c, "insert", "plain connection", &flask, &conn)?;
+    raw!(c, conn, clear_users())?;
+    raw!(c, pool, insert(n))?;
+    let pool = if c.shared {
+        raw!(c, conn, names())?
+    } else {
+        let Raw::Sqlite { pool, .. } = &c.raw else {
+            anyhow::bail!("unshared server")
+        };
+        sides::sqlite::names(&mut *pool.acquire().await?).await?
+    };
+    agree(c, "insert", "default pool", &flask, &pool)?;
+    raw!(c, setup_all, clear_users())?;
+    Ok(())
+}
+
+/// flaskdb against itself: recording on and off, keyset against OFFSET pagination.
+async fn against_itself(c: &mut Contenders, o: &Options) -> anyhow::Result<()> {
+    if o.wants("recording") {
+        // The same trivial query in a scope, on two `Db`s connected side by side.
+        let connect = |record| Db::connect(Config::new(&c.url).record_queries(record));
+        let (recording, plain) = (connect(true).await?, connect(false).await?);
+        let filled = Filled {
+            users: 100,
+            posts: 0,
+            comments: 0,
+        };
+        for db in [&recording, &plain] {
+            let engine = db.engine()?;
+            if let Some(pool) = engine.as_sqlite().filter(|_| !c.shared) {
+                sides::sqlite::fill(&mut *pool.acquire().await?, filled).await?;
+            }
+        }
+        if c.shared {
+            raw!(c, conn, fill(filled))?;
+        }
+        if let Some(iters) = o.iters(500, 100) {
+            let r = race_self(
+                iters,
+                async || recording.scope(flask::trivial(&recording)).await.map(drop),
+                async || plain.scope(flask::trivial(&plain)).await.map(drop),
+            )
+            .await?;
+            self_row(c, "trivial, record_queries on / off", "100", r);
+        }
+    }
+    if o.wants("pagination") {
+        // Page 1,000 of 100,000 rows, keyset against OFFSET.
+        raw!(
+            c,
+            setup_all,
+            fill(Filled {
+                users: 100_000,
+                posts: 0,
+                comments: 0
+            })
+        )?;
+        let q = || c.db.query::<User>().order_by(User::id);
+        let cursor = q()
+            .paginate_after_with_max(None, 99_900, None)
+            .await?
+            .next_cursor;
+        let keyset = q().paginate_after(cursor.as_deref(), 100).await?.items;
+        let offset = q()
+            .paginate(PageRequest::new(Some(1000), Some(100)).count(false))
+            .await?
+            .items;
+        agree(
+            c,
+            "pagination",
+            "OFFSET page (flaskdb)",
+            &user_rows(&keyset)?,
+            &user_rows(&offset)?,
+        )?;
+        anyhow::ensure!(
+            keyset.len() == 100,
+            "{}: keyset page of {}",
+            c.name,
+            keyset.len()
+        );
+        if let Some(iters) = o.iters(100, 20) {
+            let r = race_self(
+                iters,
+                async || {
+                    q().paginate_after(cursor.as_deref(), 100)
+                        .await
+                        .map(drop)
+                        .map_err(Into::into)
+                },
+                async || {
+                    q().paginate(PageRequest::new(Some(1000), Some(100)).count(false))
+                        .await
+                        .map(drop)
+                        .map_err(Into::into)
+                },
+            )
+            .await?;
+            self_row(c, "page 1,000 of 100,000: keyset / OFFSET", "100", r);
+        }
+    }
+    Ok(())
+}
+
+/// Prints one row of the flaskdb-against-itself table.
+fn self_row(c: &Contenders, comparison: &str, size: &str, (a, b): (Duration, Duration)) {
+    println!(
+        "{:<15} {comparison:<44} {size:>9} {:>10} {:>10} {:>7.3}",
+        c.name,
+        show(a),
+        show(b),
+        ratio(a, b)
+    );
+}
+
+/// The stream workload, in a process of its own so the peak memory is the stream's.
+async fn stream(c: &Contenders, o: &Options) -> anyhow::Result<()> {
+    if !o.wants("stream") || o.check {
+        return Ok(());
+    }
+    let digits = if o.quick { 5 } else { 6 };
+    let out = std::process::Command::new(std::env::current_exe()?)
+        .args(["--stream-child", &digits.to_string(), &c.url])
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "stream child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    print!("{:<15} {}", c.name, String::from_utf8_lossy(&out.stdout));
+    Ok(())
 }
 
 /// The stream workload, run in a child process: fills `users` with 10^`digits` rows
@@ -217,228 +650,6 @@ fn rss_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// The workloads, as `--only` names them.
-const WORKLOADS: [&str; 8] = [
-    "trivial",
-    "medium",
-    "insert",
-    "associations",
-    "get",
-    "recording",
-    "pagination",
-    "stream",
-];
-
-/// What to run: `--quick`, and the workloads `--only` names (all when empty).
-struct Options {
-    quick: bool,
-    only: Vec<String>,
-}
-
-impl Options {
-    fn wants(&self, workload: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|w| w == workload)
-    }
-}
-
-async fn run_backend(name: &str, url: &str, options: &Options) -> anyhow::Result<()> {
-    let db = Db::connect(Config::new(url)).await?;
-    let raw = Raw::of(&db)?;
-    let quick = options.quick;
-    let it = |full: usize, fast: usize| if quick { fast } else { full };
-
-    if options.wants("trivial") {
-        for (n, iters) in [
-            (1, it(2000, 300)),
-            (100, it(500, 100)),
-            (10_000, it(80, 10)),
-        ] {
-            fill(&db, n, 0, 0).await?;
-            let r = compare(
-                iters,
-                async || flask::trivial(&db).await.map(drop),
-                async || raw!(&raw, trivial()).map(drop),
-            )
-            .await?;
-            row(
-                name,
-                "trivial query",
-                &n.to_string(),
-                r,
-                "query().all() vs query_as",
-            );
-        }
-    }
-    if options.wants("medium") {
-        for (n, iters) in [
-            (1, it(2000, 300)),
-            (100, it(500, 100)),
-            (10_000, it(80, 10)),
-        ] {
-            fill(&db, n, 1, 0).await?;
-            let r = compare(
-                iters,
-                async || flask::medium(&db).await.map(drop),
-                async || raw!(&raw, medium()).map(drop),
-            )
-            .await?;
-            row(
-                name,
-                "medium complex (LEFT JOIN)",
-                &n.to_string(),
-                r,
-                "select::<(User, Option<Post>)> vs query",
-            );
-        }
-    }
-    if options.wants("insert") {
-        fill(&db, 0, 0, 0).await?;
-        for (n, iters) in [(1, it(500, 100)), (100, it(200, 40)), (1000, it(120, 10))] {
-            let r = compare(
-                iters,
-                async || flask::insert(&db, n).await,
-                async || raw!(&raw, insert(n)),
-            )
-            .await?;
-            row(
-                name,
-                "insert (session add + commit)",
-                &n.to_string(),
-                r,
-                "vs multi-row QueryBuilder",
-            );
-            let r = compare(
-                iters,
-                async || flask::insert(&db, n).await,
-                async || raw!(&raw, insert_loop(n)),
-            )
-            .await?;
-            row(
-                name,
-                "insert, against a per-row loop",
-                &n.to_string(),
-                r,
-                "vs one INSERT per row",
-            );
-        }
-    }
-    if options.wants("associations") {
-        fill(&db, 100, 10, 10).await?;
-        let r = compare(
-            it(100, 15),
-            async || flask::associations(&db).await.map(drop),
-            async || raw!(&raw, associations()).map(drop),
-        )
-        .await?;
-        row(
-            name,
-            "loading associations",
-            "100x10x10",
-            r,
-            "nested eager vs IN lists",
-        );
-    }
-    if options.wants("get") {
-        fill(&db, 100, 0, 0).await?;
-        let r = compare(
-            it(200, 40),
-            async || {
-                for id in 1..=100 {
-                    flask::get(&db, id).await?;
-                }
-                Ok(())
-            },
-            async || {
-                for id in 1..=100 {
-                    raw!(&raw, get(id))?;
-                }
-                Ok(())
-            },
-        )
-        .await?;
-        row(
-            name,
-            "get by primary key (x100)",
-            "100",
-            r,
-            "query().get(id) vs query_as",
-        );
-    }
-    if options.wants("recording") {
-        // Recording: the same trivial query in a scope, with recording on and off, on two
-        // `Db`s connected side by side (against the long-used `db`, the fresh one was up
-        // to 1.5x slower with recording off too).
-        let connect = |record| Db::connect(Config::new(url).record_queries(record));
-        let (recording, plain) = (connect(true).await?, connect(false).await?);
-        // A server database is the same for both; SQLite's in-memory ones are not.
-        fill(&recording, 100, 0, 0).await?;
-        if name == "sqlite" {
-            fill(&plain, 100, 0, 0).await?;
-        }
-        let r = compare(
-            it(500, 100),
-            async || recording.scope(flask::trivial(&recording)).await.map(drop),
-            async || plain.scope(flask::trivial(&plain)).await.map(drop),
-        )
-        .await?;
-        row(
-            name,
-            "recording on / off (trivial)",
-            "100",
-            r,
-            "record_queries(true) vs false",
-        );
-    }
-    if options.wants("pagination") {
-        // Deep pagination: page 1,000 of 100,000 rows, OFFSET against keyset.
-        fill(&db, 100_000, 0, 0).await?;
-        let q = || db.query::<User>().order_by(User::id);
-        let cursor = q()
-            .paginate_after_with_max(None, 99_900, None)
-            .await?
-            .next_cursor;
-        let r = compare(
-            it(100, 20),
-            async || {
-                let page = q().paginate_after(cursor.as_deref(), 100).await?;
-                anyhow::ensure!(page.items.len() == 100);
-                Ok(())
-            },
-            async || {
-                let page = q()
-                    .paginate(PageRequest::new(Some(1000), Some(100)).count(false))
-                    .await?;
-                anyhow::ensure!(page.items.len() == 100);
-                Ok(())
-            },
-        )
-        .await?;
-        row(
-            name,
-            "page 1,000 of 100,000: keyset",
-            "100",
-            r,
-            "paginate_after vs paginate (OFFSET)",
-        );
-    }
-    if options.wants("stream") {
-        // Stream: constant memory whatever the number of rows, in a process of its own so
-        // the peak is the stream's.
-        let digits = if quick { 5 } else { 6 };
-        let out = std::process::Command::new(std::env::current_exe()?)
-            .args(["--stream-child", &digits.to_string(), url])
-            .output()?;
-        anyhow::ensure!(
-            out.status.success(),
-            "stream child failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        print!("{name:<9} {}", String::from_utf8_lossy(&out.stdout));
-    }
-    db.drop_all().await?;
-    Ok(())
-}
-
 /// A fresh schema (PostgreSQL) or database (MySQL) on the server at `base`.
 async fn server_url(backend: Backend, base: &str) -> anyhow::Result<(String, Db, String)> {
     let admin = Db::connect(Config::new(base)).await?;
@@ -466,6 +677,137 @@ async fn server_url(backend: Backend, base: &str) -> anyhow::Result<(String, Db,
     })
 }
 
+/// Every backend's contenders: SQLite in memory and on a file always, the servers whose
+/// URL variables are set. Each holds what to drop when the run ends.
+async fn contenders() -> anyhow::Result<Vec<(Contenders, Cleanup)>> {
+    let mut all = Vec::new();
+    let memory = "sqlite::memory:";
+    all.push((
+        Contenders {
+            name: "sqlite (memory)",
+            db: Db::connect(Config::new(memory)).await?,
+            raw: Raw::connect(Backend::Sqlite, memory).await?,
+            shared: false,
+            url: memory.into(),
+        },
+        Cleanup::Nothing,
+    ));
+    let file = std::env::temp_dir().join(format!("flaskdb-bench-{}.db", std::process::id()));
+    let url = format!("sqlite://{}", file.display());
+    // flaskdb creates the file (in write-ahead-log mode); sqlx then opens it as it is.
+    let db = Db::connect(Config::new(&url)).await?;
+    all.push((
+        Contenders {
+            name: "sqlite (file)",
+            db,
+            raw: Raw::connect(Backend::Sqlite, &url).await?,
+            shared: true,
+            url,
+        },
+        Cleanup::File(file),
+    ));
+    for (backend, name, var) in [
+        (Backend::Postgres, "postgres", "FLASKDB_TEST_POSTGRES_URL"),
+        (Backend::MySql, "mysql", "FLASKDB_TEST_MYSQL_URL"),
+    ] {
+        match std::env::var(var) {
+            Ok(base) => {
+                let (url, admin, drop) = server_url(backend, &base).await?;
+                all.push((
+                    Contenders {
+                        name,
+                        db: Db::connect(Config::new(&url)).await?,
+                        raw: Raw::connect(backend, &url).await?,
+                        shared: true,
+                        url,
+                    },
+                    Cleanup::Server(admin, drop),
+                ));
+            }
+            Err(_) => println!("note: {name} skipped: {var} is not set"),
+        }
+    }
+    Ok(all)
+}
+
+/// What a backend leaves behind.
+enum Cleanup {
+    Nothing,
+    /// A SQLite file (and its write-ahead log).
+    File(std::path::PathBuf),
+    /// A schema or database, and the statement that drops it.
+    Server(Db, String),
+}
+
+impl Cleanup {
+    async fn run(self) -> anyhow::Result<()> {
+        match self {
+            Cleanup::Nothing => {}
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut name = path.clone().into_os_string();
+                    name.push(suffix);
+                    std::fs::remove_file(name).ok();
+                }
+            }
+            Cleanup::Server(admin, drop) => {
+                admin.execute(AssertSqlSafe(drop), vec![]).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every table for every backend, in this process's placement.
+async fn run(o: &Options, placement: &str) -> anyhow::Result<()> {
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    println!("== {placement}: {cpus} CPU(s) ==");
+    let mut all = contenders().await?;
+    let outcome = async {
+        if o.check {
+            println!("checking that every side's results agree");
+        } else {
+            println!(
+                "{:<15} {:<36} {:>9} {:>10} {:>10} {:>10} {:>7} {:>7}",
+                "backend",
+                "workload",
+                "size",
+                "flaskdb",
+                "sqlx conn",
+                "sqlx pool",
+                "/conn",
+                "/pool"
+            );
+        }
+        for (c, _) in &mut all {
+            against_sqlx(c, o).await?;
+        }
+        if !o.check {
+            println!();
+            println!(
+                "{:<15} {:<44} {:>9} {:>10} {:>10} {:>7}",
+                "flaskdb vs itself", "comparison", "size", "first", "second", "ratio"
+            );
+        }
+        for (c, _) in &mut all {
+            against_itself(c, o).await?;
+        }
+        for (c, _) in &all {
+            stream(c, o).await?;
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    for (_, cleanup) in all {
+        cleanup.run().await?;
+    }
+    outcome?;
+    if o.check {
+        println!("every result agreed");
+    }
+    Ok(())
+}
+
 /// One runtime thread: the measured code and any task it spawns share it, as a request
 /// handler and its tasks share a worker of a server's runtime. On a multi-threaded
 /// runtime, code in `block_on` on the main thread would hand every spawned task to
@@ -478,12 +820,15 @@ async fn main() -> anyhow::Result<()> {
     {
         return stream_child(digits.parse()?, url).await;
     }
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+    };
     let options = Options {
         quick: args.iter().any(|a| a == "--quick"),
-        only: args
-            .iter()
-            .position(|a| a == "--only")
-            .and_then(|i| args.get(i + 1))
+        check: args.iter().any(|a| a == "--check"),
+        only: value("--only")
             .map(|list| list.split(',').map(str::to_owned).collect())
             .unwrap_or_default(),
     };
@@ -498,24 +843,32 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     let started = Instant::now();
-    println!(
-        "{:<9} {:<34} {:>8} {:>11} {:>11} {:>7}   compared",
-        "backend", "workload", "size", "flaskdb", "sqlx", "ratio"
+    if args.iter().any(|a| a == "--pinned-child") {
+        return run(&options, "pinned to CPU 0").await;
+    }
+    let placement = value("--placement").map_or(
+        if options.check { "unpinned" } else { "both" },
+        String::as_str,
     );
-    run_backend("sqlite", "sqlite::memory:", &options).await?;
-    for (backend, name, var) in [
-        (Backend::Postgres, "postgres", "FLASKDB_TEST_POSTGRES_URL"),
-        (Backend::MySql, "mysql", "FLASKDB_TEST_MYSQL_URL"),
-    ] {
-        match std::env::var(var) {
-            Ok(base) => {
-                let (url, admin, drop) = server_url(backend, &base).await?;
-                let outcome = run_backend(name, &url, &options).await;
-                admin.execute(AssertSqlSafe(drop), vec![]).await?;
-                outcome?;
-            }
-            Err(_) => println!("note: {name} skipped: {var} is not set"),
-        }
+    if !["both", "pinned", "unpinned"].contains(&placement) {
+        anyhow::bail!(
+            "unknown placement `{placement}`; --placement takes both, pinned or unpinned"
+        );
+    }
+    if placement != "pinned" {
+        run(&options, "unpinned").await?;
+    }
+    if placement != "unpinned" {
+        // The pinned run is a child process that `taskset` starts on CPU 0, so every
+        // thread it makes (sqlx-sqlite's workers too) shares that CPU.
+        let status = std::process::Command::new("taskset")
+            .args(["-c", "0"])
+            .arg(std::env::current_exe()?)
+            .args(&args[1..])
+            .arg("--pinned-child")
+            .status()
+            .context("running the pinned pass under taskset (util-linux)")?;
+        anyhow::ensure!(status.success(), "the pinned pass failed: {status}");
     }
     println!("finished in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
