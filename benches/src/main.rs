@@ -108,13 +108,26 @@ macro_rules! raw {
     ($c:expr, setup_all, $f:ident($($arg:expr),*)) => {{
         raw!($c, conn, $f($($arg),*))?;
         if !$c.shared {
-            let engine = $c.db.engine()?;
-            let mut flask = engine.as_sqlite().context("flaskdb's SQLite pool")?.acquire().await?;
-            sides::sqlite::$f(&mut *flask, $($arg),*).await?;
+            on_flask!(&$c.db, $f($($arg),*))?;
             let Raw::Sqlite { pool, .. } = &$c.raw else { anyhow::bail!("unshared server") };
             sides::sqlite::$f(&mut *pool.acquire().await?, $($arg),*).await?;
         }
         anyhow::Ok(())
+    }};
+}
+
+/// Runs `sides::sqlite::$f` on a flaskdb SQLite database of its own (in memory), in a
+/// session's transaction: the engine's sqlx pool is left alone, as taking it changes
+/// how flaskdb returns connections.
+macro_rules! on_flask {
+    ($db:expr, $f:ident($($arg:expr),*)) => {{
+        let mut session = $db.session();
+        let mut tx = session.transaction(None).await?;
+        let conn = tx.as_sqlite().context("flaskdb's SQLite connection")?;
+        let out = sides::sqlite::$f(conn, $($arg),*).await;
+        drop(tx);
+        session.commit().await?;
+        out
     }};
 }
 
@@ -226,19 +239,25 @@ fn row(c: &Contenders, workload: &str, size: &str, [f, conn, pool]: [Duration; 3
     );
 }
 
-/// Fails unless flaskdb's result equals a raw side's, naming the first difference.
+/// Fails unless flaskdb's rows equal a raw side's, naming the first difference.
 fn agree<T: PartialEq + Debug>(
     c: &Contenders,
     what: &str,
     side: &str,
-    flask: &T,
-    raw: &T,
+    flask: &[T],
+    raw: &[T],
 ) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        flask == raw,
-        "{} {what}: flaskdb's result differs from sqlx's on its {side}\nflaskdb: {flask:?}\nsqlx:    {raw:?}",
-        c.name
-    );
+    if let Some(at) = (0..flask.len().max(raw.len())).find(|&i| flask.get(i) != raw.get(i)) {
+        anyhow::bail!(
+            "{} {what}: flaskdb's result differs from sqlx's on its {side}: {} rows against {}; \
+             the first difference, at row {at}:\nflaskdb: {:?}\nsqlx:    {:?}",
+            c.name,
+            flask.len(),
+            raw.len(),
+            flask.get(at),
+            raw.get(at)
+        );
+    }
     Ok(())
 }
 
@@ -427,7 +446,8 @@ async fn against_sqlx(c: &mut Contenders, o: &Options) -> anyhow::Result<()> {
             })
         )?;
         for id in [1, 50, 100, 101] {
-            let one = |u: &Option<User>| anyhow::Ok(u.as_ref().map(models::user_row));
+            let one =
+                |u: &Option<User>| anyhow::Ok(u.iter().map(models::user_row).collect::<Vec<_>>());
             check!(c, "get", flask::get(&c.db, id).await, get(id), one, one);
         }
         if let Some(iters) = o.iters(200, 40) {
@@ -452,12 +472,8 @@ async fn against_sqlx(c: &mut Contenders, o: &Options) -> anyhow::Result<()> {
 /// Each side inserts `n` users into an empty table, which then holds the same rows.
 async fn check_insert(c: &mut Contenders, n: usize) -> anyhow::Result<()> {
     flask::insert(&c.db, n).await?;
-    let engine = c.db.engine()?;
     let flask = match (&mut c.raw, c.shared) {
-        (Raw::Sqlite { .. }, false) => {
-            let pool = engine.as_sqlite().context("flaskdb's SQLite pool")?;
-            sides::sqlite::names(&mut *pool.acquire().await?).await?
-        }
+        (Raw::Sqlite { .. }, false) => on_flask!(&c.db, names())?,
         _ => raw!(c, conn, names())?,
     };
     anyhow::ensure!(
@@ -498,14 +514,12 @@ async fn against_itself(c: &mut Contenders, o: &Options) -> anyhow::Result<()> {
             posts: 0,
             comments: 0,
         };
-        for db in [&recording, &plain] {
-            let engine = db.engine()?;
-            if let Some(pool) = engine.as_sqlite().filter(|_| !c.shared) {
-                sides::sqlite::fill(&mut *pool.acquire().await?, filled).await?;
-            }
-        }
         if c.shared {
             raw!(c, conn, fill(filled))?;
+        } else {
+            for db in [&recording, &plain] {
+                on_flask!(db, fill(filled))?;
+            }
         }
         if let Some(iters) = o.iters(500, 100) {
             let r = race_self(

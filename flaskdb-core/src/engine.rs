@@ -12,6 +12,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::config::{Config, EngineOptions};
 use crate::error::{Error, Result};
 
+pub(crate) mod pooled;
+
+use pooled::Pooled;
+
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
 compile_error!("flaskdb needs at least one backend feature: sqlite, postgres or mysql");
 
@@ -118,11 +122,11 @@ pub fn redact_url(url: &str) -> String {
 #[derive(Clone)]
 pub(crate) enum Pool {
     #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::SqlitePool),
+    Sqlite(Arc<Pooled<sqlx::Sqlite>>),
     #[cfg(feature = "postgres")]
-    Postgres(sqlx::PgPool),
+    Postgres(Arc<Pooled<sqlx::Postgres>>),
     #[cfg(feature = "mysql")]
-    MySql(sqlx::MySqlPool),
+    MySql(Arc<Pooled<sqlx::MySql>>),
 }
 
 /// Runs `$body` with `$p` bound to the concrete pool (or any value of the same shape)
@@ -234,30 +238,38 @@ impl Engine {
     }
 
     /// The SQLite pool, if this is a SQLite engine.
+    ///
+    /// Once an engine's pool has been taken for raw sqlx, flaskdb hands every connection
+    /// back to it after each statement (and sqlx pings it then), rather than keeping it
+    /// for its next statement: a raw user never waits for a connection flaskdb holds
+    /// idle. Raw SQL through [`Db::execute`](crate::Db::execute) or a session's
+    /// [`transaction`](crate::Session::transaction) keeps flaskdb's pace.
     #[cfg(feature = "sqlite")]
     pub fn as_sqlite(&self) -> Option<&sqlx::SqlitePool> {
         match &self.inner.pool {
-            Pool::Sqlite(p) => Some(p),
+            Pool::Sqlite(p) => Some(p.raw()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
     }
 
-    /// The PostgreSQL pool, if this is a PostgreSQL engine.
+    /// The PostgreSQL pool, if this is a PostgreSQL engine (see
+    /// [`as_sqlite`](Engine::as_sqlite) for what taking it changes).
     #[cfg(feature = "postgres")]
     pub fn as_postgres(&self) -> Option<&sqlx::PgPool> {
         match &self.inner.pool {
-            Pool::Postgres(p) => Some(p),
+            Pool::Postgres(p) => Some(p.raw()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
     }
 
-    /// The MySQL/MariaDB pool, if this is a MySQL engine.
+    /// The MySQL/MariaDB pool, if this is a MySQL engine (see
+    /// [`as_sqlite`](Engine::as_sqlite) for what taking it changes).
     #[cfg(feature = "mysql")]
     pub fn as_mysql(&self) -> Option<&sqlx::MySqlPool> {
         match &self.inner.pool {
-            Pool::MySql(p) => Some(p),
+            Pool::MySql(p) => Some(p.raw()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
@@ -303,7 +315,7 @@ impl Engine {
                 Ok(Engine::new(
                     backend,
                     redacted,
-                    Pool::Sqlite(pool),
+                    Pool::Sqlite(Arc::new(Pooled::new(pool))),
                     flags,
                     keep_alive,
                     true,
@@ -329,7 +341,7 @@ impl Engine {
                 Ok(Engine::new(
                     backend,
                     redacted,
-                    Pool::Postgres(pool),
+                    Pool::Postgres(Arc::new(Pooled::new(pool))),
                     flags,
                     None,
                     true,
@@ -364,7 +376,7 @@ impl Engine {
                 Ok(Engine::new(
                     backend,
                     redacted,
-                    Pool::MySql(pool),
+                    Pool::MySql(Arc::new(Pooled::new(pool))),
                     flags,
                     None,
                     returning,
@@ -524,7 +536,10 @@ fn pool_options<DB: sqlx::Database>(
     defaults: &EngineOptions,
 ) -> sqlx::pool::PoolOptions<DB> {
     let o = defaults.merged_with(options);
-    let mut pool = sqlx::pool::PoolOptions::<DB>::new();
+    // No ping before a connection is handed out unless `test_before_acquire` asks for
+    // one: SQLAlchemy's `pool_pre_ping` is off by default, and a ping is a round trip
+    // before every statement.
+    let mut pool = sqlx::pool::PoolOptions::<DB>::new().test_before_acquire(false);
     if let Some(n) = o.get_max_connections() {
         pool = pool.max_connections(n);
     }

@@ -8,12 +8,15 @@
 //! the pool's connections until every later acquire times out. A lease knows whether
 //! its statement finished; one that did not closes its connection there and then (the
 //! server rolls back whatever transaction it held), and the pool opens a new one when
-//! it needs it.
+//! it needs it. One that finished cleanly, outside a transaction, is parked for the
+//! next statement ([`Pooled::park`]).
 
-use sqlx::pool::{Pool, PoolConnection};
-use sqlx::{Database, SqlSafeStr};
+use std::sync::Arc;
+
+use sqlx::{Connection, Database, SqlSafeStr};
 use sqlx_core::transaction::TransactionManager;
 
+use crate::engine::pooled::{Pooled, Taken};
 use crate::error::Result;
 
 /// Whether a statement cut off part-way leaves a connection of this database unusable.
@@ -42,7 +45,9 @@ impl CutLosesConnection for sqlx::MySql {
 /// A pooled connection with the state of the work on it.
 pub(crate) struct Lease<DB: CutLosesConnection> {
     /// Always `Some` until dropped.
-    conn: Option<PoolConnection<DB>>,
+    conn: Option<Taken<DB>>,
+    /// Where it goes back to.
+    home: Arc<Pooled<DB>>,
     /// A statement started and has not finished.
     busy: bool,
     /// In a transaction this lease began and has not ended.
@@ -50,17 +55,37 @@ pub(crate) struct Lease<DB: CutLosesConnection> {
 }
 
 impl<DB: CutLosesConnection> Lease<DB> {
-    /// Takes a connection from `pool`.
-    ///
-    /// sqlx's `acquire` future is large (unboxed, it made `query().all()` 6.5 KiB on
-    /// MySQL), and it is boxed: every future that runs a statement would be that large,
-    /// copied at each move.
-    pub(crate) async fn acquire(pool: &Pool<DB>) -> Result<Self> {
-        Ok(Lease {
-            conn: Some(Box::pin(pool.acquire()).await?),
-            busy: false,
-            open: false,
-        })
+    /// Takes a connection from `pool`: a parked one (pinged first with
+    /// `test_before_acquire`; one that does not answer is closed and the next taken),
+    /// else one of sqlx's.
+    pub(crate) async fn acquire(pool: &Arc<Pooled<DB>>) -> Result<Self> {
+        loop {
+            let taken = pool.take().await?;
+            let check = taken.parked && pool.pre_ping();
+            let mut lease = Lease {
+                conn: Some(taken),
+                home: Arc::clone(pool),
+                busy: false,
+                open: false,
+            };
+            if !check {
+                return Ok(lease);
+            }
+            // Cut off while it waits, the lease is busy and closes the connection.
+            let answered = lease.start().ping().await;
+            lease.finish();
+            match answered {
+                Ok(()) => return Ok(lease),
+                Err(_) => lease.discard(),
+            }
+        }
+    }
+
+    /// Closes the connection without another word on it, out of the pool's count.
+    fn discard(&mut self) {
+        if let Some(taken) = self.conn.take() {
+            drop(taken.conn.detach());
+        }
     }
 
     /// The connection, for a statement about to start; [`Lease::finish`] says it ended.
@@ -77,7 +102,7 @@ impl<DB: CutLosesConnection> Lease<DB> {
     /// The connection, for the caller's own statements inside the transaction.
     pub(crate) fn connection(&mut self) -> &mut DB::Connection {
         match &mut self.conn {
-            Some(conn) => conn,
+            Some(taken) => &mut taken.conn,
             None => unreachable!("a lease holds its connection until it drops"),
         }
     }
@@ -113,18 +138,21 @@ impl<DB: CutLosesConnection> Lease<DB> {
 
 impl<DB: CutLosesConnection> Drop for Lease<DB> {
     fn drop(&mut self) {
-        let Some(mut conn) = self.conn.take() else {
-            return;
-        };
         if self.busy && DB::CUT_LOSES_CONNECTION {
             // Out of the pool's count at once; dropping the connection closes its
             // socket without another word on it.
-            drop(conn.detach());
+            self.discard();
             return;
         }
+        let Some(mut taken) = self.conn.take() else {
+            return;
+        };
         if self.open {
-            // Queued: sqlx sends it before the connection is used again.
-            DB::TransactionManager::start_rollback(&mut conn);
+            // Queued: sqlx sends it before the connection is used again. Back to sqlx,
+            // whose ping on release sends it at once.
+            DB::TransactionManager::start_rollback(&mut taken.conn);
+        } else if !self.busy {
+            self.home.park(taken);
         }
     }
 }
