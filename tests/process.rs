@@ -284,7 +284,7 @@ async fn engine_options_take_precedence_lowest_first() {
                 flaskdb::EngineOptions::default()
                     .max_connections(2)
                     .idle_timeout(Duration::from_secs(9))
-                    .test_before_acquire(false),
+                    .test_before_acquire(true),
             ),
         );
     let db = Db::connect(config).await.unwrap();
@@ -293,8 +293,8 @@ async fn engine_options_take_precedence_lowest_first() {
     assert_eq!(default.get_max_connections(), 7);
     assert_eq!(default.get_acquire_timeout(), Duration::from_secs(3));
     assert!(
-        default.get_test_before_acquire(),
-        "sqlx's default where nobody set it"
+        !default.get_test_before_acquire(),
+        "no ping before a statement where nobody asked for one (pool_pre_ping's default)"
     );
     let bind = db.engine_for(Some("analytics")).unwrap();
     let bind = bind.as_sqlite().unwrap().options();
@@ -305,7 +305,7 @@ async fn engine_options_take_precedence_lowest_first() {
         "inherited from the config"
     );
     assert_eq!(bind.get_idle_timeout(), Some(Duration::from_secs(9)));
-    assert!(!bind.get_test_before_acquire());
+    assert!(bind.get_test_before_acquire(), "the bind's own option wins");
     // Each bind has its own engine, and each in-memory database is its own.
     db.create_all_for(&[None]).await.unwrap();
     assert_eq!(db.engines().unwrap().len(), 2);

@@ -42,6 +42,8 @@ struct Plan {
     /// Replies to a statement holding this text stop after their first byte.
     stall: std::sync::Mutex<Option<&'static [u8]>>,
     stalls: AtomicU64,
+    /// Reads from clients: each is one message or more a client sent at once.
+    sent: AtomicU64,
 }
 
 /// A running proxy; it stops with the test's runtime.
@@ -113,6 +115,12 @@ impl Proxy {
         self.plan.stalls.load(Ordering::SeqCst)
     }
 
+    /// How many times clients have sent something so far (a statement and the messages
+    /// that go with it are one send; a ping is one of its own).
+    pub fn sends(&self) -> u64 {
+        self.plan.sent.load(Ordering::SeqCst)
+    }
+
     /// How many connections were cut so far.
     pub fn cuts(&self) -> u64 {
         self.plan.cuts.load(Ordering::SeqCst)
@@ -169,6 +177,7 @@ async fn relay(mut client: TcpStream, mut server: TcpStream, plan: &Plan) {
         tokio::select! {
             read = client.read(&mut up) => {
                 let Ok(n @ 1..) = read else { return };
+                plan.sent.fetch_add(1, Ordering::SeqCst);
                 let sent = &up[..n];
                 if plan.stalls_on(sent) {
                     stall(client, server, sent).await;

@@ -8,6 +8,7 @@ mod integrity;
 mod lost_commit;
 mod mixins;
 mod paginate;
+mod pool;
 mod query;
 mod record;
 mod reflection;
@@ -41,5 +42,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(integrity::cases());
     cases.extend(lost_commit::cases());
     cases.extend(stalls::cases());
+    cases.extend(pool::cases());
     cases
 }

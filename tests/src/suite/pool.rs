@@ -1,0 +1,93 @@
+//! The engine's pool: flaskdb keeps a connection whose statement ended cleanly for its
+//! next statement instead of handing it back to sqlx (whose release pings it). These
+//! cases check that nobody waits for a connection kept that way: not a raw sqlx user of
+//! the engine's pool, not another statement waiting for the only connection. The
+//! round-trip case (servers only, in the `faults` area) counts what a client sends.
+
+use std::time::Duration;
+
+use flaskdb::{Backend, Config, Db};
+
+use crate::proxy::Proxy;
+use crate::suite::reliability::Entry;
+use crate::{Case, TestDb, TestResult, cases};
+
+pub fn cases() -> Vec<Case> {
+    let mut all = cases!(
+        "pool";
+        a_raw_sqlx_user_never_waits_for_a_connection_flaskdb_keeps,
+        a_statement_waiting_for_the_only_connection_gets_it_when_it_is_free,
+    );
+    all.extend(cases!("faults"; a_pooled_statement_sends_nothing_but_itself));
+    all
+}
+
+/// The case's database again with a pool of one connection, which a statement waits
+/// for at most `wait`.
+async fn one_connection(t: &TestDb, url: &str, wait: Duration) -> anyhow::Result<Db> {
+    let options = t.options.clone().max_connections(1).acquire_timeout(wait);
+    let db = Db::connect(Config::new(url).engine_options(options)).await?;
+    db.create_all().await?;
+    Ok(db)
+}
+
+async fn a_raw_sqlx_user_never_waits_for_a_connection_flaskdb_keeps(t: TestDb) -> TestResult {
+    let db = one_connection(&t, &t.url, Duration::from_secs(2)).await?;
+    // flaskdb's statement ends cleanly: its connection would be kept for the next one.
+    assert_eq!(db.query::<Entry>().count().await?, 0);
+    let engine = db.engine()?;
+    // The pool's only connection must reach the raw user (before the 2 s timeout).
+    let acquired = match t.backend {
+        Backend::Sqlite => engine.as_sqlite().unwrap().acquire().await.map(drop),
+        Backend::Postgres => engine.as_postgres().unwrap().acquire().await.map(drop),
+        Backend::MySql => engine.as_mysql().unwrap().acquire().await.map(drop),
+    };
+    anyhow::ensure!(
+        acquired.is_ok(),
+        "the raw pool's acquire failed: {acquired:?}"
+    );
+    // And flaskdb goes on sharing the pool with its raw users.
+    assert_eq!(db.query::<Entry>().count().await?, 0);
+    Ok(())
+}
+
+async fn a_statement_waiting_for_the_only_connection_gets_it_when_it_is_free(
+    t: TestDb,
+) -> TestResult {
+    // A waiter that is never handed the connection fails after 5 s.
+    let db = one_connection(&t, &t.url, Duration::from_secs(5)).await?;
+    let mut s = db.session();
+    s.add(Entry::build().label("held"));
+    s.flush().await?;
+    // The session's transaction holds the only connection; a statement waits for it.
+    let reader = db.clone();
+    let waiting = tokio::spawn(async move { reader.query::<Entry>().count().await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "the read did not wait");
+    // The commit ends the transaction cleanly: the waiting read must get the connection.
+    s.commit().await?;
+    let counted = waiting.await?;
+    anyhow::ensure!(counted.is_ok(), "the waiting read failed: {counted:?}");
+    assert_eq!(counted?, 1);
+    Ok(())
+}
+
+async fn a_pooled_statement_sends_nothing_but_itself(t: TestDb) -> TestResult {
+    let proxy = Proxy::start(&t.url).await?;
+    let db = one_connection(&t, &proxy.url(&t.url), Duration::from_secs(5)).await?;
+    let count = || db.query::<Entry>().count();
+    // Once, so the statement is prepared on the connection.
+    count().await?;
+    let before = proxy.sends();
+    for _ in 0..20 {
+        count().await?;
+    }
+    // One send per statement, where sqlx's release of a connection to its pool adds a
+    // ping of its own (40 in all). A few more for anything else on the connection.
+    let sends = proxy.sends() - before;
+    anyhow::ensure!(
+        sends <= 24,
+        "20 statements made {sends} sends: more than one round trip each"
+    );
+    Ok(())
+}
