@@ -12,7 +12,16 @@ use crate::value::Value;
 impl Backend {
     /// Writes `name` as a quoted identifier (`"name"`, or `` `name` `` on MySQL), doubling
     /// any quote character inside it, so any string names exactly one identifier.
-    pub(crate) fn quote_ident(self, name: &str, out: &mut String) {
+    ///
+    /// # Errors
+    /// [`Error::InvalidIdentifier`] for a name holding a NUL, which no backend takes in
+    /// an identifier (nothing is written then).
+    pub(crate) fn quote_ident(self, name: &str, out: &mut String) -> Result<()> {
+        if name.contains('\0') {
+            return Err(Error::InvalidIdentifier {
+                name: name.to_owned(),
+            });
+        }
         let q = match self {
             Backend::MySql => '`',
             Backend::Sqlite | Backend::Postgres => '"',
@@ -25,6 +34,7 @@ impl Backend {
             out.push(c);
         }
         out.push(q);
+        Ok(())
     }
 
     /// Whether placeholders carry their position (`$1`), rather than all being `?`.
@@ -418,9 +428,13 @@ mod quoting {
                 .map_err(|e| TestCaseError::fail(e.to_string()))?;
             for backend in [Backend::Sqlite, Backend::Postgres, Backend::MySql] {
                 let mut table = String::new();
-                backend.quote_ident(name, &mut table);
+                backend
+                    .quote_ident(name, &mut table)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
                 let mut column = String::new();
-                backend.quote_ident(&format!("{name}_c"), &mut column);
+                backend
+                    .quote_ident(&format!("{name}_c"), &mut column)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
                 let sql = format!("CREATE TABLE {table} ({column} INTEGER)");
                 sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
                     .execute(&mut conn)

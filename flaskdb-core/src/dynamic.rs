@@ -269,7 +269,7 @@ impl TableHandle {
                     ordered: false,
                 },
                 engine.backend(),
-            );
+            )?;
             let Some(column) = generated else {
                 executor::execute(Conn::Pool(&engine), rendered).await?;
                 return Ok(None);
@@ -484,7 +484,7 @@ impl RowQuery {
                 exprs: &[],
             },
             engine.backend(),
-        );
+        )?;
         executor::fetch_rows(Conn::Pool(&engine), rendered).await
     }
 
@@ -570,7 +570,7 @@ impl RowQuery {
                     exprs: &[],
                 },
                 engine.backend(),
-            );
+            )?;
             let rows =
                 executor::fetch::<Scalar<i64>>(Conn::Pool(&engine), rendered, Some(1)).await?;
             Ok(rows.first().map_or(0, |s| u64::try_from(s.0).unwrap_or(0)))
@@ -630,7 +630,7 @@ impl RowQuery {
                     filter: filter.as_ref(),
                 },
                 engine.backend(),
-            );
+            )?;
             Ok(executor::execute(Conn::Pool(&engine), rendered)
                 .await?
                 .rows_affected)
@@ -652,7 +652,7 @@ impl RowQuery {
                     filter: filter.as_ref(),
                 },
                 engine.backend(),
-            );
+            )?;
             Ok(executor::execute(Conn::Pool(&engine), rendered)
                 .await?
                 .rows_affected)
