@@ -355,21 +355,7 @@ impl ColumnRef {
     pub fn ge(&self, value: impl Into<Value>) -> Expr {
         compare(self.node(), CompareOp::Ge, value.into())
     }
-    /// `column LIKE pattern` (`\` escapes `%` and `_`).
-    pub fn like(&self, pattern: impl Into<String>) -> Expr {
-        self.like_node(pattern.into(), false)
-    }
-    /// Case-insensitive [`ColumnRef::like`].
-    pub fn ilike(&self, pattern: impl Into<String>) -> Expr {
-        self.like_node(pattern.into(), true)
-    }
-    fn like_node(&self, pattern: String, case_insensitive: bool) -> Expr {
-        Expr(Node::Like {
-            expr: Box::new(self.node()),
-            pattern: Box::new(Node::Value(Value::Text(pattern))),
-            case_insensitive,
-        })
-    }
+    crate::column::text_methods!((&self) self.node());
     /// `column IN (values)`.
     pub fn in_<V: Into<Value>>(&self, values: impl IntoIterator<Item = V>) -> Expr {
         self.in_list(values, false)
