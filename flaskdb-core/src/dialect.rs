@@ -132,25 +132,30 @@ impl Backend {
         matches!(self, Backend::Postgres)
     }
 
-    /// Writes a string literal for DDL (which cannot take parameters): quotes doubled,
-    /// and on MySQL backslashes too, since it reads them as escapes. On PostgreSQL a
-    /// text with a backslash is an `E''` string with the backslashes doubled, which reads
-    /// the same whether `standard_conforming_strings` is on or off (a plain string reads
-    /// backslashes as escapes when it is off).
+    /// Writes a string literal for DDL (which cannot take parameters) that reads the same
+    /// in every string mode of the server: quotes doubled, and a backslash never left for
+    /// the server to read as an escape or not. On PostgreSQL a text with a backslash is
+    /// an `E''` string with the backslashes doubled, which reads the same whether
+    /// `standard_conforming_strings` is on or off (a plain string reads backslashes as
+    /// escapes when it is off). On MySQL a text with a backslash is a hex literal of its
+    /// UTF-8 bytes (`X'5C'`): a string reads backslashes as escapes unless `sql_mode` has
+    /// `NO_BACKSLASH_ESCAPES`, and MariaDB 10.11 drops the backslash of an
+    /// `_utf8mb4 X'..'` default of a TEXT column. SQLite has no escapes.
     pub(crate) fn text_literal(self, s: &str, out: &mut String) {
-        let double_backslashes = match self {
-            Backend::MySql => true,
-            Backend::Postgres => s.contains('\\'),
-            Backend::Sqlite => false,
-        };
-        if double_backslashes && self == Backend::Postgres {
+        let backslash = s.contains('\\');
+        if backslash && self == Backend::MySql {
+            self.bytes_literal(s.as_bytes(), out);
+            return;
+        }
+        let escape_string = backslash && self == Backend::Postgres;
+        if escape_string {
             out.push('E');
         }
         out.push('\'');
         for c in s.chars() {
             match c {
                 '\'' => out.push_str("''"),
-                '\\' if double_backslashes => out.push_str("\\\\"),
+                '\\' if escape_string => out.push_str("\\\\"),
                 c => out.push(c),
             }
         }
@@ -494,11 +499,13 @@ mod literals {
     /// and an unterminated one (the rest of the statement its text) with it off; an
     /// `E''` string with doubled backslashes reads `a\'b` in both.
     #[test]
-    fn postgres_backslashes_go_in_escape_strings() {
+    fn backslashes_are_never_left_to_the_string_mode() {
         assert_eq!(text(Backend::Postgres, "it's"), "'it''s'");
         assert_eq!(text(Backend::Postgres, r"a\'b"), r"E'a\\''b'");
         assert_eq!(text(Backend::Sqlite, r"a\'b"), r"'a\''b'");
-        assert_eq!(text(Backend::MySql, r"a\'b"), r"'a\\''b'");
+        assert_eq!(text(Backend::MySql, "it's"), "'it''s'");
+        // A backslash in a MySQL string is an escape or not by `sql_mode`: hex instead.
+        assert_eq!(text(Backend::MySql, r"a\'b"), "X'615C2762'");
         let mut bytes = String::new();
         Backend::Postgres.bytes_literal(b"AB", &mut bytes);
         assert_eq!(bytes, r"E'\\x4142'");
