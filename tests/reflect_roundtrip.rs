@@ -2,9 +2,13 @@
 //! database and reflected; `model_source` turns the reflection into Rust (checked with
 //! `rustfmt --check`), which is compiled in a crate of its own (without a warning); its
 //! program creates its tables on a second fresh database, and reflecting that one gives
-//! the same metadata. One test per backend: SQLite always; PostgreSQL and MariaDB when
-//! `FLASKDB_TEST_POSTGRES_URL` / `FLASKDB_TEST_MYSQL_URL` are set, reported ignored
-//! (with a notice naming the variable) when they are not.
+//! the same metadata. A second round trip starts from tables and columns with hostile
+//! names (quotes, backslashes, `*/`, `"]`, non-ASCII, Rust keywords) made by raw DDL:
+//! the generated models compile, and their program reads the rows back through them;
+//! a name with a newline is refused by `model_source`, naming it. Each test runs per
+//! backend: SQLite always; PostgreSQL and MariaDB when `FLASKDB_TEST_POSTGRES_URL` /
+//! `FLASKDB_TEST_MYSQL_URL` are set, reported ignored (with a notice naming the
+//! variable) when they are not.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -12,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
 
-use flaskdb::{AssertSqlSafe, Backend, Config, Db, Table, model_source};
+use flaskdb::{AssertSqlSafe, Backend, Config, Db, Error, Table, model_source};
 use flaskdb_tests::{Scratch, models, scratch_database, server_var};
 use libtest_mimic::{Arguments, Trial};
 
@@ -30,12 +34,12 @@ async fn reflect(url: &str) -> Vec<Arc<Table>> {
     tables
 }
 
-/// Writes the generated models into a crate whose program runs `create_all` on the URL
-/// it is given, builds it, and returns the program. Each backend's crate has a name of
-/// its own, so the programs do not overwrite each other in the shared target directory.
-fn build_program(source: &str, dir: &Path, backend: Backend) -> PathBuf {
+/// Writes the generated models into a crate named `name` whose program is `main` (it
+/// gets the URL as its argument), builds it, and returns the program. Each trial's
+/// crate has a name of its own, so the programs do not overwrite each other in the
+/// shared target directory.
+fn build_program(source: &str, main: &str, dir: &Path, name: &str) -> PathBuf {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let name = format!("reflected-models-{backend:?}").to_lowercase();
     std::fs::create_dir_all(dir.join("src")).unwrap();
     let flaskdb = workspace.join("flaskdb").display().to_string();
     std::fs::write(
@@ -65,15 +69,7 @@ fn build_program(source: &str, dir: &Path, backend: Backend) -> PathBuf {
         "the generated source is not rustfmt-clean:\n{}",
         String::from_utf8_lossy(&rustfmt.stdout)
     );
-    std::fs::write(
-        dir.join("src/main.rs"),
-        "mod models;\n\nfn main() {\n    let url = std::env::args().nth(1).unwrap();\n    \
-         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();\n    \
-         rt.block_on(async {\n        \
-         let db = flaskdb::Db::connect(flaskdb::Config::new(url)).await.unwrap();\n        \
-         db.create_all().await.unwrap();\n    });\n}\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join("src/main.rs"), main).unwrap();
     let target = workspace.join("target/crate-options");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let build = Command::new(cargo)
@@ -92,6 +88,18 @@ fn build_program(source: &str, dir: &Path, backend: Backend) -> PathBuf {
         "the generated models have warnings:\n{stderr}"
     );
     target.join("debug").join(name)
+}
+
+/// A program over the generated models: connects to the URL it is given and runs `body`
+/// (statements in an async block, with `db` the connection).
+fn program(body: &str) -> String {
+    format!(
+        "mod models;\n\nfn main() {{\n    let url = std::env::args().nth(1).unwrap();\n    \
+         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();\n    \
+         rt.block_on(async {{\n        \
+         let db = flaskdb::Db::connect(flaskdb::Config::new(url)).await.unwrap();\n\
+         {body}    }});\n}}\n"
+    )
 }
 
 /// The same tables, compared one by one (for a readable failure).
@@ -150,7 +158,14 @@ fn round_trip(backend: Backend, base: Option<&str>) {
             .unwrap();
         let tables = reflect(&first).await;
         assert!(tables.len() > 15, "{} tables", tables.len());
-        let program = build_program(&model_source(&tables).unwrap(), &dir.join("crate"), backend);
+        let main = program("        db.create_all().await.unwrap();\n");
+        let name = format!("reflected-models-{backend:?}").to_lowercase();
+        let program = build_program(
+            &model_source(&tables).unwrap(),
+            &main,
+            &dir.join("crate"),
+            &name,
+        );
         let (second, drop_second) = fresh(backend, base, &dir, "second").await;
         let run = Command::new(&program).arg(&second).output().unwrap();
         let again = reflect(&second).await;
@@ -167,21 +182,158 @@ fn round_trip(backend: Backend, base: Option<&str>) {
     });
 }
 
+/// Table names that break out of strings, comments and identifiers, or are no Rust
+/// identifier at all: quotes, a backslash, `*/`, `"]`, non-ASCII, a keyword.
+const HOSTILE_TABLES: [&str; 3] = ["h\"o'st\\ile */ ü", "\"]", "type"];
+
+/// The text columns of each hostile table, beside its `id`.
+const HOSTILE_COLUMNS: [&str; 8] = [
+    "we\"ird",
+    r"back\slash",
+    "*/ c /*",
+    "\"]",
+    "naïve Tä",
+    "type",
+    "self",
+    "it's",
+];
+
+/// `name` quoted for `backend`'s raw DDL.
+fn quoted(backend: Backend, name: &str) -> String {
+    let q = if backend == Backend::MySql { '`' } else { '"' };
+    format!("{q}{}{q}", name.replace(q, &format!("{q}{q}")))
+}
+
+/// The value of `column` in row `id` of `table`: hostile text of its own.
+fn hostile_value(table: &str, column: &str, id: i64) -> String {
+    format!("{id} {table} {column} \\ '\" */ {{}}")
+}
+
+/// Tables and columns with hostile names made by raw DDL on a fresh database, two rows
+/// each written through `db.table(..)`, reflected and generated as Rust: the source
+/// compiles, and its program reads every row back through the generated models
+/// (`Model::query().all()`). Then a table whose name holds a newline makes
+/// `model_source` fail with an error naming it.
+fn hostile_names_read_back(backend: Backend, base: Option<&str>) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let dir = std::env::temp_dir().join(format!(
+            "flaskdb-hostile-{}-{backend:?}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (url, drop_db) = fresh(backend, base, &dir, "hostile").await;
+        let db = Db::connect(Config::new(url.as_str())).await.unwrap();
+        for table in HOSTILE_TABLES {
+            let columns: Vec<String> = HOSTILE_COLUMNS
+                .iter()
+                .map(|c| format!(", {} VARCHAR(60)", quoted(backend, c)))
+                .collect();
+            let ddl = format!(
+                "CREATE TABLE {} (id BIGINT PRIMARY KEY{})",
+                quoted(backend, table),
+                columns.concat()
+            );
+            db.execute(AssertSqlSafe(ddl), vec![]).await.unwrap();
+        }
+        db.reflect().await.unwrap();
+        for table in HOSTILE_TABLES {
+            let handle = db.table(table).unwrap();
+            for id in [1, 2] {
+                let mut row = vec![handle.column("id").set(id)];
+                for c in HOSTILE_COLUMNS {
+                    row.push(handle.column(c).set(hostile_value(table, c, id)));
+                }
+                handle.insert(row).await.unwrap();
+            }
+        }
+        let tables = reflect(&url).await;
+        let source = model_source(&tables).unwrap();
+        // The struct of each table, in the source's order (the tables').
+        let structs: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub struct ")?.strip_suffix(" {"))
+            .collect();
+        assert_eq!(structs.len(), HOSTILE_TABLES.len(), "{source}");
+        let reads: String = structs
+            .iter()
+            .map(|s| {
+                format!(
+                    "        let rows = db.scope(models::{s}::query().all()).await.unwrap();\n        \
+                     println!(\"{s}: {{}} rows {{rows:?}}\", rows.len());\n"
+                )
+            })
+            .collect();
+        let main = program(&format!("        use flaskdb::Model;\n{reads}"));
+        let name = format!("hostile-models-{backend:?}").to_lowercase();
+        let program = build_program(&source, &main, &dir.join("crate"), &name);
+        let run = Command::new(&program).arg(&url).output().unwrap();
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        for (table, s) in tables.iter().zip(&structs) {
+            let line = stdout
+                .lines()
+                .find(|l| l.starts_with(&format!("{s}: ")))
+                .unwrap_or_else(|| panic!("no line for {s}:\n{stdout}"));
+            assert!(line.starts_with(&format!("{s}: 2 rows ")), "{line}");
+            for id in [1, 2] {
+                for c in HOSTILE_COLUMNS {
+                    let value = format!("Some({:?})", hostile_value(table.name(), c, id));
+                    assert!(line.contains(&value), "{value} is not in {line}");
+                }
+            }
+        }
+
+        // A newline in a name cannot be written into the source.
+        let newline = "new\nline";
+        let ddl = format!("CREATE TABLE {} (id BIGINT PRIMARY KEY)", quoted(backend, newline));
+        db.execute(AssertSqlSafe(ddl), vec![]).await.unwrap();
+        let refused = model_source(&reflect(&url).await);
+        if let Some((admin, sql)) = drop_db {
+            admin.execute(AssertSqlSafe(sql), vec![]).await.unwrap();
+        }
+        match refused {
+            Err(Error::Schema(message)) => {
+                assert!(message.contains(&format!("{newline:?}")), "{message}");
+            }
+            other => panic!("a table named {newline:?} was not refused: {other:?}"),
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    });
+}
+
 fn main() -> ExitCode {
     let args = Arguments::from_args();
-    let trials = [Backend::Sqlite, Backend::Postgres, Backend::MySql].map(|backend| {
+    type Check = fn(Backend, Option<&str>);
+    let checks: [(&str, Check); 2] = [
+        ("generated_models_create_the_same_tables", round_trip),
+        ("hostile_names_read_back", hostile_names_read_back),
+    ];
+    let mut trials = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::MySql] {
         let var = server_var(backend);
         let base = var.and_then(|var| std::env::var(var).ok());
         let missing = var.filter(|_| base.is_none());
         if let Some(var) = missing {
-            println!("note: the {backend:?} round trip is ignored because {var} is not set");
+            println!("note: the {backend:?} round trips are ignored because {var} is not set");
         }
-        let name = format!("generated_models_create_the_same_tables::{backend:?}").to_lowercase();
-        Trial::test(name, move || {
-            round_trip(backend, base.as_deref());
-            Ok(())
-        })
-        .with_ignored_flag(missing.is_some())
-    });
-    libtest_mimic::run(&args, trials.into()).exit_code()
+        for (check_name, check) in checks {
+            let name = format!("{check_name}::{backend:?}").to_lowercase();
+            let base = base.clone();
+            let trial = Trial::test(name, move || {
+                check(backend, base.as_deref());
+                Ok(())
+            });
+            trials.push(trial.with_ignored_flag(missing.is_some()));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit_code()
 }

@@ -111,8 +111,9 @@ pub(crate) const LIKE_ESCAPE: char = '\\';
 
 /// `text` as a LIKE pattern that matches exactly `text`: `%`, `_` and the escape
 /// character (a backslash, on every backend) are escaped with a backslash. For patterns
-/// of your own around user input; [`Column::contains`], [`Column::startswith`] and
-/// [`Column::endswith`] use it.
+/// of your own around user input; `contains`, `startswith` and `endswith` (of
+/// [`Column`], [`Expression`](crate::Expression) and [`ColumnRef`](crate::ColumnRef))
+/// use it.
 ///
 /// ```
 /// use flaskdb_core::escape_like;
@@ -137,51 +138,71 @@ impl TextColumn for String {}
 impl TextColumn for Option<String> {}
 
 impl<M: Model, T: TextColumn> Column<M, T> {
-    /// `column LIKE pattern` (`%` and `_` are wildcards). Case sensitivity is the
-    /// database's: SQLite and MySQL's default collations ignore ASCII case, PostgreSQL
-    /// does not.
-    pub fn like(self, pattern: impl Into<String>) -> Expr {
-        self.like_node(pattern.into(), false)
-    }
-
-    /// Case-insensitive LIKE: native `ILIKE` on PostgreSQL, `LOWER(a) LIKE LOWER(b)`
-    /// elsewhere.
-    pub fn ilike(self, pattern: impl Into<String>) -> Expr {
-        self.like_node(pattern.into(), true)
-    }
-
-    /// `column LIKE '%text%'` with `text` matched literally: a `%` or `_` in it is
-    /// escaped ([`escape_like`]), as SQLAlchemy's `contains(.., autoescape=True)`.
-    /// Case sensitivity is [`like`](Self::like)'s.
-    ///
-    /// ```
-    /// # use flaskdb_core::{Column, Expr, Model};
-    /// fn discounted<M: Model>(title: Column<M, String>) -> Expr {
-    ///     title.contains("50%_off") // not "50 percent off"
-    /// }
-    /// ```
-    pub fn contains(self, text: &str) -> Expr {
-        self.like(format!("%{}%", escape_like(text)))
-    }
-
-    /// `column LIKE 'text%'` with `text` matched literally, as [`contains`](Self::contains).
-    pub fn startswith(self, text: &str) -> Expr {
-        self.like(format!("{}%", escape_like(text)))
-    }
-
-    /// `column LIKE '%text'` with `text` matched literally, as [`contains`](Self::contains).
-    pub fn endswith(self, text: &str) -> Expr {
-        self.like(format!("%{}", escape_like(text)))
-    }
-
-    fn like_node(self, pattern: String, case_insensitive: bool) -> Expr {
-        Expr(Node::Like {
-            expr: Box::new(self.node()),
-            pattern: Box::new(Node::Value(Value::Text(pattern))),
-            case_insensitive,
-        })
-    }
+    text_methods!((self) self.node());
 }
+
+/// `expr LIKE pattern` (or case-insensitive), with [`LIKE_ESCAPE`] as its escape.
+pub(crate) fn like(expr: Node, pattern: String, case_insensitive: bool) -> Expr {
+    Expr(Node::Like {
+        expr: Box::new(expr),
+        pattern: Box::new(Node::Value(Value::Text(pattern))),
+        case_insensitive,
+    })
+}
+
+/// The LIKE methods of every kind of text operand: a model's [`Column`], an aliased or
+/// derived table's column ([`Expression`](crate::Expression)) and a
+/// [`ColumnRef`](crate::ColumnRef) named at run time. `$recv` is the methods' receiver
+/// (`self` or `&self`), `$node` the operand's node.
+macro_rules! text_methods {
+    (($($recv:tt)+) $node:expr) => {
+        /// `column LIKE pattern` (`%` and `_` are wildcards, a backslash escapes them).
+        /// Case sensitivity is the database's: SQLite and MySQL's default collations
+        /// ignore ASCII case, PostgreSQL does not.
+        pub fn like($($recv)+, pattern: impl Into<String>) -> Expr {
+            $crate::column::like($node, pattern.into(), false)
+        }
+
+        /// Case-insensitive LIKE: native `ILIKE` on PostgreSQL, `LOWER(a) LIKE LOWER(b)`
+        /// elsewhere.
+        pub fn ilike($($recv)+, pattern: impl Into<String>) -> Expr {
+            $crate::column::like($node, pattern.into(), true)
+        }
+
+        /// `column LIKE '%text%'` with `text` matched literally: a `%`, `_` or backslash
+        /// in it is escaped ([`escape_like`](crate::escape_like)), as SQLAlchemy's
+        /// `contains(.., autoescape=True)`. Case sensitivity is `like`'s. Every kind of
+        /// text column has it:
+        ///
+        /// ```
+        /// # use flaskdb_core::{Column, Expr, Model, TableHandle, alias};
+        /// fn discounted<M: Model>(title: Column<M, String>, notes: &TableHandle) -> Vec<Expr> {
+        ///     vec![
+        ///         title.contains("50%_off"), // not "50 percent off"
+        ///         alias::<M>("other").col(title).startswith("50%"),
+        ///         notes.column("title").endswith(r"\off"),
+        ///     ]
+        /// }
+        /// ```
+        pub fn contains($($recv)+, text: &str) -> Expr {
+            let pattern = format!("%{}%", $crate::column::escape_like(text));
+            $crate::column::like($node, pattern, false)
+        }
+
+        /// `column LIKE 'text%'` with `text` matched literally, as `contains`.
+        pub fn startswith($($recv)+, text: &str) -> Expr {
+            let pattern = format!("{}%", $crate::column::escape_like(text));
+            $crate::column::like($node, pattern, false)
+        }
+
+        /// `column LIKE '%text'` with `text` matched literally, as `contains`.
+        pub fn endswith($($recv)+, text: &str) -> Expr {
+            let pattern = format!("%{}", $crate::column::escape_like(text));
+            $crate::column::like($node, pattern, false)
+        }
+    };
+}
+pub(crate) use text_methods;
 
 impl<M: Model, T: ColumnType> From<Column<M, T>> for Order {
     fn from(column: Column<M, T>) -> Order {

@@ -405,7 +405,7 @@ impl Db {
             return Ok(());
         };
         for table in &tables {
-            for sql in sql::create_table(table, engine.backend()) {
+            for sql in sql::create_table(table, engine.backend())? {
                 executor::execute(Conn::Pool(&engine), Rendered::new(sql, Vec::new())).await?;
             }
         }
@@ -417,7 +417,7 @@ impl Db {
             return Ok(());
         };
         for table in tables.iter().rev() {
-            let sql = sql::drop_table(table, engine.backend());
+            let sql = sql::drop_table(table, engine.backend())?;
             executor::execute(Conn::Pool(&engine), Rendered::new(sql, Vec::new())).await?;
         }
         Ok(())

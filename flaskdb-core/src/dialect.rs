@@ -12,7 +12,16 @@ use crate::value::Value;
 impl Backend {
     /// Writes `name` as a quoted identifier (`"name"`, or `` `name` `` on MySQL), doubling
     /// any quote character inside it, so any string names exactly one identifier.
-    pub(crate) fn quote_ident(self, name: &str, out: &mut String) {
+    ///
+    /// # Errors
+    /// [`Error::InvalidIdentifier`] for a name holding a NUL, which no backend takes in
+    /// an identifier (nothing is written then).
+    pub(crate) fn quote_ident(self, name: &str, out: &mut String) -> Result<()> {
+        if name.contains('\0') {
+            return Err(Error::InvalidIdentifier {
+                name: name.to_owned(),
+            });
+        }
         let q = match self {
             Backend::MySql => '`',
             Backend::Sqlite | Backend::Postgres => '"',
@@ -25,6 +34,7 @@ impl Backend {
             out.push(c);
         }
         out.push(q);
+        Ok(())
     }
 
     /// Whether placeholders carry their position (`$1`), rather than all being `?`.
@@ -122,25 +132,30 @@ impl Backend {
         matches!(self, Backend::Postgres)
     }
 
-    /// Writes a string literal for DDL (which cannot take parameters): quotes doubled,
-    /// and on MySQL backslashes too, since it reads them as escapes. On PostgreSQL a
-    /// text with a backslash is an `E''` string with the backslashes doubled, which reads
-    /// the same whether `standard_conforming_strings` is on or off (a plain string reads
-    /// backslashes as escapes when it is off).
+    /// Writes a string literal for DDL (which cannot take parameters) that reads the same
+    /// in every string mode of the server: quotes doubled, and a backslash never left for
+    /// the server to read as an escape or not. On PostgreSQL a text with a backslash is
+    /// an `E''` string with the backslashes doubled, which reads the same whether
+    /// `standard_conforming_strings` is on or off (a plain string reads backslashes as
+    /// escapes when it is off). On MySQL a text with a backslash is a hex literal of its
+    /// UTF-8 bytes (`X'5C'`): a string reads backslashes as escapes unless `sql_mode` has
+    /// `NO_BACKSLASH_ESCAPES`, and MariaDB 10.11 drops the backslash of an
+    /// `_utf8mb4 X'..'` default of a TEXT column. SQLite has no escapes.
     pub(crate) fn text_literal(self, s: &str, out: &mut String) {
-        let double_backslashes = match self {
-            Backend::MySql => true,
-            Backend::Postgres => s.contains('\\'),
-            Backend::Sqlite => false,
-        };
-        if double_backslashes && self == Backend::Postgres {
+        let backslash = s.contains('\\');
+        if backslash && self == Backend::MySql {
+            self.bytes_literal(s.as_bytes(), out);
+            return;
+        }
+        let escape_string = backslash && self == Backend::Postgres;
+        if escape_string {
             out.push('E');
         }
         out.push('\'');
         for c in s.chars() {
             match c {
                 '\'' => out.push_str("''"),
-                '\\' if double_backslashes => out.push_str("\\\\"),
+                '\\' if escape_string => out.push_str("\\\\"),
                 c => out.push(c),
             }
         }
@@ -418,9 +433,13 @@ mod quoting {
                 .map_err(|e| TestCaseError::fail(e.to_string()))?;
             for backend in [Backend::Sqlite, Backend::Postgres, Backend::MySql] {
                 let mut table = String::new();
-                backend.quote_ident(name, &mut table);
+                backend
+                    .quote_ident(name, &mut table)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
                 let mut column = String::new();
-                backend.quote_ident(&format!("{name}_c"), &mut column);
+                backend
+                    .quote_ident(&format!("{name}_c"), &mut column)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
                 let sql = format!("CREATE TABLE {table} ({column} INTEGER)");
                 sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
                     .execute(&mut conn)
@@ -480,11 +499,13 @@ mod literals {
     /// and an unterminated one (the rest of the statement its text) with it off; an
     /// `E''` string with doubled backslashes reads `a\'b` in both.
     #[test]
-    fn postgres_backslashes_go_in_escape_strings() {
+    fn backslashes_are_never_left_to_the_string_mode() {
         assert_eq!(text(Backend::Postgres, "it's"), "'it''s'");
         assert_eq!(text(Backend::Postgres, r"a\'b"), r"E'a\\''b'");
         assert_eq!(text(Backend::Sqlite, r"a\'b"), r"'a\''b'");
-        assert_eq!(text(Backend::MySql, r"a\'b"), r"'a\\''b'");
+        assert_eq!(text(Backend::MySql, "it's"), "'it''s'");
+        // A backslash in a MySQL string is an escape or not by `sql_mode`: hex instead.
+        assert_eq!(text(Backend::MySql, r"a\'b"), "X'615C2762'");
         let mut bytes = String::new();
         Backend::Postgres.bytes_literal(b"AB", &mut bytes);
         assert_eq!(bytes, r"E'\\x4142'");

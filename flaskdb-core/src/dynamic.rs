@@ -269,7 +269,7 @@ impl TableHandle {
                     ordered: false,
                 },
                 engine.backend(),
-            );
+            )?;
             let Some(column) = generated else {
                 executor::execute(Conn::Pool(&engine), rendered).await?;
                 return Ok(None);
@@ -355,21 +355,7 @@ impl ColumnRef {
     pub fn ge(&self, value: impl Into<Value>) -> Expr {
         compare(self.node(), CompareOp::Ge, value.into())
     }
-    /// `column LIKE pattern` (`\` escapes `%` and `_`).
-    pub fn like(&self, pattern: impl Into<String>) -> Expr {
-        self.like_node(pattern.into(), false)
-    }
-    /// Case-insensitive [`ColumnRef::like`].
-    pub fn ilike(&self, pattern: impl Into<String>) -> Expr {
-        self.like_node(pattern.into(), true)
-    }
-    fn like_node(&self, pattern: String, case_insensitive: bool) -> Expr {
-        Expr(Node::Like {
-            expr: Box::new(self.node()),
-            pattern: Box::new(Node::Value(Value::Text(pattern))),
-            case_insensitive,
-        })
-    }
+    crate::column::text_methods!((&self) self.node());
     /// `column IN (values)`.
     pub fn in_<V: Into<Value>>(&self, values: impl IntoIterator<Item = V>) -> Expr {
         self.in_list(values, false)
@@ -484,7 +470,7 @@ impl RowQuery {
                 exprs: &[],
             },
             engine.backend(),
-        );
+        )?;
         executor::fetch_rows(Conn::Pool(&engine), rendered).await
     }
 
@@ -570,7 +556,7 @@ impl RowQuery {
                     exprs: &[],
                 },
                 engine.backend(),
-            );
+            )?;
             let rows =
                 executor::fetch::<Scalar<i64>>(Conn::Pool(&engine), rendered, Some(1)).await?;
             Ok(rows.first().map_or(0, |s| u64::try_from(s.0).unwrap_or(0)))
@@ -630,7 +616,7 @@ impl RowQuery {
                     filter: filter.as_ref(),
                 },
                 engine.backend(),
-            );
+            )?;
             Ok(executor::execute(Conn::Pool(&engine), rendered)
                 .await?
                 .rows_affected)
@@ -652,7 +638,7 @@ impl RowQuery {
                     filter: filter.as_ref(),
                 },
                 engine.backend(),
-            );
+            )?;
             Ok(executor::execute(Conn::Pool(&engine), rendered)
                 .await?
                 .rows_affected)

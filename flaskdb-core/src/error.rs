@@ -247,6 +247,20 @@ pub enum Error {
         /// Why the value does not fit.
         reason: String,
     },
+    /// An SQL name (of a table, column, alias or index) holds a NUL character, which no
+    /// backend takes in an identifier: the servers cut the name off there or refuse the
+    /// statement in ways that do not say why. Nothing was sent.
+    ///
+    /// ```
+    /// let e = flaskdb_core::Error::InvalidIdentifier { name: "a\0b".into() };
+    /// assert!(e.to_string().contains("cannot hold a NUL character"));
+    /// assert!(!e.is_retryable());
+    /// ```
+    #[error("invalid identifier {name:?}: an SQL name cannot hold a NUL character")]
+    InvalidIdentifier {
+        /// The name, NUL included.
+        name: String,
+    },
     /// A statement would bind more values than its backend takes in one statement
     /// (SQLite 32,766; PostgreSQL and MySQL 65,535): typically an `in_` list that long
     /// on SQLite or MySQL, or one whose values are of mixed types on PostgreSQL (a list

@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use crate::column::Column;
+use crate::column::{Column, TextColumn};
 use crate::column_type::{ColumnType, CustomType, IntoField};
 use crate::model::Model;
 use crate::schema::Table;
@@ -186,6 +186,11 @@ impl<T: ColumnType> Expression<T> {
     }
 
     operand_methods!();
+}
+
+/// The LIKE methods of a text expression: an aliased or derived table's text column.
+impl<T: TextColumn> Expression<T> {
+    crate::column::text_methods!((self) self.node());
 }
 
 /// A column or expression usable on either side of a comparison; see `eq_col`.

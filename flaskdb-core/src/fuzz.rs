@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use crate::engine::Backend;
+use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, Table};
 use crate::sql::expr::{CompareOp, Node};
 use crate::sql::{self, Clauses, Projection, Select};
@@ -25,11 +26,21 @@ pub fn camel_to_snake_case(name: &str) {
 }
 
 /// `name` quoted as an identifier of each backend starts and ends with the quote, has
-/// every inner quote doubled, and undoing that gives `name` back.
+/// every inner quote doubled, and undoing that gives `name` back; a name holding a NUL
+/// is refused with [`Error::InvalidIdentifier`] naming it, and nothing is written.
 pub fn quote_ident(name: &str) {
     for backend in BACKENDS {
         let mut quoted = String::new();
-        backend.quote_ident(name, &mut quoted);
+        match backend.quote_ident(name, &mut quoted) {
+            Ok(()) => assert!(!name.contains('\0'), "{name:?} was written"),
+            Err(Error::InvalidIdentifier { name: refused }) => {
+                assert_eq!(refused, name);
+                assert!(name.contains('\0'), "{name:?} was refused");
+                assert!(quoted.is_empty(), "{quoted:?} was written for {name:?}");
+                continue;
+            }
+            Err(e) => panic!("{name:?}: {e}"),
+        }
         let q = quoted.chars().next().expect("a quote");
         assert!(matches!(q, '"' | '`'));
         assert!(quoted.len() >= 2 && quoted.ends_with(q));
@@ -44,11 +55,22 @@ pub fn quote_ident(name: &str) {
 /// A SELECT from `table` filtering `column` by `text` (equality, LIKE and a two-value
 /// IN) binds the text, and only binds it: on each backend the statement's text is the
 /// same as for an empty value, with the same parameters (five, LIKE's escape character
-/// among them; four on PostgreSQL, which binds the IN list as one array).
+/// among them; four on PostgreSQL, which binds the IN list as one array). A table or
+/// column name holding a NUL is refused with [`Error::InvalidIdentifier`] naming it
+/// (the column, written first, when both do).
 pub fn render_select(table: &str, column: &str, text: &str) {
     for backend in BACKENDS {
-        let (sql, params) = select_text(backend, table, column, text);
-        let (plain, plain_params) = select_text(backend, table, column, "");
+        let rendered = select_text(backend, table, column, text);
+        if let Some(bad) = [column, table].into_iter().find(|n| n.contains('\0')) {
+            match rendered {
+                Err(Error::InvalidIdentifier { name }) => assert_eq!(name, bad),
+                other => panic!("{bad:?} was not refused: {other:?}"),
+            }
+            continue;
+        }
+        let (sql, params) = rendered.expect("a valid statement");
+        let (plain, plain_params) =
+            select_text(backend, table, column, "").expect("a valid statement");
         let expected = if backend == Backend::Postgres { 4 } else { 5 };
         assert_eq!(params, expected, "{sql}");
         assert_eq!(params, plain_params);
@@ -56,7 +78,7 @@ pub fn render_select(table: &str, column: &str, text: &str) {
     }
 }
 
-fn select_text(backend: Backend, table: &str, column: &str, text: &str) -> (String, usize) {
+fn select_text(backend: Backend, table: &str, column: &str, text: &str) -> Result<(String, usize)> {
     let table_def =
         Table::new(table.to_owned()).column(ColumnDef::new(column.to_owned(), SqlType::Text));
     let col = || Node::Column {
@@ -88,8 +110,8 @@ fn select_text(backend: Backend, table: &str, column: &str, text: &str) -> (Stri
             exprs: &[],
         },
         backend,
-    );
-    (rendered.sql, rendered.params.len())
+    )?;
+    Ok((rendered.sql, rendered.params.len()))
 }
 
 /// The password every URL of [`config_from_env`]'s input gets.
@@ -184,7 +206,7 @@ mod tests {
             prop_oneof![
                 3 => prop::sample::select(vec![
                     '"', '`', '\'', '[', ']', ';', '-', '/', '*', ' ', '\\', '_', 'A', 'Z',
-                    'a', '0', 'é', 'Σ', '🦀',
+                    'a', '0', 'é', 'Σ', '🦀', '\0',
                 ]),
                 1 => any::<char>(),
             ],

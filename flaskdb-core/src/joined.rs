@@ -151,7 +151,7 @@ impl<P: Model, C: Model + Clone> JoinedEager<P> for Relation<P, C> {
                     exprs: &exprs,
                 },
                 target.engine.backend(),
-            );
+            )?;
             let rows = target.fetch::<JoinedRow<P, C>>(rendered, None).await?;
             let mut parents: Vec<P> = Vec::new();
             let mut children: Vec<Vec<C>> = Vec::new();

@@ -328,13 +328,31 @@ impl StatementCache {
     }
 
     /// `SELECT <every column> FROM <table>`.
-    pub(crate) fn select_all(&self, backend: Backend, render: impl FnOnce() -> String) -> &str {
-        self.select_all[Self::slot(backend)].get_or_init(render)
+    pub(crate) fn select_all(
+        &self,
+        backend: Backend,
+        render: impl FnOnce() -> Result<String>,
+    ) -> Result<&str> {
+        Self::kept(&self.select_all[Self::slot(backend)], render)
     }
 
     /// `SELECT <every column> FROM <table> WHERE <pk> = ? ...`.
-    pub(crate) fn by_key(&self, backend: Backend, render: impl FnOnce() -> String) -> &str {
-        self.by_key[Self::slot(backend)].get_or_init(render)
+    pub(crate) fn by_key(
+        &self,
+        backend: Backend,
+        render: impl FnOnce() -> Result<String>,
+    ) -> Result<&str> {
+        Self::kept(&self.by_key[Self::slot(backend)], render)
+    }
+
+    /// The text in `slot`, rendered into it first if it is empty. A rendering that
+    /// fails is not kept: the next call renders again and reports its error again.
+    fn kept(slot: &OnceLock<String>, render: impl FnOnce() -> Result<String>) -> Result<&str> {
+        if let Some(sql) = slot.get() {
+            return Ok(sql);
+        }
+        let sql = render()?;
+        Ok(slot.get_or_init(|| sql))
     }
 }
 
@@ -655,5 +673,32 @@ mod tests {
         let full = row(Some("bob"), None);
         assert_eq!(full.slots()[1], Some(Value::from("bob")));
         assert_eq!(full.slots()[2], Some(Value::Null(SqlType::Text)));
+    }
+}
+
+#[cfg(test)]
+mod statement_cache {
+    use super::StatementCache;
+    use crate::engine::Backend;
+    use crate::error::Error;
+
+    /// A rendering that fails is reported and not kept; the next one is.
+    #[test]
+    fn keeps_only_successful_renderings() {
+        let cache = StatementCache::new();
+        let refused = || {
+            Err(Error::InvalidIdentifier {
+                name: "a\0b".into(),
+            })
+        };
+        assert!(matches!(
+            cache.select_all(Backend::Sqlite, refused),
+            Err(Error::InvalidIdentifier { .. })
+        ));
+        assert!(cache.by_key(Backend::Sqlite, refused).is_err());
+        let sql = cache.select_all(Backend::Sqlite, || Ok("SELECT 1".into()));
+        assert_eq!(sql.unwrap(), "SELECT 1");
+        let again = cache.select_all(Backend::Sqlite, || panic!("rendered twice"));
+        assert_eq!(again.unwrap(), "SELECT 1");
     }
 }

@@ -234,7 +234,7 @@ impl<M: Model> Query<M> {
         Ok(rows)
     }
 
-    fn render(&self, projection: Projection, backend: Backend) -> Rendered<'static> {
+    fn render(&self, projection: Projection, backend: Backend) -> Result<Rendered<'static>> {
         sql::select(
             &Select {
                 table: M::table(),
@@ -271,11 +271,12 @@ impl<M: Model> Query<M> {
             let target = self.target()?;
             let backend = target.engine.backend();
             let rendered = if self.is_plain() {
-                let sql = M::statement_cache()
-                    .select_all(backend, || self.render(Projection::AllColumns, backend).sql);
+                let sql = M::statement_cache().select_all(backend, || {
+                    Ok(self.render(Projection::AllColumns, backend)?.sql)
+                })?;
                 Rendered::new(sql.to_owned(), Vec::new())
             } else {
-                self.render(Projection::AllColumns, backend)
+                self.render(Projection::AllColumns, backend)?
             };
             self.fetch_models(&target, rendered, None).await
         })
@@ -290,7 +291,7 @@ impl<M: Model> Query<M> {
         record::at(Location::caller(), async move {
             self.clauses.limit = Some(1);
             let target = self.target()?;
-            let rendered = self.render(Projection::AllColumns, target.engine.backend());
+            let rendered = self.render(Projection::AllColumns, target.engine.backend())?;
             Ok(self.fetch_models(&target, rendered, Some(1)).await?.pop())
         })
     }
@@ -304,7 +305,7 @@ impl<M: Model> Query<M> {
     pub fn one(self) -> impl Future<Output = Result<M>> + Send {
         record::at(Location::caller(), async move {
             let target = self.target()?;
-            let rendered = self.render(Projection::AllColumns, target.engine.backend());
+            let rendered = self.render(Projection::AllColumns, target.engine.backend())?;
             let mut rows = self.fetch_models(&target, rendered, Some(2)).await?;
             match (rows.pop(), rows.is_empty()) {
                 (Some(row), true) => Ok(row),
@@ -342,14 +343,14 @@ impl<M: Model> Query<M> {
                 let sql = M::statement_cache().by_key(backend, || {
                     let mut q = self.clone();
                     q.clauses.and_filter(key_filter(keys.clone()));
-                    q.render(Projection::AllColumns, backend).sql
-                });
+                    Ok(q.render(Projection::AllColumns, backend)?.sql)
+                })?;
                 let rendered = Rendered::new(sql.to_owned(), keys);
                 return Ok(self.fetch_models(&target, rendered, Some(1)).await?.pop());
             }
             let mut q = self;
             q.clauses.and_filter(key_filter(keys));
-            let rendered = q.render(Projection::AllColumns, backend);
+            let rendered = q.render(Projection::AllColumns, backend)?;
             Ok(q.fetch_models(&target, rendered, Some(1)).await?.pop())
         })
     }
@@ -404,7 +405,7 @@ impl<M: Model> Query<M> {
     pub fn count(self) -> impl Future<Output = Result<u64>> + Send {
         record::at(Location::caller(), async move {
             let target = self.target()?;
-            let rendered = self.render(Projection::Count, target.engine.backend());
+            let rendered = self.render(Projection::Count, target.engine.backend())?;
             let rows = target.fetch::<Scalar<i64>>(rendered, Some(1)).await?;
             let n = rows.first().map_or(0, |s| s.0);
             Ok(u64::try_from(n).unwrap_or(0))
@@ -421,7 +422,7 @@ impl<M: Model> Query<M> {
             self.clauses.limit = Some(1);
             self.clauses.order_by.clear();
             let target = self.target()?;
-            let rendered = self.render(Projection::One, target.engine.backend());
+            let rendered = self.render(Projection::One, target.engine.backend())?;
             let rows = target.fetch::<Scalar<i32>>(rendered, Some(1)).await?;
             Ok(!rows.is_empty())
         })
@@ -449,11 +450,12 @@ impl<M: Model> Query<M> {
     /// it reads committed data (not a session's pending changes) and leaves the
     /// identity map alone.
     pub fn stream(self) -> BoxStream<'static, Result<M>> {
-        match self.target() {
-            Ok(target) => {
-                let rendered = self.render(Projection::AllColumns, target.engine.backend());
-                executor::stream(target.engine, rendered)
-            }
+        let started = self.target().and_then(|target| {
+            let rendered = self.render(Projection::AllColumns, target.engine.backend())?;
+            Ok((target, rendered))
+        });
+        match started {
+            Ok((target, rendered)) => executor::stream(target.engine, rendered),
             Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
         }
     }
@@ -513,7 +515,7 @@ impl<M: Writable> Query<M> {
                     filter: self.clauses.filter.as_ref(),
                 },
                 target.engine.backend(),
-            );
+            )?;
             target.execute(rendered).await
         })
     }
@@ -534,7 +536,7 @@ impl<M: Writable> Query<M> {
                     filter: self.clauses.filter.as_ref(),
                 },
                 target.engine.backend(),
-            );
+            )?;
             target.execute(rendered).await
         })
     }

@@ -462,7 +462,7 @@ impl<S: Selection> Select<S> {
         self.source.resolve(self.from.bind_key())
     }
 
-    fn render(&self, projection: Projection, backend: Backend) -> Rendered<'static> {
+    fn render(&self, projection: Projection, backend: Backend) -> Result<Rendered<'static>> {
         let select = sql::Select {
             table: self.from,
             projection,
@@ -474,7 +474,7 @@ impl<S: Selection> Select<S> {
 
     async fn rows(&self, max: Option<usize>) -> Result<Vec<S::Output>> {
         let target = self.target()?;
-        let rendered = self.render(Projection::Exprs, target.engine.backend());
+        let rendered = self.render(Projection::Exprs, target.engine.backend())?;
         let rows = target.fetch::<Decoded<S>>(rendered, max).await?;
         Ok(rows.into_iter().map(|Decoded(v)| v).collect())
     }
@@ -525,7 +525,7 @@ impl<S: Selection> Select<S> {
     pub fn count(self) -> impl Future<Output = Result<u64>> + Send {
         record::at(Location::caller(), async move {
             let target = self.target()?;
-            let rendered = self.render(Projection::Count, target.engine.backend());
+            let rendered = self.render(Projection::Count, target.engine.backend())?;
             let rows = target
                 .fetch::<crate::model::Scalar<i64>>(rendered, Some(1))
                 .await?;
@@ -567,9 +567,12 @@ impl<S: Selection> Select<S> {
 
     /// The rows as a stream, decoded one at a time.
     pub fn stream(self) -> BoxStream<'static, Result<S::Output>> {
-        match self.target() {
-            Ok(target) => {
-                let rendered = self.render(Projection::Exprs, target.engine.backend());
+        let started = self.target().and_then(|target| {
+            let rendered = self.render(Projection::Exprs, target.engine.backend())?;
+            Ok((target, rendered))
+        });
+        match started {
+            Ok((target, rendered)) => {
                 let rows = executor::stream::<Decoded<S>>(target.engine, rendered);
                 Box::pin(rows.map_ok(|Decoded(v)| v))
             }
@@ -735,6 +738,6 @@ pub(crate) async fn linked_rows<L: FromRow>(
         clauses: &clauses,
         exprs: &exprs,
     };
-    let rendered = sql::select(&select, resolved.engine.backend());
+    let rendered = sql::select(&select, resolved.engine.backend())?;
     resolved.fetch::<L>(rendered, None).await
 }

@@ -1463,7 +1463,7 @@ async fn write(
                         filter: Some(&filter),
                     },
                     engine.backend(),
-                );
+                )?;
                 let t = begin(txs, table.bind_key(), &engine, false).await?;
                 executor::execute(Conn::Tx(&mut txs[t].1), r).await?;
                 written.push(Written::Deleted {
@@ -1541,7 +1541,7 @@ async fn insert_rows(
             returning: returning.iter().map(|c| c.name()).collect(),
             ordered: matches!(sentinel, Sentinel::Generated(_)),
         };
-        let r = sql::insert(insert, backend);
+        let r = sql::insert(insert, backend)?;
         if !keep {
             executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
             start = end;
@@ -1674,7 +1674,7 @@ async fn inserted_without_returning(
             clauses: &clauses,
             exprs: &[],
         };
-        let r = sql::select(&select, backend);
+        let r = sql::select(&select, backend)?;
         let all: Vec<&ColumnDef> = table.columns().iter().collect();
         let mut rows = executor::fetch_values(Conn::Tx(tx), r, &all).await?;
         out.push(rows.pop().ok_or(Error::NoResultFound)?);
@@ -1713,7 +1713,7 @@ async fn update_row(
                 .collect(),
             filter: Some(&filter),
         };
-        let r = sql::update(&update, engine.backend());
+        let r = sql::update(&update, engine.backend())?;
         let i = begin(txs, table.bind_key(), &engine, false).await?;
         let done = executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
         if changed.is_none() && done.rows_affected == 0 {
@@ -1738,7 +1738,7 @@ pub(crate) async fn keep_history(
         return Ok(());
     };
     let engine = db.engine_for(table.bind_key())?;
-    let r = sql::copy_to_history(table, history, key, engine.backend());
+    let r = sql::copy_to_history(table, history, key, engine.backend())?;
     let i = begin(txs, table.bind_key(), &engine, false).await?;
     executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
     Ok(())

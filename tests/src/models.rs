@@ -41,6 +41,21 @@ pub struct Ham {
     pub note: String,
 }
 
+/// The text default of [`OddDefault`]: a quote, a backslash (before a quote too) and a
+/// percent sign, which string modes read differently in a literal.
+pub const ODD_DEFAULT: &str = r"it's 100% \ done\'";
+
+/// Text defaults that DDL must write as literals reading the same in every string mode:
+/// a bounded column (VARCHAR) and an unbounded one (TEXT on MySQL).
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct OddDefault {
+    pub id: i64,
+    #[model(default = r"it's 100% \ done\'", max_length = 40)]
+    pub short: String,
+    #[model(default = r"it's 100% \ done\'")]
+    pub long: String,
+}
+
 /// Reserved words as table and column names.
 #[derive(Model, Debug, Clone, PartialEq)]
 #[model(table = "order")]

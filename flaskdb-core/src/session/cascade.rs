@@ -51,7 +51,7 @@ pub(super) fn delete_dependents<'a>(
             if resolved.secondary.is_none() {
                 // The children's own dependents go first.
                 let pk = child.primary_key();
-                let rendered = select_columns(child, &pk, filter.clone(), engine.backend());
+                let rendered = select_columns(child, &pk, filter.clone(), engine.backend())?;
                 let defs = column_defs(child, &pk)?;
                 let found =
                     executor::fetch_values(Conn::Tx(&mut txs[t].1), rendered, &defs).await?;
@@ -76,7 +76,7 @@ pub(super) fn delete_dependents<'a>(
                     filter: Some(&filter),
                 },
                 engine.backend(),
-            );
+            )?;
             executor::execute(Conn::Tx(&mut txs[t].1), rendered).await?;
         }
         Ok(())
@@ -97,7 +97,7 @@ async fn referenced_values(
         return Ok(keys.to_vec());
     }
     let engine = db.engine_for(table.bind_key())?;
-    let rendered = select_columns(table, columns, key_in(table, &pk, keys), engine.backend());
+    let rendered = select_columns(table, columns, key_in(table, &pk, keys), engine.backend())?;
     let t = begin(txs, table.bind_key(), &engine, false).await?;
     executor::fetch_values(
         Conn::Tx(&mut txs[t].1),
@@ -127,7 +127,7 @@ fn select_columns(
     columns: &[&str],
     filter: Node,
     backend: Backend,
-) -> Rendered<'static> {
+) -> Result<Rendered<'static>> {
     let mut clauses = Clauses::default();
     clauses.and_filter(filter);
     let exprs: Vec<Node> = columns

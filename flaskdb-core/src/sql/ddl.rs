@@ -1,14 +1,18 @@
 //! CREATE and DROP statements from table metadata.
 
 use crate::engine::Backend;
+use crate::error::Result;
 use crate::schema::{ColumnDef, Table};
 use crate::value::Value;
 
 /// The statements that create `table` if it does not exist: the CREATE TABLE and, on
 /// backends without inline indexes, one CREATE INDEX per index.
-pub(crate) fn create_table(table: &Table, backend: Backend) -> Vec<String> {
+///
+/// # Errors
+/// [`Error::InvalidIdentifier`](crate::Error::InvalidIdentifier) for a name holding a NUL.
+pub(crate) fn create_table(table: &Table, backend: Backend) -> Result<Vec<String>> {
     let mut sql = String::from("CREATE TABLE IF NOT EXISTS ");
-    backend.quote_ident(table.name(), &mut sql);
+    backend.quote_ident(table.name(), &mut sql)?;
     sql.push_str(" (");
     let auto = table.autoincrement_column().map(ColumnDef::name);
     let indexes = table.indexes();
@@ -30,20 +34,20 @@ pub(crate) fn create_table(table: &Table, backend: Backend) -> Vec<String> {
             _ if in_key => Kind::InKey,
             _ => Kind::Plain,
         };
-        column_sql(column, kind, backend, &mut sql);
+        column_sql(column, kind, backend, &mut sql)?;
     }
     if !pk.is_empty() {
         sql.push_str(", PRIMARY KEY (");
-        idents(&pk, backend, &mut sql);
+        idents(&pk, backend, &mut sql)?;
         sql.push(')');
     }
     for fk in table.foreign_keys() {
         sql.push_str(", FOREIGN KEY (");
-        idents(&fk.columns, backend, &mut sql);
+        idents(&fk.columns, backend, &mut sql)?;
         sql.push_str(") REFERENCES ");
-        backend.quote_ident(&fk.ref_table, &mut sql);
+        backend.quote_ident(&fk.ref_table, &mut sql)?;
         sql.push_str(" (");
-        idents(&fk.ref_columns, backend, &mut sql);
+        idents(&fk.ref_columns, backend, &mut sql)?;
         sql.push(')');
         if let Some(action) = fk.on_delete {
             sql.push_str(" ON DELETE ");
@@ -57,9 +61,9 @@ pub(crate) fn create_table(table: &Table, backend: Backend) -> Vec<String> {
             } else {
                 ", INDEX "
             });
-            backend.quote_ident(&index.name, &mut sql);
+            backend.quote_ident(&index.name, &mut sql)?;
             sql.push_str(" (");
-            idents(&index.columns, backend, &mut sql);
+            idents(&index.columns, backend, &mut sql)?;
             sql.push(')');
         }
     }
@@ -72,32 +76,33 @@ pub(crate) fn create_table(table: &Table, backend: Backend) -> Vec<String> {
             } else {
                 "CREATE INDEX IF NOT EXISTS "
             });
-            backend.quote_ident(&index.name, &mut s);
+            backend.quote_ident(&index.name, &mut s)?;
             s.push_str(" ON ");
-            backend.quote_ident(table.name(), &mut s);
+            backend.quote_ident(table.name(), &mut s)?;
             s.push_str(" (");
-            idents(&index.columns, backend, &mut s);
+            idents(&index.columns, backend, &mut s)?;
             s.push(')');
             statements.push(s);
         }
     }
-    statements
+    Ok(statements)
 }
 
 /// `DROP TABLE IF EXISTS "name"`.
-pub(crate) fn drop_table(table: &Table, backend: Backend) -> String {
+pub(crate) fn drop_table(table: &Table, backend: Backend) -> Result<String> {
     let mut sql = String::from("DROP TABLE IF EXISTS ");
-    backend.quote_ident(table.name(), &mut sql);
-    sql
+    backend.quote_ident(table.name(), &mut sql)?;
+    Ok(sql)
 }
 
-fn idents<S: AsRef<str>>(names: &[S], backend: Backend, out: &mut String) {
+fn idents<S: AsRef<str>>(names: &[S], backend: Backend, out: &mut String) -> Result<()> {
     for (i, name) in names.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        backend.quote_ident(name.as_ref(), out);
+        backend.quote_ident(name.as_ref(), out)?;
     }
+    Ok(())
 }
 
 /// What a column is to its table, as far as its DDL type goes.
@@ -112,12 +117,12 @@ enum Kind {
     Plain,
 }
 
-fn column_sql(column: &ColumnDef, kind: Kind, backend: Backend, out: &mut String) {
-    backend.quote_ident(column.name(), out);
+fn column_sql(column: &ColumnDef, kind: Kind, backend: Backend, out: &mut String) -> Result<()> {
+    backend.quote_ident(column.name(), out)?;
     out.push(' ');
     if kind == Kind::Autoincrement {
         out.push_str(&backend.autoincrement_column(column));
-        return;
+        return Ok(());
     }
     if kind == Kind::SoleKey && backend == Backend::Sqlite && column.sql_type().is_integer() {
         // A lone INTEGER primary key is SQLite's rowid, which numbers itself; INT is not.
@@ -139,6 +144,7 @@ fn column_sql(column: &ColumnDef, kind: Kind, backend: Backend, out: &mut String
     if column.is_unique() && !column.is_indexed() {
         out.push_str(" UNIQUE");
     }
+    Ok(())
 }
 
 /// Writes a literal for a DDL DEFAULT clause (DDL cannot take bound parameters).

@@ -6,6 +6,7 @@ use super::expr::{Node, Order};
 use super::{Clauses, Delete, Insert, Projection, Select, Update};
 use crate::column::LIKE_ESCAPE;
 use crate::engine::Backend;
+use crate::error::{Error, Result};
 use crate::value::Value;
 
 /// SQL text plus the values for its placeholders, in order. A value is owned, or
@@ -54,6 +55,9 @@ pub(crate) struct Writer<'a> {
     locks: bool,
     /// Write columns as `"table"."column"` (with joins and subqueries).
     qualify: bool,
+    /// The first name that cannot be written as an identifier: [`Writer::finish`]
+    /// returns it instead of the statement.
+    error: Option<Error>,
 }
 
 impl<'a> Writer<'a> {
@@ -64,6 +68,7 @@ impl<'a> Writer<'a> {
             params: Vec::new(),
             locks: false,
             qualify: false,
+            error: None,
         }
     }
 
@@ -71,8 +76,12 @@ impl<'a> Writer<'a> {
         self.sql.push_str(s);
     }
 
+    /// Writes `name` quoted; a name that cannot be an identifier is kept for
+    /// [`Writer::finish`] to report (the walk goes on, its text is never sent).
     pub(crate) fn ident(&mut self, name: &str) {
-        self.backend.quote_ident(name, &mut self.sql);
+        if let Err(e) = self.backend.quote_ident(name, &mut self.sql) {
+            self.error.get_or_insert(e);
+        }
     }
 
     pub(crate) fn param(&mut self, value: Value) {
@@ -95,11 +104,15 @@ impl<'a> Writer<'a> {
         }
     }
 
-    pub(crate) fn finish(self) -> Rendered<'a> {
-        Rendered {
-            sql: self.sql,
-            params: self.params,
-            locks: self.locks,
+    /// The statement, or the error of the first name that could not be written.
+    pub(crate) fn finish(self) -> Result<Rendered<'a>> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(Rendered {
+                sql: self.sql,
+                params: self.params,
+                locks: self.locks,
+            }),
         }
     }
 
@@ -392,7 +405,7 @@ impl<'a> Writer<'a> {
 
 /// Renders a SELECT. A count over a query with a limit, offset or DISTINCT counts the rows
 /// of that query as a subquery; otherwise it is a plain `COUNT(*)` without ORDER BY.
-pub(crate) fn select(select: &Select<'_>, backend: Backend) -> Rendered<'static> {
+pub(crate) fn select(select: &Select<'_>, backend: Backend) -> Result<Rendered<'static>> {
     let mut w = Writer::new(backend);
     let c = select.clauses;
     w.qualify = !c.joins.is_empty()
@@ -423,7 +436,7 @@ pub(crate) fn select(select: &Select<'_>, backend: Backend) -> Rendered<'static>
 /// `INSERT INTO t (a, b) SELECT "p0", "p1" FROM (VALUES ($1, $2, 0), ..) AS "v" ("p0",
 /// "p1", "n") ORDER BY "n"` (the parameters carry their types, so the VALUES columns
 /// are typed as in a plain INSERT).
-pub(crate) fn insert<'a>(insert: Insert<'a>, backend: Backend) -> Rendered<'a> {
+pub(crate) fn insert<'a>(insert: Insert<'a>, backend: Backend) -> Result<Rendered<'a>> {
     let mut w = Writer::new(backend);
     let first = insert.rows.first().copied().unwrap_or_default();
     let columns = insert
@@ -511,7 +524,7 @@ fn select_columns(w: &mut Writer<'_>, width: usize) {
 }
 
 /// Renders a bulk UPDATE.
-pub(crate) fn update(update: &Update<'_>, backend: Backend) -> Rendered<'static> {
+pub(crate) fn update(update: &Update<'_>, backend: Backend) -> Result<Rendered<'static>> {
     let mut w = Writer::new(backend);
     w.push("UPDATE ");
     w.ident(update.table.name());
@@ -526,7 +539,7 @@ pub(crate) fn update(update: &Update<'_>, backend: Backend) -> Rendered<'static>
 }
 
 /// Renders a bulk DELETE.
-pub(crate) fn delete(delete: &Delete<'_>, backend: Backend) -> Rendered<'static> {
+pub(crate) fn delete(delete: &Delete<'_>, backend: Backend) -> Result<Rendered<'static>> {
     let mut w = Writer::new(backend);
     w.push("DELETE FROM ");
     w.ident(delete.table.name());
@@ -543,7 +556,7 @@ pub(crate) fn copy_to_history(
     history: &crate::schema::Table,
     key: &[Value],
     backend: Backend,
-) -> Rendered<'static> {
+) -> Result<Rendered<'static>> {
     let mut w = Writer::new(backend);
     let columns: Vec<&str> = table.columns().iter().map(|c| c.name()).collect();
     let pk = table.primary_key();

@@ -1,6 +1,6 @@
 //! Column expressions, `Query<M>` and every terminal method.
 
-use flaskdb::{Backend, Error, Expr, Model, Value, escape_like};
+use flaskdb::{Backend, Error, Expr, Model, Value, alias, escape_like};
 use futures_util::TryStreamExt;
 
 use crate::models::*;
@@ -12,6 +12,7 @@ pub fn cases() -> Vec<Case> {
         comparisons,
         like_in_between_null,
         like_matches_literally_in_every_string_mode,
+        text_matches_literally_through_every_column_kind,
         and_or_not,
         order_limit_offset_distinct,
         first_one_get,
@@ -68,6 +69,86 @@ pub async fn comparisons(t: TestDb) -> TestResult {
     // Comparing with None is IS NULL / IS NOT NULL, as SQLAlchemy does.
     assert_eq!(ids(&q().filter(User::bio.eq(None)).all().await?), [2, 4]);
     assert_eq!(ids(&q().filter(User::bio.ne(None)).all().await?), [1, 3, 5]);
+    Ok(())
+}
+
+/// `contains` / `startswith` / `endswith` match `%`, `_` and backslashes literally
+/// through every kind of text column: a model's column, an aliased table's column, a
+/// derived table's column and a column named at run time (`db.table(..).column(..)`).
+async fn text_matches_literally_through_every_column_kind(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut s = db.session();
+    let names = [
+        "50% off",
+        "50 % off",
+        "a_b",
+        "axb",
+        r"back\slash",
+        "backslash",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        s.add(User::build().username(*name).email(format!("{i}@x")));
+    }
+    s.commit().await?;
+    // The three methods on one column kind, each with text only one name holds.
+    macro_rules! matches_of {
+        ($column:expr) => {
+            [
+                $column.contains("0%"),
+                $column.startswith("a_"),
+                $column.endswith(r"k\slash"),
+                $column.contains(r"k\s"),
+            ]
+        };
+    }
+    let expected = [["50% off"], ["a_b"], [r"back\slash"], [r"back\slash"]];
+
+    for (filter, expected) in matches_of!(User::username).into_iter().zip(expected) {
+        let users = db.query::<User>().filter(filter).all().await?;
+        let found: Vec<String> = users.into_iter().map(|u| u.username).collect();
+        assert_eq!(found, expected, "a model's column");
+    }
+
+    let other = alias::<User>("other");
+    for (filter, expected) in matches_of!(other.col(User::username))
+        .into_iter()
+        .zip(expected)
+    {
+        let found: Vec<String> = db
+            .select_columns(other.col(User::username))
+            .from::<User>()
+            .join_alias(&other, other.col(User::id).eq_col(User::id))
+            .filter(filter)
+            .all()
+            .await?;
+        assert_eq!(found, expected, "an aliased table's column");
+    }
+
+    let derived = || db.select_columns(User::username).derived("d");
+    let filters = matches_of!(derived().column::<String>("username"));
+    for (filter, expected) in filters.into_iter().zip(expected) {
+        let d = derived();
+        let found: Vec<String> = db
+            .select_columns(d.column::<String>("username"))
+            .from_derived(d)
+            .filter(filter)
+            .all()
+            .await?;
+        assert_eq!(found, expected, "a derived table's column");
+    }
+
+    let users = db.table("user")?;
+    for (filter, expected) in matches_of!(users.column("username"))
+        .into_iter()
+        .zip(expected)
+    {
+        let rows = users.query().filter(filter).all().await?;
+        let found = rows
+            .iter()
+            .map(|row| row.get::<String>("username"))
+            .collect::<Result<Vec<_>, _>>()?;
+        assert_eq!(found, expected, "a column named at run time");
+    }
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! Metadata from the derive, and create_all / drop_all checked from the catalogs.
 
-use flaskdb::{Backend, Model, OnDelete, SqlType, Value};
+use flaskdb::{Backend, Db, Model, OnDelete, SqlType, Value};
 
 use crate::models::*;
 use crate::{Case, TestDb, TestResult, cases, exec};
@@ -13,6 +13,7 @@ pub fn cases() -> Vec<Case> {
         create_all_creates_tables_and_indexes,
         create_all_is_idempotent_and_drop_all_drops,
         defaults_apply_in_the_database,
+        text_defaults_read_the_same_in_every_string_mode,
         constraints_are_enforced,
         views_are_queryable_and_never_created,
     )
@@ -164,7 +165,7 @@ async fn index_names(t: &TestDb) -> anyhow::Result<Vec<String>> {
 }
 
 /// The models' tables and the declared `enrollment`.
-const ALL_TABLES: [&str; 32] = [
+const ALL_TABLES: [&str; 33] = [
     "all_types",
     "audit_log",
     "author",
@@ -184,6 +185,7 @@ const ALL_TABLES: [&str; 32] = [
     "message",
     "node",
     "note",
+    "odd_default",
     "order",
     "page",
     "page_history",
@@ -354,5 +356,64 @@ pub async fn views_are_queryable_and_never_created(t: TestDb) -> TestResult {
             username: "kept".into()
         }]
     );
+    Ok(())
+}
+
+/// A text default holding a quote, a backslash and a percent sign creates its table and
+/// fills a row with exactly that text, whatever the string mode of the connection the
+/// CREATE TABLE goes through: PostgreSQL with standard_conforming_strings on and off,
+/// MariaDB with its default sql_mode and with NO_BACKSLASH_ESCAPES.
+async fn text_defaults_read_the_same_in_every_string_mode(t: TestDb) -> TestResult {
+    // Each mode, and a query that says whether the connection is in it.
+    let modes: &[(&str, &str)] = match t.backend {
+        Backend::Sqlite => &[("SELECT 1", "SELECT 1")],
+        Backend::Postgres => &[
+            (
+                "SET standard_conforming_strings = on",
+                "SELECT current_setting('standard_conforming_strings') = 'on'",
+            ),
+            (
+                "SET standard_conforming_strings = off",
+                "SELECT current_setting('standard_conforming_strings') = 'off'",
+            ),
+        ],
+        Backend::MySql => &[
+            (
+                "SET SESSION sql_mode = DEFAULT",
+                "SELECT @@sql_mode NOT LIKE '%NO_BACKSLASH_ESCAPES%'",
+            ),
+            (
+                "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')",
+                "SELECT @@sql_mode LIKE '%NO_BACKSLASH_ESCAPES%'",
+            ),
+        ],
+    };
+    for &(set, in_mode) in modes {
+        // One connection, so the mode set on it is the one the DDL is read in.
+        let options = t.options.clone().max_connections(1);
+        let db = Db::connect(t.config().engine_options(options)).await?;
+        db.execute(set, vec![]).await?;
+        db.execute("DROP TABLE IF EXISTS odd_default", vec![])
+            .await?;
+        db.create_all().await?;
+        let mode = db.fetch_all(in_mode, vec![]).await?;
+        assert!(
+            mode[0].get_at::<bool>(0)?,
+            "the DDL ran in the mode of {set:?}"
+        );
+        let table = db.table("odd_default")?;
+        table.insert(table.column("id").set(1_i64)).await?;
+        let row = table.query().one().await?;
+        assert_eq!(
+            row.get::<String>("short")?,
+            ODD_DEFAULT,
+            "VARCHAR after {set:?}"
+        );
+        assert_eq!(
+            row.get::<String>("long")?,
+            ODD_DEFAULT,
+            "TEXT after {set:?}"
+        );
+    }
     Ok(())
 }

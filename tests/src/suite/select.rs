@@ -20,6 +20,7 @@ pub fn cases() -> Vec<Case> {
         terminals_on_selects,
         self_joins_through_aliases,
         derived_tables,
+        names_with_nul_are_refused_before_sending,
     )
 }
 
@@ -399,5 +400,64 @@ async fn derived_tables(t: TestDb) -> TestResult {
         .one()
         .await?;
     assert_eq!(busy, [(ada.id, 2)]);
+    Ok(())
+}
+
+/// An alias, a derived table or a column label holding a NUL is refused with
+/// `Error::InvalidIdentifier` naming it, and no statement is sent (the servers would cut
+/// the name off at the NUL or refuse the statement without saying why).
+async fn names_with_nul_are_refused_before_sending(t: TestDb) -> TestResult {
+    let db = super::record::recording(&t).await?;
+    db.scope(async {
+        let refused = |result: Result<_, Error>, bad: &str| match result {
+            Err(Error::InvalidIdentifier { name }) => assert_eq!(name, bad),
+            other => panic!("{bad:?} was not refused: {other:?}"),
+        };
+        let before = flaskdb::get_recorded_queries().len();
+        let parent = alias::<Category>("par\0ent");
+        let pairs = db
+            .select_columns((Category::name, parent.col(Category::name)))
+            .join_alias(
+                &parent,
+                parent.col(Category::id).eq_col(Category::parent_id),
+            )
+            .all()
+            .await;
+        refused(pairs.map(drop), "par\0ent");
+        let labelled = db
+            .select_columns(count_all().named("n\0"))
+            .from::<Post>()
+            .all()
+            .await;
+        refused(labelled.map(drop), "n\0");
+        let totals = db
+            .select_columns((Post::user_id, count_all()))
+            .group_by(Post::user_id)
+            .derived("tot\0als");
+        let derived = db
+            .select_columns(totals.column::<i64>("user_id"))
+            .from_derived(totals)
+            .all()
+            .await;
+        refused(derived.map(drop), "tot\0als");
+        let streamed: Result<Vec<_>, Error> = db
+            .select_columns(parent.col(Category::name))
+            .from::<Category>()
+            .join_alias(
+                &parent,
+                parent.col(Category::id).eq_col(Category::parent_id),
+            )
+            .stream()
+            .try_collect()
+            .await;
+        refused(streamed.map(drop), "par\0ent");
+        assert_eq!(
+            flaskdb::get_recorded_queries().len(),
+            before,
+            "nothing sent"
+        );
+        anyhow::Ok(())
+    })
+    .await?;
     Ok(())
 }
