@@ -29,7 +29,7 @@ pub enum Backend {
     Sqlite,
     /// PostgreSQL (feature `postgres`).
     Postgres,
-    /// MySQL or MariaDB (feature `mysql`).
+    /// MariaDB, or MySQL (untested: only MariaDB 10.11 is tested) (feature `mysql`).
     MySql,
 }
 
