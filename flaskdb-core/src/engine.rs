@@ -5,9 +5,8 @@
 //! dispatches on it once per statement.
 
 use std::fmt;
-use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 use crate::config::{Config, EngineOptions};
 use crate::error::{Error, Result};
@@ -34,7 +33,7 @@ pub enum Backend {
     Sqlite,
     /// PostgreSQL (feature `postgres`).
     Postgres,
-    /// MySQL or MariaDB (feature `mysql`).
+    /// MariaDB, or MySQL (untested: only MariaDB 10.11 is tested) (feature `mysql`).
     MySql,
 }
 
@@ -398,7 +397,7 @@ impl Engine {
         url: String,
         pool: Pool,
         flags: Flags,
-        #[allow(unused_variables)] keep_alive: Option<KeepAlive>,
+        keep_alive: Option<KeepAlive>,
         returning: bool,
     ) -> Engine {
         // A shared in-memory SQLite database waits for table locks with no timeout: a
@@ -502,11 +501,11 @@ fn mariadb_has_returning(version: &str) -> bool {
     (major, minor) >= (10, 5)
 }
 
-#[allow(dead_code)]
 /// Refuses a server URL whose last `@` comes after its `?`: a password holding an
 /// unencoded `?` (`app:pa?ss@host`) would be read as the start of the parameters, and
 /// the driver would log the rest of it as a parameter it does not know. An `@` in a
 /// parameter is written `%40`.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn no_user_info_in_parameters(url: &str) -> Result<()> {
     match (url.find('?'), url.rfind('@')) {
         (Some(query), Some(at)) if at > query => Err(Error::Config(format!(
@@ -518,6 +517,7 @@ fn no_user_info_in_parameters(url: &str) -> Result<()> {
     }
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn invalid_url(url: &str, e: sqlx::Error) -> Error {
     // sqlx's parse errors may quote the URL; say what is wrong without it.
     let reason = match e {
@@ -566,6 +566,8 @@ mod sqlite {
     use super::*;
     use sqlx::ConnectOptions;
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+    use std::path::Path;
+    use std::sync::atomic::Ordering;
 
     /// A process-wide counter naming each in-memory database, so two `Db`s never share one.
     static MEMORY_DATABASES: AtomicU64 = AtomicU64::new(0);

@@ -6,7 +6,7 @@
 //!
 //! - [`Config`], [`BindConfig`], [`EngineOptions`]: Flask-SQLAlchemy's configuration keys.
 //! - [`Db`]: engines per bind, `create_all` / `drop_all`, raw SQL, `scope`.
-//! - [`Engine`], [`Backend`]: one sqlx pool (SQLite, PostgreSQL or MySQL/MariaDB).
+//! - [`Engine`], [`Backend`]: one sqlx pool (SQLite, PostgreSQL or MariaDB; MySQL 8 untested).
 //! - [`Table`], [`ColumnDef`], [`Metadata`]: table metadata.
 //! - [`Model`], [`Column`], [`Expr`], [`Query`]: typed queries.
 //! - [`set_global_default`], [`in_current_scope`]: the context.

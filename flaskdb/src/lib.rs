@@ -2,8 +2,8 @@
 //!
 //! Flask-SQLAlchemy's way of working, in Rust: declare a model with `#[derive(Model)]`,
 //! call `db.create_all()`, and query it back with typed expressions — on SQLite by
-//! default, PostgreSQL and MySQL/MariaDB with the `postgres` and `mysql` features, and
-//! several databases ("binds") at once.
+//! default, PostgreSQL and MariaDB (MySQL 8: untested) with the `postgres` and `mysql`
+//! features, and several databases ("binds") at once.
 //!
 //! The [guide] follows Flask-SQLAlchemy's documentation chapter by chapter:
 //! [Coming from Flask-SQLAlchemy](guide::coming_from_flask_sqlalchemy),
