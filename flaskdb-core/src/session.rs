@@ -45,7 +45,7 @@ use crate::select::{Select, Selectable, Selection};
 use crate::sql::expr::Node;
 use crate::sql::{self, Clauses, Delete, Insert, Projection, Rendered, Update};
 use crate::target::Source;
-use crate::value::Value;
+use crate::value::{Value, total_cmp_all};
 
 /// A value `Session::add` accepts: a builder (a new row) or a model (a row to update).
 /// `#[derive(Model)]` implements it for both.
@@ -810,6 +810,11 @@ impl Session {
     }
 
     /// Runs a query through the session: autoflush, then on the bind's transaction.
+    ///
+    /// The transaction begins lazily: before the session's first write on the bind, or
+    /// its first locking read (`with_for_update`). A read before then runs on the pool
+    /// in autocommit, as a statement of its own, so a session that only reads sends no
+    /// BEGIN and no ROLLBACK.
     pub(crate) async fn fetch<T: FromRow>(
         &self,
         engine: &Engine,
@@ -821,9 +826,13 @@ impl Session {
         if self.state().autoflush {
             Box::pin(self.flush_inner(true)).await?;
         }
+        let mut txs = self.inner.txs.lock().await;
+        if !r.locks && !txs.iter().any(|(k, _)| k.as_deref() == bind) {
+            drop(txs);
+            return executor::fetch(Conn::Pool(engine), r, max).await;
+        }
         // Cut off part-way, the statement leaves its transaction unusable: the guard
         // then undoes the session's work as a failure would.
-        let mut txs = self.inner.txs.lock().await;
         let index = begin(&mut txs, bind, engine, r.locks).await?;
         let mut guard = Unfinished::new(self, txs);
         let fetched = executor::fetch(Conn::Tx(&mut guard.txs[index].1), r, max).await;
@@ -1412,14 +1421,14 @@ async fn write(
         }
     }
     if updates {
-        for (i, op) in ops.iter().enumerate() {
+        for i in in_lock_order(ops, &order, |op| matches!(op, Op::Update { .. })) {
             if let Op::Update {
                 table,
                 key,
                 values,
                 changed,
                 ..
-            } = op
+            } = &ops[i]
             {
                 update_row(db, txs, table, key, values, changed.as_deref()).await?;
                 written.push(Written::Row {
@@ -1436,12 +1445,14 @@ async fn write(
     }
     let mut visited = cascade::Visited::new();
     for table in order.iter().rev() {
-        for op in ops {
+        let of_table =
+            |op: &Op| matches!(op, Op::Delete { table: t, .. } if std::ptr::eq(*t, *table));
+        for i in in_lock_order(ops, &order, of_table) {
             if let Op::Delete {
                 table: t,
                 key,
                 decode,
-            } = op
+            } = &ops[i]
                 && std::ptr::eq(*t, *table)
             {
                 visited.insert(Identity(table.name(), key.clone()));
@@ -1475,6 +1486,29 @@ async fn write(
         }
     }
     Ok(written)
+}
+
+/// The indexes of the updates or deletes among `ops` that `wanted` picks, in one order
+/// whatever order they were queued in: table by table (`order`), each by primary key,
+/// as SQLAlchemy's unit of work writes them. Two sessions changing the same rows then
+/// lock them in the same order, and neither waits for a lock the other holds while
+/// holding one it wants (a deadlock, which the server ends by failing one of them).
+fn in_lock_order(ops: &[Op], order: &[&'static Table], wanted: impl Fn(&Op) -> bool) -> Vec<usize> {
+    let mut picked: Vec<(usize, &[Value], usize)> = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| wanted(op))
+        .filter_map(|(i, op)| match op {
+            Op::Update { table, key, .. } | Op::Delete { table, key, .. } => {
+                let at = order.iter().position(|t| std::ptr::eq(*t, *table))?;
+                Some((at, key.as_slice(), i))
+            }
+            _ => None,
+        })
+        .collect();
+    // Stable: two changes of one row keep the order they were queued in.
+    picked.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| total_cmp_all(a.1, b.1)));
+    picked.into_iter().map(|(_, _, i)| i).collect()
 }
 
 fn key_filter(table: &'static Table, key: Vec<Value>) -> Node {

@@ -104,6 +104,79 @@ impl PartialEq for Value {
 
 impl Eq for Value {}
 
+impl Value {
+    /// A total order of values, agreeing with `==`: by variant, then by value (floats
+    /// by their total order, decimals and JSON by their representation). Not SQL's
+    /// order; what it gives is one order every session follows, as when a flush takes
+    /// row locks by key.
+    pub(crate) fn total_cmp(&self, other: &Value) -> std::cmp::Ordering {
+        match (self, other) {
+            (Value::Null(a), Value::Null(b)) => format!("{a:?}").cmp(&format!("{b:?}")),
+            (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
+            (Value::I16(a), Value::I16(b)) => a.cmp(b),
+            (Value::I32(a), Value::I32(b)) => a.cmp(b),
+            (Value::I64(a), Value::I64(b)) => a.cmp(b),
+            (Value::F32(a), Value::F32(b)) => a.total_cmp(b),
+            (Value::F64(a), Value::F64(b)) => a.total_cmp(b),
+            (Value::Text(a), Value::Text(b)) => a.cmp(b),
+            (Value::Bytes(a), Value::Bytes(b)) => a.cmp(b),
+            #[cfg(feature = "chrono")]
+            (Value::Date(a), Value::Date(b)) => a.cmp(b),
+            #[cfg(feature = "chrono")]
+            (Value::DateTime(a), Value::DateTime(b)) => a.cmp(b),
+            #[cfg(feature = "chrono")]
+            (Value::Timestamp(a), Value::Timestamp(b)) => a.cmp(b),
+            #[cfg(feature = "uuid")]
+            (Value::Uuid(a), Value::Uuid(b)) => a.cmp(b),
+            #[cfg(feature = "json")]
+            (Value::Json(a), Value::Json(b)) => a.to_string().cmp(&b.to_string()),
+            #[cfg(feature = "decimal")]
+            (Value::Decimal(a), Value::Decimal(b)) => a.serialize().cmp(&b.serialize()),
+            (Value::Array(a, x), Value::Array(b, y)) => format!("{a:?}")
+                .cmp(&format!("{b:?}"))
+                .then_with(|| total_cmp_all(x, y)),
+            (a, b) => a.variant().cmp(&b.variant()),
+        }
+    }
+
+    /// The position of the value's variant, for [`Value::total_cmp`] across variants.
+    fn variant(&self) -> u8 {
+        match self {
+            Value::Null(_) => 0,
+            Value::Bool(_) => 1,
+            Value::I16(_) => 2,
+            Value::I32(_) => 3,
+            Value::I64(_) => 4,
+            Value::F32(_) => 5,
+            Value::F64(_) => 6,
+            Value::Text(_) => 7,
+            Value::Bytes(_) => 8,
+            #[cfg(feature = "chrono")]
+            Value::Date(_) => 9,
+            #[cfg(feature = "chrono")]
+            Value::DateTime(_) => 10,
+            #[cfg(feature = "chrono")]
+            Value::Timestamp(_) => 11,
+            #[cfg(feature = "uuid")]
+            Value::Uuid(_) => 12,
+            #[cfg(feature = "json")]
+            Value::Json(_) => 13,
+            #[cfg(feature = "decimal")]
+            Value::Decimal(_) => 14,
+            Value::Array(..) => 15,
+        }
+    }
+}
+
+/// [`Value::total_cmp`] of two lists, element by element, then by length.
+pub(crate) fn total_cmp_all(a: &[Value], b: &[Value]) -> std::cmp::Ordering {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.total_cmp(y))
+        .find(|o| o.is_ne())
+        .unwrap_or_else(|| a.len().cmp(&b.len()))
+}
+
 impl std::hash::Hash for Value {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         std::mem::discriminant(self).hash(state);

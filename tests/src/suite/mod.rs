@@ -5,6 +5,7 @@ mod engine;
 mod events;
 mod faults;
 mod integrity;
+mod lock_order;
 mod lost_commit;
 mod mixins;
 mod paginate;
@@ -43,5 +44,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(lost_commit::cases());
     cases.extend(stalls::cases());
     cases.extend(pool::cases());
+    cases.extend(lock_order::cases());
     cases
 }

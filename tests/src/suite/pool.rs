@@ -2,7 +2,10 @@
 //! next statement instead of handing it back to sqlx (whose release pings it). These
 //! cases check that nobody waits for a connection kept that way: not a raw sqlx user of
 //! the engine's pool, not another statement waiting for the only connection. The
-//! round-trip case (servers only, in the `faults` area) counts what a client sends.
+//! round-trip cases (servers only, in the `faults` area) count what a client sends.
+//!
+//! A session begins its transaction lazily, before its first write (or locking read):
+//! reads before then run on the pool in autocommit.
 
 use std::time::Duration;
 
@@ -17,8 +20,13 @@ pub fn cases() -> Vec<Case> {
         "pool";
         a_raw_sqlx_user_never_waits_for_a_connection_flaskdb_keeps,
         a_statement_waiting_for_the_only_connection_gets_it_when_it_is_free,
+        a_session_reads_in_autocommit_until_its_first_write,
     );
-    all.extend(cases!("faults"; a_pooled_statement_sends_nothing_but_itself));
+    all.extend(cases!(
+        "faults";
+        a_pooled_statement_sends_nothing_but_itself,
+        a_session_that_only_reads_sends_only_its_reads,
+    ));
     all
 }
 
@@ -88,6 +96,60 @@ async fn a_pooled_statement_sends_nothing_but_itself(t: TestDb) -> TestResult {
     anyhow::ensure!(
         sends <= 24,
         "20 statements made {sends} sends: more than one round trip each"
+    );
+    Ok(())
+}
+
+async fn a_session_reads_in_autocommit_until_its_first_write(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let mut s = db.session();
+    assert_eq!(s.query::<Entry>().count().await?, 0);
+    // Another session commits a row between the session's two reads. Inside one
+    // transaction the second read would not see it on MariaDB (REPEATABLE READ keeps
+    // the first read's snapshot); PostgreSQL's READ COMMITTED and the suite's in-memory
+    // SQLite (read_uncommitted) show it either way, and there the proxy case
+    // `faults::a_session_that_only_reads_sends_only_its_reads` shows no BEGIN is sent.
+    let mut other = db.session();
+    other.add(Entry::build().label("committed by another"));
+    other.commit().await?;
+    assert_eq!(
+        s.query::<Entry>().count().await?,
+        1,
+        "a read before the first write saw an older snapshot: it ran in a transaction"
+    );
+    // After a write, reads run in the session's transaction and see its own rows.
+    s.add(Entry::build().label("own"));
+    assert_eq!(s.query::<Entry>().count().await?, 2);
+    if t.backend != Backend::Sqlite {
+        // (An in-memory SQLite database reads uncommitted rows from every connection.)
+        assert_eq!(
+            other.query::<Entry>().count().await?,
+            1,
+            "not committed yet"
+        );
+    }
+    s.commit().await?;
+    assert_eq!(other.query::<Entry>().count().await?, 2);
+    Ok(())
+}
+
+async fn a_session_that_only_reads_sends_only_its_reads(t: TestDb) -> TestResult {
+    let proxy = Proxy::start(&t.url).await?;
+    let db = one_connection(&t, &proxy.url(&t.url), Duration::from_secs(5)).await?;
+    // Once, so the statement is prepared on the connection.
+    db.query::<Entry>().count().await?;
+    let before = proxy.sends();
+    for _ in 0..10 {
+        // A read-only request: a session, one read, the end of the request.
+        let mut s = db.session();
+        s.query::<Entry>().count().await?;
+        s.rollback().await?;
+    }
+    // One send per read; a transaction around each would add a BEGIN and a ROLLBACK.
+    let sends = proxy.sends() - before;
+    anyhow::ensure!(
+        sends <= 12,
+        "10 read-only sessions made {sends} sends: more than their reads"
     );
     Ok(())
 }

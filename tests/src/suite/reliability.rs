@@ -288,8 +288,10 @@ async fn conflicting_transactions_are_busy_and_retryable(t: TestDb) -> TestResul
     let (mut a, mut b) = (db.session(), db.session());
     let loser = match t.backend {
         Backend::Sqlite => {
-            // `a` reads (a deferred transaction), `b` writes and commits, then `a`
+            // `a` begins its transaction (a deferred one: a read before any write would
+            // otherwise run in autocommit) and reads, `b` writes and commits, then `a`
             // cannot write from its old snapshot.
+            drop(a.transaction(None).await?);
             let mut first = a.query::<Counter>().get(1).await?.unwrap();
             let mut other = b.query::<Counter>().get(1).await?.unwrap();
             other.n = 10;
@@ -388,10 +390,11 @@ async fn an_exhausted_pool_times_out_then_recovers(t: TestDb) -> TestResult {
         .max_connections(2)
         .acquire_timeout(Duration::from_secs(1));
     let (db, file) = pooled(&t, options).await?;
-    // Two sessions hold both connections in their open transactions.
+    // Two sessions hold both connections in their open transactions, begun explicitly
+    // (a read alone runs in autocommit and holds nothing).
     let (a, b) = (db.session(), db.session());
-    a.query::<Entry>().count().await?;
-    b.query::<Entry>().count().await?;
+    drop(a.transaction(None).await?);
+    drop(b.transaction(None).await?);
     let started = Instant::now();
     let waited = tokio::time::timeout(Duration::from_secs(30), db.query::<Entry>().count())
         .await
