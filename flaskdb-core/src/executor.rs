@@ -245,6 +245,9 @@ macro_rules! run_leased {
         let $e = $lease.start();
         let out: Result<_> = async { $body }.await;
         $lease.finish();
+        if out.is_err() {
+            $lease.failed();
+        }
         out
     }};
 }

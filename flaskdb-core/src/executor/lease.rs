@@ -52,6 +52,9 @@ pub(crate) struct Lease<DB: CutLosesConnection> {
     busy: bool,
     /// In a transaction this lease began and has not ended.
     open: bool,
+    /// A statement on it failed: it goes back to sqlx, whose ping on release closes it
+    /// if the failure was the connection's, rather than being parked for the next one.
+    failed: bool,
 }
 
 impl<DB: CutLosesConnection> Lease<DB> {
@@ -67,6 +70,7 @@ impl<DB: CutLosesConnection> Lease<DB> {
                 home: Arc::clone(pool),
                 busy: false,
                 open: false,
+                failed: false,
             };
             if !check {
                 return Ok(lease);
@@ -97,6 +101,11 @@ impl<DB: CutLosesConnection> Lease<DB> {
     /// The statement begun by [`Lease::start`] ended: it returned, with rows or an error.
     pub(crate) fn finish(&mut self) {
         self.busy = false;
+    }
+
+    /// The statement that just finished failed.
+    pub(crate) fn failed(&mut self) {
+        self.failed = true;
     }
 
     /// The connection, for the caller's own statements inside the transaction.
@@ -151,7 +160,7 @@ impl<DB: CutLosesConnection> Drop for Lease<DB> {
             // Queued: sqlx sends it before the connection is used again. Back to sqlx,
             // whose ping on release sends it at once.
             DB::TransactionManager::start_rollback(&mut taken.conn);
-        } else if !self.busy {
+        } else if !self.busy && !self.failed {
             self.home.park(taken);
         }
     }

@@ -26,6 +26,7 @@ pub fn cases() -> Vec<Case> {
         "faults";
         a_pooled_statement_sends_nothing_but_itself,
         a_session_that_only_reads_sends_only_its_reads,
+        a_connection_killed_while_kept_fails_one_statement_only,
     ));
     all
 }
@@ -150,6 +151,37 @@ async fn a_session_that_only_reads_sends_only_its_reads(t: TestDb) -> TestResult
     anyhow::ensure!(
         sends <= 12,
         "10 read-only sessions made {sends} sends: more than their reads"
+    );
+    Ok(())
+}
+
+async fn a_connection_killed_while_kept_fails_one_statement_only(t: TestDb) -> TestResult {
+    let db = one_connection(&t, &t.url, Duration::from_secs(5)).await?;
+    let own_id = match t.backend {
+        Backend::Postgres => "SELECT CAST(pg_backend_pid() AS BIGINT) AS id",
+        _ => "SELECT CAST(CONNECTION_ID() AS SIGNED) AS id",
+    };
+    // The only connection ends its statement cleanly and is kept for the next one.
+    let id: i64 = db.fetch_all(own_id, Vec::new()).await?[0].get("id")?;
+    // The server ends it while it waits.
+    let kill = match t.backend {
+        Backend::Postgres => format!("SELECT pg_terminate_backend({id})"),
+        _ => format!("KILL {id}"),
+    };
+    t.db.execute(flaskdb::AssertSqlSafe(kill), Vec::new())
+        .await?;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // No ping before use: the next statement finds it dead, and fails (retryably).
+    let first = db.query::<Entry>().count().await;
+    anyhow::ensure!(
+        first.as_ref().is_err_and(flaskdb::Error::is_retryable),
+        "the first statement after the kill: {first:?}"
+    );
+    // The dead connection is not kept again: the statement after runs on a new one.
+    let second = db.query::<Entry>().count().await;
+    anyhow::ensure!(
+        second.is_ok(),
+        "the second statement after the kill: {second:?}"
     );
     Ok(())
 }
