@@ -307,13 +307,13 @@ impl Options {
 }
 
 /// Ok(rows) of users as compared rows, in key order.
-fn user_rows(users: &Vec<User>) -> anyhow::Result<Vec<models::UserRow>> {
+fn user_rows(users: &[User]) -> anyhow::Result<Vec<models::UserRow>> {
     Ok(models::users(users.iter().map(models::user_row).collect()))
 }
 
 /// Ok(rows) of a join, in key order.
 fn join_rows(
-    rows: &Vec<(User, Option<models::Post>)>,
+    rows: &[(User, Option<models::Post>)],
 ) -> anyhow::Result<Vec<(models::UserRow, Option<models::PostRow>)>> {
     Ok(models::joined(rows))
 }
