@@ -347,14 +347,12 @@ pub(crate) async fn fetch<T: FromRow>(
     run(&engine, r, may_wait, |r| async move {
         with_conn!(conn, e => {
             let query = prepare(r.sql, r.params)?;
-            let Some(max) = max else {
-                // Every row: `fetch_all` (sqlx-sqlite hands rows over in batches there,
-                // far cheaper than one at a time).
-                let rows = query.fetch_all(e).await?;
-                return decode_all(&rows, |row| T::from_row(row, 0));
-            };
+            // Each row is decoded as it arrives and dropped: the driver's row (on SQLite
+            // a copy of every value) never outlives its decoding, and on SQLite decoding
+            // goes on while the worker thread steps to the next rows.
             let mut rows = query.fetch(e);
-            let mut out = Vec::with_capacity(max);
+            let mut out = Vec::with_capacity(max.unwrap_or(0).min(1024));
+            let max = max.unwrap_or(usize::MAX);
             while out.len() < max {
                 match rows.try_next().await? {
                     Some(row) => out.push(T::from_row(&row, 0)?),
