@@ -133,15 +133,20 @@ async fn fresh(
     }
 }
 
+/// The runtime a trial runs on.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// The models' tables on a fresh database of `backend`, reflected, generated as Rust,
 /// compiled, created again by that program on a second fresh database and reflected
 /// again: the same tables.
 fn round_trip(backend: Backend, base: Option<&str>) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     runtime.block_on(async {
         models::enrollment();
         let dir = std::env::temp_dir().join(format!(
@@ -215,11 +220,7 @@ fn hostile_value(table: &str, column: &str, id: i64) -> String {
 /// (`Model::query().all()`). Then a table whose name holds a newline makes
 /// `model_source` fail with an error naming it.
 fn hostile_names_read_back(backend: Backend, base: Option<&str>) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     runtime.block_on(async {
         let dir = std::env::temp_dir().join(format!(
             "flaskdb-hostile-{}-{backend:?}",

@@ -72,10 +72,9 @@ pub async fn comparisons(t: TestDb) -> TestResult {
     Ok(())
 }
 
-/// `contains` / `startswith` / `endswith` match `%`, `_` and backslashes literally
-/// through every kind of text column: a model's column, an aliased table's column, a
-/// derived table's column and a column named at run time (`db.table(..).column(..)`).
-async fn text_matches_literally_through_every_column_kind(t: TestDb) -> TestResult {
+/// The case's database with users whose names tell LIKE's wildcards and backslash from
+/// their literal text.
+async fn with_like_names(t: &TestDb) -> anyhow::Result<flaskdb::Db> {
     let db = t.with_tables().await?;
     let mut s = db.session();
     let names = [
@@ -90,6 +89,14 @@ async fn text_matches_literally_through_every_column_kind(t: TestDb) -> TestResu
         s.add(User::build().username(*name).email(format!("{i}@x")));
     }
     s.commit().await?;
+    Ok(db)
+}
+
+/// `contains` / `startswith` / `endswith` match `%`, `_` and backslashes literally
+/// through every kind of text column: a model's column, an aliased table's column, a
+/// derived table's column and a column named at run time (`db.table(..).column(..)`).
+async fn text_matches_literally_through_every_column_kind(t: TestDb) -> TestResult {
+    let db = with_like_names(&t).await?;
     // The three methods on one column kind, each with text only one name holds.
     macro_rules! matches_of {
         ($column:expr) => {
@@ -157,20 +164,7 @@ async fn text_matches_literally_through_every_column_kind(t: TestDb) -> TestResu
 /// string mode: MariaDB's NO_BACKSLASH_ESCAPES and PostgreSQL's
 /// standard_conforming_strings = off, set on the session's own connection.
 async fn like_matches_literally_in_every_string_mode(t: TestDb) -> TestResult {
-    let db = t.with_tables().await?;
-    let mut s = db.session();
-    let names = [
-        "50% off",
-        "50 % off",
-        "a_b",
-        "axb",
-        r"back\slash",
-        "backslash",
-    ];
-    for (i, name) in names.iter().enumerate() {
-        s.add(User::build().username(*name).email(format!("{i}@x")));
-    }
-    s.commit().await?;
+    let db = with_like_names(&t).await?;
     // The mode and what restores it, on the session's connection.
     let odd_mode = match t.backend {
         Backend::Sqlite => None,
