@@ -66,8 +66,9 @@ fn build_program(source: &str, main: &str, dir: &Path, name: &str) -> PathBuf {
         .unwrap();
     assert!(
         rustfmt.status.success(),
-        "the generated source is not rustfmt-clean:\n{}",
-        String::from_utf8_lossy(&rustfmt.stdout)
+        "the generated source is not rustfmt-clean:\n{}{}",
+        String::from_utf8_lossy(&rustfmt.stdout),
+        String::from_utf8_lossy(&rustfmt.stderr)
     );
     std::fs::write(dir.join("src/main.rs"), main).unwrap();
     let target = workspace.join("target/crate-options");

@@ -23,7 +23,9 @@ use crate::value::Value;
 ///
 /// # Errors
 /// [`Error::Schema`] naming a table, column, index or type whose name holds a control
-/// character (a newline would end the comment it is quoted in).
+/// character (a newline would end the comment it is quoted in) or a character that
+/// changes the direction of text (rustc refuses them in comments: they can make code
+/// read differently from what it does).
 ///
 /// ```
 /// use flaskdb_core::{ColumnDef, SqlType, Table, model_source};
@@ -64,7 +66,8 @@ pub fn model_source(tables: &[Arc<Table>]) -> Result<String> {
 }
 
 /// [`Error::Schema`] when a name of `table` that goes into the source (into comments
-/// among other places) holds a control character.
+/// among other places) holds a control character or one that changes the direction
+/// of text.
 fn refuse_control_characters(table: &Table) -> Result<()> {
     let indexes = table.indexes();
     let mut names = vec![("table", table.name())];
@@ -87,15 +90,21 @@ fn refuse_control_characters(table: &Table) -> Result<()> {
     }
     match names
         .into_iter()
-        .find(|(_, name)| name.chars().any(char::is_control))
+        .find(|(_, name)| name.chars().any(|c| c.is_control() || changes_direction(c)))
     {
         Some((what, name)) => Err(Error::Schema(format!(
-            "{what} {name:?} of table {:?} holds a control character: it cannot be \
-             written into Rust source",
+            "{what} {name:?} of table {:?} holds a control character or one that \
+             changes the direction of text: it cannot be written into Rust source",
             table.name()
         ))),
         None => Ok(()),
     }
+}
+
+/// The characters that change the direction of the text around them (the marks, the
+/// embeddings, overrides and isolates), which rustc refuses in comments.
+fn changes_direction(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A relationship field to generate.
@@ -176,6 +185,8 @@ fn upper_camel(name: &str) -> String {
         "Vec",
     ]
     .contains(&out.as_str())
+        // `#[derive(Model)]` makes `XBuilder` for a struct `X`.
+        || out.ends_with("Builder")
     {
         out.push_str("Table");
     }
@@ -195,7 +206,8 @@ fn field_name(column: &str) -> String {
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, 'c');
     }
-    if KEYWORDS.contains(&out.as_str()) {
+    // `build` is the function `#[derive(Model)]` makes beside the column constants.
+    if KEYWORDS.contains(&out.as_str()) || out == "build" {
         out.push('_');
     }
     out
@@ -558,8 +570,27 @@ mod tests {
         assert!(source.contains(r#"foreign_key = "\"]p.id\"""#), "{source}");
     }
 
-    /// A control character in any name is refused with an error naming it: a newline
-    /// would end the comment it is quoted in.
+    /// Names that would collide with what `#[derive(Model)]` generates get another
+    /// name: a table `user_builder` beside `user` (the derive's `UserBuilder`) and a
+    /// column `build` (its `fn build()`).
+    #[test]
+    fn names_the_derive_makes_are_avoided() {
+        let table = |name: &str| {
+            Table::new(name)
+                .column(ColumnDef::new("id", SqlType::BigInt).primary_key())
+                .column(ColumnDef::new("build", SqlType::Text).nullable(true))
+        };
+        let source =
+            model_source(&[Arc::new(table("user")), Arc::new(table("user_builder"))]).unwrap();
+        assert!(source.contains("pub struct User {"), "{source}");
+        assert!(source.contains("pub struct UserBuilderTable {"), "{source}");
+        assert!(!source.contains("pub build:"), "{source}");
+        assert!(source.contains("pub build_:"), "{source}");
+    }
+
+    /// A control character or a direction change in any name is refused with an error
+    /// naming it: a newline would end the comment it is quoted in, and rustc refuses
+    /// direction changes in comments.
     #[test]
     fn control_characters_are_refused() {
         let plain = || Table::new("t").column(ColumnDef::new("id", SqlType::BigInt).primary_key());
@@ -568,6 +599,8 @@ mod tests {
             plain().column(ColumnDef::new("c\r", SqlType::Text)),
             plain().column(ColumnDef::new("c", SqlType::Text).declared_as("TEXT\n}")),
             plain().references("id", "p\u{7}", "id", None),
+            Table::new("a\u{202E}b"),
+            plain().column(ColumnDef::new("c\u{2066}", SqlType::Text)),
             plain().index(Index {
                 name: "ix\n".into(),
                 columns: vec!["id".into()],
@@ -577,7 +610,7 @@ mod tests {
         for table in cases {
             match model_source(&[Arc::new(table)]) {
                 Err(Error::Schema(message)) => {
-                    assert!(message.contains("control character"), "{message}");
+                    assert!(message.contains("control character or one"), "{message}");
                     assert!(message.contains(r"\"), "{message} does not quote the name");
                 }
                 other => panic!("expected a schema error, got {other:?}"),
