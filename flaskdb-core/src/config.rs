@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::engine::redact_url;
+use crate::driver::engine::redact_url;
 use crate::error::{Error, Result};
 
 /// Pool options of an engine (Flask-SQLAlchemy's `SQLALCHEMY_ENGINE_OPTIONS`).

@@ -16,86 +16,63 @@
 
 #![forbid(unsafe_code)]
 
-mod column;
-mod column_type;
 mod config;
-mod context;
-mod db;
-mod dialect;
-mod dynamic;
-mod engine;
+mod driver;
 mod error;
-mod events;
-mod executor;
-mod expression;
-mod joined;
-mod keyset;
-mod mixin;
 mod model;
-mod naming;
-mod pagination;
 mod query;
-mod record;
-mod relation;
+mod runtime;
 mod schema;
-mod select;
-mod session;
 mod sql;
-mod sql_type;
-mod target;
-mod types;
 mod value;
 
 #[doc(hidden)]
-#[path = "private.rs"]
 pub mod __private;
 
-/// axum integration: [`axum::DbLayer`], `IntoResponse` for [`Error`], [`axum::PageParams`].
 #[cfg(feature = "axum")]
-#[path = "web.rs"]
 pub mod axum;
 
-pub use column::{Column, TextColumn, escape_like};
-pub use column_type::{ColumnType, CustomType, IntoField};
 pub use config::{BindConfig, Config, EngineOptions, HIDDEN_PARAMETERS};
-pub use context::{
-    clear_global_default, in_current_scope, select, select_columns, session, set_global_default,
-};
-pub use db::Db;
-pub use dynamic::{ColumnRef, RowQuery, TableHandle};
-pub use engine::{Backend, Engine, redact_url};
-pub use error::{Error, NOT_FOUND_TEXT, Result};
-pub use events::{Change, ColumnChange, EventContext, Operation, SessionEvent};
-pub use executor::Row;
-pub use expression::{
-    Comparable, Expression, MaybeNull, Numeric, Operand, count_all, exists, not_exists,
-};
-pub use keyset::KeysetPage;
-pub use mixin::{Columns, Flattens};
-pub use model::{FromRow, InsertRow, Insertable, KeyValues, Model, RowSource, Writable};
-pub use naming::camel_to_snake_case;
-pub use pagination::{IterPages, PageRequest, Pagination};
-pub use query::Query;
-pub use record::{
+pub use driver::engine::{Backend, Engine, redact_url};
+pub use driver::executor::Row;
+pub use driver::recording::{
     QueryInfo, QuerySummary, get_recorded_queries, recorded_queries_dropped, recorded_query_summary,
 };
-pub use relation::{
+pub use error::{Error, NOT_FOUND_TEXT, Result};
+pub use model::column::{Column, TextColumn, escape_like};
+pub use model::expression::{
+    Comparable, Expression, MaybeNull, Numeric, Operand, count_all, exists, not_exists,
+};
+pub use model::mixin::{Columns, Flattens};
+pub use model::{FromRow, InsertRow, Insertable, KeyValues, Model, RowSource, Writable};
+pub use query::Query;
+pub use query::by_name::{ColumnRef, RowQuery, TableHandle};
+pub use query::keyset::KeysetPage;
+pub use query::pagination::{IterPages, PageRequest, Pagination};
+pub use query::relation::{
     BelongsTo, ChildOf, Eager, HasMany, HasOne, Lazy, LoadFrom, ManyToMany, Nested, Relation,
     RelationKind,
 };
-pub use schema::{
-    ColumnDef, ForeignKey, Index, Metadata, Mismatch, MismatchKind, OnDelete, Table, model_source,
-};
-pub use select::{
+pub use query::select::{
     Alias, AliasEntity, AliasOuter, Derived, Entity, Outer, Select, Selectable, Selection, alias,
     entity, outer,
 };
-pub use session::{Addable, Session, SessionTransaction};
+pub use runtime::context::{
+    clear_global_default, in_current_scope, select, select_columns, session, set_global_default,
+};
+pub use runtime::db::Db;
+pub use runtime::events::{Change, ColumnChange, EventContext, Operation, SessionEvent};
+pub use runtime::session::{Addable, Session, SessionTransaction};
+pub use schema::naming::camel_to_snake_case;
+pub use schema::{
+    ColumnDef, ForeignKey, Index, Metadata, Mismatch, MismatchKind, OnDelete, Table, model_source,
+};
 pub use sql::expr::{Assignment, Assignments, Expr, Order};
-pub use sql_type::{Ddl, SqlType};
-#[cfg(feature = "json")]
-pub use types::Json;
 pub use value::Value;
+pub use value::column_type::{ColumnType, CustomType, IntoField};
+#[cfg(feature = "json")]
+pub use value::json::Json;
+pub use value::sql_type::{Ddl, SqlType};
 
 /// The caller's statement that SQL built at run time is safe to run, for
 /// [`Db::execute`] and [`Db::fetch_all`] (sqlx's own, re-exported so applications need

@@ -2,9 +2,9 @@
 
 use std::fmt;
 
-use crate::engine::Backend;
+use crate::driver::engine::Backend;
+use crate::runtime::reflect::{parse_type, same_family};
 use crate::schema::Table;
-use crate::schema::reflect::{parse_type, same_family};
 
 /// One difference between a model's table and the database's, found by
 /// [`Db::reflect`](crate::Db::reflect) and reported in

@@ -1,10 +1,10 @@
 //! Table metadata, the registry of derived models, and the per-bind [`Metadata`].
 
 mod compare;
+pub(crate) mod naming;
 mod order;
-mod reflect;
 mod source;
-mod table;
+pub(crate) mod table;
 
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -13,7 +13,6 @@ use crate::error::{Error, Result};
 pub(crate) use compare::mismatches;
 pub use compare::{Mismatch, MismatchKind};
 pub(crate) use order::parents_first;
-pub(crate) use reflect::tables as reflect_tables;
 pub use source::model_source;
 pub use table::{ColumnDef, ForeignKey, Index, OnDelete, Table};
 

@@ -4,10 +4,10 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::naming::camel_to_snake_case;
+use crate::schema::naming::camel_to_snake_case;
 use crate::schema::{ColumnDef, ForeignKey, Table};
-use crate::sql_type::SqlType;
 use crate::value::Value;
+use crate::value::sql_type::SqlType;
 
 /// Rust source with one `#[derive(Model)]` struct per table, formatted as rustfmt
 /// formats it: every attribute the tables need to be created again as they are (table
@@ -506,8 +506,8 @@ mod tests {
     use super::model_source;
     use crate::error::Error;
     use crate::schema::{ColumnDef, Index, Table};
-    use crate::sql_type::SqlType;
     use crate::value::Value;
+    use crate::value::sql_type::SqlType;
 
     /// Names that would break out of an identifier, a string or a comment, and names
     /// that are not identifiers at all.

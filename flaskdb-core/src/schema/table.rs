@@ -1,9 +1,9 @@
 //! Table metadata: plain data describing a table, built by the derive or at runtime.
 
-use crate::column_type::ColumnType;
-use crate::relation::RelationDef;
-use crate::sql_type::{Ddl, SqlType};
+use crate::query::relation::RelationDef;
 use crate::value::Value;
+use crate::value::column_type::ColumnType;
+use crate::value::sql_type::{Ddl, SqlType};
 
 /// What a foreign key does when the referenced row is deleted.
 ///

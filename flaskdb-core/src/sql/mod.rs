@@ -5,6 +5,7 @@
 //! is pure: the unit tests below pin the exact SQL for all three dialects.
 
 mod ddl;
+pub(crate) mod dialect;
 pub(crate) mod expr;
 mod render;
 

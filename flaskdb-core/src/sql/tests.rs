@@ -5,10 +5,10 @@ use std::borrow::Cow;
 use super::expr::{Assignment, CompareOp, Node, Order};
 use super::*;
 use super::{Join, SubSelect};
-use crate::engine::Backend::{self, MySql, Postgres, Sqlite};
+use crate::driver::engine::Backend::{self, MySql, Postgres, Sqlite};
 use crate::schema::{ColumnDef, OnDelete, Table};
-use crate::sql_type::SqlType;
 use crate::value::Value;
+use crate::value::sql_type::SqlType;
 
 fn user() -> Table {
     Table::new("user")

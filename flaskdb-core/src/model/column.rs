@@ -1,0 +1,211 @@
+//! Typed column handles: `User::username` is a `Column<User, String>`.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::model::Model;
+use crate::model::expression::{Comparable, Operand, compare, operand_methods};
+use crate::query::select::{Select, Selection};
+use crate::sql::expr::{Assignment, CompareOp, Expr, Node, Order};
+use crate::value::Value;
+use crate::value::column_type::{ColumnType, IntoField};
+
+/// A handle to one column of model `M` whose field type is `T`. The derive generates one
+/// per column as an associated constant (`User::id`, `User::email`); its methods build
+/// typed expressions, so `User::id.eq("x")` does not compile.
+///
+/// ```
+/// # use flaskdb_core::{Column, Expr, Model};
+/// fn admins<M: Model>(username: Column<M, String>, id: Column<M, i64>) -> Expr {
+///     username.eq("admin").and(id.gt(3)).or(username.like("adm%"))
+/// }
+/// ```
+pub struct Column<M, T> {
+    name: &'static str,
+    _marker: PhantomData<fn() -> (M, T)>,
+}
+
+impl<M, T> Clone for Column<M, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M, T> Copy for Column<M, T> {}
+
+impl<M, T> fmt::Debug for Column<M, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Column({})", self.name)
+    }
+}
+
+impl<M, T> Column<M, T> {
+    /// The handle of column `name` (used by the derive).
+    #[doc(hidden)]
+    pub const fn new(name: &'static str) -> Self {
+        Column {
+            name,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The column's name in the database.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<M: Model, T: ColumnType> Column<M, T> {
+    pub(crate) fn node(self) -> Node {
+        Node::Column {
+            table: Cow::Borrowed(M::table().name()),
+            name: Cow::Borrowed(self.name),
+        }
+    }
+
+    fn value(v: impl IntoField<T>) -> Value {
+        v.into_field().into_value()
+    }
+
+    operand_methods!();
+
+    /// `column IN (..)`; an empty list matches no row.
+    pub fn in_<V: IntoField<T>>(self, values: impl IntoIterator<Item = V>) -> Expr {
+        self.in_list(values, false)
+    }
+
+    /// `column NOT IN (..)`; an empty list matches every row.
+    pub fn not_in<V: IntoField<T>>(self, values: impl IntoIterator<Item = V>) -> Expr {
+        self.in_list(values, true)
+    }
+
+    fn in_list<V: IntoField<T>>(self, values: impl IntoIterator<Item = V>, negated: bool) -> Expr {
+        Expr(Node::In {
+            expr: Box::new(self.node()),
+            values: values.into_iter().map(Self::value).collect(),
+            negated,
+        })
+    }
+
+    /// `column BETWEEN low AND high` (both ends included).
+    pub fn between(self, low: impl IntoField<T>, high: impl IntoField<T>) -> Expr {
+        Expr(Node::Between {
+            expr: Box::new(self.node()),
+            low: Box::new(Node::Value(Self::value(low))),
+            high: Box::new(Node::Value(Self::value(high))),
+        })
+    }
+
+    /// `column = value` in a bulk update (`query.update(User::email.set("x"))`).
+    pub fn set(self, value: impl IntoField<T>) -> Assignment {
+        Assignment {
+            column: Cow::Borrowed(self.name),
+            value: Self::value(value),
+        }
+    }
+}
+
+/// The character that escapes `%`, `_` and itself in LIKE patterns on every backend
+/// (sent as a parameter of the `ESCAPE` clause).
+pub(crate) const LIKE_ESCAPE: char = '\\';
+
+/// `text` as a LIKE pattern that matches exactly `text`: `%`, `_` and the escape
+/// character (a backslash, on every backend) are escaped with a backslash. For patterns
+/// of your own around user input; `contains`, `startswith` and `endswith` (of
+/// [`Column`], [`Expression`](crate::Expression) and [`ColumnRef`](crate::ColumnRef))
+/// use it.
+///
+/// ```
+/// use flaskdb_core::escape_like;
+/// assert_eq!(escape_like(r"100%_sure\"), r"100\%\_sure\\");
+/// let pattern = format!("{}%.txt", escape_like("report_")); // "report_" then anything
+/// assert_eq!(pattern, r"report\_%.txt");
+/// ```
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            out.push(LIKE_ESCAPE);
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Column types that hold text and so take LIKE patterns: `String` and `Option<String>`.
+pub trait TextColumn: ColumnType {}
+impl TextColumn for String {}
+impl TextColumn for Option<String> {}
+
+impl<M: Model, T: TextColumn> Column<M, T> {
+    text_methods!((self) self.node());
+}
+
+/// `expr LIKE pattern` (or case-insensitive), with [`LIKE_ESCAPE`] as its escape.
+pub(crate) fn like(expr: Node, pattern: String, case_insensitive: bool) -> Expr {
+    Expr(Node::Like {
+        expr: Box::new(expr),
+        pattern: Box::new(Node::Value(Value::Text(pattern))),
+        case_insensitive,
+    })
+}
+
+/// The LIKE methods of every kind of text operand: a model's [`Column`], an aliased or
+/// derived table's column ([`Expression`](crate::Expression)) and a
+/// [`ColumnRef`](crate::ColumnRef) named at run time. `$recv` is the methods' receiver
+/// (`self` or `&self`), `$node` the operand's node.
+macro_rules! text_methods {
+    (($($recv:tt)+) $node:expr) => {
+        /// `column LIKE pattern` (`%` and `_` are wildcards, a backslash escapes them).
+        /// Case sensitivity is the database's: SQLite and MySQL's default collations
+        /// ignore ASCII case, PostgreSQL does not.
+        pub fn like($($recv)+, pattern: impl Into<String>) -> Expr {
+            $crate::model::column::like($node, pattern.into(), false)
+        }
+
+        /// Case-insensitive LIKE: native `ILIKE` on PostgreSQL, `LOWER(a) LIKE LOWER(b)`
+        /// elsewhere.
+        pub fn ilike($($recv)+, pattern: impl Into<String>) -> Expr {
+            $crate::model::column::like($node, pattern.into(), true)
+        }
+
+        /// `column LIKE '%text%'` with `text` matched literally: a `%`, `_` or backslash
+        /// in it is escaped ([`escape_like`](crate::escape_like)), as SQLAlchemy's
+        /// `contains(.., autoescape=True)`. Case sensitivity is `like`'s. Every kind of
+        /// text column has it:
+        ///
+        /// ```
+        /// # use flaskdb_core::{Column, Expr, Model, TableHandle, alias};
+        /// fn discounted<M: Model>(title: Column<M, String>, notes: &TableHandle) -> Vec<Expr> {
+        ///     vec![
+        ///         title.contains("50%_off"), // not "50 percent off"
+        ///         alias::<M>("other").col(title).startswith("50%"),
+        ///         notes.column("title").endswith(r"\off"),
+        ///     ]
+        /// }
+        /// ```
+        pub fn contains($($recv)+, text: &str) -> Expr {
+            let pattern = format!("%{}%", $crate::model::column::escape_like(text));
+            $crate::model::column::like($node, pattern, false)
+        }
+
+        /// `column LIKE 'text%'` with `text` matched literally, as `contains`.
+        pub fn startswith($($recv)+, text: &str) -> Expr {
+            let pattern = format!("{}%", $crate::model::column::escape_like(text));
+            $crate::model::column::like($node, pattern, false)
+        }
+
+        /// `column LIKE '%text'` with `text` matched literally, as `contains`.
+        pub fn endswith($($recv)+, text: &str) -> Expr {
+            let pattern = format!("%{}", $crate::model::column::escape_like(text));
+            $crate::model::column::like($node, pattern, false)
+        }
+    };
+}
+pub(crate) use text_methods;
+
+impl<M: Model, T: ColumnType> From<Column<M, T>> for Order {
+    fn from(column: Column<M, T>) -> Order {
+        column.asc()
+    }
+}

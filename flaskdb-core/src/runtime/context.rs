@@ -1,0 +1,265 @@
+//! The current database context: Flask's application context, the Rust way.
+//!
+//! [`Db::scope`](crate::Db::scope) sets a task-local scope for one future (a web request,
+//! a job); `Model::query()` and `flaskdb::session()` use it. Outside any scope,
+//! `Model::query()` uses the process-wide default set by [`set_global_default`], as
+//! `tracing` does with its dispatcher, and fails with [`Error::NoContext`] without one;
+//! `flaskdb::session()` has no session to give there ([`Error::NoScope`]).
+//!
+//! Scopes nest: an inner `scope` shadows the outer one until it ends. A task started
+//! with `tokio::spawn` does not inherit the scope; wrap its future in
+//! [`in_current_scope`] to carry it along.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+
+use futures_util::future::Either;
+
+use crate::driver::recording::{self, QueryInfo};
+use crate::error::{Error, Result};
+use crate::query::select::{Select, Selectable, Selection};
+use crate::runtime::db::Db;
+use crate::runtime::session::Session;
+use crate::runtime::target::Source;
+
+/// What one scope holds: its `Db`, its session (made on first use) and the statements
+/// recorded in it.
+pub(crate) struct Scope {
+    db: Db,
+    session: OnceLock<Session>,
+    /// Whether the session is the scope's own (closed at its end) rather than a keyed
+    /// one that outlives it.
+    owns_session: bool,
+    recording: Mutex<Recording>,
+}
+
+/// A scope's statements: at most `Config::max_recorded_queries` kept, the rest counted.
+#[derive(Default)]
+struct Recording {
+    queries: Vec<QueryInfo>,
+    /// Statements run after `queries` was full.
+    dropped: usize,
+    /// How often each statement shape ran, for the N+1 warning (as many shapes as
+    /// statements are kept).
+    shapes: HashMap<String, usize>,
+}
+
+impl Scope {
+    fn session(&self) -> Session {
+        self.session
+            .get_or_init(|| Session::new(Some(self.db.clone())))
+            .clone()
+    }
+}
+
+tokio::task_local! {
+    static CURRENT: Arc<Scope>;
+}
+
+/// The process-wide default `Db`, for queries outside any scope.
+static GLOBAL_DEFAULT: RwLock<Option<Db>> = RwLock::new(None);
+
+/// Runs `fut` inside a new scope of `db`. With no `session` given, the scope makes its
+/// own on first use and closes it when it ends (anything not committed is rolled back);
+/// a given session outlives the scope.
+pub(crate) async fn scope<F: Future>(db: Db, session: Option<Session>, fut: F) -> F::Output {
+    let owns_session = session.is_none();
+    let scope = Arc::new(Scope {
+        db,
+        session: session.map(OnceLock::from).unwrap_or_default(),
+        owns_session,
+        recording: Mutex::new(Recording::default()),
+    });
+    let out = CURRENT.scope(Arc::clone(&scope), fut).await;
+    if let Some(session) = scope.session.get().filter(|_| scope.owns_session) {
+        session.close().await;
+    }
+    out
+}
+
+/// Records a statement in the current scope (nothing outside a scope), or counts it
+/// once the scope holds its `Config::max_recorded_queries`; warns once per shape when it
+/// has run more than `threshold` times.
+pub(crate) fn record(info: QueryInfo, threshold: usize) {
+    let _ = CURRENT.try_with(|scope| {
+        let limit = scope
+            .db
+            .config()
+            .map_or(usize::MAX, crate::Config::recorded_queries_limit);
+        let mut recording = scope
+            .recording
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let shape = recording::shape(&info.statement);
+        let tracked = recording.shapes.len() < limit || recording.shapes.contains_key(&shape);
+        let count = match tracked {
+            true => {
+                let count = recording.shapes.entry(shape).or_insert(0);
+                *count += 1;
+                *count
+            }
+            false => 0,
+        };
+        if count == threshold + 1 {
+            tracing::warn!(
+                target: "flaskdb::n_plus_one",
+                location = %info.location,
+                statement = %info.statement,
+                "the same query ran more than {threshold} times in this scope (an N+1 \
+                 pattern?): load the rows in one query, with eager loading or `in_`"
+            );
+        }
+        if recording.queries.len() < limit {
+            recording.queries.push(info);
+            return;
+        }
+        if recording.dropped == 0 {
+            tracing::warn!(
+                target: "flaskdb::record",
+                limit,
+                "this scope has recorded {limit} statements (Config::max_recorded_queries): \
+                 later ones are counted, not kept"
+            );
+        }
+        recording.dropped += 1;
+    });
+}
+
+/// How many statements the current scope ran past its recording limit.
+pub(crate) fn recorded_dropped() -> usize {
+    CURRENT
+        .try_with(|scope| {
+            scope
+                .recording
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .dropped
+        })
+        .unwrap_or_default()
+}
+
+/// The statements recorded in the current scope.
+pub(crate) fn recorded() -> Vec<QueryInfo> {
+    CURRENT
+        .try_with(|scope| {
+            let recording = scope
+                .recording
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            recording.queries.clone()
+        })
+        .unwrap_or_default()
+}
+
+/// Where `Model::query()` runs: the current scope's `Db` and session, else the global
+/// default `Db` (without a session).
+///
+/// # Errors
+/// [`Error::NoContext`] outside any scope and with no global default.
+pub(crate) fn current() -> Result<(Db, Option<Session>)> {
+    if let Ok(found) = CURRENT.try_with(|s| (s.db.clone(), Some(s.session()))) {
+        return Ok(found);
+    }
+    let global = GLOBAL_DEFAULT
+        .read()
+        .unwrap_or_else(PoisonError::into_inner);
+    global
+        .as_ref()
+        .map(|db| (db.clone(), None))
+        .ok_or(Error::NoContext)
+}
+
+/// The current session (Flask-SQLAlchemy's scoped `db.session`): the scope's own
+/// session inside `db.scope(..)` (and so in each request under `DbLayer`), closed when
+/// the scope ends.
+///
+/// Outside any scope there is no current session, even with a global default: one
+/// session there would be shared by every task of the process, mixing their queued
+/// work, their identity maps and their transactions. The session returned then has no
+/// database: whatever is added to it stays with that handle alone, and its commit,
+/// flush of queued work and queries fail with [`Error::NoScope`], as
+/// Flask-SQLAlchemy's `db.session` fails outside an application context. A script uses
+/// `db.scope(..)` or a session of its own from [`Db::session`](crate::Db::session).
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use flaskdb_core::{Config, Db, Error};
+/// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+/// db.scope(async {
+///     flaskdb_core::session().commit().await   // the scope's session
+/// }).await?;
+/// flaskdb_core::set_global_default(db.clone());
+/// let outside = flaskdb_core::session().commit().await;
+/// assert!(matches!(outside, Err(Error::NoScope)));
+/// # flaskdb_core::clear_global_default();
+/// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+/// ```
+pub fn session() -> Session {
+    CURRENT
+        .try_with(|s| s.session())
+        .unwrap_or_else(|_| Session::new(None))
+}
+
+/// A select of whole models by type in the current context (the scope's session, or
+/// the global default): also the way to write a subquery for `exists` or
+/// `in_subquery`, which runs inside its outer query.
+pub fn select<T: Selectable>() -> Select<T::Selection> {
+    Select::new(Source::Current, T::selection())
+}
+
+/// A select of columns and expressions in the current context.
+pub fn select_columns<S: Selection>(selection: S) -> Select<S> {
+    Select::new(Source::Current, selection)
+}
+
+/// Makes `db` the process-wide fallback context, for scripts and tests: outside any
+/// `db.scope(..)`, `Model::query()` uses it. Replaces any earlier default.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use flaskdb_core::{Config, Db};
+/// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+/// flaskdb_core::set_global_default(db.clone());
+/// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+/// ```
+pub fn set_global_default(db: Db) {
+    let mut slot = GLOBAL_DEFAULT
+        .write()
+        .unwrap_or_else(PoisonError::into_inner);
+    *slot = Some(db);
+}
+
+/// Removes the process-wide default set by [`set_global_default`].
+///
+/// ```
+/// flaskdb_core::clear_global_default();
+/// ```
+pub fn clear_global_default() {
+    let mut slot = GLOBAL_DEFAULT
+        .write()
+        .unwrap_or_else(PoisonError::into_inner);
+    *slot = None;
+}
+
+/// Wraps `fut` so it runs in the scope that is current now (if any): use it for a task
+/// you spawn from inside a scope, which otherwise would not see it.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use flaskdb_core::{Config, Db};
+/// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+/// db.scope(async {
+///     let task = tokio::spawn(flaskdb_core::in_current_scope(async {
+///         // Model::query() here uses the spawning scope's db
+///     }));
+///     task.await.unwrap();
+/// }).await;
+/// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+/// ```
+pub fn in_current_scope<F: Future>(fut: F) -> impl Future<Output = F::Output> {
+    match CURRENT.try_with(Arc::clone) {
+        Ok(scope) => Either::Left(CURRENT.scope(scope, fut)),
+        Err(_) => Either::Right(fut),
+    }
+}
