@@ -1,11 +1,20 @@
 //! The one error type of flaskdb.
 
 use std::borrow::Cow;
+use std::fmt;
 
-use crate::config::HIDDEN_PARAMETERS;
+use crate::backend::Backend;
 
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What flaskdb shows instead of bound values with [`Config::hide_parameters`](crate::Config::hide_parameters)
+/// (SQLAlchemy's text).
+///
+/// ```
+/// assert!(flaskdb_core::HIDDEN_PARAMETERS.contains("hide_parameters"));
+/// ```
+pub const HIDDEN_PARAMETERS: &str = "[SQL parameters hidden due to hide_parameters=True]";
 
 /// Everything that can go wrong in flaskdb.
 ///
@@ -276,7 +285,7 @@ pub enum Error {
         /// The most the backend takes.
         limit: usize,
         /// The backend.
-        backend: crate::Backend,
+        backend: Backend,
     },
     /// [`Db::session_for`](crate::Db::session_for) was asked for a new key while as many
     /// keyed sessions as `Config::max_keyed_sessions` allows were open. No session was
@@ -296,7 +305,7 @@ pub enum Error {
     /// from the database: every difference, each naming its bind, table and column. The
     /// reflected tables are in the metadata all the same.
     #[error("the database differs from the models: {}", mismatch_list(.0))]
-    SchemaMismatch(Vec<crate::schema::Mismatch>),
+    SchemaMismatch(Vec<Mismatch>),
     /// An error from the database driver. With `Config::hide_parameters`, an error the
     /// database returned keeps its code, kind, constraint and table, and its message is
     /// [`HIDDEN_PARAMETERS`] (the driver's own error type is no longer reachable by
@@ -315,7 +324,7 @@ fn commit_token_hint(token: &str) -> String {
     )
 }
 
-fn mismatch_list(mismatches: &[crate::schema::Mismatch]) -> String {
+fn mismatch_list(mismatches: &[Mismatch]) -> String {
     let items: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
     items.join("; ")
 }
@@ -594,6 +603,81 @@ fn pg_column(db: &dyn sqlx::error::DatabaseError) -> Option<String> {
     }
     let _ = db;
     None
+}
+
+/// One difference between a model's table and the database's, found by
+/// [`Db::reflect`](crate::Db::reflect) and reported in
+/// [`Error::SchemaMismatch`](crate::Error::SchemaMismatch).
+///
+/// ```
+/// use flaskdb_core::{Mismatch, MismatchKind};
+/// let m = Mismatch {
+///     bind: None,
+///     table: "user".into(),
+///     column: "email".into(),
+///     kind: MismatchKind::MissingColumn,
+/// };
+/// assert_eq!(m.to_string(), "`user.email` is declared by the model but not in the database");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The bind (`None` = default bind).
+    pub bind: Option<String>,
+    /// The table.
+    pub table: String,
+    /// The column.
+    pub column: String,
+    /// What differs.
+    pub kind: MismatchKind,
+}
+
+/// What differs between a model's column and the database's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MismatchKind {
+    /// The model declares a column the table does not have.
+    MissingColumn,
+    /// One allows NULL and the other does not.
+    Nullability {
+        /// Whether the model's column is nullable.
+        model: bool,
+        /// Whether the database's column is nullable.
+        database: bool,
+    },
+    /// The column holds another kind of value (text where the model has an integer).
+    Type {
+        /// The model's type, as this database would declare it.
+        model: String,
+        /// The database's declared type.
+        database: String,
+    },
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}.{}`", self.table, self.column)?;
+        match &self.kind {
+            MismatchKind::MissingColumn => {
+                f.write_str(" is declared by the model but not in the database")?;
+            }
+            MismatchKind::Nullability { model, database } => {
+                let says = |nullable: &bool| if *nullable { "nullable" } else { "NOT NULL" };
+                write!(
+                    f,
+                    " is {} in the model but {} in the database",
+                    says(model),
+                    says(database)
+                )?;
+            }
+            MismatchKind::Type { model, database } => {
+                write!(f, " is {model} in the model but {database} in the database")?;
+            }
+        }
+        if let Some(bind) = &self.bind {
+            write!(f, " (bind `{bind}`)")?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 
 #![forbid(unsafe_code)]
 
+mod backend;
 mod config;
 mod driver;
 mod error;
@@ -32,14 +33,15 @@ pub mod __private;
 #[cfg(feature = "axum")]
 pub mod axum;
 
-pub use config::{BindConfig, Config, EngineOptions, HIDDEN_PARAMETERS};
-pub use driver::engine::{Backend, Engine, redact_url};
+pub use backend::Backend;
+pub use config::{BindConfig, Config, EngineOptions, redact_url};
+pub use driver::engine::Engine;
 pub use driver::executor::Row;
 pub use driver::recording::{
     QueryInfo, QuerySummary, get_recorded_queries, recorded_queries_dropped, recorded_query_summary,
 };
-pub use error::{Error, NOT_FOUND_TEXT, Result};
-pub use model::column::{Column, TextColumn, escape_like};
+pub use error::{Error, HIDDEN_PARAMETERS, Mismatch, MismatchKind, NOT_FOUND_TEXT, Result};
+pub use model::column::{Column, TextColumn};
 pub use model::expression::{
     Comparable, Expression, MaybeNull, Numeric, Operand, count_all, exists, not_exists,
 };
@@ -64,10 +66,8 @@ pub use runtime::db::Db;
 pub use runtime::events::{Change, ColumnChange, EventContext, Operation, SessionEvent};
 pub use runtime::session::{Addable, Session, SessionTransaction};
 pub use schema::naming::camel_to_snake_case;
-pub use schema::{
-    ColumnDef, ForeignKey, Index, Metadata, Mismatch, MismatchKind, OnDelete, Table, model_source,
-};
-pub use sql::expr::{Assignment, Assignments, Expr, Order};
+pub use schema::{ColumnDef, ForeignKey, Index, Metadata, OnDelete, Table, model_source};
+pub use sql::expr::{Assignment, Assignments, Expr, Order, escape_like};
 pub use value::Value;
 pub use value::column_type::{ColumnType, CustomType, IntoField};
 #[cfg(feature = "json")]

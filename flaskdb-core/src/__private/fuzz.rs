@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::driver::engine::Backend;
+use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, Table};
 use crate::sql::expr::{CompareOp, Node};

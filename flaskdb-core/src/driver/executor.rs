@@ -14,9 +14,9 @@ use futures_core::stream::BoxStream;
 use futures_util::TryStreamExt;
 use sqlx::{AssertSqlSafe, Database};
 
-use crate::config::HIDDEN_PARAMETERS;
 use crate::driver::engine::{Engine, with_pool};
 use crate::driver::recording::{self, QueryInfo};
+use crate::error::HIDDEN_PARAMETERS;
 use crate::error::{Error, Result};
 use crate::model::{FromRow, RowSource, row_values};
 use crate::runtime::context;

@@ -105,33 +105,6 @@ impl<M: Model, T: ColumnType> Column<M, T> {
     }
 }
 
-/// The character that escapes `%`, `_` and itself in LIKE patterns on every backend
-/// (sent as a parameter of the `ESCAPE` clause).
-pub(crate) const LIKE_ESCAPE: char = '\\';
-
-/// `text` as a LIKE pattern that matches exactly `text`: `%`, `_` and the escape
-/// character (a backslash, on every backend) are escaped with a backslash. For patterns
-/// of your own around user input; `contains`, `startswith` and `endswith` (of
-/// [`Column`], [`Expression`](crate::Expression) and [`ColumnRef`](crate::ColumnRef))
-/// use it.
-///
-/// ```
-/// use flaskdb_core::escape_like;
-/// assert_eq!(escape_like(r"100%_sure\"), r"100\%\_sure\\");
-/// let pattern = format!("{}%.txt", escape_like("report_")); // "report_" then anything
-/// assert_eq!(pattern, r"report\_%.txt");
-/// ```
-pub fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
-            out.push(LIKE_ESCAPE);
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Column types that hold text and so take LIKE patterns: `String` and `Option<String>`.
 pub trait TextColumn: ColumnType {}
 impl TextColumn for String {}
@@ -185,19 +158,19 @@ macro_rules! text_methods {
         /// }
         /// ```
         pub fn contains($($recv)+, text: &str) -> Expr {
-            let pattern = format!("%{}%", $crate::model::column::escape_like(text));
+            let pattern = format!("%{}%", $crate::sql::expr::escape_like(text));
             $crate::model::column::like($node, pattern, false)
         }
 
         /// `column LIKE 'text%'` with `text` matched literally, as `contains`.
         pub fn startswith($($recv)+, text: &str) -> Expr {
-            let pattern = format!("{}%", $crate::model::column::escape_like(text));
+            let pattern = format!("{}%", $crate::sql::expr::escape_like(text));
             $crate::model::column::like($node, pattern, false)
         }
 
         /// `column LIKE '%text'` with `text` matched literally, as `contains`.
         pub fn endswith($($recv)+, text: &str) -> Expr {
-            let pattern = format!("%{}", $crate::model::column::escape_like(text));
+            let pattern = format!("%{}", $crate::sql::expr::escape_like(text));
             $crate::model::column::like($node, pattern, false)
         }
     };

@@ -17,7 +17,7 @@ use std::marker::PhantomData;
 use futures_core::future::BoxFuture;
 use futures_core::stream::BoxStream;
 
-use crate::driver::engine::Backend;
+use crate::backend::Backend;
 use crate::driver::executor;
 use crate::error::{Error, Result};
 use crate::model::column::Column;

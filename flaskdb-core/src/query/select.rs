@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 use futures_core::stream::BoxStream;
 use futures_util::TryStreamExt;
 
-use crate::driver::engine::Backend;
+use crate::backend::Backend;
 use crate::driver::executor;
 use crate::driver::recording;
 use crate::error::{Error, Result};

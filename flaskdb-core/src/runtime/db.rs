@@ -237,7 +237,11 @@ impl Db {
                 if declared.bind_key() == *key
                     && let Some(found) = tables.iter().find(|t| t.name() == declared.name())
                 {
-                    mismatches.extend(crate::schema::mismatches(declared, found, engine.backend()));
+                    mismatches.extend(crate::runtime::reflect::mismatches(
+                        declared,
+                        found,
+                        engine.backend(),
+                    ));
                 }
             }
             let tables = tables.into_iter().map(Arc::new).collect();

@@ -1,6 +1,5 @@
 //! Table metadata, the registry of derived models, and the per-bind [`Metadata`].
 
-mod compare;
 pub(crate) mod naming;
 mod order;
 mod source;
@@ -10,8 +9,6 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::{Error, Result};
 
-pub(crate) use compare::mismatches;
-pub use compare::{Mismatch, MismatchKind};
 pub(crate) use order::parents_first;
 pub use source::model_source;
 pub use table::{ColumnDef, ForeignKey, Index, OnDelete, Table};

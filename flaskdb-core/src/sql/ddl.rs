@@ -1,6 +1,6 @@
 //! CREATE and DROP statements from table metadata.
 
-use crate::driver::engine::Backend;
+use crate::backend::Backend;
 use crate::error::Result;
 use crate::schema::{ColumnDef, Table};
 use crate::value::Value;

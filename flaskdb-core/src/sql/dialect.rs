@@ -2,7 +2,7 @@
 //!
 //! No other module matches on the backend to write SQL: the renderer asks these hooks.
 
-use crate::driver::engine::Backend;
+use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, Table};
 use crate::sql::expr::CastTo;

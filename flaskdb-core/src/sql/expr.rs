@@ -304,3 +304,30 @@ tuple_assignments!(a, b, c);
 tuple_assignments!(a, b, c, d);
 tuple_assignments!(a, b, c, d, e);
 tuple_assignments!(a, b, c, d, e, f);
+
+/// The character that escapes `%`, `_` and itself in LIKE patterns on every backend
+/// (sent as a parameter of the `ESCAPE` clause).
+pub(crate) const LIKE_ESCAPE: char = '\\';
+
+/// `text` as a LIKE pattern that matches exactly `text`: `%`, `_` and the escape
+/// character (a backslash, on every backend) are escaped with a backslash. For patterns
+/// of your own around user input; `contains`, `startswith` and `endswith` (of
+/// [`Column`](crate::Column), [`Expression`](crate::Expression) and [`ColumnRef`](crate::ColumnRef))
+/// use it.
+///
+/// ```
+/// use flaskdb_core::escape_like;
+/// assert_eq!(escape_like(r"100%_sure\"), r"100\%\_sure\\");
+/// let pattern = format!("{}%.txt", escape_like("report_")); // "report_" then anything
+/// assert_eq!(pattern, r"report\_%.txt");
+/// ```
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            out.push(LIKE_ESCAPE);
+        }
+        out.push(c);
+    }
+    out
+}

@@ -4,9 +4,9 @@ use std::borrow::Cow;
 
 use super::expr::{Node, Order};
 use super::{Clauses, Delete, Insert, Projection, Select, Update};
-use crate::driver::engine::Backend;
+use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::model::column::LIKE_ESCAPE;
+use crate::sql::expr::LIKE_ESCAPE;
 use crate::value::Value;
 
 /// SQL text plus the values for its placeholders, in order. A value is owned, or

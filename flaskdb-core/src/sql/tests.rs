@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use super::expr::{Assignment, CompareOp, Node, Order};
 use super::*;
 use super::{Join, SubSelect};
-use crate::driver::engine::Backend::{self, MySql, Postgres, Sqlite};
+use crate::backend::Backend::{self, MySql, Postgres, Sqlite};
 use crate::schema::{ColumnDef, OnDelete, Table};
 use crate::value::Value;
 use crate::value::sql_type::SqlType;

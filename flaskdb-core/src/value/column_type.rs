@@ -2,8 +2,8 @@
 //! ([`IntoField`]), and [`CustomType`] for types stored as another column type.
 
 use crate::error::{Error, Result};
-use crate::model::RowSource;
 use crate::value::Value;
+use crate::value::row::RowSource;
 use crate::value::sql_type::{Ddl, SqlType};
 
 /// Backend bounds of the types sqlx reads and writes itself: with a backend's feature

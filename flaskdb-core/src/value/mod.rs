@@ -8,6 +8,7 @@
 
 pub(crate) mod column_type;
 pub(crate) mod json;
+pub(crate) mod row;
 pub(crate) mod sql_type;
 
 use crate::value::sql_type::SqlType;

@@ -5,6 +5,7 @@
 //! [`Table`]s (types, defaults, autoincrement, which index is a column's own) happens
 //! once, here, for every backend.
 
+mod compare;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
@@ -13,15 +14,17 @@ mod postgres;
 mod sqlite;
 mod types;
 
-use crate::driver::engine::{Backend, COMMIT_TOKEN_TABLE, Engine};
+use crate::backend::Backend;
+use crate::driver::engine::{COMMIT_TOKEN_TABLE, Engine};
 use crate::driver::executor::{self, Conn, Row};
 use crate::error::Result;
 use crate::schema::table::column_index_name;
 use crate::schema::{ColumnDef, ForeignKey, Index, OnDelete, Table};
 use crate::sql::Rendered;
 
+pub(crate) use compare::mismatches;
 use types::{Default, parse_default};
-pub(crate) use types::{parse_type, same_family};
+use types::{parse_type, same_family};
 
 /// What a backend's catalog says, before interpretation.
 #[derive(Default)]

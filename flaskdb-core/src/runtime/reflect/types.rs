@@ -1,6 +1,6 @@
 //! Declared types and DEFAULT clauses, read back into flaskdb's terms.
 
-use crate::driver::engine::Backend;
+use crate::backend::Backend;
 use crate::value::Value;
 use crate::value::sql_type::SqlType;
 

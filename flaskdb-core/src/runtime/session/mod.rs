@@ -32,7 +32,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use sentinel::Sentinel;
 pub(crate) use tokens::create_table as create_token_table;
 
-use crate::driver::engine::{Backend, Engine};
+use crate::backend::Backend;
+use crate::driver::engine::Engine;
 use crate::driver::executor::{self, Conn, Done, Tx};
 use crate::error::{Error, Result};
 use crate::model::{FromRow, InsertRow, Insertable, KeyValues, Model, ValuesRow, Writable};

@@ -13,7 +13,8 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use crate::driver::engine::{Backend, COMMIT_TOKEN_TABLE, Engine};
+use crate::backend::Backend;
+use crate::driver::engine::{COMMIT_TOKEN_TABLE, Engine};
 use crate::driver::executor::{self, Conn, Tx};
 use crate::error::{Error, Result};
 use crate::sql::Rendered;

@@ -1,10 +1,13 @@
 //! Configuration: Flask-SQLAlchemy's `SQLALCHEMY_*` keys as a typed builder.
 
+mod url;
+
+pub use url::redact_url;
+
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::driver::engine::redact_url;
 use crate::error::{Error, Result};
 
 /// Pool options of an engine (Flask-SQLAlchemy's `SQLALCHEMY_ENGINE_OPTIONS`).
@@ -87,14 +90,6 @@ engine_option! {
     /// [`Error::CommitOutcomeUnknown`](crate::Error::CommitOutcomeUnknown).
     commit_tokens, get_commit_tokens: bool;
 }
-
-/// What flaskdb shows instead of bound values with [`Config::hide_parameters`]
-/// (SQLAlchemy's text).
-///
-/// ```
-/// assert!(flaskdb_core::HIDDEN_PARAMETERS.contains("hide_parameters"));
-/// ```
-pub const HIDDEN_PARAMETERS: &str = "[SQL parameters hidden due to hide_parameters=True]";
 
 /// One extra database (Flask-SQLAlchemy's `SQLALCHEMY_BINDS` entry): its URL and options.
 ///
@@ -231,7 +226,7 @@ impl Config {
 
     /// Keeps the values bound to statements out of everything flaskdb shows
     /// (SQLAlchemy's `hide_parameters`; also `FLASKDB_HIDE_PARAMETERS=1`): echo logs
-    /// [`HIDDEN_PARAMETERS`] instead of them, recorded queries
+    /// [`HIDDEN_PARAMETERS`](crate::HIDDEN_PARAMETERS) instead of them, recorded queries
     /// ([`QueryInfo::parameters`](crate::QueryInfo::parameters)) hold that text once per
     /// value, and an error from the database keeps its code and constraint but not its
     /// message, which may quote a value (MariaDB's "Duplicate entry 'alice@example.com'
