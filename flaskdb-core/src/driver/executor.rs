@@ -19,7 +19,6 @@ use crate::driver::recording::{self, QueryInfo};
 use crate::error::HIDDEN_PARAMETERS;
 use crate::error::{Error, Result};
 use crate::model::{FromRow, RowSource, row_values};
-use crate::runtime::context;
 use crate::schema::ColumnDef;
 use crate::sql::Rendered;
 use crate::value::Value;
@@ -318,7 +317,7 @@ fn observe(engine: &Engine, r: Rendered<'static>, started: Instant) {
             end_time: Instant::now(),
             location: recording::location(),
         };
-        context::record(info, threshold);
+        recording::record(info, threshold);
     }
 }
 

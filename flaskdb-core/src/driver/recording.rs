@@ -12,8 +12,10 @@
 //! `flaskdb::n_plus_one`) names the location and suggests loading the rows in one
 //! query; [`recorded_query_summary`] groups a scope's statements by shape.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::panic::Location;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures_util::future::Either;
@@ -56,8 +58,91 @@ pub struct QuerySummary {
     pub locations: Vec<String>,
 }
 
+/// Where the statements of one scope are recorded: at most `limit`
+/// (`Config::max_recorded_queries`) kept, the rest counted.
+pub(crate) struct Recording {
+    limit: usize,
+    kept: Mutex<Kept>,
+}
+
+/// What a [`Recording`] holds.
+#[derive(Default)]
+struct Kept {
+    queries: Vec<QueryInfo>,
+    /// Statements run after `queries` was full.
+    dropped: usize,
+    /// How often each statement shape ran, for the N+1 warning (as many shapes as
+    /// statements are kept).
+    shapes: HashMap<String, usize>,
+}
+
+impl Recording {
+    /// An empty recording that keeps at most `limit` statements.
+    pub(crate) fn new(limit: usize) -> Arc<Recording> {
+        Arc::new(Recording {
+            limit,
+            kept: Mutex::default(),
+        })
+    }
+
+    fn kept(&self) -> MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 tokio::task_local! {
     static CALLER: &'static Location<'static>;
+    static CURRENT: Arc<Recording>;
+}
+
+/// Runs `fut` with `recording` as where its statements are recorded (the scope's).
+pub(crate) fn within<F: Future>(
+    recording: Arc<Recording>,
+    fut: F,
+) -> impl Future<Output = F::Output> {
+    CURRENT.scope(recording, fut)
+}
+
+/// Records a statement where the current future records (nothing outside a scope), or
+/// counts it once the recording holds its limit; warns once per shape when it has run
+/// more than `threshold` times.
+pub(crate) fn record(info: QueryInfo, threshold: usize) {
+    let _ = CURRENT.try_with(|recording| {
+        let limit = recording.limit;
+        let mut kept = recording.kept();
+        let shape = shape(&info.statement);
+        let tracked = kept.shapes.len() < limit || kept.shapes.contains_key(&shape);
+        let count = match tracked {
+            true => {
+                let count = kept.shapes.entry(shape).or_insert(0);
+                *count += 1;
+                *count
+            }
+            false => 0,
+        };
+        if count == threshold + 1 {
+            tracing::warn!(
+                target: "flaskdb::n_plus_one",
+                location = %info.location,
+                statement = %info.statement,
+                "the same query ran more than {threshold} times in this scope (an N+1 \
+                 pattern?): load the rows in one query, with eager loading or `in_`"
+            );
+        }
+        if kept.queries.len() < limit {
+            kept.queries.push(info);
+            return;
+        }
+        if kept.dropped == 0 {
+            tracing::warn!(
+                target: "flaskdb::record",
+                limit,
+                "this scope has recorded {limit} statements (Config::max_recorded_queries): \
+                 later ones are counted, not kept"
+            );
+        }
+        kept.dropped += 1;
+    });
 }
 
 /// Runs `fut` with `caller` as the location of the statements it runs, unless an outer
@@ -120,7 +205,9 @@ pub(crate) fn shape(sql: &str) -> String {
 /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
 /// ```
 pub fn get_recorded_queries() -> Vec<QueryInfo> {
-    crate::runtime::context::recorded()
+    CURRENT
+        .try_with(|recording| recording.kept().queries.clone())
+        .unwrap_or_default()
 }
 
 /// How many statements the current scope ran that its recording did not keep: those
@@ -143,7 +230,9 @@ pub fn get_recorded_queries() -> Vec<QueryInfo> {
 /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
 /// ```
 pub fn recorded_queries_dropped() -> usize {
-    crate::runtime::context::recorded_dropped()
+    CURRENT
+        .try_with(|recording| recording.kept().dropped)
+        .unwrap_or_default()
 }
 
 /// The current scope's recorded statements grouped by shape, most frequent first.

@@ -10,13 +10,12 @@
 //! with `tokio::spawn` does not inherit the scope; wrap its future in
 //! [`in_current_scope`] to carry it along.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use futures_util::future::Either;
 
-use crate::driver::recording::{self, QueryInfo};
+use crate::driver::recording::{self, Recording};
 use crate::error::{Error, Result};
 use crate::query::select::{Select, Selectable, Selection};
 use crate::runtime::db::Db;
@@ -31,18 +30,7 @@ pub(crate) struct Scope {
     /// Whether the session is the scope's own (closed at its end) rather than a keyed
     /// one that outlives it.
     owns_session: bool,
-    recording: Mutex<Recording>,
-}
-
-/// A scope's statements: at most `Config::max_recorded_queries` kept, the rest counted.
-#[derive(Default)]
-struct Recording {
-    queries: Vec<QueryInfo>,
-    /// Statements run after `queries` was full.
-    dropped: usize,
-    /// How often each statement shape ran, for the N+1 warning (as many shapes as
-    /// statements are kept).
-    shapes: HashMap<String, usize>,
+    recording: Arc<Recording>,
 }
 
 impl Scope {
@@ -65,91 +53,21 @@ static GLOBAL_DEFAULT: RwLock<Option<Db>> = RwLock::new(None);
 /// a given session outlives the scope.
 pub(crate) async fn scope<F: Future>(db: Db, session: Option<Session>, fut: F) -> F::Output {
     let owns_session = session.is_none();
+    let limit = db
+        .config()
+        .map_or(usize::MAX, crate::Config::recorded_queries_limit);
     let scope = Arc::new(Scope {
         db,
         session: session.map(OnceLock::from).unwrap_or_default(),
         owns_session,
-        recording: Mutex::new(Recording::default()),
+        recording: Recording::new(limit),
     });
-    let out = CURRENT.scope(Arc::clone(&scope), fut).await;
+    let recorded = recording::within(Arc::clone(&scope.recording), fut);
+    let out = CURRENT.scope(Arc::clone(&scope), recorded).await;
     if let Some(session) = scope.session.get().filter(|_| scope.owns_session) {
         session.close().await;
     }
     out
-}
-
-/// Records a statement in the current scope (nothing outside a scope), or counts it
-/// once the scope holds its `Config::max_recorded_queries`; warns once per shape when it
-/// has run more than `threshold` times.
-pub(crate) fn record(info: QueryInfo, threshold: usize) {
-    let _ = CURRENT.try_with(|scope| {
-        let limit = scope
-            .db
-            .config()
-            .map_or(usize::MAX, crate::Config::recorded_queries_limit);
-        let mut recording = scope
-            .recording
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let shape = recording::shape(&info.statement);
-        let tracked = recording.shapes.len() < limit || recording.shapes.contains_key(&shape);
-        let count = match tracked {
-            true => {
-                let count = recording.shapes.entry(shape).or_insert(0);
-                *count += 1;
-                *count
-            }
-            false => 0,
-        };
-        if count == threshold + 1 {
-            tracing::warn!(
-                target: "flaskdb::n_plus_one",
-                location = %info.location,
-                statement = %info.statement,
-                "the same query ran more than {threshold} times in this scope (an N+1 \
-                 pattern?): load the rows in one query, with eager loading or `in_`"
-            );
-        }
-        if recording.queries.len() < limit {
-            recording.queries.push(info);
-            return;
-        }
-        if recording.dropped == 0 {
-            tracing::warn!(
-                target: "flaskdb::record",
-                limit,
-                "this scope has recorded {limit} statements (Config::max_recorded_queries): \
-                 later ones are counted, not kept"
-            );
-        }
-        recording.dropped += 1;
-    });
-}
-
-/// How many statements the current scope ran past its recording limit.
-pub(crate) fn recorded_dropped() -> usize {
-    CURRENT
-        .try_with(|scope| {
-            scope
-                .recording
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .dropped
-        })
-        .unwrap_or_default()
-}
-
-/// The statements recorded in the current scope.
-pub(crate) fn recorded() -> Vec<QueryInfo> {
-    CURRENT
-        .try_with(|scope| {
-            let recording = scope
-                .recording
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            recording.queries.clone()
-        })
-        .unwrap_or_default()
 }
 
 /// Where `Model::query()` runs: the current scope's `Db` and session, else the global
@@ -259,7 +177,10 @@ pub fn clear_global_default() {
 /// ```
 pub fn in_current_scope<F: Future>(fut: F) -> impl Future<Output = F::Output> {
     match CURRENT.try_with(Arc::clone) {
-        Ok(scope) => Either::Left(CURRENT.scope(scope, fut)),
+        Ok(scope) => {
+            let recorded = recording::within(Arc::clone(&scope.recording), fut);
+            Either::Left(CURRENT.scope(scope, recorded))
+        }
         Err(_) => Either::Right(fut),
     }
 }
