@@ -52,8 +52,7 @@ pub use query::by_name::{ColumnRef, RowQuery, TableHandle};
 pub use query::keyset::KeysetPage;
 pub use query::pagination::{IterPages, PageRequest, Pagination};
 pub use query::relation::{
-    BelongsTo, ChildOf, Eager, HasMany, HasOne, Lazy, LoadFrom, ManyToMany, Nested, Relation,
-    RelationKind,
+    BelongsTo, ChildOf, Eager, HasMany, HasOne, LoadFrom, ManyToMany, Nested, Relation,
 };
 pub use query::select::{
     Alias, AliasEntity, AliasOuter, Derived, Entity, Outer, Select, Selectable, Selection, alias,
@@ -66,6 +65,7 @@ pub use runtime::db::Db;
 pub use runtime::events::{Change, ColumnChange, EventContext, Operation, SessionEvent};
 pub use runtime::session::{Addable, Session, SessionTransaction};
 pub use schema::naming::camel_to_snake_case;
+pub use schema::relation::{Lazy, RelationKind};
 pub use schema::{ColumnDef, ForeignKey, Index, Metadata, OnDelete, Table, model_source};
 pub use sql::expr::{Assignment, Assignments, Expr, Order, escape_like};
 pub use value::Value;

@@ -22,9 +22,9 @@ pub fn default<T: ColumnType, V: IntoField<T>>(literal: V) -> Value {
     literal.into_field().into_value()
 }
 pub use crate::query::relation::{
-    ChildOf, Eager, Lazy, Related, Relation, RelationDef, RelationField, RelationKind, Via,
-    decode_any, populate_back,
+    ChildOf, Eager, Related, Relation, RelationField, Via, decode_any, populate_back,
 };
+pub use crate::schema::relation::{Lazy, RelationDef, RelationKind};
 pub use crate::sql::expr::Expr;
 
 /// A value from another row, as a field of type `T`: integers convert between widths

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::query::Query;
-use crate::query::relation::RelationDef;
+use crate::schema::relation::RelationDef;
 use crate::schema::{ColumnDef, Table};
 use crate::value::Value;
 use crate::value::column_type::ColumnType;

@@ -13,9 +13,10 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::model::{FromRow, KeyValues, Model, RowSource};
-use crate::query::relation::{BoxFuture, Eager, Relation, RelationKind};
+use crate::query::relation::{BoxFuture, Eager, Relation};
 use crate::query::select::{Entity, Outer, Selection};
 use crate::runtime::target::Target;
+use crate::schema::relation::RelationKind;
 use crate::sql::expr::Node;
 use crate::sql::{self, Clauses, Join, Projection, Select, SubSelect};
 

@@ -2,6 +2,7 @@
 
 pub(crate) mod naming;
 mod order;
+pub(crate) mod relation;
 mod source;
 pub(crate) mod table;
 

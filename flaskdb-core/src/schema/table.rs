@@ -1,6 +1,6 @@
 //! Table metadata: plain data describing a table, built by the derive or at runtime.
 
-use crate::query::relation::RelationDef;
+use crate::schema::relation::RelationDef;
 use crate::value::Value;
 use crate::value::column_type::ColumnType;
 use crate::value::sql_type::{Ddl, SqlType};

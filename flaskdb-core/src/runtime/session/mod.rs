@@ -38,13 +38,14 @@ use crate::driver::executor::{self, Conn, Done, Tx};
 use crate::error::{Error, Result};
 use crate::model::{FromRow, InsertRow, Insertable, KeyValues, Model, ValuesRow, Writable};
 use crate::query::Query;
-use crate::query::relation::{Decoder, RelationDef, decode_any};
+use crate::query::relation::decode_any;
 use crate::query::select::{Select, Selectable, Selection};
 use crate::runtime::db::Db;
 use crate::runtime::events::{
     Change, ColumnChange, EventContext, Listeners, Operation, SessionEvent,
 };
 use crate::runtime::target::Source;
+use crate::schema::relation::{Decoder, RelationDef};
 use crate::schema::{ColumnDef, Table, parents_first};
 use crate::sql::expr::Node;
 use crate::sql::{self, Clauses, Delete, Insert, Projection, Rendered, Update};
