@@ -42,9 +42,7 @@ pub use driver::recording::{
 };
 pub use error::{Error, HIDDEN_PARAMETERS, Mismatch, MismatchKind, NOT_FOUND_TEXT, Result};
 pub use model::column::{Column, TextColumn};
-pub use model::expression::{
-    Comparable, Expression, MaybeNull, Numeric, Operand, count_all, exists, not_exists,
-};
+pub use model::expression::{Comparable, Expression, MaybeNull, Numeric, Operand, count_all};
 pub use model::mixin::{Columns, Flattens};
 pub use model::{FromRow, InsertRow, Insertable, KeyValues, Model, RowSource, Writable};
 pub use query::Query;
@@ -56,11 +54,9 @@ pub use query::relation::{
 };
 pub use query::select::{
     Alias, AliasEntity, AliasOuter, Derived, Entity, Outer, Select, Selectable, Selection, alias,
-    entity, outer,
+    entity, exists, not_exists, outer, select, select_columns,
 };
-pub use runtime::context::{
-    clear_global_default, in_current_scope, select, select_columns, session, set_global_default,
-};
+pub use runtime::context::{clear_global_default, in_current_scope, session, set_global_default};
 pub use runtime::db::Db;
 pub use runtime::events::{Change, ColumnChange, EventContext, Operation, SessionEvent};
 pub use runtime::session::{Addable, Session, SessionTransaction};

@@ -21,8 +21,9 @@ pub use inventory;
 pub fn default<T: ColumnType, V: IntoField<T>>(literal: V) -> Value {
     literal.into_field().into_value()
 }
+pub use crate::model::decode_any;
 pub use crate::query::relation::{
-    ChildOf, Eager, Related, Relation, RelationField, Via, decode_any, populate_back,
+    ChildOf, Eager, Related, Relation, RelationField, Via, populate_back,
 };
 pub use crate::schema::relation::{Lazy, RelationDef, RelationKind};
 pub use crate::sql::expr::Expr;

@@ -6,7 +6,6 @@ use std::marker::PhantomData;
 
 use crate::model::Model;
 use crate::model::expression::{Comparable, Operand, compare, operand_methods};
-use crate::query::select::{Select, Selection};
 use crate::sql::expr::{Assignment, CompareOp, Expr, Node, Order};
 use crate::value::Value;
 use crate::value::column_type::{ColumnType, IntoField};

@@ -5,7 +5,6 @@ use std::marker::PhantomData;
 
 use crate::model::Model;
 use crate::model::column::{Column, TextColumn};
-use crate::query::select::{Select, Selection};
 use crate::schema::Table;
 use crate::sql::expr::{Aggregate, CastTo, CompareOp, Expr, Node, Order};
 use crate::value::Value;
@@ -150,38 +149,12 @@ macro_rules! operand_methods {
                 descending: true,
             }
         }
-
-        /// `self IN (SELECT ..)`: the subquery selects one comparable value.
-        pub fn in_subquery<S>(self, sub: Select<S>) -> Expr
-        where
-            S: Selection,
-            S::Output: Comparable<T>,
-        {
-            Expr(Node::InSelect {
-                expr: Box::new(self.node()),
-                sub: Box::new(sub.into_sub_select()),
-                negated: false,
-            })
-        }
-
-        /// `self NOT IN (SELECT ..)`.
-        pub fn not_in_subquery<S>(self, sub: Select<S>) -> Expr
-        where
-            S: Selection,
-            S::Output: Comparable<T>,
-        {
-            Expr(Node::InSelect {
-                expr: Box::new(self.node()),
-                sub: Box::new(sub.into_sub_select()),
-                negated: true,
-            })
-        }
     };
 }
 pub(crate) use operand_methods;
 
 impl<T: ColumnType> Expression<T> {
-    fn node(&self) -> Node {
+    pub(crate) fn node(&self) -> Node {
         self.node.clone()
     }
 
@@ -387,21 +360,4 @@ pub fn count_all() -> Expression<i64> {
         },
         None,
     )
-}
-
-/// `EXISTS (SELECT ..)`; the subquery may refer to the outer query's columns
-/// (a correlated subquery).
-pub fn exists<S: Selection>(sub: Select<S>) -> Expr {
-    Expr(Node::Exists {
-        sub: Box::new(sub.into_sub_select()),
-        negated: false,
-    })
-}
-
-/// `NOT EXISTS (SELECT ..)`.
-pub fn not_exists<S: Selection>(sub: Select<S>) -> Expr {
-    Expr(Node::Exists {
-        sub: Box::new(sub.into_sub_select()),
-        negated: true,
-    })
 }

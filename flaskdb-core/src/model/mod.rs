@@ -522,6 +522,16 @@ pub trait Insertable: Send + 'static {
     }
 }
 
+/// The [`Decoder`] of model `M`.
+#[doc(hidden)]
+pub fn decode_any<M: Model>(
+    values: &[Value],
+) -> Option<std::sync::Arc<dyn std::any::Any + Send + Sync>> {
+    M::from_row(&crate::model::ValuesRow(values), 0)
+        .ok()
+        .map(|m| std::sync::Arc::new(m) as std::sync::Arc<dyn std::any::Any + Send + Sync>)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::LazyLock;

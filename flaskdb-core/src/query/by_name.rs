@@ -655,3 +655,53 @@ impl PageSource<Row> for RowQuery {
         Box::pin(self.clone().count())
     }
 }
+
+/// Tables by name, from a [`Db`]'s metadata.
+impl Db {
+    /// The table `name` of any bind's metadata (declared or reflected), to query by
+    /// column name; see [`TableHandle`] for an example.
+    ///
+    /// # Errors
+    /// [`Error::Schema`] when no bind has such a table (reflect first), or when several
+    /// do (then name the bind with [`Db::table_for`]).
+    pub fn table(&self, name: &str) -> Result<TableHandle> {
+        let mut found = Vec::new();
+        for key in self.all_binds()? {
+            if let Some(table) = self
+                .metadata(key.as_deref())
+                .tables()
+                .iter()
+                .find(|t| t.name() == name)
+            {
+                found.push(Arc::clone(table));
+            }
+        }
+        match found.len() {
+            1 => Ok(TableHandle::new(self.clone(), found.remove(0))),
+            0 => Err(Error::Schema(format!(
+                "no table `{name}` in the metadata: declare it, or call `db.reflect()` first"
+            ))),
+            _ => Err(Error::Schema(format!(
+                "table `{name}` is on several binds: name one with `db.table_for(bind, \"{name}\")`"
+            ))),
+        }
+    }
+
+    /// The table `name` of bind `key`'s metadata, as [`Db::table`].
+    ///
+    /// # Errors
+    /// [`Error::Schema`] when the bind has no such table.
+    pub fn table_for(&self, key: Option<&str>, name: &str) -> Result<TableHandle> {
+        self.metadata(key)
+            .tables()
+            .iter()
+            .find(|t| t.name() == name)
+            .map(|t| TableHandle::new(self.clone(), Arc::clone(t)))
+            .ok_or_else(|| {
+                Error::Schema(format!(
+                    "no table `{name}` on {}: declare it, or reflect the bind first",
+                    key.map_or_else(|| "the default bind".to_owned(), |k| format!("bind `{k}`"))
+                ))
+            })
+    }
+}

@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::model::{FromRow, KeyValues, Model, RowSource};
-use crate::query::relation::{BoxFuture, Eager, Relation};
+use futures_core::future::BoxFuture;
+
+use crate::query::relation::{Eager, Relation};
 use crate::query::select::{Entity, Outer, Selection};
 use crate::runtime::target::Target;
 use crate::schema::relation::RelationKind;

@@ -548,3 +548,20 @@ impl<M: Writable> Query<M> {
         })
     }
 }
+
+/// Queries on a [`Db`].
+impl Db {
+    /// A query over model `M` bound to this database (on `M`'s bind).
+    pub fn query<M: Model>(&self) -> Query<M> {
+        Query::on(self.clone())
+    }
+}
+
+/// Queries through a [`Session`].
+impl Session {
+    /// A query through this session: it sees the session's uncommitted changes
+    /// (flushing them first when autoflush is on) and fills the identity map.
+    pub fn query<M: Model>(&self) -> Query<M> {
+        Query::in_session(self.clone())
+    }
+}

@@ -15,13 +15,11 @@
 //! table may be declared at runtime, so its keys are found at first use, and a missing
 //! table or key is an [`Error::InvalidQuery`] naming the candidates.
 
-use std::any::Any;
+use futures_core::future::BoxFuture;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::Pin;
-use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::model::Model;
@@ -29,21 +27,9 @@ use crate::query::Query;
 use crate::runtime::db::Db;
 use crate::runtime::session::Session;
 use crate::runtime::target::Source;
-use crate::schema::Table;
 use crate::schema::relation::{Lazy, RelationDef, RelationKind};
-use crate::sql::expr::{Expr, Node};
+use crate::sql::expr::{Expr, Node, key_in};
 use crate::value::Value;
-
-/// A future as the loaders return it.
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// The [`Decoder`] of model `M`.
-#[doc(hidden)]
-pub fn decode_any<M: Model>(values: &[Value]) -> Option<Arc<dyn Any + Send + Sync>> {
-    M::from_row(&crate::model::ValuesRow(values), 0)
-        .ok()
-        .map(|m| Arc::new(m) as Arc<dyn Any + Send + Sync>)
-}
 
 /// Integer keys compare as `i64`, so an `i32` key matches an `i64` foreign key.
 fn normalized(value: Value) -> Value {
@@ -170,27 +156,6 @@ impl<T: Model> Related<T> {
         let rows = fetch::<T>(def, vec![key], &source).await?;
         Ok(rows.into_iter().map(|(_, row)| row).collect())
     }
-}
-
-/// `(c1, c2, ..) IN (keys)` on `table`: `c IN (..)` for one column, OR-ed equalities
-/// for a composite key.
-pub(crate) fn key_in<K: AsRef<[Value]>>(
-    table: &'static Table,
-    columns: &[&str],
-    keys: &[K],
-) -> Node {
-    if let [single] = columns {
-        return Node::In {
-            expr: Box::new(Node::column(table.name(), (*single).to_owned())),
-            values: keys.iter().map(|k| k.as_ref()[0].clone()).collect(),
-            negated: false,
-        };
-    }
-    Node::Or(
-        keys.iter()
-            .map(|key| Node::key_eq(table.name(), columns.iter().copied(), key.as_ref().to_vec()))
-            .collect(),
-    )
 }
 
 /// A target row with the association-table key it was found through.

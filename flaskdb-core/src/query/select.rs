@@ -22,9 +22,11 @@ use crate::driver::executor;
 use crate::driver::recording;
 use crate::error::{Error, Result};
 use crate::model::column::Column;
-use crate::model::expression::{Expression, MaybeNull};
+use crate::model::expression::{Comparable, Expression, MaybeNull};
 use crate::model::{FromRow, Model, RowSource};
 use crate::query::pagination::{PageRequest, Pagination};
+use crate::runtime::db::Db;
+use crate::runtime::session::Session;
 use crate::runtime::target::{Source, Target};
 use crate::schema::Table;
 use crate::sql::expr::{Expr, Node, Order};
@@ -740,4 +742,101 @@ pub(crate) async fn linked_rows<L: FromRow>(
     };
     let rendered = sql::select(&select, resolved.engine.backend())?;
     resolved.fetch::<L>(rendered, None).await
+}
+
+/// Selects on a [`Db`].
+impl Db {
+    /// A select of whole models by type, on this database: `db.select::<(User,
+    /// Option<Post>)>().left_join::<Post>()`.
+    pub fn select<T: Selectable>(&self) -> Select<T::Selection> {
+        Select::new(Source::Db(self.clone()), T::selection())
+    }
+
+    /// A select of columns and expressions on this database:
+    /// `db.select_columns((User::username, Post::id.count()))`.
+    pub fn select_columns<S: Selection>(&self, selection: S) -> Select<S> {
+        Select::new(Source::Db(self.clone()), selection)
+    }
+}
+
+/// Selects through a [`Session`].
+impl Session {
+    /// A select of whole models by type through this session (see [`Db::select`]).
+    pub fn select<T: Selectable>(&self) -> Select<T::Selection> {
+        Select::new(Source::Session(self.clone()), T::selection())
+    }
+
+    /// A select of columns and expressions through this session.
+    pub fn select_columns<S: Selection>(&self, selection: S) -> Select<S> {
+        Select::new(Source::Session(self.clone()), selection)
+    }
+}
+
+/// A select of whole models by type in the current context (the scope's session, or
+/// the global default): also the way to write a subquery for `exists` or
+/// `in_subquery`, which runs inside its outer query.
+pub fn select<T: Selectable>() -> Select<T::Selection> {
+    Select::new(Source::Current, T::selection())
+}
+
+/// A select of columns and expressions in the current context.
+pub fn select_columns<S: Selection>(selection: S) -> Select<S> {
+    Select::new(Source::Current, selection)
+}
+
+/// `IN (SELECT ..)` on columns and expressions: defined here, beside [`Select`], since
+/// the right-hand side is one.
+macro_rules! subquery_methods {
+    () => {
+        /// `self IN (SELECT ..)`: the subquery selects one comparable value.
+        pub fn in_subquery<S>(self, sub: Select<S>) -> Expr
+        where
+            S: Selection,
+            S::Output: Comparable<T>,
+        {
+            Expr(Node::InSelect {
+                expr: Box::new(self.node()),
+                sub: Box::new(sub.into_sub_select()),
+                negated: false,
+            })
+        }
+
+        /// `self NOT IN (SELECT ..)`.
+        pub fn not_in_subquery<S>(self, sub: Select<S>) -> Expr
+        where
+            S: Selection,
+            S::Output: Comparable<T>,
+        {
+            Expr(Node::InSelect {
+                expr: Box::new(self.node()),
+                sub: Box::new(sub.into_sub_select()),
+                negated: true,
+            })
+        }
+    };
+}
+
+impl<M: Model, T: ColumnType> Column<M, T> {
+    subquery_methods!();
+}
+
+impl<T: ColumnType> Expression<T> {
+    subquery_methods!();
+}
+
+/// `EXISTS (SELECT ..)`; the subquery may refer to the outer query's columns
+/// (a correlated subquery).
+pub fn exists<S: Selection>(sub: Select<S>) -> Expr {
+    Expr(Node::Exists {
+        sub: Box::new(sub.into_sub_select()),
+        negated: false,
+    })
+}
+
+/// `NOT EXISTS (SELECT ..)`.
+pub fn not_exists<S: Selection>(sub: Select<S>) -> Expr {
+    Expr(Node::Exists {
+        sub: Box::new(sub.into_sub_select()),
+        negated: true,
+    })
 }

@@ -17,10 +17,8 @@ use futures_util::future::Either;
 
 use crate::driver::recording::{self, Recording};
 use crate::error::{Error, Result};
-use crate::query::select::{Select, Selectable, Selection};
 use crate::runtime::db::Db;
 use crate::runtime::session::Session;
-use crate::runtime::target::Source;
 
 /// What one scope holds: its `Db`, its session (made on first use) and the statements
 /// recorded in it.
@@ -117,18 +115,6 @@ pub fn session() -> Session {
     CURRENT
         .try_with(|s| s.session())
         .unwrap_or_else(|_| Session::new(None))
-}
-
-/// A select of whole models by type in the current context (the scope's session, or
-/// the global default): also the way to write a subquery for `exists` or
-/// `in_subquery`, which runs inside its outer query.
-pub fn select<T: Selectable>() -> Select<T::Selection> {
-    Select::new(Source::Current, T::selection())
-}
-
-/// A select of columns and expressions in the current context.
-pub fn select_columns<S: Selection>(selection: S) -> Select<S> {
-    Select::new(Source::Current, selection)
 }
 
 /// Makes `db` the process-wide fallback context, for scripts and tests: outside any

@@ -11,14 +11,9 @@ use crate::config::Config;
 use crate::driver::engine::Engine;
 use crate::driver::executor::{self, Conn, Row};
 use crate::error::{Error, Result};
-use crate::model::Model;
-use crate::query::Query;
-use crate::query::by_name::TableHandle;
-use crate::query::select::{Select, Selectable, Selection};
 use crate::runtime::context;
 use crate::runtime::events::{Change, EventContext, Listeners, SessionEvent};
 use crate::runtime::session::{Session, create_token_table};
-use crate::runtime::target::Source;
 use crate::schema::{Metadata, Table, parents_first};
 use crate::sql::{self, Rendered};
 use crate::value::Value;
@@ -259,60 +254,13 @@ impl Db {
         }
     }
 
-    /// The table `name` of any bind's metadata (declared or reflected), to query by
-    /// column name; see [`TableHandle`] for an example.
-    ///
-    /// # Errors
-    /// [`Error::Schema`] when no bind has such a table (reflect first), or when several
-    /// do (then name the bind with [`Db::table_for`]).
-    pub fn table(&self, name: &str) -> Result<TableHandle> {
-        let mut found = Vec::new();
-        for key in self.all_binds()? {
-            if let Some(table) = self
-                .metadata(key.as_deref())
-                .tables()
-                .iter()
-                .find(|t| t.name() == name)
-            {
-                found.push(Arc::clone(table));
-            }
-        }
-        match found.len() {
-            1 => Ok(TableHandle::new(self.clone(), found.remove(0))),
-            0 => Err(Error::Schema(format!(
-                "no table `{name}` in the metadata: declare it, or call `db.reflect()` first"
-            ))),
-            _ => Err(Error::Schema(format!(
-                "table `{name}` is on several binds: name one with `db.table_for(bind, \"{name}\")`"
-            ))),
-        }
-    }
-
-    /// The table `name` of bind `key`'s metadata, as [`Db::table`].
-    ///
-    /// # Errors
-    /// [`Error::Schema`] when the bind has no such table.
-    pub fn table_for(&self, key: Option<&str>, name: &str) -> Result<TableHandle> {
-        self.metadata(key)
-            .tables()
-            .iter()
-            .find(|t| t.name() == name)
-            .map(|t| TableHandle::new(self.clone(), Arc::clone(t)))
-            .ok_or_else(|| {
-                Error::Schema(format!(
-                    "no table `{name}` on {}: declare it, or reflect the bind first",
-                    key.map_or_else(|| "the default bind".to_owned(), |k| format!("bind `{k}`"))
-                ))
-            })
-    }
-
     /// The tables that live on bind `key`.
     pub fn tables_for_bind(&self, key: Option<&str>) -> Vec<Arc<Table>> {
         self.metadata(key).tables().to_vec()
     }
 
     /// The bind keys that have tables or engines, default first.
-    fn all_binds(&self) -> Result<Vec<Option<String>>> {
+    pub(crate) fn all_binds(&self) -> Result<Vec<Option<String>>> {
         let mut keys: Vec<Option<String>> = self
             .state()?
             .engines
@@ -483,23 +431,6 @@ impl Db {
     /// A new session (unit of work) on this database.
     pub fn session(&self) -> Session {
         Session::new(Some(self.clone()))
-    }
-
-    /// A select of whole models by type, on this database: `db.select::<(User,
-    /// Option<Post>)>().left_join::<Post>()`.
-    pub fn select<T: Selectable>(&self) -> Select<T::Selection> {
-        Select::new(Source::Db(self.clone()), T::selection())
-    }
-
-    /// A select of columns and expressions on this database:
-    /// `db.select_columns((User::username, Post::id.count()))`.
-    pub fn select_columns<S: Selection>(&self, selection: S) -> Select<S> {
-        Select::new(Source::Db(self.clone()), selection)
-    }
-
-    /// A query over model `M` bound to this database (on `M`'s bind).
-    pub fn query<M: Model>(&self) -> Query<M> {
-        Query::on(self.clone())
     }
 
     /// Runs raw SQL on the default bind and returns the number of rows affected.

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use crate::schema::Table;
 use crate::value::Value;
 
 /// A SQL expression: built from column handles (`User::id.gt(3)`) and combined with
@@ -330,4 +331,25 @@ pub fn escape_like(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// `(c1, c2, ..) IN (keys)` on `table`: `c IN (..)` for one column, OR-ed equalities
+/// for a composite key.
+pub(crate) fn key_in<K: AsRef<[Value]>>(
+    table: &'static Table,
+    columns: &[&str],
+    keys: &[K],
+) -> Node {
+    if let [single] = columns {
+        return Node::In {
+            expr: Box::new(Node::column(table.name(), (*single).to_owned())),
+            values: keys.iter().map(|k| k.as_ref()[0].clone()).collect(),
+            negated: false,
+        };
+    }
+    Node::Or(
+        keys.iter()
+            .map(|key| Node::key_eq(table.name(), columns.iter().copied(), key.as_ref().to_vec()))
+            .collect(),
+    )
 }

@@ -9,10 +9,12 @@ use super::{Identity, Tx, Written, begin};
 use crate::Backend;
 use crate::driver::executor::{self, Conn};
 use crate::error::{Error, Result};
-use crate::query::relation::{BoxFuture, key_in};
+use futures_core::future::BoxFuture;
+
 use crate::runtime::db::Db;
 use crate::schema::{ColumnDef, Table};
 use crate::sql::expr::Node;
+use crate::sql::expr::key_in;
 use crate::sql::{self, Clauses, Delete, Projection, Rendered, Select};
 use crate::value::Value;
 

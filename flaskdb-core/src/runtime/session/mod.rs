@@ -36,15 +36,12 @@ use crate::backend::Backend;
 use crate::driver::engine::Engine;
 use crate::driver::executor::{self, Conn, Done, Tx};
 use crate::error::{Error, Result};
+use crate::model::decode_any;
 use crate::model::{FromRow, InsertRow, Insertable, KeyValues, Model, ValuesRow, Writable};
-use crate::query::Query;
-use crate::query::relation::decode_any;
-use crate::query::select::{Select, Selectable, Selection};
 use crate::runtime::db::Db;
 use crate::runtime::events::{
     Change, ColumnChange, EventContext, Listeners, Operation, SessionEvent,
 };
-use crate::runtime::target::Source;
 use crate::schema::relation::{Decoder, RelationDef};
 use crate::schema::{ColumnDef, Table, parents_first};
 use crate::sql::expr::Node;
@@ -435,22 +432,6 @@ impl Session {
             *model = fresh.ok_or(Error::NoResultFound)?;
             Ok(())
         })
-    }
-
-    /// A query through this session: it sees the session's uncommitted changes
-    /// (flushing them first when autoflush is on) and fills the identity map.
-    pub fn query<M: Model>(&self) -> Query<M> {
-        Query::in_session(self.clone())
-    }
-
-    /// A select of whole models by type through this session (see [`Db::select`]).
-    pub fn select<T: Selectable>(&self) -> Select<T::Selection> {
-        Select::new(Source::Session(self.clone()), T::selection())
-    }
-
-    /// A select of columns and expressions through this session.
-    pub fn select_columns<S: Selection>(&self, selection: S) -> Select<S> {
-        Select::new(Source::Session(self.clone()), selection)
     }
 
     /// Sends every queued change to the database, in the open transactions (begun
