@@ -2,7 +2,27 @@
 //! table metadata and DDL, typed queries, and the scoped context.
 //!
 //! Applications depend on the `flaskdb` crate, which re-exports everything here together
-//! with `#[derive(Model)]`. The modules:
+//! with `#[derive(Model)]`.
+//!
+//! # The data path
+//!
+//! The source is in folders, one per layer, and each layer names only the layers below
+//! it (ARCHITECTURE.md in the repository; `tests/layers.rs` checks it):
+//!
+//! ```text
+//! query/     Query, Select, tables by name, relationship loading, pagination
+//! runtime/   Db, the scoped context, sessions, reflection
+//! driver/    engines and their pools, the executor, query recording
+//! model/     Model, rows to insert, mixins, typed columns and expressions
+//! sql/       the statement tree, its renderer, DDL, the dialects
+//! schema/    Table, ColumnDef, the registry, naming, relationship metadata
+//! value/     Value, SqlType, ColumnType, Json
+//! config/    Config, EngineOptions, URLs
+//! error.rs   Error
+//! backend.rs Backend
+//! ```
+//!
+//! The entry points:
 //!
 //! - [`Config`], [`BindConfig`], [`EngineOptions`]: Flask-SQLAlchemy's configuration keys.
 //! - [`Db`]: engines per bind, `create_all` / `drop_all`, raw SQL, `scope`.
