@@ -37,8 +37,8 @@ fn place(module: &str) -> Option<usize> {
 }
 
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
+    for entry in std::fs::read_dir(dir).expect("src/ is readable") {
+        let path = entry.expect("src/ is readable").path();
         if path.is_dir() {
             sources(&path, out);
         } else if path.extension().is_some_and(|e| e == "rs") {
@@ -108,7 +108,7 @@ fn root_names(lib: &str) -> Vec<(String, String)> {
 
 /// Every name in `src` that points up, as (file, module named, item).
 fn upward(src: &Path) -> BTreeSet<(String, String, String)> {
-    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+    let lib = std::fs::read_to_string(src.join("lib.rs")).expect("src/lib.rs is readable");
     let roots = root_names(&lib);
     let mut files = Vec::new();
     sources(src, &mut files);
@@ -116,14 +116,18 @@ fn upward(src: &Path) -> BTreeSet<(String, String, String)> {
     for file in files {
         let relative = file
             .strip_prefix(src)
-            .unwrap()
+            .expect("a file under src/")
             .to_string_lossy()
             .replace('\\', "/");
-        let top = relative.split('/').next().unwrap().trim_end_matches(".rs");
+        let top = relative
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches(".rs");
         let own = place(top).unwrap_or_else(|| {
             panic!("src/{relative}: module `{top}` has no place in LAYERS: give it one")
         });
-        let text = code(&std::fs::read_to_string(&file).unwrap());
+        let text = code(&std::fs::read_to_string(&file).expect("a source file is readable"));
         for (first, second) in crate_paths(&text) {
             let (module, item) = match roots.iter().find(|(name, _)| *name == first) {
                 Some((_, module)) => (module.clone(), first.clone()),

@@ -8,7 +8,7 @@ use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, Table};
 use crate::sql::expr::{CompareOp, Node};
-use crate::sql::{self, Clauses, Projection, Select};
+use crate::sql::{self, Clauses, Projection, SelectStmt};
 use crate::value::Value;
 use crate::value::sql_type::SqlType;
 
@@ -103,7 +103,7 @@ fn select_text(backend: Backend, table: &str, column: &str, text: &str) -> Resul
         negated: false,
     });
     let rendered = sql::select(
-        &Select {
+        &SelectStmt {
             table: &table_def,
             projection: Projection::AllColumns,
             clauses: &clauses,

@@ -37,7 +37,7 @@ pub fn field_from<T: ColumnType>(value: Value) -> Option<T> {
     };
     T::from_value(value)
 }
-pub use crate::runtime::target::Source;
+pub use crate::runtime::target::Runner;
 
 /// The properties the fuzz targets in `fuzz/` check, each a function of the target's
 /// input; the property tests of this module run them on stable in `cargo test`.

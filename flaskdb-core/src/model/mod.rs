@@ -265,7 +265,7 @@ impl StatementCache {
 pub struct InsertRow {
     table: &'static Table,
     slots: Vec<Option<Value>>,
-    rare: Option<Box<Rare>>,
+    rare: Option<Box<RowExtras>>,
 }
 
 /// Empty slot vectors of dropped rows, kept per thread for the next rows to fill.
@@ -326,7 +326,7 @@ impl Drop for InsertRow {
 
 /// The parts of an [`InsertRow`] that most rows do not have.
 #[derive(Debug, Clone, Default)]
-struct Rare {
+struct RowExtras {
     missing: Vec<&'static str>,
     children: Vec<(&'static RelationDef, InsertRow)>,
     invalid: Option<String>,
@@ -347,7 +347,7 @@ impl InsertRow {
         }
     }
 
-    fn rare(&mut self) -> &mut Rare {
+    fn rare(&mut self) -> &mut RowExtras {
         self.rare.get_or_insert_default()
     }
 

@@ -23,7 +23,7 @@ use crate::query::pagination::{PageRequest, PageSource, Pagination};
 use crate::runtime::db::Db;
 use crate::schema::{ColumnDef, Table};
 use crate::sql::expr::{Assignment, Assignments, CompareOp, Expr, Node, Order};
-use crate::sql::{self, Clauses, Delete, Insert, Projection, Select, Update};
+use crate::sql::{self, Clauses, DeleteStmt, InsertStmt, Projection, SelectStmt, UpdateStmt};
 use crate::value::Value;
 use crate::value::sql_type::SqlType;
 
@@ -262,7 +262,7 @@ impl TableHandle {
             };
             let by_returning = !returning.is_empty();
             let rendered = sql::insert(
-                Insert {
+                InsertStmt {
                     table: &self.table,
                     rows: vec![&row],
                     returning,
@@ -463,7 +463,7 @@ impl RowQuery {
         let clauses = self.checked()?;
         let engine = self.handle.engine()?;
         let rendered = sql::select(
-            &Select {
+            &SelectStmt {
                 table: &self.handle.table,
                 projection,
                 clauses: &clauses,
@@ -549,7 +549,7 @@ impl RowQuery {
             let clauses = self.checked()?;
             let engine = self.handle.engine()?;
             let rendered = sql::select(
-                &Select {
+                &SelectStmt {
                     table: &self.handle.table,
                     projection: Projection::Count,
                     clauses: &clauses,
@@ -610,7 +610,7 @@ impl RowQuery {
             }
             let engine = self.handle.engine()?;
             let rendered = sql::update(
-                &Update {
+                &UpdateStmt {
                     table: &self.handle.table,
                     assignments,
                     filter: filter.as_ref(),
@@ -633,7 +633,7 @@ impl RowQuery {
             let filter = self.bulk("delete")?;
             let engine = self.handle.engine()?;
             let rendered = sql::delete(
-                &Delete {
+                &DeleteStmt {
                     table: &self.handle.table,
                     filter: filter.as_ref(),
                 },

@@ -20,7 +20,7 @@ use crate::query::select::{Entity, Outer, Selection};
 use crate::runtime::target::Target;
 use crate::schema::relation::RelationKind;
 use crate::sql::expr::Node;
-use crate::sql::{self, Clauses, Join, Projection, Select, SubSelect};
+use crate::sql::{self, Clauses, Join, Projection, SelectStmt, SubSelect};
 
 /// A relationship loaded by joining it into the parents' query.
 pub(crate) trait JoinedEager<P>: Eager<P> {
@@ -147,7 +147,7 @@ impl<P: Model, C: Model + Clone> JoinedEager<P> for Relation<P, C> {
                 )
                 .collect();
             let rendered = sql::select(
-                &Select {
+                &SelectStmt {
                     table: parent,
                     projection: Projection::Exprs,
                     clauses: &outer,

@@ -27,9 +27,9 @@ use crate::query::pagination::{PageRequest, PageSource, Pagination};
 use crate::query::relation::{ChildOf, Eager, Relation};
 use crate::runtime::db::Db;
 use crate::runtime::session::Session;
-use crate::runtime::target::{Source, Target};
+use crate::runtime::target::{Runner, Target};
 use crate::sql::expr::{Assignment, Assignments, Expr, Node};
-use crate::sql::{self, Clauses, Delete, Projection, Rendered, Select, Update};
+use crate::sql::{self, Clauses, DeleteStmt, Projection, Rendered, SelectStmt, UpdateStmt};
 use crate::value::Value;
 use crate::value::column_type::{ColumnType, IntoField};
 use std::sync::Arc;
@@ -45,7 +45,7 @@ use std::sync::Arc;
 /// }
 /// ```
 pub struct Query<M> {
-    source: Source,
+    runner: Runner,
     clauses: Clauses,
     description: Option<String>,
     eager: Vec<Arc<dyn Eager<M>>>,
@@ -58,7 +58,7 @@ pub struct Query<M> {
 impl<M> Clone for Query<M> {
     fn clone(&self) -> Self {
         Query {
-            source: self.source.clone(),
+            runner: self.runner.clone(),
             clauses: self.clauses.clone(),
             description: self.description.clone(),
             eager: self.eager.clone(),
@@ -79,9 +79,9 @@ impl<M: Model> fmt::Debug for Query<M> {
 }
 
 impl<M: Model> Query<M> {
-    pub(crate) fn from_source(source: Source) -> Self {
+    pub(crate) fn from_runner(runner: Runner) -> Self {
         Query {
-            source,
+            runner,
             clauses: Clauses::default(),
             description: None,
             eager: M::default_eager(),
@@ -93,8 +93,8 @@ impl<M: Model> Query<M> {
 
     /// A query on `source` without the model's default eager loading (what relationship
     /// loading runs, which would otherwise recurse).
-    pub(crate) fn plain(source: Source) -> Self {
-        let mut query = Query::from_source(source);
+    pub(crate) fn plain(runner: Runner) -> Self {
+        let mut query = Query::from_runner(runner);
         query.eager.clear();
         query.joined = None;
         query
@@ -102,17 +102,17 @@ impl<M: Model> Query<M> {
 
     /// A query on the current context (what `M::query()` returns).
     pub(crate) fn current() -> Self {
-        Query::from_source(Source::Current)
+        Query::from_runner(Runner::Current)
     }
 
     /// A query on an explicit database.
     pub(crate) fn on(db: Db) -> Self {
-        Query::from_source(Source::Db(db))
+        Query::from_runner(Runner::Db(db))
     }
 
     /// A query through a session.
     pub(crate) fn in_session(session: Session) -> Self {
-        Query::from_source(Source::Session(session))
+        Query::from_runner(Runner::Session(session))
     }
 
     /// Loads a relationship of the rows with the query: one extra `IN (...)` query per
@@ -211,7 +211,7 @@ impl<M: Model> Query<M> {
         if let Some(message) = &self.error {
             return Err(Error::InvalidQuery(message.clone().into()));
         }
-        self.source.resolve(M::table().bind_key())
+        self.runner.resolve(M::table().bind_key())
     }
 
     /// Fetches models; through a session they enter its identity map. The eager
@@ -235,7 +235,7 @@ impl<M: Model> Query<M> {
         }
         if !rows.is_empty() {
             for eager in &self.eager {
-                eager.load(&mut rows, &self.source).await?;
+                eager.load(&mut rows, &self.runner).await?;
             }
         }
         Ok(rows)
@@ -243,7 +243,7 @@ impl<M: Model> Query<M> {
 
     fn render(&self, projection: Projection, backend: Backend) -> Result<Rendered<'static>> {
         sql::select(
-            &Select {
+            &SelectStmt {
                 table: M::table(),
                 projection,
                 clauses: &self.clauses,
@@ -516,7 +516,7 @@ impl<M: Writable> Query<M> {
                 }
             }
             let rendered = sql::update(
-                &Update {
+                &UpdateStmt {
                     table: M::table(),
                     assignments,
                     filter: self.clauses.filter.as_ref(),
@@ -538,7 +538,7 @@ impl<M: Writable> Query<M> {
             self.clauses.check_bulk("delete")?;
             let target = self.target()?;
             let rendered = sql::delete(
-                &Delete {
+                &DeleteStmt {
                     table: M::table(),
                     filter: self.clauses.filter.as_ref(),
                 },

@@ -26,7 +26,7 @@ use crate::model::Model;
 use crate::query::Query;
 use crate::runtime::db::Db;
 use crate::runtime::session::Session;
-use crate::runtime::target::Source;
+use crate::runtime::target::Runner;
 use crate::schema::relation::{Lazy, RelationDef, RelationKind};
 use crate::sql::expr::{Expr, Node, key_in};
 use crate::value::Value;
@@ -141,7 +141,7 @@ impl<T> Related<T> {
 
 impl<T: Model> Related<T> {
     /// Reads the related rows from `source`.
-    async fn load(&self, source: Source) -> Result<Vec<T>> {
+    async fn load(&self, runner: Runner) -> Result<Vec<T>> {
         let def = self.def()?;
         if def.lazy == Lazy::Raise {
             return Err(Error::NotLoaded {
@@ -153,7 +153,7 @@ impl<T: Model> Related<T> {
             // A NULL foreign key: nothing is related.
             return Ok(Vec::new());
         };
-        let rows = fetch::<T>(def, vec![key], &source).await?;
+        let rows = fetch::<T>(def, vec![key], &runner).await?;
         Ok(rows.into_iter().map(|(_, row)| row).collect())
     }
 }
@@ -191,7 +191,7 @@ fn any_key<R: crate::model::RowSource>(row: &R, index: usize) -> Result<Value> {
 async fn fetch<T: Model>(
     def: &'static RelationDef,
     keys: Vec<Key>,
-    source: &Source,
+    runner: &Runner,
 ) -> Result<Vec<(Key, T)>> {
     let resolved = def.resolve()?.clone();
     let target = def.target();
@@ -200,7 +200,7 @@ async fn fetch<T: Model>(
         .into_iter()
         .filter(|k| seen.insert(k.clone()))
         .collect();
-    let backend = source.resolve(target.bind_key())?.engine.backend();
+    let backend = runner.resolve(target.bind_key())?.engine.backend();
     let chunk = backend.keys_per_statement(resolved.pairs.len());
     let mut out = Vec::new();
     for part in unique.chunks(chunk) {
@@ -219,7 +219,7 @@ async fn fetch<T: Model>(
                         .collect(),
                 );
                 let rows = crate::query::select::linked_rows::<Linked<T>>(
-                    source,
+                    runner,
                     target,
                     secondary,
                     on,
@@ -237,7 +237,7 @@ async fn fetch<T: Model>(
                     _ => resolved.pairs.iter().map(|p| p.0.as_str()).collect(),
                 };
                 // Plain: the target's own default eager loading would recurse.
-                let mut query = Query::<T>::plain(source.clone());
+                let mut query = Query::<T>::plain(runner.clone());
                 query
                     .clauses_mut()
                     .and_filter(key_in(target, &target_cols, part));
@@ -291,7 +291,7 @@ fn distribute<P, C: Clone>(parents: &mut [P], relation: &Relation<P, C>, rows: V
 pub trait Eager<P>: Send + Sync {
     /// Loads into `parents` from `source`.
     #[doc(hidden)]
-    fn load<'a>(&'a self, parents: &'a mut [P], source: &'a Source) -> BoxFuture<'a, Result<()>>;
+    fn load<'a>(&'a self, parents: &'a mut [P], runner: &'a Runner) -> BoxFuture<'a, Result<()>>;
 }
 
 /// A relationship of model `P` to model `C`: `Category::posts` is a
@@ -380,14 +380,14 @@ impl<P: Model, C: Model> Relation<P, C> {
 }
 
 impl<P: Model, C: Model + Clone> Eager<P> for Relation<P, C> {
-    fn load<'a>(&'a self, parents: &'a mut [P], source: &'a Source) -> BoxFuture<'a, Result<()>> {
+    fn load<'a>(&'a self, parents: &'a mut [P], runner: &'a Runner) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let field = self.field;
             let keys: Vec<Key> = parents
                 .iter_mut()
                 .filter_map(|p| field(p).key.clone())
                 .collect();
-            let rows = fetch::<C>(self.def(), keys, source).await?;
+            let rows = fetch::<C>(self.def(), keys, runner).await?;
             distribute(parents, self, rows);
             Ok(())
         })
@@ -401,16 +401,16 @@ pub struct Nested<P, C> {
 }
 
 impl<P: Model, C: Model + Clone> Eager<P> for Nested<P, C> {
-    fn load<'a>(&'a self, parents: &'a mut [P], source: &'a Source) -> BoxFuture<'a, Result<()>> {
+    fn load<'a>(&'a self, parents: &'a mut [P], runner: &'a Runner) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let field = self.outer.field;
             let keys: Vec<Key> = parents
                 .iter_mut()
                 .filter_map(|p| field(p).key.clone())
                 .collect();
-            let rows = fetch::<C>(self.outer.def(), keys, source).await?;
+            let rows = fetch::<C>(self.outer.def(), keys, runner).await?;
             let (keys, mut children): (Vec<Key>, Vec<C>) = rows.into_iter().unzip();
-            self.inner.load(&mut children, source).await?;
+            self.inner.load(&mut children, runner).await?;
             distribute(
                 parents,
                 &self.outer,
@@ -424,24 +424,24 @@ impl<P: Model, C: Model + Clone> Eager<P> for Nested<P, C> {
 /// Where a relationship loads from: `&Db` or a session (through its identity map).
 pub trait LoadFrom {
     #[doc(hidden)]
-    fn source(self) -> Source;
+    fn runner(self) -> Runner;
 }
 
 impl LoadFrom for &Db {
-    fn source(self) -> Source {
-        Source::Db(self.clone())
+    fn runner(self) -> Runner {
+        Runner::Db(self.clone())
     }
 }
 
 impl LoadFrom for &Session {
-    fn source(self) -> Source {
-        Source::Session(self.clone())
+    fn runner(self) -> Runner {
+        Runner::Session(self.clone())
     }
 }
 
 impl LoadFrom for &mut Session {
-    fn source(self) -> Source {
-        Source::Session(self.clone())
+    fn runner(self) -> Runner {
+        Runner::Session(self.clone())
     }
 }
 
@@ -476,8 +476,8 @@ macro_rules! field_type {
             /// # Errors
             /// [`Error::NotLoaded`] for a `lazy = "raise"` relationship; database errors.
             pub fn load(&self, from: impl LoadFrom) -> impl Future<Output = Result<Vec<T>>> + Send + '_ {
-                let source = from.source();
-                async move { self.0.load(source).await }
+                let runner = from.runner();
+                async move { self.0.load(runner).await }
             }
         }
 
@@ -507,8 +507,8 @@ macro_rules! field_type {
             /// # Errors
             /// [`Error::NotLoaded`] for a `lazy = "raise"` relationship; database errors.
             pub fn load(&self, from: impl LoadFrom) -> impl Future<Output = Result<Option<T>>> + Send + '_ {
-                let source = from.source();
-                async move { Ok(self.0.load(source).await?.into_iter().next()) }
+                let runner = from.runner();
+                async move { Ok(self.0.load(runner).await?.into_iter().next()) }
             }
         }
 

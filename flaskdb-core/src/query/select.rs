@@ -27,7 +27,7 @@ use crate::model::{FromRow, Model, RowSource};
 use crate::query::pagination::{PageRequest, Pagination};
 use crate::runtime::db::Db;
 use crate::runtime::session::Session;
-use crate::runtime::target::{Source, Target};
+use crate::runtime::target::{Runner, Target};
 use crate::schema::Table;
 use crate::sql::expr::{Expr, Node, Order};
 use crate::sql::{self, Clauses, Join, Projection, Rendered, SubSelect};
@@ -260,7 +260,7 @@ static NO_TABLE: LazyLock<Table> = LazyLock::new(|| Table::new(""));
 /// }
 /// ```
 pub struct Select<S> {
-    source: Source,
+    runner: Runner,
     selection: PhantomData<fn() -> S>,
     from: &'static Table,
     exprs: Vec<Node>,
@@ -269,11 +269,11 @@ pub struct Select<S> {
 }
 
 impl<S: Selection> Select<S> {
-    pub(crate) fn new(source: Source, selection: S) -> Self {
+    pub(crate) fn new(runner: Runner, selection: S) -> Self {
         let mut exprs = Vec::new();
         selection.exprs(&mut exprs);
         Select {
-            source,
+            runner,
             selection: PhantomData,
             from: selection.table().unwrap_or(&NO_TABLE),
             exprs: exprs.into_iter().map(|e| e.0).collect(),
@@ -461,11 +461,11 @@ impl<S: Selection> Select<S> {
                 "a select needs a model or a column to read from".into(),
             ));
         }
-        self.source.resolve(self.from.bind_key())
+        self.runner.resolve(self.from.bind_key())
     }
 
     fn render(&self, projection: Projection, backend: Backend) -> Result<Rendered<'static>> {
-        let select = sql::Select {
+        let select = sql::SelectStmt {
             table: self.from,
             projection,
             clauses: &self.clauses,
@@ -548,7 +548,7 @@ impl<S: Selection> Select<S> {
         recording::at(Location::caller(), async move {
             let (page, per_page) = request.resolve()?;
             let mut items_query: Select<S> = Select {
-                source: self.source.clone(),
+                runner: self.runner.clone(),
                 selection: PhantomData,
                 from: self.from,
                 exprs: self.exprs.clone(),
@@ -709,7 +709,7 @@ impl<T: ColumnType> From<Expression<T>> for Order {
 /// association's `link_cols` after the target's columns, where `filter` holds: how a
 /// many-to-many relationship loads.
 pub(crate) async fn linked_rows<L: FromRow>(
-    source: &Source,
+    runner: &Runner,
     target: &'static Table,
     secondary: &'static Table,
     on: Node,
@@ -733,8 +733,8 @@ pub(crate) async fn linked_rows<L: FromRow>(
         filter: Some(filter),
         ..Clauses::default()
     };
-    let resolved = source.resolve(target.bind_key())?;
-    let select = sql::Select {
+    let resolved = runner.resolve(target.bind_key())?;
+    let select = sql::SelectStmt {
         table: target,
         projection: Projection::Exprs,
         clauses: &clauses,
@@ -749,13 +749,13 @@ impl Db {
     /// A select of whole models by type, on this database: `db.select::<(User,
     /// Option<Post>)>().left_join::<Post>()`.
     pub fn select<T: Selectable>(&self) -> Select<T::Selection> {
-        Select::new(Source::Db(self.clone()), T::selection())
+        Select::new(Runner::Db(self.clone()), T::selection())
     }
 
     /// A select of columns and expressions on this database:
     /// `db.select_columns((User::username, Post::id.count()))`.
     pub fn select_columns<S: Selection>(&self, selection: S) -> Select<S> {
-        Select::new(Source::Db(self.clone()), selection)
+        Select::new(Runner::Db(self.clone()), selection)
     }
 }
 
@@ -763,12 +763,12 @@ impl Db {
 impl Session {
     /// A select of whole models by type through this session (see [`Db::select`]).
     pub fn select<T: Selectable>(&self) -> Select<T::Selection> {
-        Select::new(Source::Session(self.clone()), T::selection())
+        Select::new(Runner::Session(self.clone()), T::selection())
     }
 
     /// A select of columns and expressions through this session.
     pub fn select_columns<S: Selection>(&self, selection: S) -> Select<S> {
-        Select::new(Source::Session(self.clone()), selection)
+        Select::new(Runner::Session(self.clone()), selection)
     }
 }
 
@@ -776,12 +776,12 @@ impl Session {
 /// the global default): also the way to write a subquery for `exists` or
 /// `in_subquery`, which runs inside its outer query.
 pub fn select<T: Selectable>() -> Select<T::Selection> {
-    Select::new(Source::Current, T::selection())
+    Select::new(Runner::Current, T::selection())
 }
 
 /// A select of columns and expressions in the current context.
 pub fn select_columns<S: Selection>(selection: S) -> Select<S> {
-    Select::new(Source::Current, selection)
+    Select::new(Runner::Current, selection)
 }
 
 /// `IN (SELECT ..)` on columns and expressions: defined here, beside [`Select`], since

@@ -13,7 +13,7 @@ use crate::sql::Rendered;
 /// Where a query runs (not public API: exported for trait signatures only).
 #[doc(hidden)]
 #[derive(Clone)]
-pub enum Source {
+pub enum Runner {
     /// The current scope's session, or the global default `Db` (`Model::query()`).
     Current,
     /// An explicit `Db` (`db.query::<M>()`).
@@ -22,20 +22,20 @@ pub enum Source {
     Session(Session),
 }
 
-/// A resolved source: the engine of the bind, and the session to run through, if any.
+/// A resolved runner: the engine of the bind, and the session to run through, if any.
 pub(crate) struct Target {
     pub(crate) engine: Engine,
     pub(crate) session: Option<Session>,
     bind: Option<String>,
 }
 
-impl Source {
+impl Runner {
     /// The target for a statement on `bind`.
     pub(crate) fn resolve(&self, bind: Option<&str>) -> Result<Target> {
         let (db, session) = match self {
-            Source::Current => context::current()?,
-            Source::Db(db) => (db.clone(), None),
-            Source::Session(s) => (s.database()?, Some(s.clone())),
+            Runner::Current => context::current()?,
+            Runner::Db(db) => (db.clone(), None),
+            Runner::Session(s) => (s.database()?, Some(s.clone())),
         };
         Ok(Target {
             engine: db.engine_for(bind)?,

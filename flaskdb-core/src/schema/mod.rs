@@ -1,17 +1,17 @@
 //! Table metadata, the registry of derived models, and the per-bind [`Metadata`].
 
+mod codegen;
 pub(crate) mod naming;
 mod order;
 pub(crate) mod relation;
-mod source;
 pub(crate) mod table;
 
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::{Error, Result};
 
+pub use codegen::model_source;
 pub(crate) use order::parents_first;
-pub use source::model_source;
 pub use table::{ColumnDef, ForeignKey, Index, OnDelete, Table};
 
 /// One registered table; `#[derive(Model)]` submits one per model, so `create_all`

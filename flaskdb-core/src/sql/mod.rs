@@ -125,13 +125,13 @@ pub(crate) enum Projection {
     Count,
     /// `1`, for `exists()` (with LIMIT 1).
     One,
-    /// The expressions of [`Select::exprs`].
+    /// The expressions of [`SelectStmt::exprs`].
     Exprs,
 }
 
 /// A SELECT statement.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Select<'a> {
+pub(crate) struct SelectStmt<'a> {
     pub(crate) table: &'a Table,
     pub(crate) projection: Projection,
     pub(crate) clauses: &'a Clauses,
@@ -141,7 +141,7 @@ pub(crate) struct Select<'a> {
 
 /// An INSERT of one or more rows.
 #[derive(Debug, Clone)]
-pub(crate) struct Insert<'a> {
+pub(crate) struct InsertStmt<'a> {
     pub(crate) table: &'a Table,
     /// Each row holds one slot per column of the table, in table order; the columns
     /// inserted are those set (`Some`), which are the same in every row.
@@ -156,7 +156,7 @@ pub(crate) struct Insert<'a> {
 
 /// A bulk UPDATE.
 #[derive(Debug, Clone)]
-pub(crate) struct Update<'a> {
+pub(crate) struct UpdateStmt<'a> {
     pub(crate) table: &'a Table,
     pub(crate) assignments: Vec<Assignment>,
     pub(crate) filter: Option<&'a Node>,
@@ -164,7 +164,7 @@ pub(crate) struct Update<'a> {
 
 /// A bulk DELETE.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Delete<'a> {
+pub(crate) struct DeleteStmt<'a> {
     pub(crate) table: &'a Table,
     pub(crate) filter: Option<&'a Node>,
 }

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use super::expr::{Node, Order};
-use super::{Clauses, Delete, Insert, Projection, Select, Update};
+use super::{Clauses, DeleteStmt, InsertStmt, Projection, SelectStmt, UpdateStmt};
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::sql::expr::LIKE_ESCAPE;
@@ -298,7 +298,7 @@ impl<'a> Writer<'a> {
     /// A subquery: always with qualified columns, so it can refer to the outer query.
     fn sub_select(&mut self, sub: &super::SubSelect) {
         let outer = std::mem::replace(&mut self.qualify, true);
-        let select = Select {
+        let select = SelectStmt {
             table: sub.table,
             projection: Projection::Exprs,
             clauses: &sub.clauses,
@@ -308,8 +308,8 @@ impl<'a> Writer<'a> {
         self.qualify = outer;
     }
 
-    fn select_body(&mut self, select: &Select<'_>, projection: Projection) {
-        let Select {
+    fn select_body(&mut self, select: &SelectStmt<'_>, projection: Projection) {
+        let SelectStmt {
             table,
             clauses,
             exprs,
@@ -405,7 +405,7 @@ impl<'a> Writer<'a> {
 
 /// Renders a SELECT. A count over a query with a limit, offset or DISTINCT counts the rows
 /// of that query as a subquery; otherwise it is a plain `COUNT(*)` without ORDER BY.
-pub(crate) fn select(select: &Select<'_>, backend: Backend) -> Result<Rendered<'static>> {
+pub(crate) fn select(select: &SelectStmt<'_>, backend: Backend) -> Result<Rendered<'static>> {
     let mut w = Writer::new(backend);
     let c = select.clauses;
     w.qualify = !c.joins.is_empty()
@@ -436,7 +436,7 @@ pub(crate) fn select(select: &Select<'_>, backend: Backend) -> Result<Rendered<'
 /// `INSERT INTO t (a, b) SELECT "p0", "p1" FROM (VALUES ($1, $2, 0), ..) AS "v" ("p0",
 /// "p1", "n") ORDER BY "n"` (the parameters carry their types, so the VALUES columns
 /// are typed as in a plain INSERT).
-pub(crate) fn insert<'a>(insert: Insert<'a>, backend: Backend) -> Result<Rendered<'a>> {
+pub(crate) fn insert<'a>(insert: InsertStmt<'a>, backend: Backend) -> Result<Rendered<'a>> {
     let mut w = Writer::new(backend);
     let first = insert.rows.first().copied().unwrap_or_default();
     let columns = insert
@@ -524,7 +524,7 @@ fn select_columns(w: &mut Writer<'_>, width: usize) {
 }
 
 /// Renders a bulk UPDATE.
-pub(crate) fn update(update: &Update<'_>, backend: Backend) -> Result<Rendered<'static>> {
+pub(crate) fn update(update: &UpdateStmt<'_>, backend: Backend) -> Result<Rendered<'static>> {
     let mut w = Writer::new(backend);
     w.push("UPDATE ");
     w.ident(update.table.name());
@@ -539,7 +539,7 @@ pub(crate) fn update(update: &Update<'_>, backend: Backend) -> Result<Rendered<'
 }
 
 /// Renders a bulk DELETE.
-pub(crate) fn delete(delete: &Delete<'_>, backend: Backend) -> Result<Rendered<'static>> {
+pub(crate) fn delete(delete: &DeleteStmt<'_>, backend: Backend) -> Result<Rendered<'static>> {
     let mut w = Writer::new(backend);
     w.push("DELETE FROM ");
     w.ident(delete.table.name());

@@ -47,7 +47,7 @@ fn owned(params: Vec<std::borrow::Cow<'_, Value>>) -> Vec<Value> {
 fn select_sql(clauses: &Clauses, projection: Projection, backend: Backend) -> Rendered<'static> {
     let table = user();
     select(
-        &Select {
+        &SelectStmt {
             table: &table,
             projection,
             clauses,
@@ -251,7 +251,7 @@ fn update_and_delete() {
     assert_dialects(
         |b| {
             update(
-                &Update {
+                &UpdateStmt {
                     table: &table,
                     assignments: vec![
                         Assignment {
@@ -278,7 +278,7 @@ fn update_and_delete() {
     assert_dialects(
         |b| {
             delete(
-                &Delete {
+                &DeleteStmt {
                     table: &table,
                     filter: None,
                 },
@@ -317,7 +317,7 @@ fn multi_row_insert_and_default_values() {
     assert_dialects(
         |b| {
             insert(
-                Insert {
+                InsertStmt {
                     table: &table,
                     rows: vec![&a, &b_row],
                     returning: if b == MySql { vec![] } else { vec!["id"] },
@@ -337,7 +337,7 @@ fn multi_row_insert_and_default_values() {
     for backend in [Sqlite, Postgres, MySql] {
         let rows = vec![&a[..], &b_row[..], &a[..]];
         let r = insert(
-            Insert {
+            InsertStmt {
                 table: &table,
                 rows,
                 returning: vec![],
@@ -365,7 +365,7 @@ fn multi_row_insert_and_default_values() {
     assert_dialects(
         |b| {
             insert(
-                Insert {
+                InsertStmt {
                     table: &table,
                     rows: vec![&[None, None, None]],
                     returning: vec![],
@@ -390,7 +390,7 @@ fn ordered_insert_draws_keys_through_select_order_by_on_postgres() {
     assert_dialects(
         |b| {
             insert(
-                Insert {
+                InsertStmt {
                     table: &table,
                     rows: vec![&a, &b_row],
                     returning: vec!["id"],
@@ -412,7 +412,7 @@ fn ordered_insert_draws_keys_through_select_order_by_on_postgres() {
     );
     // One row needs no numbering.
     let r = insert(
-        Insert {
+        InsertStmt {
             table: &table,
             rows: vec![&a],
             returning: vec!["id"],
@@ -607,7 +607,7 @@ fn join_group_by_having_with_cast_aggregates() {
     let exprs = [qualified("user", "username"), count, sum];
     let render = |b| {
         select(
-            &Select {
+            &SelectStmt {
                 table: &user,
                 projection: Projection::Exprs,
                 clauses: &clauses,
@@ -689,7 +689,7 @@ fn aliased_self_join_and_derived_table() {
     let exprs = [qualified("user", "username"), qualified("boss", "username")];
     let render = |clauses: &Clauses, exprs: &[Node], b| {
         select(
-            &Select {
+            &SelectStmt {
                 table: &USER,
                 projection: Projection::Exprs,
                 clauses,

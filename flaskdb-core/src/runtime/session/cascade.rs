@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use super::{Identity, Tx, Written, begin};
+use super::{Identity, RowEffect, Tx, begin};
 use crate::Backend;
 use crate::driver::executor::{self, Conn};
 use crate::error::{Error, Result};
@@ -15,7 +15,7 @@ use crate::runtime::db::Db;
 use crate::schema::{ColumnDef, Table};
 use crate::sql::expr::Node;
 use crate::sql::expr::key_in;
-use crate::sql::{self, Clauses, Delete, Projection, Rendered, Select};
+use crate::sql::{self, Clauses, DeleteStmt, Projection, Rendered, SelectStmt};
 use crate::value::Value;
 
 /// The rows a deletion walks through, so a cycle in the data ends.
@@ -28,7 +28,7 @@ pub(super) fn delete_dependents<'a>(
     txs: &'a mut Vec<(Option<String>, Tx)>,
     table: &'static Table,
     keys: Vec<Vec<Value>>,
-    written: &'a mut Vec<Written>,
+    written: &'a mut Vec<RowEffect>,
     visited: &'a mut Visited,
 ) -> BoxFuture<'a, Result<()>> {
     Box::pin(async move {
@@ -64,7 +64,7 @@ pub(super) fn delete_dependents<'a>(
                 delete_dependents(db, txs, child, fresh.clone(), written, visited).await?;
                 for key in fresh {
                     super::keep_history(db, txs, child, &key).await?;
-                    written.push(Written::Deleted {
+                    written.push(RowEffect::Deleted {
                         decode: Some(def.target_decoder),
                         table: child,
                         key,
@@ -73,7 +73,7 @@ pub(super) fn delete_dependents<'a>(
             }
             let t = begin(txs, child.bind_key(), &engine, false).await?;
             let rendered = sql::delete(
-                &Delete {
+                &DeleteStmt {
                     table: child,
                     filter: Some(&filter),
                 },
@@ -137,7 +137,7 @@ fn select_columns(
         .map(|c| Node::column(table.name(), (*c).to_owned()))
         .collect();
     sql::select(
-        &Select {
+        &SelectStmt {
             table,
             projection: Projection::Exprs,
             clauses: &clauses,

@@ -45,7 +45,7 @@ use crate::runtime::events::{
 use crate::schema::relation::{Decoder, RelationDef};
 use crate::schema::{ColumnDef, Table, parents_first};
 use crate::sql::expr::Node;
-use crate::sql::{self, Clauses, Delete, Insert, Projection, Rendered, Update};
+use crate::sql::{self, Clauses, DeleteStmt, InsertStmt, Projection, Rendered, UpdateStmt};
 use crate::value::{Value, total_cmp_all};
 
 /// A value `Session::add` accepts: a builder (a new row) or a model (a row to update).
@@ -71,7 +71,7 @@ enum Queued {
     /// A new row of a model, decoded by the decoder.
     Insert(InsertRow, Decoder),
     /// An existing row.
-    Change(Op),
+    Change(RowWrite),
 }
 
 /// Numbers insert ops, so a child can name the parent whose key it takes.
@@ -85,7 +85,7 @@ impl Pending {
 
     /// An existing row with its current values.
     pub fn model<M: Model>(model: &M) -> Pending {
-        Pending(Queued::Change(Op::Update {
+        Pending(Queued::Change(RowWrite::Update {
             table: M::table(),
             key: model.primary_key().key_values(),
             values: model.values(),
@@ -96,7 +96,7 @@ impl Pending {
 
     /// Appends the ops to `ops`: a new row and its linked rows, or an update unless it
     /// changes nothing the session knows of.
-    fn queue(self, identity: &IdentityMap, ops: &mut Vec<Op>) {
+    fn queue(self, identity: &IdentityMap, ops: &mut Vec<RowWrite>) {
         match self.0 {
             Queued::Insert(row, decode) => flatten(row, decode, None, ops),
             Queued::Change(op) => ops.extend(compared(identity, op)),
@@ -110,20 +110,20 @@ fn flatten(
     mut row: InsertRow,
     decode: Decoder,
     link: Option<(u64, &'static RelationDef)>,
-    ops: &mut Vec<Op>,
+    ops: &mut Vec<RowWrite>,
 ) {
     let filled: Vec<String> = match link {
         None => Vec::new(),
         Some((_, def)) => match def.resolve() {
             Ok(r) => r.pairs.iter().map(|p| p.0.clone()).collect(),
             Err(e) => {
-                ops.push(Op::Invalid(e.to_string()));
+                ops.push(RowWrite::Invalid(e.to_string()));
                 return;
             }
         },
     };
     if let Some(reason) = row.invalid() {
-        ops.push(Op::Invalid(reason.to_owned()));
+        ops.push(RowWrite::Invalid(reason.to_owned()));
         return;
     }
     if let Some(column) = row
@@ -131,7 +131,7 @@ fn flatten(
         .iter()
         .find(|c| !filled.iter().any(|f| f == *c))
     {
-        ops.push(Op::Missing {
+        ops.push(RowWrite::Missing {
             table: row.table().name().to_owned(),
             column: (*column).to_owned(),
         });
@@ -139,7 +139,7 @@ fn flatten(
     }
     let id = NEXT_INSERT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let children = row.take_children();
-    ops.push(Op::Insert {
+    ops.push(RowWrite::Insert {
         row,
         decode,
         id,
@@ -150,8 +150,10 @@ fn flatten(
     }
 }
 
+/// One write of a flush: a row to insert, the changed columns of a row to update, or a
+/// row to delete.
 #[derive(Debug, Clone)]
-enum Op {
+enum RowWrite {
     /// A new row; `link` names the parent insert whose key fills its foreign key.
     Insert {
         row: InsertRow,
@@ -178,21 +180,21 @@ enum Op {
     Invalid(String),
 }
 
-impl Op {
+impl RowWrite {
     fn decoder(&self) -> Option<Decoder> {
         match self {
-            Op::Insert { decode, .. } | Op::Update { decode, .. } | Op::Delete { decode, .. } => {
-                Some(*decode)
-            }
-            Op::Missing { .. } | Op::Invalid(_) => None,
+            RowWrite::Insert { decode, .. }
+            | RowWrite::Update { decode, .. }
+            | RowWrite::Delete { decode, .. } => Some(*decode),
+            RowWrite::Missing { .. } | RowWrite::Invalid(_) => None,
         }
     }
 
     fn table(&self) -> Option<&'static Table> {
         match self {
-            Op::Insert { row, .. } => Some(row.table()),
-            Op::Update { table, .. } | Op::Delete { table, .. } => Some(table),
-            Op::Missing { .. } | Op::Invalid(_) => None,
+            RowWrite::Insert { row, .. } => Some(row.table()),
+            RowWrite::Update { table, .. } | RowWrite::Delete { table, .. } => Some(table),
+            RowWrite::Missing { .. } | RowWrite::Invalid(_) => None,
         }
     }
 
@@ -221,10 +223,10 @@ fn key_of(table: &Table, values: &[Value]) -> Vec<Value> {
 
 #[derive(Default)]
 struct State {
-    pending: Vec<Op>,
+    pending: Vec<RowWrite>,
     /// Changes written in the open transactions: what a failed commit puts back in
     /// the queue.
-    journal: Vec<Op>,
+    journal: Vec<RowWrite>,
     identity: IdentityMap,
     /// The model changes written in the open transactions, for the signals.
     changes: Vec<Change>,
@@ -373,7 +375,7 @@ impl Session {
 
     /// Queues the deletion of `model`'s row.
     pub fn delete<M: Writable>(&mut self, model: &M) {
-        self.state().pending.push(Op::Delete {
+        self.state().pending.push(RowWrite::Delete {
             table: M::table(),
             key: model.primary_key().key_values(),
             decode: decode_any::<M>,
@@ -399,7 +401,7 @@ impl Session {
                 &mut ops,
             );
             let root = match ops.first() {
-                Some(Op::Insert { id, .. }) => *id,
+                Some(RowWrite::Insert { id, .. }) => *id,
                 _ => 0,
             };
             self.state().pending.extend(ops);
@@ -625,7 +627,7 @@ impl Session {
         // The transactions are held from before the work leaves the queue until it is
         // written, so a flush cut off while it waits for them has taken nothing, and
         // one cut off while it writes drops them before another task can use them.
-        let mut guard = Unfinished::new(self, self.inner.txs.lock().await);
+        let mut guard = FlushGuard::new(self, self.inner.txs.lock().await);
         let mut ops = std::mem::take(&mut self.state().pending);
         refresh_onupdate(&mut ops);
         if let Some(error) = take_broken(&mut ops) {
@@ -679,20 +681,20 @@ impl Session {
             let mut state = self.state();
             for w in written {
                 match w {
-                    Written::Row {
+                    RowEffect::Row {
                         op,
                         table,
                         values,
                         inserted: is_insert,
                     } => {
-                        if let Op::Insert { id, .. } = &ops[op] {
+                        if let RowWrite::Insert { id, .. } = &ops[op] {
                             inserted.push((*id, values.clone()));
                         }
                         let key = key_of(table, &values);
                         let id = Identity(table.name(), key.clone());
                         if record && let Some(decode) = ops[op].decoder() {
                             let (operation, columns) = match (is_insert, &ops[op]) {
-                                (false, Op::Update { changed, .. }) => (
+                                (false, RowWrite::Update { changed, .. }) => (
                                     Operation::Update,
                                     column_changes(
                                         table,
@@ -712,7 +714,7 @@ impl Session {
                         }
                         state.identity.insert(id, values);
                     }
-                    Written::Deleted { decode, table, key } => {
+                    RowEffect::Deleted { decode, table, key } => {
                         let id = Identity(table.name(), key.clone());
                         let last_seen = state.identity.remove(&id);
                         if let Some(decode) = decode.filter(|_| record) {
@@ -776,7 +778,7 @@ impl Session {
         &self,
         db: &Db,
         txs: &mut Vec<(Option<String>, Tx)>,
-        ops: Vec<Op>,
+        ops: Vec<RowWrite>,
         error: Error,
     ) -> Error {
         // The work is queued again before anything awaits, so a cancelled rollback
@@ -819,7 +821,7 @@ impl Session {
         // Cut off part-way, the statement leaves its transaction unusable: the guard
         // then undoes the session's work as a failure would.
         let index = begin(&mut txs, bind, engine, r.locks).await?;
-        let mut guard = Unfinished::new(self, txs);
+        let mut guard = FlushGuard::new(self, txs);
         let fetched = executor::fetch(Conn::Tx(&mut guard.txs[index].1), r, max).await;
         guard.disarm();
         match fetched {
@@ -842,7 +844,7 @@ impl Session {
         // As in `fetch`.
         let mut txs = self.inner.txs.lock().await;
         let index = begin(&mut txs, bind, engine, false).await?;
-        let mut guard = Unfinished::new(self, txs);
+        let mut guard = FlushGuard::new(self, txs);
         let done = executor::execute(Conn::Tx(&mut guard.txs[index].1), r).await;
         guard.disarm();
         match done {
@@ -952,8 +954,8 @@ fn record_change(changes: &mut Vec<Change>, change: Change) {
 
 /// `op` against the session's copy of its row: an update of a loaded row keeps only
 /// the columns that differ, and is dropped when none does.
-fn compared(identity: &IdentityMap, mut op: Op) -> Option<Op> {
-    if let Op::Update {
+fn compared(identity: &IdentityMap, mut op: RowWrite) -> Option<RowWrite> {
+    if let RowWrite::Update {
         table,
         key,
         values,
@@ -975,7 +977,7 @@ fn compared(identity: &IdentityMap, mut op: Op) -> Option<Op> {
 
 /// Removes the first row holding a value its column cannot store (see
 /// `Backend::check_value`) and returns the error naming the column; the rest stays.
-fn take_unstorable(db: &Db, ops: &mut Vec<Op>) -> Option<Error> {
+fn take_unstorable(db: &Db, ops: &mut Vec<RowWrite>) -> Option<Error> {
     // Only text columns with a length and float columns can hold such a value; the
     // backend of each table is looked up once.
     let mut backends: Vec<(&'static Table, Option<Backend>)> = Vec::new();
@@ -1000,8 +1002,8 @@ fn take_unstorable(db: &Db, ops: &mut Vec<Op>) -> Option<Error> {
                 .flatten()
         };
         let found = match op {
-            Op::Insert { row, .. } => row.values().find_map(|(c, v)| unstorable(c, v)),
-            Op::Update { values, .. } => table
+            RowWrite::Insert { row, .. } => row.values().find_map(|(c, v)| unstorable(c, v)),
+            RowWrite::Update { values, .. } => table
                 .columns()
                 .iter()
                 .zip(values)
@@ -1015,9 +1017,9 @@ fn take_unstorable(db: &Db, ops: &mut Vec<Op>) -> Option<Error> {
 }
 
 /// Sets the `onupdate` columns of each update that does not set them itself.
-fn refresh_onupdate(ops: &mut [Op]) {
+fn refresh_onupdate(ops: &mut [RowWrite]) {
     for op in ops {
-        let Op::Update {
+        let RowWrite::Update {
             table,
             values,
             changed,
@@ -1045,13 +1047,13 @@ fn refresh_onupdate(ops: &mut [Op]) {
 
 /// Removes the first builder that can never be written (a required column unset, a
 /// relationship that could not be resolved) and returns its error; the rest stays.
-fn take_broken(ops: &mut Vec<Op>) -> Option<Error> {
+fn take_broken(ops: &mut Vec<RowWrite>) -> Option<Error> {
     let i = ops
         .iter()
-        .position(|op| matches!(op, Op::Missing { .. } | Op::Invalid(_)))?;
+        .position(|op| matches!(op, RowWrite::Missing { .. } | RowWrite::Invalid(_)))?;
     Some(match ops.remove(i) {
-        Op::Missing { table, column } => Error::MissingColumn { table, column },
-        Op::Invalid(message) => Error::InvalidQuery(message.into()),
+        RowWrite::Missing { table, column } => Error::MissingColumn { table, column },
+        RowWrite::Invalid(message) => Error::InvalidQuery(message.into()),
         _ => Error::NoResultFound,
     })
 }
@@ -1084,7 +1086,7 @@ fn column_changes(
 
 /// The work a flush is about to write, as a `BeforeFlush` listener may change it.
 pub(crate) struct PendingWork {
-    ops: Vec<Op>,
+    ops: Vec<RowWrite>,
     session: Session,
 }
 
@@ -1096,7 +1098,7 @@ impl PendingWork {
             .iter()
             .filter_map(|op| {
                 let (table, operation, key, columns, model) = match op {
-                    Op::Insert { row, .. } => {
+                    RowWrite::Insert { row, .. } => {
                         let table = row.table();
                         let values: Vec<Value> = table
                             .columns()
@@ -1116,7 +1118,7 @@ impl PendingWork {
                             .collect();
                         (table, Operation::Insert, key, columns, None)
                     }
-                    Op::Update {
+                    RowWrite::Update {
                         table,
                         key,
                         values,
@@ -1138,13 +1140,13 @@ impl PendingWork {
                             decode(values),
                         )
                     }
-                    Op::Delete { table, key, decode } => {
+                    RowWrite::Delete { table, key, decode } => {
                         let old = state.identity.get(&Identity(table.name(), key.clone()));
                         let columns = column_changes(table, old.map(Vec::as_slice), None, None);
                         let model = old.and_then(|row| decode(row));
                         (*table, Operation::Delete, key.clone(), columns, model)
                     }
-                    Op::Missing { .. } | Op::Invalid(_) => return None,
+                    RowWrite::Missing { .. } | RowWrite::Invalid(_) => return None,
                 };
                 Some(Change::new(table.name(), operation, key, columns, model))
             })
@@ -1178,8 +1180,8 @@ impl PendingWork {
             .column_position(column)
             .ok_or_else(|| wrong(&format!("no column `{column}`")))?;
         match op {
-            Op::Insert { row, .. } => row.set(position, value),
-            Op::Update {
+            RowWrite::Insert { row, .. } => row.set(position, value),
+            RowWrite::Update {
                 values, changed, ..
             } => {
                 values[position] = value;
@@ -1196,7 +1198,7 @@ impl PendingWork {
     }
 }
 
-fn requeue(state: &mut State, mut ops: Vec<Op>) {
+fn requeue(state: &mut State, mut ops: Vec<RowWrite>) {
     ops.append(&mut state.pending);
     state.pending = ops;
 }
@@ -1211,7 +1213,7 @@ fn lose_unreplayable(state: &mut State) {
 
 /// Queues again what the open transactions wrote (`journal`) and then `ops`, ahead of
 /// anything queued since, and forgets the rows the session had seen in them.
-fn requeue_journal(state: &mut State, mut journal: Vec<Op>, ops: Vec<Op>) {
+fn requeue_journal(state: &mut State, mut journal: Vec<RowWrite>, ops: Vec<RowWrite>) {
     journal.extend(ops);
     requeue(state, journal);
     state.identity.clear();
@@ -1230,17 +1232,17 @@ type Txs<'a> = tokio::sync::MutexGuard<'a, Vec<(Option<String>, Tx)>>;
 /// into (or commit) a transaction that holds part of it. A flush still waiting for the
 /// transactions has taken nothing from the queue. (A commit's COMMITs are never cut
 /// off: see `executor::uncancelled`.)
-struct Unfinished<'a> {
+struct FlushGuard<'a> {
     session: &'a Session,
     txs: Txs<'a>,
     /// Work taken from the queue and not yet in the journal.
-    ops: Vec<Op>,
+    ops: Vec<RowWrite>,
     armed: bool,
 }
 
-impl<'a> Unfinished<'a> {
+impl<'a> FlushGuard<'a> {
     fn new(session: &'a Session, txs: Txs<'a>) -> Self {
-        Unfinished {
+        FlushGuard {
             session,
             txs,
             ops: Vec::new(),
@@ -1249,13 +1251,13 @@ impl<'a> Unfinished<'a> {
     }
 
     /// The work finished or failed in the ordinary way: nothing to undo on drop.
-    fn disarm(&mut self) -> Vec<Op> {
+    fn disarm(&mut self) -> Vec<RowWrite> {
         self.armed = false;
         std::mem::take(&mut self.ops)
     }
 }
 
-impl Drop for Unfinished<'_> {
+impl Drop for FlushGuard<'_> {
     fn drop(&mut self) {
         if !self.armed {
             return;
@@ -1311,7 +1313,7 @@ impl SessionTransaction<'_> {
 }
 
 /// What a write did to one row, for the identity map.
-enum Written {
+enum RowEffect {
     /// The row's values after an insert or update.
     Row {
         op: usize,
@@ -1331,19 +1333,19 @@ enum Written {
 async fn write(
     db: &Db,
     txs: &mut Vec<(Option<String>, Tx)>,
-    ops: &[Op],
+    ops: &[RowWrite],
     keep: bool,
-) -> Result<Vec<Written>> {
+) -> Result<Vec<RowEffect>> {
     // One pass over the work finds its tables and which kinds of change it holds; the
     // passes below skip what is not there.
     let mut tables: Vec<&'static Table> = Vec::new();
     let (mut linked, mut updates, mut deletes) = (false, false, false);
     for op in ops {
         match op {
-            Op::Insert { link, .. } => linked |= link.is_some(),
-            Op::Update { .. } => updates = true,
-            Op::Delete { .. } => deletes = true,
-            Op::Missing { .. } | Op::Invalid(_) => {}
+            RowWrite::Insert { link, .. } => linked |= link.is_some(),
+            RowWrite::Update { .. } => updates = true,
+            RowWrite::Delete { .. } => deletes = true,
+            RowWrite::Missing { .. } | RowWrite::Invalid(_) => {}
         }
         if let Some(table) = op.table()
             && !tables.iter().any(|t| std::ptr::eq(*t, table))
@@ -1359,7 +1361,7 @@ async fn write(
     let mut level: HashMap<u64, usize> = HashMap::new();
     if linked {
         for op in ops {
-            if let Op::Insert { id, link, .. } = op {
+            if let RowWrite::Insert { id, link, .. } = op {
                 let depth = link
                     .and_then(|(parent, _)| level.get(&parent))
                     .map_or(0, |d| d + 1);
@@ -1371,13 +1373,13 @@ async fn write(
     let keep = keep || linked;
     let mut stored: HashMap<u64, (&'static Table, Vec<Value>)> = HashMap::new();
     // One buffer for the rows of each table in turn.
-    let mut rows: Vec<RowAt<'_>> = Vec::with_capacity(ops.len());
+    let mut rows: Vec<IndexedRow<'_>> = Vec::with_capacity(ops.len());
     for depth in 0..=level.values().copied().max().unwrap_or(0) {
         for table in &order {
             rows.clear();
             // A row is copied only to fill its foreign key from its parent.
             for (i, op) in ops.iter().enumerate() {
-                let Op::Insert { row, id, link, .. } = op else {
+                let RowWrite::Insert { row, id, link, .. } = op else {
                     continue;
                 };
                 if !std::ptr::eq(row.table(), *table) || (linked && depth_of(id) != depth) {
@@ -1395,8 +1397,8 @@ async fn write(
             let done = insert_rows(db, txs, table, &rows, keep).await?;
             if linked {
                 for w in &done {
-                    if let Written::Row { op, values, .. } = w
-                        && let Op::Insert { id, .. } = &ops[*op]
+                    if let RowEffect::Row { op, values, .. } = w
+                        && let RowWrite::Insert { id, .. } = &ops[*op]
                     {
                         stored.insert(*id, (table, values.clone()));
                     }
@@ -1406,8 +1408,8 @@ async fn write(
         }
     }
     if updates {
-        for i in in_lock_order(ops, &order, |op| matches!(op, Op::Update { .. })) {
-            if let Op::Update {
+        for i in in_lock_order(ops, &order, |op| matches!(op, RowWrite::Update { .. })) {
+            if let RowWrite::Update {
                 table,
                 key,
                 values,
@@ -1416,7 +1418,7 @@ async fn write(
             } = &ops[i]
             {
                 update_row(db, txs, table, key, values, changed.as_deref()).await?;
-                written.push(Written::Row {
+                written.push(RowEffect::Row {
                     op: i,
                     table,
                     values: values.clone(),
@@ -1430,10 +1432,9 @@ async fn write(
     }
     let mut visited = cascade::Visited::new();
     for table in order.iter().rev() {
-        let of_table =
-            |op: &Op| matches!(op, Op::Delete { table: t, .. } if std::ptr::eq(*t, *table));
+        let of_table = |op: &RowWrite| matches!(op, RowWrite::Delete { table: t, .. } if std::ptr::eq(*t, *table));
         for i in in_lock_order(ops, &order, of_table) {
-            if let Op::Delete {
+            if let RowWrite::Delete {
                 table: t,
                 key,
                 decode,
@@ -1454,7 +1455,7 @@ async fn write(
                 let engine = db.engine_for(table.bind_key())?;
                 let filter = key_filter(table, key.clone());
                 let r = sql::delete(
-                    &Delete {
+                    &DeleteStmt {
                         table,
                         filter: Some(&filter),
                     },
@@ -1462,7 +1463,7 @@ async fn write(
                 )?;
                 let t = begin(txs, table.bind_key(), &engine, false).await?;
                 executor::execute(Conn::Tx(&mut txs[t].1), r).await?;
-                written.push(Written::Deleted {
+                written.push(RowEffect::Deleted {
                     decode: Some(*decode),
                     table,
                     key: key.clone(),
@@ -1478,13 +1479,17 @@ async fn write(
 /// as SQLAlchemy's unit of work writes them. Two sessions changing the same rows then
 /// lock them in the same order, and neither waits for a lock the other holds while
 /// holding one it wants (a deadlock, which the server ends by failing one of them).
-fn in_lock_order(ops: &[Op], order: &[&'static Table], wanted: impl Fn(&Op) -> bool) -> Vec<usize> {
+fn in_lock_order(
+    ops: &[RowWrite],
+    order: &[&'static Table],
+    wanted: impl Fn(&RowWrite) -> bool,
+) -> Vec<usize> {
     let mut picked: Vec<(usize, &[Value], usize)> = ops
         .iter()
         .enumerate()
         .filter(|(_, op)| wanted(op))
         .filter_map(|(i, op)| match op {
-            Op::Update { table, key, .. } | Op::Delete { table, key, .. } => {
+            RowWrite::Update { table, key, .. } | RowWrite::Delete { table, key, .. } => {
                 let at = order.iter().position(|t| std::ptr::eq(*t, *table))?;
                 Some((at, key.as_slice(), i))
             }
@@ -1502,7 +1507,7 @@ fn key_filter(table: &'static Table, key: Vec<Value>) -> Node {
 
 /// A row to insert with the index of its op; borrowed unless its foreign key had to
 /// be filled from its parent.
-type RowAt<'a> = (usize, std::borrow::Cow<'a, InsertRow>);
+type IndexedRow<'a> = (usize, std::borrow::Cow<'a, InsertRow>);
 
 /// Inserts rows of one table: consecutive rows with the same columns share a
 /// multi-row statement, as many as the backend's parameter limit allows. The stored
@@ -1514,9 +1519,9 @@ async fn insert_rows(
     db: &Db,
     txs: &mut Vec<(Option<String>, Tx)>,
     table: &'static Table,
-    rows: &[RowAt<'_>],
+    rows: &[IndexedRow<'_>],
     keep: bool,
-) -> Result<Vec<Written>> {
+) -> Result<Vec<RowEffect>> {
     let engine = db.engine_for(table.bind_key())?;
     let backend = engine.backend();
     let i = begin(txs, table.bind_key(), &engine, false).await?;
@@ -1554,7 +1559,7 @@ async fn insert_rows(
             end += 1;
         }
         let chunk = &rows[start..end];
-        let insert = Insert {
+        let insert = InsertStmt {
             table,
             rows: chunk.iter().map(|(_, r)| r.slots()).collect(),
             returning: returning.iter().map(|c| c.name()).collect(),
@@ -1584,7 +1589,7 @@ async fn insert_rows(
             }
         };
         let ops = chunk.iter().map(|(op, _)| *op);
-        written.extend(ops.zip(stored).map(|(op, values)| Written::Row {
+        written.extend(ops.zip(stored).map(|(op, values)| RowEffect::Row {
             op,
             table,
             values,
@@ -1633,7 +1638,7 @@ fn complete(table: &Table, row: &InsertRow, key: Option<Value>) -> (Vec<Value>, 
 async fn inserted_without_returning(
     tx: &mut Tx,
     table: &'static Table,
-    chunk: &[RowAt<'_>],
+    chunk: &[IndexedRow<'_>],
     done: Done,
 ) -> Result<Vec<Vec<Value>>> {
     let backend = tx.engine.backend();
@@ -1687,7 +1692,7 @@ async fn inserted_without_returning(
             filter: Some(key_filter(table, key_of(table, &values))),
             ..Clauses::default()
         };
-        let select = sql::Select {
+        let select = sql::SelectStmt {
             table,
             projection: Projection::AllColumns,
             clauses: &clauses,
@@ -1721,7 +1726,7 @@ async fn update_row(
     if !columns.is_empty() {
         keep_history(db, txs, table, key).await?;
         let filter = key_filter(table, key.to_vec());
-        let update = Update {
+        let update = UpdateStmt {
             table,
             assignments: columns
                 .iter()

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::RowAt;
+use super::IndexedRow;
 use crate::error::{Error, Result};
 use crate::model::InsertRow;
 use crate::schema::{ColumnDef, Table};
@@ -55,7 +55,7 @@ impl Sentinel {
     pub(super) fn in_sent_order(
         self,
         table: &Table,
-        chunk: &[RowAt<'_>],
+        chunk: &[IndexedRow<'_>],
         mut returned: Vec<Vec<Value>>,
     ) -> Result<Vec<Vec<Value>>> {
         let mismatch = |matched: usize| Error::InsertMismatch {
@@ -139,7 +139,7 @@ mod tests {
         ))
     }
 
-    fn sent(table: &'static Table, rows: &[(Option<i64>, &str)]) -> Vec<RowAt<'static>> {
+    fn sent(table: &'static Table, rows: &[(Option<i64>, &str)]) -> Vec<IndexedRow<'static>> {
         rows.iter()
             .enumerate()
             .map(|(op, (id, name))| {
