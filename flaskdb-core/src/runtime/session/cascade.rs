@@ -5,18 +5,20 @@
 
 use std::collections::HashSet;
 
-use super::{Identity, RowEffect, Tx, begin};
-use crate::Backend;
-use crate::driver::executor::{self, Conn};
-use crate::error::{Error, Result};
 use futures_core::future::BoxFuture;
 
+use crate::backend::Backend;
+use crate::driver::executor::{self, Conn, Tx};
+use crate::error::{Error, Result};
 use crate::runtime::db::Db;
 use crate::schema::{ColumnDef, Table};
-use crate::sql::expr::Node;
-use crate::sql::expr::key_in;
+use crate::sql::expr::{Node, key_in};
 use crate::sql::{self, Clauses, DeleteStmt, Projection, Rendered, SelectStmt};
 use crate::value::Value;
+
+use super::flush::{RowEffect, keep_history};
+use super::identity::Identity;
+use super::transactions::begin;
 
 /// The rows a deletion walks through, so a cycle in the data ends.
 pub(super) type Visited = HashSet<Identity>;
@@ -63,7 +65,7 @@ pub(super) fn delete_dependents<'a>(
                     .collect();
                 delete_dependents(db, txs, child, fresh.clone(), written, visited).await?;
                 for key in fresh {
-                    super::keep_history(db, txs, child, &key).await?;
+                    keep_history(db, txs, child, &key).await?;
                     written.push(RowEffect::Deleted {
                         decode: Some(def.target_decoder),
                         table: child,

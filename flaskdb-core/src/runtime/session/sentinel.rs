@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::IndexedRow;
+use super::flush::IndexedRow;
 use crate::error::{Error, Result};
 use crate::model::InsertRow;
 use crate::schema::{ColumnDef, Table};

@@ -1,0 +1,402 @@
+//! The session's transactions, one per bind: begun lazily, committed (with the outcome
+//! of a lost COMMIT reply found out), rolled back with their work queued again.
+
+use std::panic::Location;
+
+use crate::driver::engine::Engine;
+use crate::driver::executor::{self, Conn, Done, Tx};
+use crate::driver::recording;
+use crate::error::{Error, Result};
+use crate::model::FromRow;
+use crate::runtime::db::Db;
+use crate::runtime::events::SessionEvent;
+use crate::sql::Rendered;
+
+use super::Session;
+use super::queue::{RowWrite, lose_unreplayable, requeue_journal};
+use super::tokens;
+
+impl Session {
+    /// Flushes and commits every open transaction.
+    ///
+    /// # Errors
+    /// As [`Session::flush`]; a failed commit rolls back the binds not yet committed and
+    /// queues their changes again. [`Error::CommitOutcomeUnknown`] when the connection
+    /// was lost while a COMMIT waited for its reply (the work of that bind is not queued
+    /// again: it may have been written); with
+    /// [`EngineOptions::commit_tokens`](crate::EngineOptions::commit_tokens) on, flaskdb
+    /// finds out instead, and this error remains only for a server out of reach.
+    #[track_caller]
+    pub fn commit(&mut self) -> impl Future<Output = Result<()>> + Send {
+        recording::at(Location::caller(), async move {
+            let db = self.db()?.clone();
+            let turn = self.inner.committing.clone().lock_owned().await;
+            let expire = self.state().expire_on_commit;
+            self.flush_inner(!expire || self.records_changes(&db))
+                .await?;
+            // The commit itself cannot be cut off half-way by a caller that stops
+            // waiting (a timeout, a dropped request): it then finishes on a task of its
+            // own, or fails and queues the work again, either way in full.
+            let session = self.clone();
+            let task = async move {
+                let result = session.finish_commit(db).await;
+                drop(turn);
+                result
+            };
+            executor::uncancelled(task).await
+        })
+    }
+
+    /// Commits every open transaction (after the flush): the part of a commit that
+    /// must not be cancelled.
+    pub(super) async fn finish_commit(self, db: Db) -> Result<()> {
+        let changes = std::mem::take(&mut self.state().changes);
+        let mut txs = self.inner.txs.lock().await;
+        let changes = match self.emit(&db, SessionEvent::BeforeCommit, changes, None) {
+            Ok(changes) => changes,
+            Err(e) => return Err(self.undo(&db, &mut txs, Vec::new(), e).await),
+        };
+        // The binds whose work is (or may be) permanent.
+        let mut committed: Vec<Option<String>> = Vec::new();
+        while !txs.is_empty() {
+            let (bind, mut tx) = txs.remove(0);
+            let wrote = {
+                let state = self.state();
+                state.unreplayable || state.journal.iter().any(|op| op.bind() == bind.as_deref())
+            };
+            let stamped = match wrote {
+                true => tokens::stamp(&mut tx).await,
+                false => Ok(None),
+            };
+            let failure = match stamped {
+                Ok(token) => {
+                    let engine = tx.engine.clone();
+                    match tx.commit().await {
+                        Ok(()) => None,
+                        // The server refused the COMMIT: it did not commit.
+                        Err(e) if e.is_server_reply() => Some(e),
+                        // No answer: a transaction that wrote nothing loses nothing
+                        // either way; one that wrote is in doubt.
+                        Err(_) if !wrote => None,
+                        Err(e) => in_doubt(&engine, bind.clone(), token, e).await,
+                    }
+                }
+                Err(e) => {
+                    txs.insert(0, (bind.clone(), tx));
+                    Some(e)
+                }
+            };
+            if let Some(e) = failure {
+                if matches!(e, Error::CommitOutcomeUnknown { .. }) {
+                    committed.push(bind);
+                }
+                // What the committed binds wrote is permanent, and what a commit in
+                // doubt wrote may be: keep only the rest.
+                self.state()
+                    .journal
+                    .retain(|op| !committed.iter().any(|b| b.as_deref() == op.bind()));
+                return Err(self.undo(&db, &mut txs, Vec::new(), e).await);
+            }
+            committed.push(bind);
+        }
+        {
+            let mut state = self.state();
+            state.journal.clear();
+            state.unreplayable = false;
+            if state.expire_on_commit {
+                state.identity.clear();
+            }
+        }
+        drop(txs);
+        self.emit(&db, SessionEvent::AfterCommit, changes, None)
+            .map(drop)
+    }
+
+    /// Discards every queued and flushed change and rolls back the open transactions.
+    ///
+    /// # Errors
+    /// Database errors from the rollback (the changes are discarded all the same).
+    #[track_caller]
+    pub fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send {
+        recording::at(Location::caller(), async move {
+            let txs = std::mem::take(&mut *self.inner.txs.lock().await);
+            let discarded = {
+                let mut state = self.state();
+                state.pending.clear();
+                state.journal.clear();
+                state.identity.clear();
+                state.unreplayable = false;
+                state.pending_rollback = false;
+                std::mem::take(&mut state.changes)
+            };
+            for (_, tx) in txs {
+                tx.rollback().await?;
+            }
+            let db = self.db()?;
+            self.emit(db, SessionEvent::AfterRollback, discarded, None)
+                .map(drop)
+        })
+    }
+
+    /// The open transaction of bind `key` (`None` = default), begun if needed, for raw
+    /// sqlx queries in the session's transaction:
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # use flaskdb_core::{Config, Db};
+    /// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+    /// let s = db.session();
+    /// let mut tx = s.transaction(None).await?;
+    /// let conn = tx.as_sqlite().unwrap();
+    /// sqlx::query("CREATE TABLE t (x INTEGER)").execute(&mut *conn).await?;
+    /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::UnknownBind`]; database errors when beginning.
+    #[track_caller]
+    pub fn transaction(
+        &self,
+        key: Option<&str>,
+    ) -> impl Future<Output = Result<SessionTransaction<'_>>> + Send {
+        recording::at(Location::caller(), async move {
+            self.usable()?;
+            let engine = self.db()?.engine_for(key)?;
+            let mut txs = self.inner.txs.lock().await;
+            let index = begin(&mut txs, key, &engine, false).await?;
+            // What the caller runs in it is not in the journal.
+            self.state().unreplayable = true;
+            Ok(SessionTransaction { txs, index })
+        })
+    }
+
+    /// Rolls back after `error`: every transaction, with the work written in them and
+    /// `ops` queued again, then the `AfterRollback` listeners. Returns `error`.
+    pub(super) async fn undo(
+        &self,
+        db: &Db,
+        txs: &mut Vec<(Option<String>, Tx)>,
+        ops: Vec<RowWrite>,
+        error: Error,
+    ) -> Error {
+        // The work is queued again before anything awaits, so a cancelled rollback
+        // loses none of it.
+        let discarded = {
+            let mut state = self.state();
+            let journal = std::mem::take(&mut state.journal);
+            requeue_journal(&mut state, journal, ops);
+            lose_unreplayable(&mut state);
+            std::mem::take(&mut state.changes)
+        };
+        roll_back_all(std::mem::take(txs)).await;
+        // The error that caused the rollback is the one to report.
+        let _ = self.emit(db, SessionEvent::AfterRollback, discarded, None);
+        error
+    }
+
+    /// Runs a query through the session: autoflush, then on the bind's transaction.
+    ///
+    /// The transaction begins lazily: before the session's first write on the bind, or
+    /// its first locking read (`with_for_update`). A read before then runs on the pool
+    /// in autocommit, as a statement of its own, so a session that only reads sends no
+    /// BEGIN and no ROLLBACK.
+    pub(crate) async fn fetch<T: FromRow>(
+        &self,
+        engine: &Engine,
+        bind: Option<&str>,
+        r: Rendered<'_>,
+        max: Option<usize>,
+    ) -> Result<Vec<T>> {
+        self.usable()?;
+        if self.state().autoflush {
+            Box::pin(self.flush_inner(true)).await?;
+        }
+        let mut txs = self.inner.txs.lock().await;
+        if !r.locks && !txs.iter().any(|(k, _)| k.as_deref() == bind) {
+            drop(txs);
+            return executor::fetch(Conn::Pool(engine), r, max).await;
+        }
+        // Cut off part-way, the statement leaves its transaction unusable: the guard
+        // then undoes the session's work as a failure would.
+        let index = begin(&mut txs, bind, engine, r.locks).await?;
+        let mut guard = FlushGuard::new(self, txs);
+        let fetched = executor::fetch(Conn::Tx(&mut guard.txs[index].1), r, max).await;
+        guard.disarm();
+        match fetched {
+            Err(e) if e.is_server_reply() => Err(self.undo_statement(&mut guard.txs, e).await),
+            result => result,
+        }
+    }
+
+    /// Runs a bulk statement through the session's transaction.
+    pub(crate) async fn execute(
+        &self,
+        engine: &Engine,
+        bind: Option<&str>,
+        r: Rendered<'_>,
+    ) -> Result<Done> {
+        self.usable()?;
+        if self.state().autoflush {
+            Box::pin(self.flush_inner(true)).await?;
+        }
+        // As in `fetch`.
+        let mut txs = self.inner.txs.lock().await;
+        let index = begin(&mut txs, bind, engine, false).await?;
+        let mut guard = FlushGuard::new(self, txs);
+        let done = executor::execute(Conn::Tx(&mut guard.txs[index].1), r).await;
+        guard.disarm();
+        match done {
+            Ok(done) => {
+                self.state().unreplayable = true;
+                Ok(done)
+            }
+            Err(e) if e.is_server_reply() => Err(self.undo_statement(&mut guard.txs, e).await),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Rolls back after a statement the server refused in the session's transaction:
+    /// PostgreSQL aborts the transaction then (its COMMIT would roll everything back
+    /// and report success), and every backend is left the same way.
+    pub(super) async fn undo_statement(
+        &self,
+        txs: &mut Vec<(Option<String>, Tx)>,
+        error: Error,
+    ) -> Error {
+        match self.db() {
+            Ok(db) => self.undo(db, txs, Vec::new(), error).await,
+            Err(e) => e,
+        }
+    }
+}
+
+/// What a COMMIT on `engine` that got no answer (`lost`: the connection ended, or the
+/// reply could not be read) did: with a commit token, the token answers (`None`: it
+/// committed; `lost`, the work queued again: it did not); without one, or while the
+/// token cannot be looked up, the outcome is unknown.
+pub(super) async fn in_doubt(
+    engine: &Engine,
+    bind: Option<String>,
+    token: Option<String>,
+    lost: Error,
+) -> Option<Error> {
+    let cause = match &token {
+        Some(token) => match tokens::resolve(engine, token).await {
+            tokens::Outcome::Committed => return None,
+            tokens::Outcome::RolledBack => return Some(lost),
+            tokens::Outcome::Unknown(e) => e,
+        },
+        None => lost,
+    };
+    Some(Error::CommitOutcomeUnknown {
+        bind,
+        token,
+        cause: Box::new(cause),
+    })
+}
+
+/// Rolls back after a failure, so nothing of it stays visible. Where a statement may
+/// still be waiting for a lock (shared in-memory SQLite), the rollback waits at most
+/// the lock timeout; then the transaction is dropped and sqlx rolls it back once the
+/// statement ends.
+pub(super) async fn roll_back_all(txs: Vec<(Option<String>, Tx)>) {
+    for (_, tx) in txs {
+        match tx.engine.lock_timeout() {
+            Some(limit) => drop(tokio::time::timeout(limit, tx.rollback()).await),
+            None => drop(tx.rollback().await),
+        }
+    }
+}
+
+/// The open transactions of one session, as a task holds them.
+pub(super) type Txs<'a> = tokio::sync::MutexGuard<'a, Vec<(Option<String>, Tx)>>;
+
+/// A flush, or a statement of the session's, in progress, holding the session's
+/// transactions. If its future is dropped before it finishes (a timeout, a client
+/// gone), `Drop` undoes it as a failure would, while it still holds them: the
+/// transactions are dropped, which rolls each one back (a connection cut off in the
+/// middle of a statement is closed, which rolls back on the server; see
+/// `executor::lease`), and all their work is queued again,
+/// so nothing is half written, nothing queued is lost, and no other task can write
+/// into (or commit) a transaction that holds part of it. A flush still waiting for the
+/// transactions has taken nothing from the queue. (A commit's COMMITs are never cut
+/// off: see `executor::uncancelled`.)
+pub(super) struct FlushGuard<'a> {
+    pub(super) session: &'a Session,
+    pub(super) txs: Txs<'a>,
+    /// Work taken from the queue and not yet in the journal.
+    pub(super) ops: Vec<RowWrite>,
+    pub(super) armed: bool,
+}
+
+impl<'a> FlushGuard<'a> {
+    pub(super) fn new(session: &'a Session, txs: Txs<'a>) -> Self {
+        FlushGuard {
+            session,
+            txs,
+            ops: Vec::new(),
+            armed: true,
+        }
+    }
+
+    /// The work finished or failed in the ordinary way: nothing to undo on drop.
+    pub(super) fn disarm(&mut self) -> Vec<RowWrite> {
+        self.armed = false;
+        std::mem::take(&mut self.ops)
+    }
+}
+
+impl Drop for FlushGuard<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        self.txs.clear();
+        let mut state = self.session.state();
+        let journal = std::mem::take(&mut state.journal);
+        requeue_journal(&mut state, journal, std::mem::take(&mut self.ops));
+        lose_unreplayable(&mut state);
+        state.changes.clear();
+    }
+}
+
+/// The index of bind `key`'s transaction, begun on `engine` if there is none yet.
+pub(super) async fn begin(
+    txs: &mut Vec<(Option<String>, Tx)>,
+    key: Option<&str>,
+    engine: &Engine,
+    lock: bool,
+) -> Result<usize> {
+    if let Some(i) = txs.iter().position(|(k, _)| k.as_deref() == key) {
+        return Ok(i);
+    }
+    txs.push((key.map(str::to_owned), Tx::begin(engine, lock).await?));
+    Ok(txs.len() - 1)
+}
+
+/// A session's open transaction on one bind, for raw sqlx queries; see
+/// [`Session::transaction`]. The session waits for it to be dropped.
+pub struct SessionTransaction<'a> {
+    pub(super) txs: tokio::sync::MutexGuard<'a, Vec<(Option<String>, Tx)>>,
+    pub(super) index: usize,
+}
+
+impl SessionTransaction<'_> {
+    /// The SQLite connection, if the bind is SQLite.
+    #[cfg(feature = "sqlite")]
+    pub fn as_sqlite(&mut self) -> Option<&mut sqlx::SqliteConnection> {
+        self.txs[self.index].1.as_sqlite()
+    }
+
+    /// The PostgreSQL connection, if the bind is PostgreSQL.
+    #[cfg(feature = "postgres")]
+    pub fn as_postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
+        self.txs[self.index].1.as_postgres()
+    }
+
+    /// The MySQL connection, if the bind is MySQL or MariaDB.
+    #[cfg(feature = "mysql")]
+    pub fn as_mysql(&mut self) -> Option<&mut sqlx::MySqlConnection> {
+        self.txs[self.index].1.as_mysql()
+    }
+}
