@@ -35,6 +35,7 @@
 //! semver.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backend;
 mod config;
@@ -51,6 +52,7 @@ mod value;
 pub mod __private;
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 
 pub use backend::Backend;
@@ -87,6 +89,7 @@ pub use sql::expr::{Assignment, Assignments, Expr, Order, escape_like};
 pub use value::Value;
 pub use value::column_type::{ColumnType, CustomType, IntoField};
 #[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use value::json::Json;
 pub use value::sql_type::{Ddl, SqlType};
 

@@ -93,6 +93,7 @@
 //! key or an unsupported field type is a compile error pointing at the offending code.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use flaskdb_core::{
     Addable, Alias, AliasEntity, AliasOuter, AssertSqlSafe, Assignment, Assignments, Backend,
@@ -170,6 +171,7 @@ pub use flaskdb_derive::Columns;
 pub use flaskdb_derive::Enum;
 
 #[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use flaskdb_core::Json;
 
 #[doc(hidden)]
@@ -177,6 +179,7 @@ pub use flaskdb_core::__private;
 
 /// axum integration (feature `axum`): `DbLayer`, `PageParams`, errors as responses.
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use flaskdb_core::axum;
 
 /// The names an application needs: `use flaskdb::prelude::*;`.

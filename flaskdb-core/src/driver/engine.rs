@@ -144,6 +144,7 @@ impl Engine {
     /// idle. Raw SQL through [`Db::execute`](crate::Db::execute) or a session's
     /// [`transaction`](crate::Session::transaction) keeps flaskdb's pace.
     #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub fn as_sqlite(&self) -> Option<&sqlx::SqlitePool> {
         match &self.inner.pool {
             Pool::Sqlite(p) => Some(p.raw()),
@@ -155,6 +156,7 @@ impl Engine {
     /// The PostgreSQL pool, if this is a PostgreSQL engine (see
     /// [`as_sqlite`](Engine::as_sqlite) for what taking it changes).
     #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     pub fn as_postgres(&self) -> Option<&sqlx::PgPool> {
         match &self.inner.pool {
             Pool::Postgres(p) => Some(p.raw()),
@@ -166,6 +168,7 @@ impl Engine {
     /// The MySQL/MariaDB pool, if this is a MySQL engine (see
     /// [`as_sqlite`](Engine::as_sqlite) for what taking it changes).
     #[cfg(feature = "mysql")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
     pub fn as_mysql(&self) -> Option<&sqlx::MySqlPool> {
         match &self.inner.pool {
             Pool::MySql(p) => Some(p.raw()),

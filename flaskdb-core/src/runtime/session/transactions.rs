@@ -384,18 +384,21 @@ pub struct SessionTransaction<'a> {
 impl SessionTransaction<'_> {
     /// The SQLite connection, if the bind is SQLite.
     #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub fn as_sqlite(&mut self) -> Option<&mut sqlx::SqliteConnection> {
         self.txs[self.index].1.as_sqlite()
     }
 
     /// The PostgreSQL connection, if the bind is PostgreSQL.
     #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     pub fn as_postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
         self.txs[self.index].1.as_postgres()
     }
 
     /// The MySQL connection, if the bind is MySQL or MariaDB.
     #[cfg(feature = "mysql")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
     pub fn as_mysql(&mut self) -> Option<&mut sqlx::MySqlConnection> {
         self.txs[self.index].1.as_mysql()
     }
