@@ -5,20 +5,20 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::attr::{FieldDef, MixinDef};
-use crate::expand::{column_def, foreign_key};
+use super::table::{column_def, foreign_key};
+use crate::ast::{Field, Mixin};
 
-pub(crate) fn mixin(mixin: &MixinDef) -> TokenStream {
+pub(crate) fn mixin(mixin: &Mixin) -> TokenStream {
     let ident = &mixin.ident;
     let vis = &mixin.vis;
-    let columns: Vec<&FieldDef> = mixin.fields.iter().filter(|f| f.is_column()).collect();
+    let columns: Vec<&Field> = mixin.columns();
     let width = columns.len();
-    let bind = match &mixin.bind {
+    let bind = match &mixin.attrs.bind {
         Some(b) => quote!(::std::option::Option::Some(#b)),
         None => quote!(::std::option::Option::None),
     };
     let keys = columns.iter().filter_map(|f| {
-        let (ref_table, _) = f.foreign_key.as_ref()?;
+        let (ref_table, _) = f.foreign_key()?;
         let column = &f.column;
         Some(quote!((#column, #ref_table)))
     });
