@@ -38,6 +38,7 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
     if let Some(model) = &model {
         check::model(&cx, model);
     }
+    let model = model.filter(|_| input.generics.params.is_empty());
     finish(cx, model.as_ref(), expand::model, expand::fallback::model)
 }
 
@@ -52,6 +53,7 @@ pub fn derive_enum(input: TokenStream) -> TokenStream {
     if let Some(enumeration) = &enumeration {
         check::enumeration(&cx, enumeration);
     }
+    let enumeration = enumeration.filter(|_| input.generics.params.is_empty());
     finish(
         cx,
         enumeration.as_ref(),
@@ -72,11 +74,13 @@ pub fn derive_columns(input: TokenStream) -> TokenStream {
     if let Some(mixin) = &mixin {
         check::mixin(&cx, mixin);
     }
+    let mixin = mixin.filter(|_| input.generics.params.is_empty());
     finish(cx, mixin.as_ref(), expand::mixin, expand::fallback::mixin)
 }
 
 /// The expansion of a checked input; for an input with errors, the errors and the
-/// fallback expansion of what could be read of it.
+/// fallback expansion of what could be read of it (`ir` is `None` for an input the
+/// derive cannot take at all, generic parameters included: then only the errors).
 fn finish<T>(
     cx: Ctxt,
     ir: Option<&T>,

@@ -5,7 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::def_fn;
+use super::{column_type, column_type_items, def_fn};
 use crate::ast::{Field, Model};
 use crate::attr::RelationKind;
 
@@ -49,8 +49,8 @@ pub(super) fn builder(model: &Model) -> TokenStream {
         .iter()
         .filter_map(|f| relation_setter(model, f));
     let set_arms = columns.iter().map(|f| {
-        let (name, ty, column) = (&f.ident, &f.ty, &f.column);
-        quote!(#column => self.#name = ::flaskdb::__private::field_from::<#ty>(value),)
+        let (name, ty, column) = (&f.ident, column_type(&f.ty), &f.column);
+        quote!(#column => self.#name = __fdb::field_from::<#ty>(value),)
     });
     let row_columns = slots.iter().map(|f| {
         let (name, ty) = (&f.ident, &f.ty);
@@ -72,9 +72,15 @@ pub(super) fn builder(model: &Model) -> TokenStream {
                 }
             }
         } else {
-            quote!(row.column(self.#name.map(<#ty as __fdb::ColumnType>::into_value));)
+            let ty = column_type(ty);
+            // A closure, not the function path: `map` would match the path's input
+            // against the field type, a second obligation on it.
+            quote! {
+                row.column(self.#name.map(|value| <#ty as __fdb::ColumnType>::into_value(value)));
+            }
         }
     });
+    let column_type_items = column_type_items(&model.ident);
     let doc = format!("A new `{ident}` row, made by [`{ident}::build`].");
     quote! {
         #[doc = #doc]
@@ -96,19 +102,24 @@ pub(super) fn builder(model: &Model) -> TokenStream {
             #(#setters)*
             #(#mixin_setters)*
             #(#relation_setters)*
-
-            /// Sets the column named `column` from a value of another row (a foreign key).
-            #[allow(dead_code)]
-            fn __flaskdb_set(&mut self, column: &str, value: ::flaskdb::__private::Value) {
-                match column {
-                    #(#set_arms)*
-                    _ => {}
-                }
-            }
         }
 
         const _: () = {
             use ::flaskdb::__private as __fdb;
+
+            #column_type_items
+
+            #[automatically_derived]
+            impl #builder {
+                /// Sets the column named `column` from a value of another row (a foreign key).
+                #[allow(dead_code)]
+                fn __flaskdb_set(&mut self, column: &str, value: __fdb::Value) {
+                    match column {
+                        #(#set_arms)*
+                        _ => {}
+                    }
+                }
+            }
 
             #[automatically_derived]
             impl __fdb::Insertable for #builder {

@@ -19,8 +19,8 @@ mod model;
 mod relations;
 mod table;
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 
 use crate::ast::Field;
 
@@ -56,4 +56,44 @@ pub(super) fn width(slots: &[&Field]) -> TokenStream {
 /// The name of the hidden function returning a relationship's `RelationDef`.
 pub(super) fn def_fn(f: &Field) -> syn::Ident {
     format_ident!("__flaskdb_rel_{}", f.ident)
+}
+
+/// The field type `ty` as a column type: `<__ColumnType<ty> as __IsColumnType>::Ty`,
+/// which is `ty` itself when it implements `ColumnType`. Generated code names a field's
+/// type through this wherever it needs `ColumnType`, so the type has one obligation: an
+/// unsupported type fails to normalize, is reported once at the field's type (the same
+/// diagnostic in every item, which rustc shows once), and the uses that follow see an
+/// error type and report nothing more. Needs [`column_type_items`] in scope.
+pub(super) fn column_type(ty: &syn::Type) -> TokenStream {
+    // The path spans the field type: from its first token to its last.
+    let mut tokens = ty.to_token_stream().into_iter();
+    let first = tokens.next().map_or_else(Span::call_site, |t| t.span());
+    let last = tokens.last().map_or(first, |t| t.span());
+    let open = quote_spanned!(first=> <__ColumnType<);
+    let close = quote_spanned!(last=> > as __IsColumnType>::Ty);
+    quote!(#open #ty #close)
+}
+
+/// The items [`column_type`] names, for the `const _: () = { .. }` block of one
+/// expansion. The impl is spanned at the struct's name: a note on an unsupported type
+/// points there rather than at the derive, where rustc would suggest implementing the
+/// helper trait by hand.
+pub(super) fn column_type_items(ident: &syn::Ident) -> TokenStream {
+    let span = ident.span();
+    let helper_impl = quote_spanned! {span=>
+        impl<T: ::flaskdb::__private::ColumnType> __IsColumnType for __ColumnType<T> {
+            type Ty = T;
+        }
+    };
+    quote! {
+        #[doc(hidden)]
+        struct __ColumnType<T>(::std::marker::PhantomData<T>);
+
+        #[doc(hidden)]
+        trait __IsColumnType {
+            type Ty: ::flaskdb::__private::ColumnType;
+        }
+
+        #helper_impl
+    }
 }

@@ -9,13 +9,12 @@ use quote::{format_ident, quote};
 use super::builder::builder;
 use super::relations::{child_of, foreign_key_check, relation_items};
 use super::table::{key_consts, table};
-use super::{def_fn, offsets, width};
+use super::{column_type, column_type_items, def_fn, offsets, width};
 use crate::ast::{Field, Model};
 use crate::attr::Lazy;
 
 pub(crate) fn model(model: &Model) -> TokenStream {
     let ident = &model.ident;
-    let vis = &model.vis;
     let table_fn = table(model);
     let key_consts = key_consts(model);
     let columns = model.columns();
@@ -43,6 +42,7 @@ pub(crate) fn model(model: &Model) -> TokenStream {
         if f.is_flatten() {
             quote!(<#ty as __fdb::Columns>::push_values(&self.#name, &mut values);)
         } else {
+            let ty = column_type(ty);
             quote!(values.push(<#ty as __fdb::ColumnType>::to_value(&self.#name));)
         }
     });
@@ -55,6 +55,7 @@ pub(crate) fn model(model: &Model) -> TokenStream {
             }
             Some(i) => {
                 let at = &offsets[i];
+                let ty = column_type(ty);
                 quote!(#name: __fdb::RowSource::get::<#ty>(row, offset + #at)?)
             }
             None => quote!(#name: ::std::default::Default::default()),
@@ -80,14 +81,14 @@ pub(crate) fn model(model: &Model) -> TokenStream {
     let child_of = relations.iter().filter_map(|f| child_of(model, f));
     let key_checks = relations.iter().filter_map(|f| foreign_key_check(model, f));
     let column_values = columns.iter().map(|f| {
-        let (name, ty, column) = (&f.ident, &f.ty, &f.column);
+        let (name, ty, column) = (&f.ident, column_type(&f.ty), &f.column);
         quote!(#column => ::std::option::Option::Some(<#ty as __fdb::ColumnType>::to_value(&self.#name)),)
     });
     // By index without comparing names; a model with mixins answers by name (the
     // trait's default).
     let column_value_at = slots.iter().all(|f| !f.is_flatten()).then(|| {
         let arms = slots.iter().zip(&offsets).map(|(f, at)| {
-            let (name, ty) = (&f.ident, &f.ty);
+            let (name, ty) = (&f.ident, column_type(&f.ty));
             quote! {
                 if index == #at {
                     return ::std::option::Option::Some(
@@ -138,40 +139,8 @@ pub(crate) fn model(model: &Model) -> TokenStream {
     });
     let builder = (!model.attrs.view).then(|| builder(model));
     // A view is read-only: no session or bulk write compiles for it.
-    let writes = (!model.attrs.view).then(|| {
-        quote! {
-            #[automatically_derived]
-            impl __fdb::Writable for #ident {}
-
-            #[automatically_derived]
-            impl __fdb::Addable for #ident {
-                fn into_pending(self) -> __fdb::Pending {
-                    __fdb::Pending::model(&self)
-                }
-            }
-
-            #[automatically_derived]
-            impl __fdb::Addable for &#ident {
-                fn into_pending(self) -> __fdb::Pending {
-                    __fdb::Pending::model(self)
-                }
-            }
-        }
-    });
-    let build_fn = (!model.attrs.view).then(|| {
-        let builder_ident = format_ident!("{}Builder", ident);
-        let doc = format!(
-            "Starts a new `{ident}` row: set its columns, then add it to a session. Unset \
-             nullable columns are NULL, unset defaults apply, and an unset autoincrement key \
-             is assigned by the database."
-        );
-        quote! {
-            #[doc = #doc]
-            #vis fn build() -> #builder_ident {
-                ::std::default::Default::default()
-            }
-        }
-    });
+    let writes = (!model.attrs.view).then(|| writes(model));
+    let build_fn = (!model.attrs.view).then(|| build_fn(model));
     let history = model.attrs.versioned.map(|_| {
         quote! {
             /// The history table of a versioned model.
@@ -186,11 +155,14 @@ pub(crate) fn model(model: &Model) -> TokenStream {
             }
         }
     });
+    let column_type_items = column_type_items(&model.ident);
     quote! {
         #builder
 
         const _: () = {
             use ::flaskdb::__private as __fdb;
+
+            #column_type_items
 
             #[automatically_derived]
             #[allow(non_upper_case_globals)]
@@ -267,12 +239,53 @@ pub(crate) fn model(model: &Model) -> TokenStream {
 }
 
 /// `pub const username: Column<User, String>`.
-fn handle(model: &Model, f: &Field) -> TokenStream {
+pub(super) fn handle(model: &Model, f: &Field) -> TokenStream {
     let (ident, ty, vis, column) = (&f.ident, &f.ty, &f.vis, &f.column);
     let model_ident = &model.ident;
     let doc = format!("The `{column}` column, for query expressions.");
     quote! {
         #[doc = #doc]
         #vis const #ident: __fdb::Column<#model_ident, #ty> = __fdb::Column::new(#column);
+    }
+}
+
+/// What a table has and a view has not: `Writable`, and `Addable` for the model and a
+/// reference to it. A view is read-only: no session or bulk write compiles for it.
+pub(super) fn writes(model: &Model) -> TokenStream {
+    let ident = &model.ident;
+    quote! {
+        #[automatically_derived]
+        impl __fdb::Writable for #ident {}
+
+        #[automatically_derived]
+        impl __fdb::Addable for #ident {
+            fn into_pending(self) -> __fdb::Pending {
+                __fdb::Pending::model(&self)
+            }
+        }
+
+        #[automatically_derived]
+        impl __fdb::Addable for &#ident {
+            fn into_pending(self) -> __fdb::Pending {
+                __fdb::Pending::model(self)
+            }
+        }
+    }
+}
+
+/// `X::build()`, which starts the builder.
+pub(super) fn build_fn(model: &Model) -> TokenStream {
+    let (ident, vis) = (&model.ident, &model.vis);
+    let builder_ident = format_ident!("{}Builder", ident);
+    let doc = format!(
+        "Starts a new `{ident}` row: set its columns, then add it to a session. Unset \
+         nullable columns are NULL, unset defaults apply, and an unset autoincrement key \
+         is assigned by the database."
+    );
+    quote! {
+        #[doc = #doc]
+        #vis fn build() -> #builder_ident {
+            ::std::default::Default::default()
+        }
     }
 }

@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::def_fn;
+use super::{column_type, def_fn};
 use crate::ast::{Field, Model};
 use crate::attr::OnDelete;
 
@@ -81,10 +81,8 @@ pub(crate) fn foreign_key(f: &Field) -> Option<TokenStream> {
 
 pub(crate) fn column_def(f: &Field) -> TokenStream {
     let name = &f.column;
-    let ty = &f.ty;
-    // The trait bound is checked at the field type's span, so an unsupported type is
-    // reported there.
-    let mut def = quote_spanned!(ty.span()=> __fdb::ColumnDef::of::<#ty>(#name));
+    let ty = column_type(&f.ty);
+    let mut def = quote!(__fdb::ColumnDef::of::<#ty>(#name));
     if f.primary_key {
         def.extend(quote!(.primary_key()));
     }
@@ -112,7 +110,7 @@ pub(crate) fn column_def(f: &Field) -> TokenStream {
         if let Some(path) = path {
             let method = format_ident!("{}", method);
             def.extend(quote_spanned!(path.span()=> .#method(|| {
-                __fdb::ColumnType::into_value(__fdb::IntoField::<#ty>::into_field(#path()))
+                <#ty as __fdb::ColumnType>::into_value(__fdb::IntoField::<#ty>::into_field(#path()))
             })));
         }
     }
