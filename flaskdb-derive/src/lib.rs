@@ -10,7 +10,7 @@
 //!    key, ...);
 //! 3. expand: `expand` generates code from the checked IR, one file per artifact.
 //!
-//! Both first phases report into one [`ctxt::Ctxt`], so every mistake of an input is
+//! Both first phases report into one `ctxt::Ctxt`, so every mistake of an input is
 //! reported at once. An input with errors gets, beside them, the fallback expansion of
 //! `expand::fallback`: the items its uses elsewhere name, so that one bad attribute
 //! is reported once rather than again at every use.
