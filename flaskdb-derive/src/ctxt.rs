@@ -63,3 +63,29 @@ impl Drop for Ctxt {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::Span;
+
+    use super::Ctxt;
+
+    #[test]
+    fn check_combines_the_errors_in_order() {
+        let cx = Ctxt::new();
+        cx.error_at(Span::call_site(), "first");
+        cx.error_at(Span::call_site(), "second");
+        let errors = cx.check().expect_err("two errors");
+        let messages: Vec<String> = errors.into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(messages, ["first", "second"]);
+        assert!(Ctxt::new().check().is_ok());
+    }
+
+    #[test]
+    #[should_panic(expected = "without checking")]
+    fn an_unchecked_context_panics_when_dropped() {
+        let cx = Ctxt::new();
+        cx.error_at(Span::call_site(), "lost");
+        drop(cx);
+    }
+}
