@@ -1,31 +1,36 @@
-//! Parsing and validating `#[model(..)]` into [`ModelDef`]. Every error found is
-//! collected with its span, so a model's mistakes are all reported at once.
+//! Reading `#[model(..)]` attributes: each key into its slot, with the span it was
+//! written at. Only what a single key can get wrong is reported here (an unknown key, a
+//! key given twice, a value that does not parse or is not one of the allowed ones);
+//! rules between keys are `check`'s.
 
 use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
-use syn::{Expr, Ident, LitBool, LitInt, LitStr, Type, Visibility};
+use syn::{Attribute, Expr, LitBool, LitInt, LitStr};
 
-/// A validated model.
-pub(crate) struct ModelDef {
-    pub(crate) ident: Ident,
-    pub(crate) vis: Visibility,
+use crate::ctxt::Ctxt;
+use crate::symbol::{self, *};
+
+/// The attributes of a `#[derive(Model)]` struct.
+#[derive(Default)]
+pub(crate) struct Model {
     pub(crate) table: Option<String>,
     pub(crate) bind: Option<String>,
     pub(crate) view: bool,
     /// `#[model(versioned)]`: previous rows are kept in `<table>_history`.
     pub(crate) versioned: Option<Span>,
-    pub(crate) fields: Vec<FieldDef>,
 }
 
-/// A validated field.
-pub(crate) struct FieldDef {
-    pub(crate) ident: Ident,
-    pub(crate) vis: Visibility,
-    pub(crate) ty: Type,
-    pub(crate) skip: bool,
-    /// `#[model(flatten)]`: a `#[derive(Columns)]` mixin whose columns the model takes in.
-    pub(crate) flatten: bool,
-    pub(crate) column: String,
+/// The attributes of a `#[derive(Columns)]` struct.
+#[derive(Default)]
+pub(crate) struct Mixin {
+    pub(crate) bind: Option<String>,
+}
+
+/// The attributes of a field, each with where it was written when a rule between keys
+/// needs to point at it.
+#[derive(Default)]
+pub(crate) struct Field {
     pub(crate) primary_key: bool,
     pub(crate) autoincrement: Option<bool>,
     pub(crate) unique: bool,
@@ -37,25 +42,40 @@ pub(crate) struct FieldDef {
     pub(crate) default_fn: Option<syn::Path>,
     /// `onupdate = path`: a function called for each update that does not set it.
     pub(crate) onupdate: Option<syn::Path>,
+    /// `foreign_key = "table.column"`, split.
     pub(crate) foreign_key: Option<(String, String)>,
-    pub(crate) on_delete: Option<OnDelete>,
-    /// A relationship field (not a column).
-    pub(crate) relation: Option<RelationAttr>,
-}
-
-/// `#[model(has_many | has_one | belongs_to | many_to_many, ..)]`.
-pub(crate) struct RelationAttr {
-    pub(crate) kind: RelationKind,
-    /// The related model (the field type's generic argument).
-    pub(crate) target: Type,
-    /// `foreign_key = "table.column"`: which foreign key to join on.
-    pub(crate) foreign_key: Option<String>,
-    pub(crate) secondary: Option<String>,
-    pub(crate) lazy: Lazy,
-    /// `cascade = "delete"`: deleting the row through a session deletes these rows.
-    pub(crate) cascade_delete: bool,
+    pub(crate) on_delete: Option<(OnDelete, Span)>,
+    pub(crate) column: Option<String>,
+    pub(crate) skip: Option<Span>,
+    /// `#[model(flatten)]`: a `#[derive(Columns)]` mixin whose columns the model takes in.
+    pub(crate) flatten: Option<Span>,
+    /// `has_many`, `has_one`, `belongs_to` or `many_to_many`.
+    pub(crate) relation: Option<(RelationKind, Span)>,
+    pub(crate) secondary: Option<(String, Span)>,
+    pub(crate) lazy: Option<(Lazy, Span)>,
+    /// `cascade = "delete"`.
+    pub(crate) cascade: Option<Span>,
     /// `back_populates = "field"`: the target's relationship back to this model.
     pub(crate) back_populates: Option<(String, Span)>,
+    /// The first key other than `skip` and `flatten`.
+    pub(crate) first_column_attr: Option<Span>,
+    /// The first key that only a column takes.
+    pub(crate) first_column_only: Option<(Span, Symbol)>,
+}
+
+/// The attributes of a `#[derive(Enum)]` enum.
+#[derive(Default)]
+pub(crate) struct Enum {
+    /// `#[model(integer)]`: stored as the discriminant.
+    pub(crate) integer: Option<Span>,
+}
+
+/// The attributes of an enum's variant.
+#[derive(Default)]
+pub(crate) struct Variant {
+    pub(crate) rename: Option<String>,
+    /// Whether the variant has a `#[model(..)]` attribute at all.
+    pub(crate) any: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -82,201 +102,31 @@ pub(crate) enum OnDelete {
     SetDefault,
 }
 
-const FIELD_ATTRS: &str = "primary_key, autoincrement, unique, index, max_length, default, \
-                           default_fn, onupdate, server_default, foreign_key, on_delete, column, skip, flatten, has_many, \
-                           has_one, belongs_to, many_to_many, secondary, lazy, cascade, back_populates";
-const STRUCT_ATTRS: &str = "table, bind, view, versioned";
-
-/// Collects errors; combines them into one `syn::Error` at the end.
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(error),
-            None => self.0 = Some(error),
+/// Runs `each` on every key of every `#[model(..)]` attribute; a key whose value does
+/// not parse is reported and ends its attribute.
+fn for_each_key(
+    cx: &Ctxt,
+    attrs: &[Attribute],
+    mut each: impl FnMut(&ParseNestedMeta<'_>) -> syn::Result<()>,
+) {
+    for attr in attrs.iter().filter(|a| a.path() == MODEL) {
+        if let Err(e) = attr.parse_nested_meta(|meta| each(&meta)) {
+            cx.syn_error(e);
         }
-    }
-
-    fn at(&mut self, span: Span, message: impl std::fmt::Display) {
-        self.push(syn::Error::new(span, message));
     }
 }
 
 /// Records a flag or value once; a second occurrence is an error at its span.
-fn set_once<T>(slot: &mut Option<T>, value: T, name: &str, span: Span, errors: &mut Errors) {
+fn set_once<T>(cx: &Ctxt, slot: &mut Option<T>, value: T, name: &str, span: Span) {
     if slot.is_some() {
-        errors.at(span, format!("duplicate `#[model({name})]` attribute"));
+        cx.error_at(span, format!("duplicate `#[model({name})]` attribute"));
     } else {
         *slot = Some(value);
     }
 }
 
-impl ModelDef {
-    pub(crate) fn from_ast(input: &syn::DeriveInput) -> Result<ModelDef, syn::Error> {
-        let mut errors = Errors::default();
-        let fields = named_fields(input, "Model", &mut errors)?;
-        let (mut table, mut bind, mut view) = (None, None, None);
-        let mut versioned: Option<Span> = None;
-        for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
-            let parsed = attr.parse_nested_meta(|meta| {
-                let span = meta.path.span();
-                let name = meta
-                    .path
-                    .get_ident()
-                    .map(Ident::to_string)
-                    .unwrap_or_default();
-                match name.as_str() {
-                    "table" => {
-                        let v: LitStr = meta.value()?.parse()?;
-                        if v.value().is_empty() {
-                            errors.at(v.span(), "`#[model(table = \"..\")]` must not be empty");
-                        }
-                        set_once(&mut table, v.value(), "table", span, &mut errors);
-                    }
-                    "bind" => {
-                        let v: LitStr = meta.value()?.parse()?;
-                        set_once(&mut bind, v.value(), "bind", span, &mut errors);
-                    }
-                    "view" => set_once(&mut view, true, "view", span, &mut errors),
-                    "versioned" => set_once(&mut versioned, span, "versioned", span, &mut errors),
-                    _ => {
-                        skip_value(&meta)?;
-                        errors.at(
-                            span,
-                            format!(
-                                "unknown model attribute `{name}`; expected one of: {STRUCT_ATTRS}"
-                            ),
-                        );
-                    }
-                }
-                Ok(())
-            });
-            if let Err(e) = parsed {
-                errors.push(e);
-            }
-        }
-        let mut defs = Vec::new();
-        for field in fields {
-            if let Some(def) = FieldDef::from_ast(field, &mut errors) {
-                defs.push(def);
-            }
-        }
-        // A field named `id` is the primary key when no field is marked as one.
-        if !defs.iter().any(|f| f.primary_key)
-            && let Some(id) = defs.iter_mut().find(|f| f.is_column() && f.ident == "id")
-        {
-            id.primary_key = true;
-        }
-        let model = ModelDef {
-            ident: input.ident.clone(),
-            vis: input.vis.clone(),
-            table,
-            bind,
-            view: view.unwrap_or(false),
-            versioned,
-            fields: defs,
-        };
-        if model.table.is_none() && crate::manifest::require_table_names() {
-            errors.at(
-                model.ident.span(),
-                format!(
-                    "this crate requires explicit table names ([package.metadata.flaskdb] \
-                     require_table_names = true): add #[model(table = \"..\")] to `{}`",
-                    model.ident
-                ),
-            );
-        }
-        if let (Some(at), true) = (model.versioned, model.view) {
-            errors.at(at, "a view is never written, so it cannot be `versioned`");
-        }
-        model.check(&mut errors);
-        match errors.0 {
-            Some(e) => Err(e),
-            None => Ok(model),
-        }
-    }
-
-    /// Rules that need the whole model.
-    fn check(&self, errors: &mut Errors) {
-        let columns: Vec<&FieldDef> = self.fields.iter().filter(|f| f.is_column()).collect();
-        if columns.is_empty() && !self.fields.iter().any(|f| f.flatten) {
-            errors.at(self.ident.span(), "a model needs at least one column");
-            return;
-        }
-        if !columns.iter().any(|f| f.primary_key) {
-            errors.at(
-                self.ident.span(),
-                format!(
-                    "model `{}` has no primary key: mark a field `#[model(primary_key)]` or \
-                     name it `id`",
-                    self.ident
-                ),
-            );
-        }
-        for (i, f) in columns.iter().enumerate() {
-            if columns[..i].iter().any(|g| g.column == f.column) {
-                errors.at(
-                    f.ident.span(),
-                    format!("duplicate column name `{}` in this model", f.column),
-                );
-            }
-        }
-        let auto: Vec<&&FieldDef> = columns
-            .iter()
-            .filter(|f| f.autoincrement == Some(true))
-            .collect();
-        if auto.len() > 1 {
-            errors.at(
-                auto[1].ident.span(),
-                "only one column may be `#[model(autoincrement = true)]`",
-            );
-        }
-    }
-
-    /// The primary-key fields, in declaration order.
-    pub(crate) fn primary_key(&self) -> Vec<&FieldDef> {
-        self.fields
-            .iter()
-            .filter(|f| f.is_column() && f.primary_key)
-            .collect()
-    }
-
-    /// The column fields, in declaration order.
-    pub(crate) fn columns(&self) -> Vec<&FieldDef> {
-        self.fields.iter().filter(|f| f.is_column()).collect()
-    }
-}
-
-/// The fields of a struct with named fields and no generics, which `#[derive(Model)]`
-/// and `#[derive(Columns)]` (named by `derive`) need.
-fn named_fields<'a>(
-    input: &'a syn::DeriveInput,
-    derive: &str,
-    errors: &mut Errors,
-) -> Result<Vec<&'a syn::Field>, syn::Error> {
-    let syn::Data::Struct(syn::DataStruct {
-        fields: syn::Fields::Named(named),
-        ..
-    }) = &input.data
-    else {
-        return Err(syn::Error::new(
-            input.ident.span(),
-            format!("#[derive({derive})] needs a struct with named fields"),
-        ));
-    };
-    if !input.generics.params.is_empty() {
-        errors.at(
-            input.generics.span(),
-            format!("#[derive({derive})] does not support generic parameters"),
-        );
-    }
-    Ok(named.named.iter().collect())
-}
-
 /// Consumes `= value` after an unknown key, so parsing can go on to the next key.
-fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     if meta.input.peek(syn::Token![=]) {
         let _: Expr = meta.value()?.parse()?;
     } else if meta.input.peek(syn::token::Paren) {
@@ -286,359 +136,292 @@ fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
     Ok(())
 }
 
-impl FieldDef {
-    fn from_ast(field: &syn::Field, errors: &mut Errors) -> Option<FieldDef> {
-        let ident = field.ident.clone()?;
-        let mut primary_key = None;
-        let mut autoincrement = None;
-        let mut unique = None;
-        let mut index = None;
-        let mut max_length = None;
-        let mut default = None;
-        let mut server_default = None;
-        let mut default_fn: Option<syn::Path> = None;
-        let mut onupdate: Option<syn::Path> = None;
-        let mut foreign_key: Option<(String, String)> = None;
-        let mut on_delete: Option<(OnDelete, Span)> = None;
-        let mut column = None;
-        let mut skip: Option<Span> = None;
-        let mut flatten: Option<Span> = None;
-        let mut any_column_attr: Option<Span> = None;
-        let mut column_only: Option<(Span, String)> = None;
-        let mut relation_kind: Option<(RelationKind, Span)> = None;
-        let mut secondary: Option<(String, Span)> = None;
-        let mut lazy: Option<(Lazy, Span)> = None;
-        let mut cascade: Option<Span> = None;
-        let mut back_populates: Option<(String, Span)> = None;
-        for attr in field.attrs.iter().filter(|a| a.path().is_ident("model")) {
-            let parsed = attr.parse_nested_meta(|meta| {
-                let span = meta.path.span();
-                let name = meta
-                    .path
-                    .get_ident()
-                    .map(Ident::to_string)
-                    .unwrap_or_default();
-                if name != "skip" && name != "flatten" {
-                    any_column_attr.get_or_insert(span);
-                }
-                if matches!(
-                    name.as_str(),
-                    "primary_key" | "autoincrement" | "unique" | "index" | "max_length"
-                        | "default" | "default_fn" | "onupdate" | "server_default" | "on_delete"
-                        | "column"
-                ) {
-                    column_only.get_or_insert((span, name.clone()));
-                }
-                let kind = match name.as_str() {
-                    "has_many" => Some(RelationKind::HasMany),
-                    "has_one" => Some(RelationKind::HasOne),
-                    "belongs_to" => Some(RelationKind::BelongsTo),
-                    "many_to_many" => Some(RelationKind::ManyToMany),
-                    _ => None,
-                };
-                if let Some(kind) = kind {
-                    let label = "has_many/has_one/belongs_to/many_to_many";
-                    set_once(&mut relation_kind, (kind, span), label, span, errors);
-                    return Ok(());
-                }
-                match name.as_str() {
-                    "secondary" => {
-                        let v: LitStr = meta.value()?.parse()?;
-                        set_once(&mut secondary, (v.value(), span), &name, span, errors);
-                        return Ok(());
-                    }
-                    "back_populates" => {
-                        let v: LitStr = meta.value()?.parse()?;
-                        match syn::parse_str::<Ident>(&v.value()) {
-                            Ok(_) => set_once(
-                                &mut back_populates,
-                                (v.value(), v.span()),
-                                &name,
-                                span,
-                                errors,
-                            ),
-                            Err(_) => errors.at(
-                                v.span(),
-                                "`#[model(back_populates = ..)]` names a relationship field of the other model",
-                            ),
-                        }
-                        return Ok(());
-                    }
-                    "cascade" => {
-                        let v: LitStr = meta.value()?.parse()?;
-                        if v.value() == "delete" {
-                            set_once(&mut cascade, span, &name, span, errors);
-                        } else {
-                            errors.at(v.span(), "`#[model(cascade = ..)]` must be \"delete\"");
-                        }
-                        return Ok(());
-                    }
-                    "lazy" => {
-                        let v: LitStr = meta.value()?.parse()?;
-                        let value = match v.value().as_str() {
-                            "select" => Some(Lazy::Select),
-                            "selectin" => Some(Lazy::Selectin),
-                            "joined" => Some(Lazy::Joined),
-                            "raise" => Some(Lazy::Raise),
-                            _ => None,
-                        };
-                        match value {
-                            Some(l) => set_once(&mut lazy, (l, span), &name, span, errors),
-                            None => errors.at(
-                                v.span(),
-                                "`#[model(lazy = ..)]` must be \"select\", \"selectin\", \"joined\" or \"raise\"",
-                            ),
-                        }
-                        return Ok(());
-                    }
-                    _ => {}
-                }
-                match name.as_str() {
-                    "primary_key" => set_once(&mut primary_key, true, &name, span, errors),
-                    "unique" => set_once(&mut unique, true, &name, span, errors),
-                    "index" => set_once(&mut index, true, &name, span, errors),
-                    "skip" => set_once(&mut skip, span, &name, span, errors),
-                    "flatten" => set_once(&mut flatten, span, &name, span, errors),
-                    "autoincrement" => {
-                        let v: LitBool = meta.value()?.parse()?;
-                        set_once(&mut autoincrement, v.value, &name, span, errors);
-                    }
-                    "max_length" => {
-                        let v: LitInt = meta.value()?.parse()?;
-                        match v.base10_parse::<u32>() {
-                            Ok(n) if n > 0 => set_once(&mut max_length, n, &name, span, errors),
-                            _ => errors.at(
-                                v.span(),
-                                "`#[model(max_length = N)]` takes a positive integer",
-                            ),
-                        }
-                    }
-                    "default" => {
-                        let v: Expr = meta.value()?.parse()?;
-                        if is_constant(&v) {
-                            set_once(&mut default, v, &name, span, errors);
-                        } else {
-                            errors.at(
-                                v.span(),
-                                "`#[model(default = ..)]` takes a literal (a number, string or \
-                                 bool) or a constant such as an enum variant; use `default_fn = \
-                                 path` for a value computed per row, `server_default = \"<sql>\"` \
-                                 for an SQL expression",
-                            );
-                        }
-                    }
-                    "default_fn" | "onupdate" => {
-                        let v: syn::Path = meta.value()?.parse().map_err(|e| {
-                            syn::Error::new(
-                                e.span(),
-                                format!("`#[model({name} = ..)]` names a function, as `{name} = chrono::Utc::now`"),
-                            )
-                        })?;
-                        let slot = if name == "default_fn" {
-                            &mut default_fn
-                        } else {
-                            &mut onupdate
-                        };
-                        set_once(slot, v, &name, span, errors);
-                    }
-                    "server_default" => {
-                        let v: LitStr = meta.value()?.parse()?;
-                        set_once(&mut server_default, v.value(), &name, span, errors);
-                    }
-                    "foreign_key" => {
-                        let v: LitStr = meta.value()?.parse()?;
-                        match v.value().rsplit_once('.') {
-                            Some((t, c)) if !t.is_empty() && !c.is_empty() => set_once(
-                                &mut foreign_key,
-                                (t.to_owned(), c.to_owned()),
-                                &name,
-                                span,
-                                errors,
-                            ),
-                            _ => errors.at(
-                                v.span(),
-                                format!(
-                                    "`#[model(foreign_key = \"{}\")]` must name a column as \
-                                     \"table.column\"",
-                                    v.value()
-                                ),
-                            ),
-                        }
-                    }
-                    "on_delete" => {
-                        let v: LitStr = meta.value()?.parse()?;
-                        let action = match v.value().to_ascii_lowercase().as_str() {
-                            "cascade" => Some(OnDelete::Cascade),
-                            "set null" => Some(OnDelete::SetNull),
-                            "restrict" => Some(OnDelete::Restrict),
-                            "set default" => Some(OnDelete::SetDefault),
-                            _ => None,
-                        };
-                        match action {
-                            Some(a) => set_once(&mut on_delete, (a, span), &name, span, errors),
-                            None => errors.at(
-                                v.span(),
-                                "`#[model(on_delete = ..)]` must be \"cascade\", \"set null\", \
-                                 \"set default\" or \"restrict\"",
-                            ),
-                        }
-                    }
-                    "column" => {
-                        let v: LitStr = meta.value()?.parse()?;
-                        if v.value().is_empty() {
-                            errors.at(v.span(), "`#[model(column = \"..\")]` must not be empty");
-                        }
-                        set_once(&mut column, v.value(), &name, span, errors);
-                    }
-                    _ => {
-                        skip_value(&meta)?;
-                        errors.at(
-                            span,
-                            format!(
-                                "unknown model attribute `{name}`; expected one of: {FIELD_ATTRS}"
-                            ),
-                        );
-                    }
-                }
-                Ok(())
-            });
-            if let Err(e) = parsed {
-                errors.push(e);
-            }
-        }
-        let relation = match relation_kind {
-            Some((kind, span)) => {
-                if let Some((at, attr)) = &column_only {
-                    errors.at(
-                        *at,
-                        format!("`#[model({attr})]` is for columns; a relationship field is not a column"),
-                    );
-                }
-                match (kind, &secondary) {
-                    (RelationKind::ManyToMany, None) => errors.at(
-                        span,
-                        "`#[model(many_to_many)]` needs `secondary = \"<association table>\"`",
-                    ),
-                    (RelationKind::ManyToMany, Some(_)) | (_, None) => {}
-                    (_, Some((_, at))) => {
-                        errors.at(*at, "`secondary` goes with `many_to_many` only")
-                    }
-                }
-                if let (Some(at), RelationKind::BelongsTo | RelationKind::ManyToMany) =
-                    (cascade, kind)
-                {
-                    errors.at(
-                        at,
-                        "`cascade = \"delete\"` goes with `has_many` or `has_one` (a \
-                         many-to-many's links are always deleted with the row)",
-                    );
-                }
-                match generic_argument(&field.ty) {
-                    Some(target) => Some(RelationAttr {
-                        kind,
-                        target,
-                        foreign_key: foreign_key.take().map(|(t, c)| format!("{t}.{c}")),
-                        secondary: secondary.map(|(s, _)| s),
-                        lazy: lazy.map_or(Lazy::Select, |(l, _)| l),
-                        cascade_delete: cascade.is_some(),
-                        back_populates: back_populates.take(),
-                    }),
-                    None => {
-                        errors.at(
-                            field.ty.span(),
-                            "a relationship field's type names its model: HasMany<Post>, \
-                             HasOne<Profile>, BelongsTo<Category> or ManyToMany<Tag>",
-                        );
-                        None
-                    }
-                }
-            }
-            None => {
-                if let Some((_, at)) = secondary {
-                    errors.at(at, "`secondary` goes with `many_to_many` only");
-                }
-                if let Some((_, at)) = lazy {
-                    errors.at(at, "`lazy` goes with a relationship (has_many, has_one, belongs_to, many_to_many)");
-                }
-                if let Some(at) = cascade {
-                    errors.at(at, "`cascade` goes with a relationship (has_many, has_one)");
-                }
-                if let Some((_, at)) = back_populates.take() {
-                    errors.at(at, "`back_populates` goes with a relationship");
-                }
-                None
-            }
-        };
-        if let (Some(_), Some(span)) = (flatten, any_column_attr.or(skip)) {
-            errors.at(
-                span,
-                "a `#[model(flatten)]` field is a mixin of columns and takes no other attribute",
-            );
-        }
-        if let (Some(_), Some(span)) = (skip, any_column_attr) {
-            errors.at(
-                span,
-                "a `#[model(skip)]` field is not a column and takes no column attributes",
-            );
-        }
-        if let (Some((_, span)), None) = (on_delete, &foreign_key) {
-            errors.at(span, "`#[model(on_delete = ..)]` needs `#[model(foreign_key = \"table.column\")]` on the same field");
-        }
-        if [
-            default.is_some(),
-            server_default.is_some(),
-            default_fn.is_some(),
-        ]
-        .iter()
-        .filter(|set| **set)
-        .count()
-            > 1
-        {
-            errors.at(
-                ident.span(),
-                "a column takes one of `default`, `default_fn` and `server_default`",
-            );
-        }
-        let primary_key = primary_key.unwrap_or(false);
-        Some(FieldDef {
-            column: column.unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned()),
-            vis: field.vis.clone(),
-            ty: field.ty.clone(),
-            skip: skip.is_some(),
-            flatten: flatten.is_some(),
-            primary_key,
-            autoincrement,
-            unique: unique.unwrap_or(false),
-            index: index.unwrap_or(false),
-            max_length,
-            default,
-            server_default,
-            default_fn,
-            onupdate,
-            foreign_key,
-            on_delete: on_delete.map(|(a, _)| a),
-            relation,
-            ident,
-        })
-    }
+/// The name of the key, for an error message.
+fn key_name(meta: &ParseNestedMeta<'_>) -> String {
+    meta.path
+        .get_ident()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
 
-    /// Whether this field is a column.
-    pub(crate) fn is_column(&self) -> bool {
-        !self.skip && !self.flatten && self.relation.is_none()
+impl Model {
+    pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Model {
+        let (mut table, mut bind, mut view) = (None, None, None);
+        let mut versioned: Option<Span> = None;
+        for_each_key(cx, attrs, |meta| {
+            let span = meta.path.span();
+            if meta.path == TABLE {
+                let v: LitStr = meta.value()?.parse()?;
+                if v.value().is_empty() {
+                    cx.error_at(v.span(), "`#[model(table = \"..\")]` must not be empty");
+                }
+                set_once(cx, &mut table, v.value(), TABLE.as_str(), span);
+            } else if meta.path == BIND {
+                let v: LitStr = meta.value()?.parse()?;
+                set_once(cx, &mut bind, v.value(), BIND.as_str(), span);
+            } else if meta.path == VIEW {
+                set_once(cx, &mut view, true, VIEW.as_str(), span);
+            } else if meta.path == VERSIONED {
+                set_once(cx, &mut versioned, span, VERSIONED.as_str(), span);
+            } else {
+                skip_value(meta)?;
+                cx.error_at(
+                    span,
+                    format!(
+                        "unknown model attribute `{}`; expected one of: {}",
+                        key_name(meta),
+                        symbol::list(STRUCT_KEYS)
+                    ),
+                );
+            }
+            Ok(())
+        });
+        Model {
+            table,
+            bind,
+            view: view.unwrap_or(false),
+            versioned,
+        }
     }
 }
 
-/// `T` of a field type written `Name<T>`.
-fn generic_argument(ty: &Type) -> Option<Type> {
-    let Type::Path(path) = ty else { return None };
-    let last = path.path.segments.last()?;
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    args.args.iter().find_map(|a| match a {
-        syn::GenericArgument::Type(t) => Some(t.clone()),
-        _ => None,
-    })
+impl Mixin {
+    pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Mixin {
+        let mut bind = None;
+        for_each_key(cx, attrs, |meta| {
+            if meta.path == BIND {
+                let v: LitStr = meta.value()?.parse()?;
+                set_once(cx, &mut bind, v.value(), BIND.as_str(), meta.path.span());
+            } else {
+                skip_value(meta)?;
+                cx.error_at(
+                    meta.path.span(),
+                    "unknown mixin attribute; a mixin takes `bind = \"..\"`",
+                );
+            }
+            Ok(())
+        });
+        Mixin { bind }
+    }
+}
+
+impl Field {
+    pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Field {
+        let mut f = Field::default();
+        let mut primary_key = None;
+        let mut unique = None;
+        let mut index = None;
+        for_each_key(cx, attrs, |meta| {
+            let span = meta.path.span();
+            let name = key_name(meta);
+            if meta.path != SKIP && meta.path != FLATTEN {
+                f.first_column_attr.get_or_insert(span);
+            }
+            if let Some(key) = Symbol::find(COLUMN_ONLY_KEYS, &meta.path) {
+                f.first_column_only.get_or_insert((span, key));
+            }
+            if let Some(key) = Symbol::find(RELATION_KEYS, &meta.path) {
+                let kind = if key == HAS_MANY {
+                    RelationKind::HasMany
+                } else if key == HAS_ONE {
+                    RelationKind::HasOne
+                } else if key == BELONGS_TO {
+                    RelationKind::BelongsTo
+                } else {
+                    RelationKind::ManyToMany
+                };
+                let label = "has_many/has_one/belongs_to/many_to_many";
+                set_once(cx, &mut f.relation, (kind, span), label, span);
+            } else if meta.path == SECONDARY {
+                let v: LitStr = meta.value()?.parse()?;
+                set_once(cx, &mut f.secondary, (v.value(), span), &name, span);
+            } else if meta.path == BACK_POPULATES {
+                let v: LitStr = meta.value()?.parse()?;
+                if syn::parse_str::<syn::Ident>(&v.value()).is_ok() {
+                    let value = (v.value(), v.span());
+                    set_once(cx, &mut f.back_populates, value, &name, span);
+                } else {
+                    cx.error_at(
+                        v.span(),
+                        "`#[model(back_populates = ..)]` names a relationship field of the other model",
+                    );
+                }
+            } else if meta.path == CASCADE {
+                let v: LitStr = meta.value()?.parse()?;
+                if v.value() == "delete" {
+                    set_once(cx, &mut f.cascade, span, &name, span);
+                } else {
+                    cx.error_at(v.span(), "`#[model(cascade = ..)]` must be \"delete\"");
+                }
+            } else if meta.path == LAZY {
+                let v: LitStr = meta.value()?.parse()?;
+                let value = match v.value().as_str() {
+                    "select" => Some(Lazy::Select),
+                    "selectin" => Some(Lazy::Selectin),
+                    "joined" => Some(Lazy::Joined),
+                    "raise" => Some(Lazy::Raise),
+                    _ => None,
+                };
+                match value {
+                    Some(l) => set_once(cx, &mut f.lazy, (l, span), &name, span),
+                    None => cx.error_at(
+                        v.span(),
+                        "`#[model(lazy = ..)]` must be \"select\", \"selectin\", \"joined\" or \"raise\"",
+                    ),
+                }
+            } else if meta.path == PRIMARY_KEY {
+                set_once(cx, &mut primary_key, true, &name, span);
+            } else if meta.path == UNIQUE {
+                set_once(cx, &mut unique, true, &name, span);
+            } else if meta.path == INDEX {
+                set_once(cx, &mut index, true, &name, span);
+            } else if meta.path == SKIP {
+                set_once(cx, &mut f.skip, span, &name, span);
+            } else if meta.path == FLATTEN {
+                set_once(cx, &mut f.flatten, span, &name, span);
+            } else if meta.path == AUTOINCREMENT {
+                let v: LitBool = meta.value()?.parse()?;
+                set_once(cx, &mut f.autoincrement, v.value, &name, span);
+            } else if meta.path == MAX_LENGTH {
+                let v: LitInt = meta.value()?.parse()?;
+                match v.base10_parse::<u32>() {
+                    Ok(n) if n > 0 => set_once(cx, &mut f.max_length, n, &name, span),
+                    _ => cx.error_at(
+                        v.span(),
+                        "`#[model(max_length = N)]` takes a positive integer",
+                    ),
+                }
+            } else if meta.path == DEFAULT {
+                let v: Expr = meta.value()?.parse()?;
+                if is_constant(&v) {
+                    set_once(cx, &mut f.default, v, &name, span);
+                } else {
+                    cx.error_at(
+                        v.span(),
+                        "`#[model(default = ..)]` takes a literal (a number, string or \
+                         bool) or a constant such as an enum variant; use `default_fn = \
+                         path` for a value computed per row, `server_default = \"<sql>\"` \
+                         for an SQL expression",
+                    );
+                }
+            } else if meta.path == DEFAULT_FN || meta.path == ONUPDATE {
+                let v: syn::Path = meta.value()?.parse().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        format!(
+                            "`#[model({name} = ..)]` names a function, as `{name} = chrono::Utc::now`"
+                        ),
+                    )
+                })?;
+                let slot = if meta.path == DEFAULT_FN {
+                    &mut f.default_fn
+                } else {
+                    &mut f.onupdate
+                };
+                set_once(cx, slot, v, &name, span);
+            } else if meta.path == SERVER_DEFAULT {
+                let v: LitStr = meta.value()?.parse()?;
+                set_once(cx, &mut f.server_default, v.value(), &name, span);
+            } else if meta.path == FOREIGN_KEY {
+                let v: LitStr = meta.value()?.parse()?;
+                match v.value().rsplit_once('.') {
+                    Some((t, c)) if !t.is_empty() && !c.is_empty() => {
+                        let value = (t.to_owned(), c.to_owned());
+                        set_once(cx, &mut f.foreign_key, value, &name, span);
+                    }
+                    _ => cx.error_at(
+                        v.span(),
+                        format!(
+                            "`#[model(foreign_key = \"{}\")]` must name a column as \
+                             \"table.column\"",
+                            v.value()
+                        ),
+                    ),
+                }
+            } else if meta.path == ON_DELETE {
+                let v: LitStr = meta.value()?.parse()?;
+                let action = match v.value().to_ascii_lowercase().as_str() {
+                    "cascade" => Some(OnDelete::Cascade),
+                    "set null" => Some(OnDelete::SetNull),
+                    "restrict" => Some(OnDelete::Restrict),
+                    "set default" => Some(OnDelete::SetDefault),
+                    _ => None,
+                };
+                match action {
+                    Some(a) => set_once(cx, &mut f.on_delete, (a, span), &name, span),
+                    None => cx.error_at(
+                        v.span(),
+                        "`#[model(on_delete = ..)]` must be \"cascade\", \"set null\", \
+                         \"set default\" or \"restrict\"",
+                    ),
+                }
+            } else if meta.path == COLUMN {
+                let v: LitStr = meta.value()?.parse()?;
+                if v.value().is_empty() {
+                    cx.error_at(v.span(), "`#[model(column = \"..\")]` must not be empty");
+                }
+                set_once(cx, &mut f.column, v.value(), &name, span);
+            } else {
+                skip_value(meta)?;
+                cx.error_at(
+                    span,
+                    format!(
+                        "unknown model attribute `{name}`; expected one of: {}",
+                        symbol::list(FIELD_KEYS)
+                    ),
+                );
+            }
+            Ok(())
+        });
+        f.primary_key = primary_key.unwrap_or(false);
+        f.unique = unique.unwrap_or(false);
+        f.index = index.unwrap_or(false);
+        f
+    }
+}
+
+impl Enum {
+    pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Enum {
+        let mut integer = None;
+        for attr in attrs.iter().filter(|a| a.path() == MODEL) {
+            let parsed = attr.parse_nested_meta(|meta| {
+                if meta.path == INTEGER {
+                    integer = Some(meta.path.span());
+                    Ok(())
+                } else {
+                    Err(meta.error(format!("unknown enum attribute; expected `{INTEGER}`")))
+                }
+            });
+            if let Err(e) = parsed {
+                cx.syn_error(e);
+            }
+        }
+        Enum { integer }
+    }
+}
+
+impl Variant {
+    pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Variant {
+        let mut v = Variant::default();
+        for attr in attrs.iter().filter(|a| a.path() == MODEL) {
+            v.any = true;
+            let parsed = attr.parse_nested_meta(|meta| {
+                if meta.path == RENAME {
+                    let lit: LitStr = meta.value()?.parse()?;
+                    v.rename = Some(lit.value());
+                    Ok(())
+                } else {
+                    Err(meta.error(format!(
+                        "unknown variant attribute; expected `{RENAME} = \"..\"`"
+                    )))
+                }
+            });
+            if let Err(e) = parsed {
+                cx.syn_error(e);
+            }
+        }
+        v
+    }
 }
 
 /// A literal, a negated literal, or a path to a constant (an enum variant): a value
@@ -649,71 +432,5 @@ fn is_constant(expr: &Expr) -> bool {
         Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)) && matches!(*u.expr, Expr::Lit(_)),
         Expr::Group(g) => is_constant(&g.expr),
         _ => false,
-    }
-}
-
-/// A validated `#[derive(Columns)]` mixin.
-pub(crate) struct MixinDef {
-    pub(crate) ident: Ident,
-    pub(crate) vis: Visibility,
-    pub(crate) bind: Option<String>,
-    pub(crate) fields: Vec<FieldDef>,
-}
-
-impl MixinDef {
-    pub(crate) fn from_ast(input: &syn::DeriveInput) -> Result<MixinDef, syn::Error> {
-        let mut errors = Errors::default();
-        let fields_ast = named_fields(input, "Columns", &mut errors)?;
-        let mut bind = None;
-        for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
-            let parsed = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("bind") {
-                    let v: LitStr = meta.value()?.parse()?;
-                    set_once(&mut bind, v.value(), "bind", meta.path.span(), &mut errors);
-                    Ok(())
-                } else {
-                    skip_value(&meta)?;
-                    errors.at(
-                        meta.path.span(),
-                        "unknown mixin attribute; a mixin takes `bind = \"..\"`",
-                    );
-                    Ok(())
-                }
-            });
-            if let Err(e) = parsed {
-                errors.push(e);
-            }
-        }
-        let mut fields = Vec::new();
-        for field in fields_ast {
-            let Some(def) = FieldDef::from_ast(field, &mut errors) else {
-                continue;
-            };
-            let problem = if def.relation.is_some() {
-                Some("a mixin holds columns only; declare relationships on the model")
-            } else if def.primary_key {
-                Some("the primary key belongs to the model, not to a mixin")
-            } else if def.flatten {
-                Some("a mixin cannot flatten another mixin")
-            } else {
-                None
-            };
-            if let Some(problem) = problem {
-                errors.at(def.ident.span(), problem);
-            }
-            fields.push(def);
-        }
-        if !fields.iter().any(FieldDef::is_column) {
-            errors.at(input.ident.span(), "a mixin needs at least one column");
-        }
-        match errors.0 {
-            Some(e) => Err(e),
-            None => Ok(MixinDef {
-                ident: input.ident.clone(),
-                vis: input.vis.clone(),
-                bind,
-                fields,
-            }),
-        }
     }
 }

@@ -5,63 +5,47 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::attr::{FieldDef, MixinDef};
-use crate::expand::{column_def, foreign_key};
+use super::table::{column_def, foreign_key};
+use super::{column_type, column_type_items};
+use crate::ast::{Field, Mixin};
 
-pub(crate) fn mixin(mixin: &MixinDef) -> TokenStream {
+pub(crate) fn mixin(mixin: &Mixin) -> TokenStream {
     let ident = &mixin.ident;
-    let vis = &mixin.vis;
-    let columns: Vec<&FieldDef> = mixin.fields.iter().filter(|f| f.is_column()).collect();
+    let columns: Vec<&Field> = mixin.columns();
     let width = columns.len();
-    let bind = match &mixin.bind {
+    let bind = match &mixin.attrs.bind {
         Some(b) => quote!(::std::option::Option::Some(#b)),
         None => quote!(::std::option::Option::None),
     };
     let keys = columns.iter().filter_map(|f| {
-        let (ref_table, _) = f.foreign_key.as_ref()?;
+        let (ref_table, _) = f.foreign_key()?;
         let column = &f.column;
         Some(quote!((#column, #ref_table)))
     });
     let defs = columns.iter().map(|f| column_def(f));
     let foreign_keys = columns.iter().filter_map(|f| foreign_key(f));
     let pushes = columns.iter().map(|f| {
-        let (name, ty) = (&f.ident, &f.ty);
+        let (name, ty) = (&f.ident, column_type(&f.ty));
         quote!(out.push(<#ty as __fdb::ColumnType>::to_value(&self.#name));)
     });
     let arms = columns.iter().map(|f| {
-        let (name, ty, column) = (&f.ident, &f.ty, &f.column);
+        let (name, ty, column) = (&f.ident, column_type(&f.ty), &f.column);
         quote!(#column => ::std::option::Option::Some(<#ty as __fdb::ColumnType>::to_value(&self.#name)),)
     });
     let decode = mixin.fields.iter().map(|f| {
-        let (name, ty) = (&f.ident, &f.ty);
+        let (name, ty) = (&f.ident, column_type(&f.ty));
         match columns.iter().position(|c| c.ident == f.ident) {
             Some(i) => quote!(#name: __fdb::RowSource::get::<#ty>(row, offset + #i)?),
             None => quote!(#name: ::std::default::Default::default()),
         }
     });
-    let handles_trait = format_ident!("{}Columns", ident);
-    let trait_doc = format!(
-        "The column handles of the `{ident}` mixin, on every model that flattens it: bring \
-         this trait into scope to write `Model::column` for its columns."
-    );
-    let consts = columns.iter().map(|f| {
-        let (name, ty, column) = (&f.ident, &f.ty, &f.column);
-        let doc = format!("The `{column}` column, for query expressions.");
-        quote! {
-            #[doc = #doc]
-            const #name: ::flaskdb::__private::Column<Self, #ty>;
-        }
-    });
-    let const_values = columns.iter().map(|f| {
-        let (name, ty, column) = (&f.ident, &f.ty, &f.column);
-        quote! {
-            const #name: ::flaskdb::__private::Column<M, #ty> =
-                ::flaskdb::__private::Column::new(#column);
-        }
-    });
+    let handles = handles(mixin);
+    let column_type_items = column_type_items(&mixin.ident);
     quote! {
         const _: () = {
             use ::flaskdb::__private as __fdb;
+
+            #column_type_items
 
             #[automatically_derived]
             impl __fdb::Columns for #ident {
@@ -90,6 +74,37 @@ pub(crate) fn mixin(mixin: &MixinDef) -> TokenStream {
             }
         };
 
+        #handles
+    }
+}
+
+/// The trait `<Mixin>Columns` of the mixin's column handles, implemented for every
+/// model that flattens the mixin.
+pub(super) fn handles(mixin: &Mixin) -> TokenStream {
+    let ident = &mixin.ident;
+    let vis = &mixin.vis;
+    let columns = mixin.columns();
+    let handles_trait = format_ident!("{}Columns", ident);
+    let trait_doc = format!(
+        "The column handles of the `{ident}` mixin, on every model that flattens it: bring \
+         this trait into scope to write `Model::column` for its columns."
+    );
+    let consts = columns.iter().map(|f| {
+        let (name, ty, column) = (&f.ident, &f.ty, &f.column);
+        let doc = format!("The `{column}` column, for query expressions.");
+        quote! {
+            #[doc = #doc]
+            const #name: ::flaskdb::__private::Column<Self, #ty>;
+        }
+    });
+    let const_values = columns.iter().map(|f| {
+        let (name, ty, column) = (&f.ident, &f.ty, &f.column);
+        quote! {
+            const #name: ::flaskdb::__private::Column<M, #ty> =
+                ::flaskdb::__private::Column::new(#column);
+        }
+    });
+    quote! {
         #[doc = #trait_doc]
         #[allow(non_upper_case_globals)]
         #vis trait #handles_trait: ::flaskdb::__private::Flattens<#ident> + ::std::marker::Sized {
