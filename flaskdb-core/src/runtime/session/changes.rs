@@ -1,7 +1,5 @@
 //! Change capture: the changes a flush makes, for the session's listeners and signals.
 
-use std::sync::Arc;
-
 use crate::error::Result;
 use crate::runtime::db::Db;
 use crate::runtime::events::{Change, ColumnChange, EventContext, SessionEvent};
@@ -12,29 +10,6 @@ use super::Session;
 use super::queue::PendingWork;
 
 impl Session {
-    /// Runs `listener` at `event` of this session (after the `Db`'s listeners); see
-    /// [`EventContext`].
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// use flaskdb_core::{Config, Db, SessionEvent};
-    /// let db = Db::connect(Config::new("sqlite::memory:")).await?;
-    /// let mut s = db.session();
-    /// s.listen(SessionEvent::AfterCommit, |ctx| {
-    ///     println!("{} rows committed", ctx.changes().len());
-    ///     Ok(())
-    /// });
-    /// s.commit().await?;
-    /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
-    /// ```
-    pub fn listen(
-        &self,
-        event: SessionEvent,
-        listener: impl Fn(&mut EventContext<'_>) -> Result<()> + Send + Sync + 'static,
-    ) {
-        self.inner.listeners.add(event, Arc::new(listener));
-    }
-
     /// Whether flushes record their changes: for the signals or any listener.
     pub(super) fn records_changes(&self, db: &Db) -> bool {
         db.tracks_modifications() || db.listeners().any() || self.inner.listeners.any()

@@ -2,10 +2,8 @@
 //! multi-row statements, updates and deletes in key order, generated keys filled back.
 
 use std::collections::HashMap;
-use std::panic::Location;
 
 use crate::driver::executor::{self, Conn, Done, Tx};
-use crate::driver::recording;
 use crate::error::{Error, Result};
 use crate::model::InsertRow;
 use crate::runtime::db::Db;
@@ -27,21 +25,6 @@ use super::sentinel::Sentinel;
 use super::transactions::{FlushGuard, begin};
 
 impl Session {
-    /// Sends every queued change to the database, in the open transactions (begun
-    /// here when needed), without committing.
-    ///
-    /// # Errors
-    /// [`Error::MissingColumn`] for a builder with a required column unset (that
-    /// builder is dropped from the queue; nothing else is); constraint and database
-    /// errors, after which the transactions are rolled back and every change they held
-    /// is queued again.
-    #[track_caller]
-    pub fn flush(&mut self) -> impl Future<Output = Result<()>> + Send {
-        recording::at(Location::caller(), async move {
-            self.flush_inner(true).await.map(drop)
-        })
-    }
-
     /// Flushes; returns the inserted rows. With `keep: false` (a commit that will
     /// expire the identity map, with no change signals) the written rows are not
     /// needed, and are neither read back nor kept.

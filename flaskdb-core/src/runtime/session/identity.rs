@@ -2,10 +2,8 @@
 //! primary key.
 
 use std::collections::HashMap;
-use std::panic::Location;
 
-use crate::driver::recording;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{KeyValues, Model, ValuesRow};
 use crate::schema::Table;
 use crate::value::Value;
@@ -13,27 +11,6 @@ use crate::value::Value;
 use super::Session;
 
 impl Session {
-    /// Forgets the session's copy of `model`'s row (SQLAlchemy's `expunge`): a later
-    /// `add` of it updates every column.
-    pub fn expunge<M: Model>(&mut self, model: &M) {
-        let key = Identity(M::table().name(), model.primary_key().key_values());
-        self.state().identity.remove(&key);
-    }
-
-    /// Reads `model`'s row again, replacing its fields and the session's copy.
-    ///
-    /// # Errors
-    /// [`Error::NoResultFound`] when the row no longer exists; database errors.
-    #[track_caller]
-    pub fn refresh<M: Model>(&mut self, model: &mut M) -> impl Future<Output = Result<()>> + Send {
-        recording::at(Location::caller(), async move {
-            self.expunge(model);
-            let fresh = self.query::<M>().get(model.primary_key()).await?;
-            *model = fresh.ok_or(Error::NoResultFound)?;
-            Ok(())
-        })
-    }
-
     /// Records loaded rows in the identity map.
     pub(crate) fn remember<M: Model>(&self, rows: &[M]) {
         let mut state = self.state();

@@ -34,20 +34,23 @@ mod sentinel;
 mod tokens;
 mod transactions;
 
+use std::panic::Location;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::driver::executor::Tx;
+use crate::driver::executor::{self, Tx};
+use crate::driver::recording;
 use crate::error::{Error, Result};
+use crate::model::{FromRow, Insertable, KeyValues, Model, ValuesRow, Writable, decode_any};
 use crate::runtime::db::Db;
-use crate::runtime::events::{Change, Listeners};
+use crate::runtime::events::{Change, EventContext, Listeners, SessionEvent};
 
-use identity::IdentityMap;
+use identity::{Identity, IdentityMap};
 pub(crate) use queue::PendingWork;
-use queue::RowWrite;
 pub use queue::{Addable, Pending};
+use queue::{RowWrite, flatten};
 pub(crate) use tokens::create_table as create_token_table;
 pub use transactions::SessionTransaction;
-use transactions::roll_back_all;
+use transactions::{begin, roll_back_all};
 
 #[derive(Default)]
 struct State {
@@ -183,5 +186,211 @@ impl Session {
     /// The db this session works on.
     pub(crate) fn database(&self) -> Result<Db> {
         self.db().cloned()
+    }
+
+    /// Queues a change: a builder becomes an INSERT; a model an UPDATE of the columns
+    /// that differ from what the session loaded (of every column, matched by primary
+    /// key, when the session never loaded that row).
+    pub fn add(&mut self, item: impl Addable) {
+        let mut guard = self.state();
+        let state = &mut *guard;
+        item.into_pending()
+            .queue(&state.identity, &mut state.pending);
+    }
+
+    /// [`Session::add`] for each item.
+    pub fn add_all<A: Addable>(&mut self, items: impl IntoIterator<Item = A>) {
+        for item in items {
+            self.add(item);
+        }
+    }
+
+    /// Queues the deletion of `model`'s row.
+    pub fn delete<M: Writable>(&mut self, model: &M) {
+        self.state().pending.push(RowWrite::Delete {
+            table: M::table(),
+            key: model.primary_key().key_values(),
+            decode: decode_any::<M>,
+        });
+    }
+
+    /// Inserts now (flushing everything queued before it) and returns the row as the
+    /// database stored it, generated key and defaults included.
+    ///
+    /// # Errors
+    /// As [`Session::flush`].
+    #[track_caller]
+    pub fn insert<B: Insertable>(
+        &mut self,
+        builder: B,
+    ) -> impl Future<Output = Result<B::Model>> + Send {
+        recording::at(Location::caller(), async move {
+            let mut ops = Vec::new();
+            flatten(
+                builder.into_partial_row(),
+                decode_any::<B::Model>,
+                None,
+                &mut ops,
+            );
+            let root = match ops.first() {
+                Some(RowWrite::Insert { id, .. }) => *id,
+                _ => 0,
+            };
+            self.state().pending.extend(ops);
+            let inserted = self.flush_inner(true).await?;
+            let values = inserted
+                .iter()
+                .find(|(id, _)| *id == root)
+                .map(|(_, v)| v)
+                .ok_or(Error::NoResultFound)?;
+            B::Model::from_row(&ValuesRow(values), 0)
+        })
+    }
+
+    /// Forgets the session's copy of `model`'s row (SQLAlchemy's `expunge`): a later
+    /// `add` of it updates every column.
+    pub fn expunge<M: Model>(&mut self, model: &M) {
+        let key = Identity(M::table().name(), model.primary_key().key_values());
+        self.state().identity.remove(&key);
+    }
+
+    /// Reads `model`'s row again, replacing its fields and the session's copy.
+    ///
+    /// # Errors
+    /// [`Error::NoResultFound`] when the row no longer exists; database errors.
+    #[track_caller]
+    pub fn refresh<M: Model>(&mut self, model: &mut M) -> impl Future<Output = Result<()>> + Send {
+        recording::at(Location::caller(), async move {
+            self.expunge(model);
+            let fresh = self.query::<M>().get(model.primary_key()).await?;
+            *model = fresh.ok_or(Error::NoResultFound)?;
+            Ok(())
+        })
+    }
+
+    /// Runs `listener` at `event` of this session (after the `Db`'s listeners); see
+    /// [`EventContext`].
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use flaskdb_core::{Config, Db, SessionEvent};
+    /// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+    /// let mut s = db.session();
+    /// s.listen(SessionEvent::AfterCommit, |ctx| {
+    ///     println!("{} rows committed", ctx.changes().len());
+    ///     Ok(())
+    /// });
+    /// s.commit().await?;
+    /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+    /// ```
+    pub fn listen(
+        &self,
+        event: SessionEvent,
+        listener: impl Fn(&mut EventContext<'_>) -> Result<()> + Send + Sync + 'static,
+    ) {
+        self.inner.listeners.add(event, Arc::new(listener));
+    }
+
+    /// Flushes and commits every open transaction.
+    ///
+    /// # Errors
+    /// As [`Session::flush`]; a failed commit rolls back the binds not yet committed and
+    /// queues their changes again. [`Error::CommitOutcomeUnknown`] when the connection
+    /// was lost while a COMMIT waited for its reply (the work of that bind is not queued
+    /// again: it may have been written); with
+    /// [`EngineOptions::commit_tokens`](crate::EngineOptions::commit_tokens) on, flaskdb
+    /// finds out instead, and this error remains only for a server out of reach.
+    #[track_caller]
+    pub fn commit(&mut self) -> impl Future<Output = Result<()>> + Send {
+        recording::at(Location::caller(), async move {
+            let db = self.db()?.clone();
+            let turn = self.inner.committing.clone().lock_owned().await;
+            let expire = self.state().expire_on_commit;
+            self.flush_inner(!expire || self.records_changes(&db))
+                .await?;
+            // The commit itself cannot be cut off half-way by a caller that stops
+            // waiting (a timeout, a dropped request): it then finishes on a task of its
+            // own, or fails and queues the work again, either way in full.
+            let session = self.clone();
+            let task = async move {
+                let result = session.finish_commit(db).await;
+                drop(turn);
+                result
+            };
+            executor::uncancelled(task).await
+        })
+    }
+
+    /// Discards every queued and flushed change and rolls back the open transactions.
+    ///
+    /// # Errors
+    /// Database errors from the rollback (the changes are discarded all the same).
+    #[track_caller]
+    pub fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send {
+        recording::at(Location::caller(), async move {
+            let txs = std::mem::take(&mut *self.inner.txs.lock().await);
+            let discarded = {
+                let mut state = self.state();
+                state.pending.clear();
+                state.journal.clear();
+                state.identity.clear();
+                state.unreplayable = false;
+                state.pending_rollback = false;
+                std::mem::take(&mut state.changes)
+            };
+            for (_, tx) in txs {
+                tx.rollback().await?;
+            }
+            let db = self.db()?;
+            self.emit(db, SessionEvent::AfterRollback, discarded, None)
+                .map(drop)
+        })
+    }
+
+    /// The open transaction of bind `key` (`None` = default), begun if needed, for raw
+    /// sqlx queries in the session's transaction:
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// # use flaskdb_core::{Config, Db};
+    /// let db = Db::connect(Config::new("sqlite::memory:")).await?;
+    /// let s = db.session();
+    /// let mut tx = s.transaction(None).await?;
+    /// let conn = tx.as_sqlite().unwrap();
+    /// sqlx::query("CREATE TABLE t (x INTEGER)").execute(&mut *conn).await?;
+    /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::UnknownBind`]; database errors when beginning.
+    #[track_caller]
+    pub fn transaction(
+        &self,
+        key: Option<&str>,
+    ) -> impl Future<Output = Result<SessionTransaction<'_>>> + Send {
+        recording::at(Location::caller(), async move {
+            self.usable()?;
+            let engine = self.db()?.engine_for(key)?;
+            let mut txs = self.inner.txs.lock().await;
+            let index = begin(&mut txs, key, &engine, false).await?;
+            // What the caller runs in it is not in the journal.
+            self.state().unreplayable = true;
+            Ok(SessionTransaction { txs, index })
+        })
+    }
+
+    /// Sends every queued change to the database, in the open transactions (begun
+    /// here when needed), without committing.
+    ///
+    /// # Errors
+    /// [`Error::MissingColumn`] for a builder with a required column unset (that
+    /// builder is dropped from the queue; nothing else is); constraint and database
+    /// errors, after which the transactions are rolled back and every change they held
+    /// is queued again.
+    #[track_caller]
+    pub fn flush(&mut self) -> impl Future<Output = Result<()>> + Send {
+        recording::at(Location::caller(), async move {
+            self.flush_inner(true).await.map(drop)
+        })
     }
 }

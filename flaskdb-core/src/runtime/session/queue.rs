@@ -1,14 +1,9 @@
 //! The queue of a session: what `add`, `delete` and `insert` put in it, and the checks it
 //! passes before a flush writes it.
 
-use std::panic::Location;
-
 use crate::backend::Backend;
-use crate::driver::recording;
 use crate::error::{Error, Result};
-use crate::model::{
-    FromRow, InsertRow, Insertable, KeyValues, Model, ValuesRow, Writable, decode_any,
-};
+use crate::model::{InsertRow, KeyValues, Model, decode_any};
 use crate::runtime::db::Db;
 use crate::runtime::events::{Change, Operation};
 use crate::schema::relation::{Decoder, RelationDef};
@@ -18,67 +13,6 @@ use crate::value::Value;
 use super::changes::column_changes;
 use super::identity::{Identity, IdentityMap, key_of};
 use super::{Session, State};
-
-impl Session {
-    /// Queues a change: a builder becomes an INSERT; a model an UPDATE of the columns
-    /// that differ from what the session loaded (of every column, matched by primary
-    /// key, when the session never loaded that row).
-    pub fn add(&mut self, item: impl Addable) {
-        let mut guard = self.state();
-        let state = &mut *guard;
-        item.into_pending()
-            .queue(&state.identity, &mut state.pending);
-    }
-
-    /// [`Session::add`] for each item.
-    pub fn add_all<A: Addable>(&mut self, items: impl IntoIterator<Item = A>) {
-        for item in items {
-            self.add(item);
-        }
-    }
-
-    /// Queues the deletion of `model`'s row.
-    pub fn delete<M: Writable>(&mut self, model: &M) {
-        self.state().pending.push(RowWrite::Delete {
-            table: M::table(),
-            key: model.primary_key().key_values(),
-            decode: decode_any::<M>,
-        });
-    }
-
-    /// Inserts now (flushing everything queued before it) and returns the row as the
-    /// database stored it, generated key and defaults included.
-    ///
-    /// # Errors
-    /// As [`Session::flush`].
-    #[track_caller]
-    pub fn insert<B: Insertable>(
-        &mut self,
-        builder: B,
-    ) -> impl Future<Output = Result<B::Model>> + Send {
-        recording::at(Location::caller(), async move {
-            let mut ops = Vec::new();
-            flatten(
-                builder.into_partial_row(),
-                decode_any::<B::Model>,
-                None,
-                &mut ops,
-            );
-            let root = match ops.first() {
-                Some(RowWrite::Insert { id, .. }) => *id,
-                _ => 0,
-            };
-            self.state().pending.extend(ops);
-            let inserted = self.flush_inner(true).await?;
-            let values = inserted
-                .iter()
-                .find(|(id, _)| *id == root)
-                .map(|(_, v)| v)
-                .ok_or(Error::NoResultFound)?;
-            B::Model::from_row(&ValuesRow(values), 0)
-        })
-    }
-}
 
 /// A value `Session::add` accepts: a builder (a new row) or a model (a row to update).
 /// `#[derive(Model)]` implements it for both.

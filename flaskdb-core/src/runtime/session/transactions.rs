@@ -1,11 +1,8 @@
 //! The session's transactions, one per bind: begun lazily, committed (with the outcome
 //! of a lost COMMIT reply found out), rolled back with their work queued again.
 
-use std::panic::Location;
-
 use crate::driver::engine::Engine;
 use crate::driver::executor::{self, Conn, Done, Tx};
-use crate::driver::recording;
 use crate::error::{Error, Result};
 use crate::model::FromRow;
 use crate::runtime::db::Db;
@@ -17,36 +14,6 @@ use super::queue::{RowWrite, lose_unreplayable, requeue_journal};
 use super::tokens;
 
 impl Session {
-    /// Flushes and commits every open transaction.
-    ///
-    /// # Errors
-    /// As [`Session::flush`]; a failed commit rolls back the binds not yet committed and
-    /// queues their changes again. [`Error::CommitOutcomeUnknown`] when the connection
-    /// was lost while a COMMIT waited for its reply (the work of that bind is not queued
-    /// again: it may have been written); with
-    /// [`EngineOptions::commit_tokens`](crate::EngineOptions::commit_tokens) on, flaskdb
-    /// finds out instead, and this error remains only for a server out of reach.
-    #[track_caller]
-    pub fn commit(&mut self) -> impl Future<Output = Result<()>> + Send {
-        recording::at(Location::caller(), async move {
-            let db = self.db()?.clone();
-            let turn = self.inner.committing.clone().lock_owned().await;
-            let expire = self.state().expire_on_commit;
-            self.flush_inner(!expire || self.records_changes(&db))
-                .await?;
-            // The commit itself cannot be cut off half-way by a caller that stops
-            // waiting (a timeout, a dropped request): it then finishes on a task of its
-            // own, or fails and queues the work again, either way in full.
-            let session = self.clone();
-            let task = async move {
-                let result = session.finish_commit(db).await;
-                drop(turn);
-                result
-            };
-            executor::uncancelled(task).await
-        })
-    }
-
     /// Commits every open transaction (after the flush): the part of a commit that
     /// must not be cancelled.
     pub(super) async fn finish_commit(self, db: Db) -> Result<()> {
@@ -110,64 +77,6 @@ impl Session {
         drop(txs);
         self.emit(&db, SessionEvent::AfterCommit, changes, None)
             .map(drop)
-    }
-
-    /// Discards every queued and flushed change and rolls back the open transactions.
-    ///
-    /// # Errors
-    /// Database errors from the rollback (the changes are discarded all the same).
-    #[track_caller]
-    pub fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send {
-        recording::at(Location::caller(), async move {
-            let txs = std::mem::take(&mut *self.inner.txs.lock().await);
-            let discarded = {
-                let mut state = self.state();
-                state.pending.clear();
-                state.journal.clear();
-                state.identity.clear();
-                state.unreplayable = false;
-                state.pending_rollback = false;
-                std::mem::take(&mut state.changes)
-            };
-            for (_, tx) in txs {
-                tx.rollback().await?;
-            }
-            let db = self.db()?;
-            self.emit(db, SessionEvent::AfterRollback, discarded, None)
-                .map(drop)
-        })
-    }
-
-    /// The open transaction of bind `key` (`None` = default), begun if needed, for raw
-    /// sqlx queries in the session's transaction:
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// # use flaskdb_core::{Config, Db};
-    /// let db = Db::connect(Config::new("sqlite::memory:")).await?;
-    /// let s = db.session();
-    /// let mut tx = s.transaction(None).await?;
-    /// let conn = tx.as_sqlite().unwrap();
-    /// sqlx::query("CREATE TABLE t (x INTEGER)").execute(&mut *conn).await?;
-    /// # Ok::<(), flaskdb_core::Error>(()) }).unwrap();
-    /// ```
-    ///
-    /// # Errors
-    /// [`Error::UnknownBind`]; database errors when beginning.
-    #[track_caller]
-    pub fn transaction(
-        &self,
-        key: Option<&str>,
-    ) -> impl Future<Output = Result<SessionTransaction<'_>>> + Send {
-        recording::at(Location::caller(), async move {
-            self.usable()?;
-            let engine = self.db()?.engine_for(key)?;
-            let mut txs = self.inner.txs.lock().await;
-            let index = begin(&mut txs, key, &engine, false).await?;
-            // What the caller runs in it is not in the journal.
-            self.state().unreplayable = true;
-            Ok(SessionTransaction { txs, index })
-        })
     }
 
     /// Rolls back after `error`: every transaction, with the work written in them and
