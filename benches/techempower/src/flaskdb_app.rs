@@ -100,10 +100,18 @@ async fn fortunes(
 
 async fn updates(RawQuery(query): RawQuery) -> Result<Json<Vec<WorldRow>>, Failure> {
     let n = common::query_count(query.as_deref());
+    // All reads first, then the changes, as the raw side does. Changing each row as it
+    // is read makes the next read autoflush the change (one UPDATE per row, in the
+    // order read, each holding its lock until the commit): concurrent requests then
+    // lock rows in different orders and deadlock, which the flush's key order cannot
+    // prevent.
+    let mut worlds = Vec::with_capacity(n);
+    for _ in 0..n {
+        worlds.push(world(common::random_id()).await?);
+    }
     let mut out = Vec::with_capacity(n);
     let mut session = flaskdb::session();
-    for _ in 0..n {
-        let mut w = world(common::random_id()).await?;
+    for mut w in worlds {
         w.randomnumber = common::random_id();
         out.push(WorldRow::from(&w));
         session.add(w);
