@@ -34,18 +34,45 @@ pub type CaseFn = fn(TestDb) -> Pin<Box<dyn Future<Output = TestResult> + Send>>
 pub struct Case {
     pub name: &'static str,
     pub run: CaseFn,
+    /// What the case needs beyond what every backend offers.
+    pub needs: &'static [Need],
 }
 
-/// Lists the cases of an area: `cases!("query"; function, ..)`; each is named
+/// What a case declares it needs (toasty's `requires(..)`): the runner decides from
+/// these, not from the case's name, where and how often it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// A database server whose connections can be killed or cut (PostgreSQL, MariaDB):
+    /// the case does not run on SQLite.
+    Server,
+    /// The case inserts rows and checks their keys: where the database can tell the last
+    /// inserted key (SQLite, MySQL), it also runs without RETURNING, as on MySQL 8.
+    LastInsertId,
+}
+
+impl Need {
+    /// Whether `backend` offers this need's backend-specific path.
+    fn offered_by(self, backend: Backend) -> bool {
+        match self {
+            Need::Server => backend != Backend::Sqlite,
+            Need::LastInsertId => backend != Backend::Postgres,
+        }
+    }
+}
+
+/// Lists the cases of an area: `cases!("query"; function, ..)`, or with what they all
+/// need, `cases!("faults", needs(Server); function, ..)`; each is named
 /// `area::function`.
 #[macro_export]
 macro_rules! cases {
-    ($area:literal; $($name:ident),* $(,)?) => {
+    ($area:literal $(, needs($($need:ident),*))?; $($name:ident),* $(,)?) => {{
+        const NEEDS: &[$crate::Need] = &[$($($crate::Need::$need),*)?];
         vec![$($crate::Case {
             name: concat!($area, "::", stringify!($name)),
             run: |t| Box::pin($name(t)),
+            needs: NEEDS,
         }),*]
-    };
+    }};
 }
 
 /// The database of one case.
@@ -164,16 +191,11 @@ pub fn run(backend: Backend) -> ExitCode {
     }
     let mut trials = Vec::new();
     for case in suite::all() {
-        // Killing connections needs a server.
-        if backend == Backend::Sqlite && case.name.starts_with("faults::") {
+        let needs = |need: Need| case.needs.contains(&need) && need.offered_by(backend);
+        if case.needs.contains(&Need::Server) && !needs(Need::Server) {
             continue;
         }
-        // Where the database can tell the last inserted key (SQLite, MySQL), the cases
-        // that insert run again without RETURNING, as on MySQL 8.
-        let again = backend != Backend::Postgres
-            && ["session::", "paginate::", "record::"]
-                .iter()
-                .any(|area| case.name.starts_with(area));
+        let again = needs(Need::LastInsertId);
         let variants: &[bool] = if again { &[true, false] } else { &[true] };
         for &returning in variants {
             let base = base.clone();

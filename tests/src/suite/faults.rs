@@ -14,7 +14,7 @@ use crate::suite::reliability::{Tally, assert_tallies_once, spawn_writers};
 use crate::{Case, TestDb, TestResult, cases};
 
 pub fn cases() -> Vec<Case> {
-    cases!("faults"; killed_connections_lose_and_duplicate_nothing)
+    cases!("faults", needs(Server); killed_connections_lose_and_duplicate_nothing)
 }
 
 const WRITERS: usize = 8;

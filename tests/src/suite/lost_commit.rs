@@ -16,7 +16,7 @@ use crate::{Case, TestDb, TestResult, cases};
 
 pub fn cases() -> Vec<Case> {
     cases!(
-        "faults";
+        "faults", needs(Server);
         a_lost_commit_reply_is_reported_and_never_run_again,
         commit_tokens_tell_a_lost_reply_from_a_lost_commit,
         commit_tokens_make_commits_exactly_once_through_cut_connections,

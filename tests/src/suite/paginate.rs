@@ -7,7 +7,7 @@ use crate::{Case, TestDb, TestResult, cases};
 
 pub fn cases() -> Vec<Case> {
     cases!(
-        "paginate";
+        "paginate", needs(LastInsertId);
         defaults_and_query_arguments,
         per_page_is_capped,
         next_and_prev_keep_the_total,

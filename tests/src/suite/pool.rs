@@ -23,7 +23,7 @@ pub fn cases() -> Vec<Case> {
         a_session_reads_in_autocommit_until_its_first_write,
     );
     all.extend(cases!(
-        "faults";
+        "faults", needs(Server);
         a_pooled_statement_sends_nothing_but_itself,
         a_session_that_only_reads_sends_only_its_reads,
         a_connection_killed_while_kept_fails_one_statement_only,

@@ -10,7 +10,7 @@ use crate::{Case, TestDb, TestResult, cases};
 
 pub fn cases() -> Vec<Case> {
     cases!(
-        "record";
+        "record", needs(LastInsertId);
         recorded_fields_and_location,
         nothing_recorded_when_off_or_outside_a_scope,
         concurrent_scopes_record_separately,

@@ -12,7 +12,7 @@ use crate::{Case, TestDb, TestResult, cases, exec};
 
 pub fn cases() -> Vec<Case> {
     cases!(
-        "session";
+        "session", needs(LastInsertId);
         add_and_commit,
         insert_returns_the_stored_row,
         missing_required_column_is_reported_and_dropped,

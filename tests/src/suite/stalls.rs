@@ -14,7 +14,7 @@ use crate::{Case, TestDb, TestResult, cases};
 
 pub fn cases() -> Vec<Case> {
     cases!(
-        "faults";
+        "faults", needs(Server);
         a_statement_cut_mid_reply_gives_its_pool_connection_back,
         a_session_statement_cut_mid_reply_loses_no_work,
     )
