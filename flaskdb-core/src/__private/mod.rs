@@ -5,7 +5,7 @@ pub use crate::error::{Error, Result};
 pub use crate::model::column::Column;
 pub use crate::model::mixin::{Columns, Flattens};
 pub use crate::model::{
-    FromRow, InsertRow, Insertable, Model, RowSource, StatementCache, Writable,
+    FromRow, InsertRow, Insertable, Model, ModelInternals, RowSource, StatementCache, Writable,
 };
 pub use crate::query::joined::Joined;
 pub use crate::runtime::session::{Addable, Pending};

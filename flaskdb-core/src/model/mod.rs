@@ -25,7 +25,7 @@ use crate::value::sql_type::SqlType;
 ///     M::table().name()
 /// }
 /// ```
-pub trait Model: FromRow + Send + Sync + Unpin + 'static {
+pub trait Model: ModelInternals + FromRow + Send + Sync + Unpin + 'static {
     /// The primary key: the key field's type, or a tuple for a composite key.
     type PrimaryKey: KeyValues;
 
@@ -38,49 +38,58 @@ pub trait Model: FromRow + Send + Sync + Unpin + 'static {
     /// Every column value of this row, in column order.
     fn values(&self) -> Vec<Value>;
 
+    /// A query over this model in the current context (the scope's `Db`, or the global
+    /// default). Fails with `Error::NoContext` when it runs outside both.
+    fn query() -> Query<Self> {
+        Query::current()
+    }
+}
+
+/// What `#[derive(Model)]` generates for flaskdb's own use beside [`Model`], of which
+/// it is a supertrait: kept apart so that `Model`'s documentation shows what an
+/// application calls.
+#[doc(hidden)]
+pub trait ModelInternals: Sized {
     /// The value of the column named `name`, if the model has it.
-    #[doc(hidden)]
     fn column_value(&self, name: &str) -> Option<Value>;
 
     /// The value of column `index` of the table (what a relationship field records as
     /// its key for every row read). Generated models answer by index without comparing
     /// names.
-    #[doc(hidden)]
-    fn column_value_at(&self, index: usize) -> Option<Value> {
+    fn column_value_at(&self, index: usize) -> Option<Value>
+    where
+        Self: Model,
+    {
         let column = Self::table().columns().get(index)?;
         self.column_value(column.name())
     }
 
     /// The relationships that load with every query of this model by `IN (...)` queries
     /// (`lazy = "selectin"`, and `"joined"` ones after the first).
-    #[doc(hidden)]
-    fn default_eager() -> Vec<std::sync::Arc<dyn crate::query::relation::Eager<Self>>> {
+    fn default_eager() -> Vec<std::sync::Arc<dyn crate::query::relation::Eager<Self>>>
+    where
+        Self: Model,
+    {
         Vec::new()
     }
 
     /// The relationship that loads by a join with every query of this model (the first
     /// `lazy = "joined"` one; any others load as `"selectin"`).
-    #[doc(hidden)]
-    fn default_joined() -> Option<crate::query::joined::Joined<Self>> {
+    fn default_joined() -> Option<crate::query::joined::Joined<Self>>
+    where
+        Self: Model,
+    {
         None
     }
 
-    /// A query over this model in the current context (the scope's `Db`, or the global
-    /// default). Fails with `Error::NoContext` when it runs outside both.
-    fn query() -> Query<Self> {
-        Query::current()
-    }
-
-    #[doc(hidden)]
+    /// The model's prepared-statement texts.
     fn statement_cache() -> &'static StatementCache;
 
     /// The table name as known at compile time.
-    #[doc(hidden)]
     const TABLE_NAME: crate::schema::naming::TableName;
 
     /// `(column, referenced table)` of each foreign key, as known at compile time: the
     /// model's own, then each flattened mixin's.
-    #[doc(hidden)]
     const FOREIGN_KEYS: &'static [&'static [(&'static str, &'static str)]];
 }
 

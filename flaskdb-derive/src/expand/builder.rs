@@ -200,7 +200,7 @@ fn relation_setter(model: &Model, f: &Field) -> Option<TokenStream> {
                     match #ident::#def().column_pairs() {
                         ::std::result::Result::Ok(pairs) => {
                             for (own, other) in pairs {
-                                match <#target as ::flaskdb::__private::Model>::column_value(parent, &other) {
+                                match <#target as ::flaskdb::__private::ModelInternals>::column_value(parent, &other) {
                                     ::std::option::Option::Some(value) => self.__flaskdb_set(&own, value),
                                     ::std::option::Option::None => {
                                         self.__flaskdb_error.get_or_insert(::std::format!(

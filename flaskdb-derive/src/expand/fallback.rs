@@ -72,9 +72,6 @@ pub(crate) fn model(model: &Model) -> TokenStream {
             impl __fdb::Model for #ident {
                 type PrimaryKey = #pk_type;
 
-                const TABLE_NAME: __fdb::TableName = __fdb::TableName::Derived(#name);
-                const FOREIGN_KEYS: &'static [&'static [(&'static str, &'static str)]] = &[];
-
                 fn table() -> &'static __fdb::Table {
                     #never
                 }
@@ -86,6 +83,12 @@ pub(crate) fn model(model: &Model) -> TokenStream {
                 fn values(&self) -> ::std::vec::Vec<__fdb::Value> {
                     #never
                 }
+            }
+
+            #[automatically_derived]
+            impl __fdb::ModelInternals for #ident {
+                const TABLE_NAME: __fdb::TableName = __fdb::TableName::Derived(#name);
+                const FOREIGN_KEYS: &'static [&'static [(&'static str, &'static str)]] = &[];
 
                 fn column_value(&self, _: &str) -> ::std::option::Option<__fdb::Value> {
                     #never

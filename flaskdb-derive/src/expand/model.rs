@@ -181,7 +181,6 @@ pub(crate) fn model(model: &Model) -> TokenStream {
                 type PrimaryKey = #pk_type;
 
                 #table_fn
-                #key_consts
 
                 fn primary_key(&self) -> Self::PrimaryKey {
                     #pk_value
@@ -194,6 +193,11 @@ pub(crate) fn model(model: &Model) -> TokenStream {
                     #(#push_values)*
                     values
                 }
+            }
+
+            #[automatically_derived]
+            impl __fdb::ModelInternals for #ident {
+                #key_consts
 
                 fn column_value(&self, name: &str) -> ::std::option::Option<__fdb::Value> {
                     match name {

@@ -43,9 +43,9 @@ pub(super) fn foreign_key_check(model: &Model, f: &Field) -> Option<TokenStream>
     );
     Some(quote_spanned! {f.ident.span()=>
         const _: () = match __fdb::matching_foreign_keys(
-            <#child as __fdb::Model>::FOREIGN_KEYS,
-            <#child as __fdb::Model>::TABLE_NAME,
-            <#parent as __fdb::Model>::TABLE_NAME,
+            <#child as __fdb::ModelInternals>::FOREIGN_KEYS,
+            <#child as __fdb::ModelInternals>::TABLE_NAME,
+            <#parent as __fdb::ModelInternals>::TABLE_NAME,
             #named,
         ) {
             ::std::option::Option::Some(0) => ::std::panic!(#none),
