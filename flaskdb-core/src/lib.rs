@@ -64,7 +64,7 @@ pub use driver::recording::{
 };
 pub use error::{Error, HIDDEN_PARAMETERS, Mismatch, MismatchKind, NOT_FOUND_TEXT, Result};
 pub use model::column::{Column, TextColumn};
-pub use model::expression::{Comparable, Expression, MaybeNull, Numeric, Operand, count_all};
+pub use model::expression::{Expression, Operand, count_all};
 pub use model::mixin::{Columns, Flattens};
 pub use model::{FromRow, InsertRow, Insertable, KeyValues, Model, RowSource, Writable};
 pub use query::Query;
@@ -91,6 +91,7 @@ pub use value::column_type::{ColumnType, CustomType, IntoField};
 #[cfg(feature = "json")]
 #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use value::json::Json;
+pub use value::relations::{Comparable, MaybeNull, Numeric};
 pub use value::sql_type::{Ddl, SqlType};
 
 /// The caller's statement that SQL built at run time is safe to run, for

@@ -18,11 +18,12 @@ use crate::driver::engine::{Engine, with_pool};
 use crate::driver::recording::{self, QueryInfo};
 use crate::error::HIDDEN_PARAMETERS;
 use crate::error::{Error, Result};
-use crate::model::{FromRow, RowSource, row_values};
+use crate::model::{FromRow, RowSource};
 use crate::schema::ColumnDef;
 use crate::sql::Rendered;
 use crate::value::Value;
 use crate::value::column_type::{ColumnType, Native};
+use crate::value::row::read_value;
 
 use super::lease::Lease;
 
@@ -383,7 +384,11 @@ pub(crate) async fn fetch_values(
     run(&engine, r, true, |r| async move {
         with_conn!(conn, e => {
             let rows = prepare(r.sql, r.params)?.fetch_all(e).await?;
-            decode_all(&rows, |row| row_values(row, columns))
+            decode_all(&rows, |row| {
+                (columns.iter().enumerate())
+                    .map(|(i, column)| read_value(row, i, column.sql_type()))
+                    .collect()
+            })
         })
     })
     .await

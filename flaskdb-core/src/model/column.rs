@@ -5,10 +5,11 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::model::Model;
-use crate::model::expression::{Comparable, Operand, compare, operand_methods};
+use crate::model::expression::{Operand, compare, operand_methods};
 use crate::sql::expr::{Assignment, CompareOp, Expr, Node, Order};
 use crate::value::Value;
 use crate::value::column_type::{ColumnType, IntoField};
+use crate::value::relations::Comparable;
 
 /// A handle to one column of model `M` whose field type is `T`. The derive generates one
 /// per column as an associated constant (`User::id`, `User::email`); its methods build

@@ -8,7 +8,8 @@ use crate::model::column::{Column, TextColumn};
 use crate::schema::Table;
 use crate::sql::expr::{Aggregate, CastTo, CompareOp, Expr, Node, Order};
 use crate::value::Value;
-use crate::value::column_type::{ColumnType, CustomType, IntoField};
+use crate::value::column_type::{ColumnType, IntoField};
+use crate::value::relations::{Comparable, MaybeNull, Numeric};
 
 /// A typed SQL expression that is not a plain column: an aggregate (`Post::id.count()`),
 /// or a scalar subquery. It can be selected (decoding to `T`), compared, and ordered by.
@@ -200,76 +201,6 @@ impl<T: ColumnType> From<Expression<T>> for Expr {
         Expr(e.node)
     }
 }
-
-/// Types whose values can be compared with a `T` column: the same type, nullable or not.
-pub trait Comparable<T> {}
-
-/// Column types with a numeric sum and average.
-pub trait Numeric: ColumnType {
-    /// What `sum()` decodes to: `Option<i64>` for integers, `Option<f64>` for floats
-    /// (NULL when no row matched).
-    type Sum: ColumnType;
-    #[doc(hidden)]
-    const FLOAT: bool;
-}
-
-/// The nullable form of a column type: what `min()` and `max()` decode to.
-pub trait MaybeNull: ColumnType {
-    /// `Option<T>` of the base type.
-    type Nullable: ColumnType;
-}
-
-macro_rules! type_relations {
-    ($($base:ty),*) => {$(
-        impl Comparable<$base> for $base {}
-        impl Comparable<$base> for Option<$base> {}
-        impl Comparable<Option<$base>> for $base {}
-        impl Comparable<Option<$base>> for Option<$base> {}
-        impl MaybeNull for $base {
-            type Nullable = Option<$base>;
-        }
-        impl MaybeNull for Option<$base> {
-            type Nullable = Option<$base>;
-        }
-    )*};
-}
-type_relations!(bool, i16, i32, i64, f32, f64, String, Vec<u8>);
-#[cfg(feature = "chrono")]
-type_relations!(
-    chrono::NaiveDate,
-    chrono::NaiveDateTime,
-    chrono::DateTime<chrono::Utc>
-);
-#[cfg(feature = "uuid")]
-type_relations!(uuid::Uuid);
-#[cfg(feature = "json")]
-type_relations!(serde_json::Value);
-
-impl<T: CustomType> Comparable<T> for T {}
-impl<T: CustomType> Comparable<T> for Option<T> {}
-impl<T: CustomType> Comparable<Option<T>> for T {}
-impl<T: CustomType> Comparable<Option<T>> for Option<T> {}
-impl<T: CustomType> MaybeNull for T {
-    type Nullable = Option<T>;
-}
-impl<T: CustomType> MaybeNull for Option<T> {
-    type Nullable = Option<T>;
-}
-
-macro_rules! numeric {
-    ($sum:ty, $float:literal: $($t:ty),*) => {$(
-        impl Numeric for $t {
-            type Sum = $sum;
-            const FLOAT: bool = $float;
-        }
-        impl Numeric for Option<$t> {
-            type Sum = $sum;
-            const FLOAT: bool = $float;
-        }
-    )*};
-}
-numeric!(Option<i64>, false: i16, i32, i64);
-numeric!(Option<f64>, true: f32, f64);
 
 fn aggregate(func: Aggregate, arg: Node, distinct: bool) -> Node {
     Node::Aggregate {

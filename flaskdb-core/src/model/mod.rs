@@ -15,7 +15,6 @@ use crate::value::Value;
 use crate::value::column_type::ColumnType;
 pub use crate::value::row::RowSource;
 pub(crate) use crate::value::row::ValuesRow;
-use crate::value::sql_type::SqlType;
 
 /// A mapped table: implemented by `#[derive(Model)]`, not by hand.
 ///
@@ -120,48 +119,6 @@ pub trait FromRow: Sized {
     /// # Errors
     /// [`Error::Decode`] naming the column that did not fit its field.
     fn from_row<R: RowSource>(row: &R, offset: usize) -> Result<Self>;
-}
-
-/// Reads `columns` from `row` (in order) as values, by the column types: how the
-/// session snapshots rows it did not decode into a model.
-pub(crate) fn row_values<R: RowSource>(row: &R, columns: &[&ColumnDef]) -> Result<Vec<Value>> {
-    columns
-        .iter()
-        .enumerate()
-        .map(|(i, column)| {
-            Ok(match column.sql_type() {
-                SqlType::Bool => row.get::<Option<bool>>(i)?.into_value(),
-                SqlType::SmallInt => row.get::<Option<i16>>(i)?.into_value(),
-                SqlType::Integer => row.get::<Option<i32>>(i)?.into_value(),
-                SqlType::BigInt => row.get::<Option<i64>>(i)?.into_value(),
-                SqlType::Real => row.get::<Option<f32>>(i)?.into_value(),
-                SqlType::Double => row.get::<Option<f64>>(i)?.into_value(),
-                SqlType::Text => row.get::<Option<String>>(i)?.into_value(),
-                SqlType::Blob => row.get::<Option<Vec<u8>>>(i)?.into_value(),
-                #[cfg(feature = "chrono")]
-                SqlType::Date => row.get::<Option<chrono::NaiveDate>>(i)?.into_value(),
-                #[cfg(feature = "chrono")]
-                SqlType::DateTime => row.get::<Option<chrono::NaiveDateTime>>(i)?.into_value(),
-                #[cfg(feature = "chrono")]
-                SqlType::Timestamp => row
-                    .get::<Option<chrono::DateTime<chrono::Utc>>>(i)?
-                    .into_value(),
-                #[cfg(feature = "uuid")]
-                SqlType::Uuid => row.get::<Option<uuid::Uuid>>(i)?.into_value(),
-                #[cfg(feature = "json")]
-                SqlType::Json => row.get::<Option<serde_json::Value>>(i)?.into_value(),
-                #[cfg(feature = "decimal")]
-                SqlType::Decimal => row.get::<Option<rust_decimal::Decimal>>(i)?.into_value(),
-                #[allow(unreachable_patterns)]
-                other => {
-                    return Err(Error::Decode {
-                        column: row.column_name(i),
-                        message: format!("reading {other:?} columns needs its cargo feature"),
-                    });
-                }
-            })
-        })
-        .collect()
 }
 
 /// A primary-key value (one column, or a tuple for a composite key), as bound values.

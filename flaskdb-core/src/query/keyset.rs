@@ -146,27 +146,24 @@ fn encode(direction: Direction, print: u32, values: &[Value]) -> Result<String> 
     let mut out = vec![1, u8::from(direction == Direction::Before)];
     out.extend(print.to_be_bytes());
     for v in values {
+        let tag = v.sql_type().tag();
         match v {
             Value::Null(_) => {
                 return Err(Error::InvalidQuery(
                     "keyset pagination needs NOT NULL order columns".into(),
                 ));
             }
-            Value::Bool(b) => out.extend([1, u8::from(*b)]),
-            Value::I16(n) => out.extend([2].into_iter().chain(n.to_be_bytes())),
-            Value::I32(n) => out.extend([3].into_iter().chain(n.to_be_bytes())),
-            Value::I64(n) => out.extend([4].into_iter().chain(n.to_be_bytes())),
-            Value::F32(n) => out.extend([5].into_iter().chain(n.to_be_bytes())),
-            Value::F64(n) => out.extend([6].into_iter().chain(n.to_be_bytes())),
-            Value::Text(s) => bytes(&mut out, 7, s.as_bytes()),
-            Value::Bytes(b) => bytes(&mut out, 8, b),
-            #[allow(unreachable_patterns)]
-            other => match (
-                other.as_text(),
-                TEXT_TAGS.iter().find(|t| t.1 == other.sql_type()),
-            ) {
-                (Some(text), Some((tag, _))) => bytes(&mut out, *tag, text.as_bytes()),
-                _ => {
+            Value::Bool(b) => out.extend([tag, u8::from(*b)]),
+            Value::I16(n) => out.extend([tag].into_iter().chain(n.to_be_bytes())),
+            Value::I32(n) => out.extend([tag].into_iter().chain(n.to_be_bytes())),
+            Value::I64(n) => out.extend([tag].into_iter().chain(n.to_be_bytes())),
+            Value::F32(n) => out.extend([tag].into_iter().chain(n.to_be_bytes())),
+            Value::F64(n) => out.extend([tag].into_iter().chain(n.to_be_bytes())),
+            Value::Text(s) => bytes(&mut out, tag, s.as_bytes()),
+            Value::Bytes(b) => bytes(&mut out, tag, b),
+            other => match other.as_text() {
+                Some(text) => bytes(&mut out, tag, text.as_bytes()),
+                None => {
                     return Err(Error::InvalidQuery(
                         format!(
                             "keyset pagination cannot order by {:?} columns",
@@ -180,16 +177,6 @@ fn encode(direction: Direction, print: u32, values: &[Value]) -> Result<String> 
     }
     Ok(URL_SAFE_NO_PAD.encode(out))
 }
-
-/// The tags of values carried in their text form (see `Value::as_text`).
-const TEXT_TAGS: [(u8, SqlType); 6] = [
-    (9, SqlType::Date),
-    (10, SqlType::DateTime),
-    (11, SqlType::Timestamp),
-    (12, SqlType::Uuid),
-    (13, SqlType::Json),
-    (14, SqlType::Decimal),
-];
 
 fn bytes(out: &mut Vec<u8>, tag: u8, data: &[u8]) {
     out.push(tag);
@@ -219,26 +206,23 @@ fn decode(cursor: &str, print: u32, n: usize) -> Option<(Direction, Vec<Value>)>
     }
     let mut values = Vec::with_capacity(n);
     for _ in 0..n {
-        let value = match take(1)?[0] {
-            1 => Value::Bool(take(1)?[0] != 0),
-            2 => Value::I16(i16::from_be_bytes(take(2)?.try_into().ok()?)),
-            3 => Value::I32(i32::from_be_bytes(take(4)?.try_into().ok()?)),
-            4 => Value::I64(i64::from_be_bytes(take(8)?.try_into().ok()?)),
-            5 => Value::F32(f32::from_be_bytes(take(4)?.try_into().ok()?)),
-            6 => Value::F64(f64::from_be_bytes(take(8)?.try_into().ok()?)),
-            tag @ 7..=14 => {
+        let sql_type = SqlType::from_tag(take(1)?[0])?;
+        let value = match sql_type {
+            SqlType::Bool => Value::Bool(take(1)?[0] != 0),
+            SqlType::SmallInt => Value::I16(i16::from_be_bytes(take(2)?.try_into().ok()?)),
+            SqlType::Integer => Value::I32(i32::from_be_bytes(take(4)?.try_into().ok()?)),
+            SqlType::BigInt => Value::I64(i64::from_be_bytes(take(8)?.try_into().ok()?)),
+            SqlType::Real => Value::F32(f32::from_be_bytes(take(4)?.try_into().ok()?)),
+            SqlType::Double => Value::F64(f64::from_be_bytes(take(8)?.try_into().ok()?)),
+            _ => {
                 let len = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
                 let data = take(len)?.to_vec();
-                match tag {
-                    7 => Value::Text(String::from_utf8(data).ok()?),
-                    8 => Value::Bytes(data),
-                    _ => {
-                        let (_, sql_type) = TEXT_TAGS.iter().find(|t| t.0 == tag)?;
-                        Value::from_text(*sql_type, std::str::from_utf8(&data).ok()?)?
-                    }
+                match sql_type {
+                    SqlType::Text => Value::Text(String::from_utf8(data).ok()?),
+                    SqlType::Blob => Value::Bytes(data),
+                    _ => Value::from_text(sql_type, std::str::from_utf8(&data).ok()?)?,
                 }
             }
-            _ => return None,
         };
         values.push(value);
     }
@@ -397,5 +381,54 @@ mod tests {
         assert_eq!(decode("not base64!", 42, 1), None);
         assert_eq!(decode("", 42, 0), None);
         assert!(encode(Direction::After, 1, &[Value::Null(crate::SqlType::Text)]).is_err());
+    }
+
+    /// Cursors already handed out keep decoding: the bytes of a cursor (a version, the
+    /// direction, the ordering's fingerprint, then each value as its type's tag and
+    /// payload) are pinned.
+    #[test]
+    fn the_cursor_format_is_stable() {
+        let values = [Value::I64(1), Value::Text("a".into()), Value::Bool(false)];
+        let bytes = [
+            [1, 0].as_slice(),
+            &7u32.to_be_bytes(),
+            &[4, 0, 0, 0, 0, 0, 0, 0, 1],
+            &[7, 0, 0, 0, 1, b'a'],
+            &[1, 0],
+        ]
+        .concat();
+        assert_eq!(
+            encode(Direction::After, 7, &values).unwrap(),
+            URL_SAFE_NO_PAD.encode(bytes)
+        );
+    }
+
+    /// Dates, UUIDs, JSON and decimals travel in their text form, tagged by type.
+    #[test]
+    #[cfg(all(
+        feature = "chrono",
+        feature = "uuid",
+        feature = "json",
+        feature = "decimal"
+    ))]
+    fn text_form_values_round_trip() {
+        let values = vec![
+            Value::Date(chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap()),
+            Value::DateTime(
+                chrono::NaiveDate::from_ymd_opt(2026, 12, 5)
+                    .unwrap()
+                    .and_hms_micro_opt(18, 1, 2, 345_678)
+                    .unwrap(),
+            ),
+            Value::Timestamp(chrono::DateTime::from_timestamp(1_700_000_000, 5_000).unwrap()),
+            Value::Uuid(uuid::Uuid::from_u128(0x1234_5678_9abc_def0)),
+            Value::Json(serde_json::json!({"a": [1, "x"]})),
+            Value::Decimal("-12.3400".parse().unwrap()),
+        ];
+        let c = encode(Direction::After, 9, &values).unwrap();
+        assert_eq!(
+            decode(&c, 9, values.len()),
+            Some((Direction::After, values))
+        );
     }
 }

@@ -22,7 +22,7 @@ use crate::driver::executor;
 use crate::driver::recording;
 use crate::error::{Error, Result};
 use crate::model::column::Column;
-use crate::model::expression::{Comparable, Expression, MaybeNull};
+use crate::model::expression::Expression;
 use crate::model::{FromRow, Model, RowSource};
 use crate::query::pagination::{PageRequest, Pagination};
 use crate::runtime::db::Db;
@@ -32,6 +32,7 @@ use crate::schema::Table;
 use crate::sql::expr::{Expr, Node, Order};
 use crate::sql::{self, Clauses, Join, Projection, Rendered, SubSelect};
 use crate::value::column_type::ColumnType;
+use crate::value::relations::{Comparable, MaybeNull};
 
 /// What a [`Select`] returns for each row: a model, `Option` of a model (outer side of
 /// a join), a column, an expression, or a tuple of those.

@@ -7,7 +7,6 @@ use crate::error::{Error, Result};
 use crate::schema::naming::camel_to_snake_case;
 use crate::schema::{ColumnDef, ForeignKey, Table};
 use crate::value::Value;
-use crate::value::sql_type::SqlType;
 
 /// Rust source with one `#[derive(Model)]` struct per table, formatted as rustfmt
 /// formats it: every attribute the tables need to be created again as they are (table
@@ -432,7 +431,7 @@ fn write_column(out: &mut String, table: &Table, column: &ColumnDef, field: &str
         }
     }
     write_attrs(out, "    ", &attrs);
-    let ty = rust_type(column.sql_type());
+    let ty = column.sql_type().rust_type();
     match column.is_nullable() {
         true => {
             let _ = writeln!(out, "    pub {field}: Option<{ty}>,");
@@ -477,26 +476,6 @@ fn write_attrs(out: &mut String, indent: &str, attrs: &[String]) {
         let _ = writeln!(out, "{indent}    {attr},");
     }
     let _ = writeln!(out, "{indent})]");
-}
-
-/// The Rust type of a column type (without `Option`).
-fn rust_type(sql_type: SqlType) -> &'static str {
-    match sql_type {
-        SqlType::Bool => "bool",
-        SqlType::SmallInt => "i16",
-        SqlType::Integer => "i32",
-        SqlType::BigInt => "i64",
-        SqlType::Real => "f32",
-        SqlType::Double => "f64",
-        SqlType::Text => "String",
-        SqlType::Blob => "Vec<u8>",
-        SqlType::Date => "chrono::NaiveDate",
-        SqlType::DateTime => "chrono::NaiveDateTime",
-        SqlType::Timestamp => "chrono::DateTime<chrono::Utc>",
-        SqlType::Uuid => "uuid::Uuid",
-        SqlType::Json => "serde_json::Value",
-        SqlType::Decimal => "rust_decimal::Decimal",
-    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 
 pub(crate) mod column_type;
 pub(crate) mod json;
+pub(crate) mod relations;
 pub(crate) mod row;
 pub(crate) mod sql_type;
 
@@ -116,7 +117,7 @@ impl Value {
     /// row locks by key.
     pub(crate) fn total_cmp(&self, other: &Value) -> std::cmp::Ordering {
         match (self, other) {
-            (Value::Null(a), Value::Null(b)) => format!("{a:?}").cmp(&format!("{b:?}")),
+            (Value::Null(a), Value::Null(b)) => a.tag().cmp(&b.tag()),
             (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
             (Value::I16(a), Value::I16(b)) => a.cmp(b),
             (Value::I32(a), Value::I32(b)) => a.cmp(b),
@@ -137,38 +138,20 @@ impl Value {
             (Value::Json(a), Value::Json(b)) => a.to_string().cmp(&b.to_string()),
             #[cfg(feature = "decimal")]
             (Value::Decimal(a), Value::Decimal(b)) => a.serialize().cmp(&b.serialize()),
-            (Value::Array(a, x), Value::Array(b, y)) => format!("{a:?}")
-                .cmp(&format!("{b:?}"))
-                .then_with(|| total_cmp_all(x, y)),
+            (Value::Array(a, x), Value::Array(b, y)) => {
+                a.tag().cmp(&b.tag()).then_with(|| total_cmp_all(x, y))
+            }
             (a, b) => a.variant().cmp(&b.variant()),
         }
     }
 
-    /// The position of the value's variant, for [`Value::total_cmp`] across variants.
+    /// The position of the value's variant, for [`Value::total_cmp`] across variants:
+    /// NULLs first, arrays last, the others by their type's tag.
     fn variant(&self) -> u8 {
         match self {
             Value::Null(_) => 0,
-            Value::Bool(_) => 1,
-            Value::I16(_) => 2,
-            Value::I32(_) => 3,
-            Value::I64(_) => 4,
-            Value::F32(_) => 5,
-            Value::F64(_) => 6,
-            Value::Text(_) => 7,
-            Value::Bytes(_) => 8,
-            #[cfg(feature = "chrono")]
-            Value::Date(_) => 9,
-            #[cfg(feature = "chrono")]
-            Value::DateTime(_) => 10,
-            #[cfg(feature = "chrono")]
-            Value::Timestamp(_) => 11,
-            #[cfg(feature = "uuid")]
-            Value::Uuid(_) => 12,
-            #[cfg(feature = "json")]
-            Value::Json(_) => 13,
-            #[cfg(feature = "decimal")]
-            Value::Decimal(_) => 14,
-            Value::Array(..) => 15,
+            Value::Array(..) => u8::MAX,
+            other => other.sql_type().tag(),
         }
     }
 }

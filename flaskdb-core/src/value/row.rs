@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::value::Value;
 use crate::value::column_type::{ColumnType, Native};
+use crate::value::sql_type::SqlType;
 
 /// A result row of any enabled backend, read by column index.
 pub trait RowSource {
@@ -39,6 +40,45 @@ pub trait RowSource {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Reads column `i` of `row` as a value of `sql_type`: how the session snapshots
+/// rows it did not decode into a model.
+///
+/// # Errors
+/// [`Error::Decode`] naming the column, also for a type whose cargo feature is off.
+pub(crate) fn read_value<R: RowSource>(row: &R, i: usize, sql_type: SqlType) -> Result<Value> {
+    Ok(match sql_type {
+        SqlType::Bool => row.get::<Option<bool>>(i)?.into_value(),
+        SqlType::SmallInt => row.get::<Option<i16>>(i)?.into_value(),
+        SqlType::Integer => row.get::<Option<i32>>(i)?.into_value(),
+        SqlType::BigInt => row.get::<Option<i64>>(i)?.into_value(),
+        SqlType::Real => row.get::<Option<f32>>(i)?.into_value(),
+        SqlType::Double => row.get::<Option<f64>>(i)?.into_value(),
+        SqlType::Text => row.get::<Option<String>>(i)?.into_value(),
+        SqlType::Blob => row.get::<Option<Vec<u8>>>(i)?.into_value(),
+        #[cfg(feature = "chrono")]
+        SqlType::Date => row.get::<Option<chrono::NaiveDate>>(i)?.into_value(),
+        #[cfg(feature = "chrono")]
+        SqlType::DateTime => row.get::<Option<chrono::NaiveDateTime>>(i)?.into_value(),
+        #[cfg(feature = "chrono")]
+        SqlType::Timestamp => row
+            .get::<Option<chrono::DateTime<chrono::Utc>>>(i)?
+            .into_value(),
+        #[cfg(feature = "uuid")]
+        SqlType::Uuid => row.get::<Option<uuid::Uuid>>(i)?.into_value(),
+        #[cfg(feature = "json")]
+        SqlType::Json => row.get::<Option<serde_json::Value>>(i)?.into_value(),
+        #[cfg(feature = "decimal")]
+        SqlType::Decimal => row.get::<Option<rust_decimal::Decimal>>(i)?.into_value(),
+        #[allow(unreachable_patterns)]
+        other => {
+            return Err(Error::Decode {
+                column: row.column_name(i),
+                message: format!("reading {other:?} columns needs its cargo feature"),
+            });
+        }
+    })
 }
 
 macro_rules! row_source {

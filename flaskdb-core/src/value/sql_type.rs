@@ -6,40 +6,44 @@
 /// use flaskdb_core::{ColumnType, SqlType};
 /// assert_eq!(<i32 as ColumnType>::SQL_TYPE, SqlType::Integer);
 /// ```
+///
+/// Each variant's number is its tag (see `SqlType::tag`), stable across releases:
+/// a new type takes the next number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+#[repr(u8)]
 pub enum SqlType {
     /// `bool`.
-    Bool,
+    Bool = 1,
     /// `i16`.
-    SmallInt,
+    SmallInt = 2,
     /// `i32`.
-    Integer,
+    Integer = 3,
     /// `i64`.
-    BigInt,
+    BigInt = 4,
     /// `f32`.
-    Real,
+    Real = 5,
     /// `f64`.
-    Double,
+    Double = 6,
     /// `String`; `VARCHAR(n)` when the column has a `max_length`.
-    Text,
+    Text = 7,
     /// `Vec<u8>`.
-    Blob,
+    Blob = 8,
     /// `chrono::NaiveDate`: `DATE`.
-    Date,
+    Date = 9,
     /// `chrono::NaiveDateTime`: `TIMESTAMP` (PostgreSQL), `DATETIME(6)` (MySQL),
     /// `DATETIME` (SQLite, as text).
-    DateTime,
+    DateTime = 10,
     /// `chrono::DateTime<Utc>`: `TIMESTAMPTZ` (PostgreSQL), `DATETIME(6)` in UTC (MySQL),
     /// `DATETIME` (SQLite, as text).
-    Timestamp,
+    Timestamp = 11,
     /// `uuid::Uuid`: `UUID` (PostgreSQL), `BINARY(16)` (MySQL), `BLOB` (SQLite).
-    Uuid,
+    Uuid = 12,
     /// `serde_json::Value`: `JSONB` (PostgreSQL), `JSON` (MySQL), `TEXT` (SQLite).
-    Json,
+    Json = 13,
     /// `rust_decimal::Decimal`: `NUMERIC` (PostgreSQL), `DECIMAL(38, 10)` (MySQL), exact
     /// text on SQLite (so SQL ordering there is textual).
-    Decimal,
+    Decimal = 14,
 }
 
 /// The DDL type of a column per dialect, for a [`CustomType`](crate::CustomType) whose
@@ -68,5 +72,84 @@ impl SqlType {
     /// ```
     pub fn is_integer(self) -> bool {
         matches!(self, SqlType::SmallInt | SqlType::Integer | SqlType::BigInt)
+    }
+
+    /// Every type, in tag order.
+    const ALL: [SqlType; 14] = [
+        SqlType::Bool,
+        SqlType::SmallInt,
+        SqlType::Integer,
+        SqlType::BigInt,
+        SqlType::Real,
+        SqlType::Double,
+        SqlType::Text,
+        SqlType::Blob,
+        SqlType::Date,
+        SqlType::DateTime,
+        SqlType::Timestamp,
+        SqlType::Uuid,
+        SqlType::Json,
+        SqlType::Decimal,
+    ];
+
+    /// The type's stable number (from 1): how keyset cursors name a value's type, and
+    /// the rank of values of different types in `Value::total_cmp`.
+    pub(crate) fn tag(self) -> u8 {
+        self as u8
+    }
+
+    /// The type whose [`SqlType::tag`] is `tag`.
+    pub(crate) fn from_tag(tag: u8) -> Option<SqlType> {
+        SqlType::ALL.into_iter().find(|t| t.tag() == tag)
+    }
+
+    /// The Rust type a generated model declares for a column of this type (without
+    /// `Option`).
+    pub(crate) fn rust_type(self) -> &'static str {
+        match self {
+            SqlType::Bool => "bool",
+            SqlType::SmallInt => "i16",
+            SqlType::Integer => "i32",
+            SqlType::BigInt => "i64",
+            SqlType::Real => "f32",
+            SqlType::Double => "f64",
+            SqlType::Text => "String",
+            SqlType::Blob => "Vec<u8>",
+            SqlType::Date => "chrono::NaiveDate",
+            SqlType::DateTime => "chrono::NaiveDateTime",
+            SqlType::Timestamp => "chrono::DateTime<chrono::Utc>",
+            SqlType::Uuid => "uuid::Uuid",
+            SqlType::Json => "serde_json::Value",
+            SqlType::Decimal => "rust_decimal::Decimal",
+        }
+    }
+
+    /// Whether two types hold the same kind of value (integers of any width, floats of
+    /// any width, a date and time with or without zone): what a model and a database
+    /// may differ in without a mismatch.
+    pub(crate) fn same_family(self, other: SqlType) -> bool {
+        fn family(t: SqlType) -> SqlType {
+            match t {
+                SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => SqlType::BigInt,
+                SqlType::Real | SqlType::Double => SqlType::Double,
+                SqlType::DateTime | SqlType::Timestamp => SqlType::Timestamp,
+                other => other,
+            }
+        }
+        family(self) == family(other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SqlType;
+
+    #[test]
+    fn tags_name_each_type_once() {
+        for t in SqlType::ALL {
+            assert_eq!(SqlType::from_tag(t.tag()), Some(t));
+        }
+        assert_eq!(SqlType::from_tag(0), None);
+        assert_eq!(SqlType::from_tag(15), None);
     }
 }

@@ -1,9 +1,9 @@
 //! Declared tables checked against reflected ones.
 
-use super::{parse_type, same_family};
 use crate::backend::Backend;
 use crate::error::{Mismatch, MismatchKind};
 use crate::schema::Table;
+use crate::sql::dialect::catalog::parse_type;
 
 /// The differences between a model's `declared` table and the `reflected` one.
 pub(crate) fn mismatches(declared: &Table, reflected: &Table, backend: Backend) -> Vec<Mismatch> {
@@ -21,7 +21,7 @@ pub(crate) fn mismatches(declared: &Table, reflected: &Table, backend: Backend) 
                 }
                 let model = backend.column_type(column, true);
                 let (model_type, _) = parse_type(backend, &model);
-                if !same_family(model_type, db.sql_type()) {
+                if !model_type.same_family(db.sql_type()) {
                     kinds.push(MismatchKind::Type {
                         model,
                         database: db.declared_type().unwrap_or_default().to_owned(),

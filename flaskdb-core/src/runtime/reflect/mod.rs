@@ -12,7 +12,6 @@ mod mysql;
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
-mod types;
 
 use crate::backend::Backend;
 use crate::driver::engine::{COMMIT_TOKEN_TABLE, Engine};
@@ -21,10 +20,9 @@ use crate::error::Result;
 use crate::schema::table::column_index_name;
 use crate::schema::{ColumnDef, ForeignKey, Index, OnDelete, Table};
 use crate::sql::Rendered;
+use crate::sql::dialect::catalog::{Default, parse_default, parse_type};
 
 pub(crate) use compare::mismatches;
-use types::{Default, parse_default};
-use types::{parse_type, same_family};
 
 /// What a backend's catalog says, before interpretation.
 #[derive(Default)]

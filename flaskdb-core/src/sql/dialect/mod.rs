@@ -2,6 +2,8 @@
 //!
 //! No other module matches on the backend to write SQL: the renderer asks these hooks.
 
+pub(crate) mod catalog;
+
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, Table};

@@ -1,4 +1,5 @@
-//! Declared types and DEFAULT clauses, read back into flaskdb's terms.
+//! Declared types and DEFAULT clauses as each catalog prints them, read back into
+//! flaskdb's terms: the reverse of the DDL types in the parent module.
 
 use crate::backend::Backend;
 use crate::value::Value;
@@ -82,30 +83,9 @@ pub(crate) fn parse_type(backend: Backend, declared: &str) -> (SqlType, Option<u
     }
 }
 
-/// Whether two types hold the same kind of value (integers of any width, floats of
-/// any width, a date and time with or without zone): what a model and a database may
-/// differ in without a mismatch.
-pub(crate) fn same_family(a: SqlType, b: SqlType) -> bool {
-    fn family(t: SqlType) -> u8 {
-        match t {
-            SqlType::SmallInt | SqlType::Integer | SqlType::BigInt => 0,
-            SqlType::Real | SqlType::Double => 1,
-            SqlType::DateTime | SqlType::Timestamp => 2,
-            SqlType::Bool => 3,
-            SqlType::Text => 4,
-            SqlType::Blob => 5,
-            SqlType::Date => 6,
-            SqlType::Uuid => 7,
-            SqlType::Json => 8,
-            SqlType::Decimal => 9,
-        }
-    }
-    family(a) == family(b)
-}
-
 /// A column's DEFAULT clause, read back.
 #[derive(Debug, PartialEq)]
-pub(super) enum Default {
+pub(crate) enum Default {
     /// `DEFAULT NULL`: no default.
     Null,
     /// A literal of the column's type: what a builder fills in.
@@ -117,7 +97,7 @@ pub(super) enum Default {
 /// Reads a DEFAULT clause as the catalog prints it: literals become values of the
 /// column's type (PostgreSQL's `'x'::text` casts and parentheses dropped), everything
 /// else stays SQL.
-pub(super) fn parse_default(backend: Backend, text: &str, sql_type: SqlType) -> Default {
+pub(crate) fn parse_default(backend: Backend, text: &str, sql_type: SqlType) -> Default {
     let sql = || Default::Sql(text.trim().to_owned());
     let mut t = text.trim();
     while let Some(inner) = t.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
