@@ -114,7 +114,8 @@ impl<M: Model, T: TextColumn> Column<M, T> {
     text_methods!((self) self.node());
 }
 
-/// `expr LIKE pattern` (or case-insensitive), with [`LIKE_ESCAPE`] as its escape.
+/// `expr LIKE pattern` (or case-insensitive), with
+/// [`LIKE_ESCAPE`](crate::sql::expr::LIKE_ESCAPE) as its escape.
 pub(crate) fn like(expr: Node, pattern: String, case_insensitive: bool) -> Expr {
     Expr(Node::Like {
         expr: Box::new(expr),
