@@ -24,6 +24,11 @@ pub use statement_cache::StatementCache;
 ///     M::table().name()
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a model",
+    label = "not a model",
+    note = "a model is a struct with `#[derive(Model)]`; a table known only at run time is queried with `db.table(\"name\")`"
+)]
 pub trait Model: ModelInternals + FromRow + Send + Sync + Unpin + 'static {
     /// The primary key: the key field's type, or a tuple for a composite key.
     type PrimaryKey: KeyValues;

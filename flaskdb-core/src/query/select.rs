@@ -188,6 +188,11 @@ tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5);
 
 /// Row types selectable by type alone: a model, `Option` of a model, and tuples of
 /// those (`db.select::<(User, Option<Post>)>()`).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be selected by type",
+    label = "not a model, an `Option` of one, or a tuple of those",
+    note = "columns and expressions are selected with `select_columns((User::name, Post::id.count()))`"
+)]
 pub trait Selectable: Sized {
     /// The selection that produces `Self`.
     type Selection: Selection<Output = Self>;
