@@ -5,8 +5,8 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use crate::model::Model;
-use crate::model::expression::{Operand, compare, operand_methods};
-use crate::sql::expr::{Assignment, CompareOp, Expr, Node, Order};
+use crate::model::expression::{Operand, operand_methods};
+use crate::sql::expr::{self, Assignment, CompareOp, Expr, Node, Order};
 use crate::value::Value;
 use crate::value::column_type::{ColumnType, IntoField};
 use crate::value::relations::Comparable;
@@ -80,20 +80,12 @@ impl<M: Model, T: ColumnType> Column<M, T> {
     }
 
     fn in_list<V: IntoField<T>>(self, values: impl IntoIterator<Item = V>, negated: bool) -> Expr {
-        Expr(Node::In {
-            expr: Box::new(self.node()),
-            values: values.into_iter().map(Self::value).collect(),
-            negated,
-        })
+        expr::in_list(self.node(), values.into_iter().map(Self::value), negated)
     }
 
     /// `column BETWEEN low AND high` (both ends included).
     pub fn between(self, low: impl IntoField<T>, high: impl IntoField<T>) -> Expr {
-        Expr(Node::Between {
-            expr: Box::new(self.node()),
-            low: Box::new(Node::Value(Self::value(low))),
-            high: Box::new(Node::Value(Self::value(high))),
-        })
+        expr::between(self.node(), Self::value(low), Self::value(high))
     }
 
     /// `column = value` in a bulk update (`query.update(User::email.set("x"))`).
@@ -114,16 +106,6 @@ impl<M: Model, T: TextColumn> Column<M, T> {
     text_methods!((self) self.node());
 }
 
-/// `expr LIKE pattern` (or case-insensitive), with
-/// [`LIKE_ESCAPE`](crate::sql::expr::LIKE_ESCAPE) as its escape.
-pub(crate) fn like(expr: Node, pattern: String, case_insensitive: bool) -> Expr {
-    Expr(Node::Like {
-        expr: Box::new(expr),
-        pattern: Box::new(Node::Value(Value::Text(pattern))),
-        case_insensitive,
-    })
-}
-
 /// The LIKE methods of every kind of text operand: a model's [`Column`], an aliased or
 /// derived table's column ([`Expression`](crate::Expression)) and a
 /// [`ColumnRef`](crate::ColumnRef) named at run time. `$recv` is the methods' receiver
@@ -134,13 +116,13 @@ macro_rules! text_methods {
         /// Case sensitivity is the database's: SQLite and MySQL's default collations
         /// ignore ASCII case, PostgreSQL does not.
         pub fn like($($recv)+, pattern: impl Into<String>) -> Expr {
-            $crate::model::column::like($node, pattern.into(), false)
+            $crate::sql::expr::like($node, pattern.into(), false)
         }
 
         /// Case-insensitive LIKE: native `ILIKE` on PostgreSQL, `LOWER(a) LIKE LOWER(b)`
         /// elsewhere.
         pub fn ilike($($recv)+, pattern: impl Into<String>) -> Expr {
-            $crate::model::column::like($node, pattern.into(), true)
+            $crate::sql::expr::like($node, pattern.into(), true)
         }
 
         /// `column LIKE '%text%'` with `text` matched literally: a `%`, `_` or backslash
@@ -160,19 +142,19 @@ macro_rules! text_methods {
         /// ```
         pub fn contains($($recv)+, text: &str) -> Expr {
             let pattern = format!("%{}%", $crate::sql::expr::escape_like(text));
-            $crate::model::column::like($node, pattern, false)
+            $crate::sql::expr::like($node, pattern, false)
         }
 
         /// `column LIKE 'text%'` with `text` matched literally, as `contains`.
         pub fn startswith($($recv)+, text: &str) -> Expr {
             let pattern = format!("{}%", $crate::sql::expr::escape_like(text));
-            $crate::model::column::like($node, pattern, false)
+            $crate::sql::expr::like($node, pattern, false)
         }
 
         /// `column LIKE '%text'` with `text` matched literally, as `contains`.
         pub fn endswith($($recv)+, text: &str) -> Expr {
             let pattern = format!("%{}", $crate::sql::expr::escape_like(text));
-            $crate::model::column::like($node, pattern, false)
+            $crate::sql::expr::like($node, pattern, false)
         }
     };
 }

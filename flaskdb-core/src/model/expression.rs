@@ -7,7 +7,6 @@ use crate::model::Model;
 use crate::model::column::{Column, TextColumn};
 use crate::schema::Table;
 use crate::sql::expr::{Aggregate, CastTo, CompareOp, Expr, Node, Order};
-use crate::value::Value;
 use crate::value::column_type::{ColumnType, IntoField};
 use crate::value::relations::{Comparable, MaybeNull, Numeric};
 
@@ -52,58 +51,38 @@ impl<T> Expression<T> {
     }
 }
 
-/// `self = other`, written `a = b`; comparing with `None` gives `IS NULL`, as SQLAlchemy
-/// does. Shared by [`Column`] and [`Expression`].
-pub(crate) fn compare(left: Node, op: CompareOp, value: Value) -> Expr {
-    match (value, op) {
-        (Value::Null(_), CompareOp::Eq) => Expr(Node::IsNull {
-            expr: Box::new(left),
-            negated: false,
-        }),
-        (Value::Null(_), CompareOp::Ne) => Expr(Node::IsNull {
-            expr: Box::new(left),
-            negated: true,
-        }),
-        (value, op) => Expr(Node::Compare {
-            op,
-            left: Box::new(left),
-            right: Box::new(Node::Value(value)),
-        }),
-    }
-}
-
 /// The comparison, ordering and null-test methods of a typed operand (a column or an
 /// expression) whose values are `T`.
 macro_rules! operand_methods {
     () => {
         /// `self = value` (`IS NULL` for `None`).
         pub fn eq(self, value: impl IntoField<T>) -> Expr {
-            compare(self.node(), CompareOp::Eq, value.into_field().into_value())
+            $crate::sql::expr::compare(self.node(), CompareOp::Eq, value.into_field().into_value())
         }
 
         /// `self <> value` (`IS NOT NULL` for `None`).
         pub fn ne(self, value: impl IntoField<T>) -> Expr {
-            compare(self.node(), CompareOp::Ne, value.into_field().into_value())
+            $crate::sql::expr::compare(self.node(), CompareOp::Ne, value.into_field().into_value())
         }
 
         /// `self < value`.
         pub fn lt(self, value: impl IntoField<T>) -> Expr {
-            compare(self.node(), CompareOp::Lt, value.into_field().into_value())
+            $crate::sql::expr::compare(self.node(), CompareOp::Lt, value.into_field().into_value())
         }
 
         /// `self <= value`.
         pub fn le(self, value: impl IntoField<T>) -> Expr {
-            compare(self.node(), CompareOp::Le, value.into_field().into_value())
+            $crate::sql::expr::compare(self.node(), CompareOp::Le, value.into_field().into_value())
         }
 
         /// `self > value`.
         pub fn gt(self, value: impl IntoField<T>) -> Expr {
-            compare(self.node(), CompareOp::Gt, value.into_field().into_value())
+            $crate::sql::expr::compare(self.node(), CompareOp::Gt, value.into_field().into_value())
         }
 
         /// `self >= value`.
         pub fn ge(self, value: impl IntoField<T>) -> Expr {
-            compare(self.node(), CompareOp::Ge, value.into_field().into_value())
+            $crate::sql::expr::compare(self.node(), CompareOp::Ge, value.into_field().into_value())
         }
 
         /// `self = other` for another column or expression of a comparable type
@@ -112,43 +91,27 @@ macro_rules! operand_methods {
         where
             O::Type: Comparable<T>,
         {
-            Expr(Node::Compare {
-                op: CompareOp::Eq,
-                left: Box::new(self.node()),
-                right: Box::new(other.into_expr().0),
-            })
+            Expr(Node::eq(self.node(), other.into_expr().0))
         }
 
         /// `self IS NULL`.
         pub fn is_null(self) -> Expr {
-            Expr(Node::IsNull {
-                expr: Box::new(self.node()),
-                negated: false,
-            })
+            $crate::sql::expr::is_null(self.node(), false)
         }
 
         /// `self IS NOT NULL`.
         pub fn is_not_null(self) -> Expr {
-            Expr(Node::IsNull {
-                expr: Box::new(self.node()),
-                negated: true,
-            })
+            $crate::sql::expr::is_null(self.node(), true)
         }
 
         /// Ascending order.
         pub fn asc(self) -> Order {
-            Order {
-                expr: self.node(),
-                descending: false,
-            }
+            $crate::sql::expr::order(self.node(), false)
         }
 
         /// Descending order.
         pub fn desc(self) -> Order {
-            Order {
-                expr: self.node(),
-                descending: true,
-            }
+            $crate::sql::expr::order(self.node(), true)
         }
     };
 }

@@ -11,19 +11,18 @@ use std::future::Future;
 use std::panic::Location;
 use std::sync::Arc;
 
-use futures_core::future::BoxFuture;
-
+use crate::backend::Backend;
 use crate::driver::engine::Engine;
 use crate::driver::executor::{self, Conn, Row};
 use crate::driver::recording;
 use crate::error::{Error, Result};
-use crate::model::Scalar;
-use crate::model::expression::compare;
-use crate::query::pagination::{PageRequest, PageSource, Pagination};
+use crate::query::pagination::{PageRequest, Pagination};
+use crate::query::terminal::{self, Builder};
 use crate::runtime::db::Db;
+use crate::runtime::target::{Runner, Target};
 use crate::schema::{ColumnDef, Table};
-use crate::sql::expr::{Assignment, Assignments, CompareOp, Expr, Node, Order};
-use crate::sql::{self, Clauses, DeleteStmt, InsertStmt, Projection, SelectStmt, UpdateStmt};
+use crate::sql::expr::{self, Assignment, Assignments, CompareOp, Expr, Node, Order};
+use crate::sql::{self, Clauses, InsertStmt, Projection, Rendered, SelectStmt};
 use crate::value::Value;
 use crate::value::sql_type::SqlType;
 
@@ -333,79 +332,56 @@ impl ColumnRef {
 
     /// `column = value` (`IS NULL` for a null value).
     pub fn eq(&self, value: impl Into<Value>) -> Expr {
-        compare(self.node(), CompareOp::Eq, value.into())
+        expr::compare(self.node(), CompareOp::Eq, value.into())
     }
     /// `column <> value` (`IS NOT NULL` for a null value).
     pub fn ne(&self, value: impl Into<Value>) -> Expr {
-        compare(self.node(), CompareOp::Ne, value.into())
+        expr::compare(self.node(), CompareOp::Ne, value.into())
     }
     /// `column < value`.
     pub fn lt(&self, value: impl Into<Value>) -> Expr {
-        compare(self.node(), CompareOp::Lt, value.into())
+        expr::compare(self.node(), CompareOp::Lt, value.into())
     }
     /// `column <= value`.
     pub fn le(&self, value: impl Into<Value>) -> Expr {
-        compare(self.node(), CompareOp::Le, value.into())
+        expr::compare(self.node(), CompareOp::Le, value.into())
     }
     /// `column > value`.
     pub fn gt(&self, value: impl Into<Value>) -> Expr {
-        compare(self.node(), CompareOp::Gt, value.into())
+        expr::compare(self.node(), CompareOp::Gt, value.into())
     }
     /// `column >= value`.
     pub fn ge(&self, value: impl Into<Value>) -> Expr {
-        compare(self.node(), CompareOp::Ge, value.into())
+        expr::compare(self.node(), CompareOp::Ge, value.into())
     }
     crate::model::column::text_methods!((&self) self.node());
     /// `column IN (values)`.
     pub fn in_<V: Into<Value>>(&self, values: impl IntoIterator<Item = V>) -> Expr {
-        self.in_list(values, false)
+        expr::in_list(self.node(), values.into_iter().map(Into::into), false)
     }
     /// `column NOT IN (values)`.
     pub fn not_in<V: Into<Value>>(&self, values: impl IntoIterator<Item = V>) -> Expr {
-        self.in_list(values, true)
-    }
-    fn in_list<V: Into<Value>>(&self, values: impl IntoIterator<Item = V>, negated: bool) -> Expr {
-        Expr(Node::In {
-            expr: Box::new(self.node()),
-            values: values.into_iter().map(Into::into).collect(),
-            negated,
-        })
+        expr::in_list(self.node(), values.into_iter().map(Into::into), true)
     }
     /// `column BETWEEN low AND high`.
     pub fn between(&self, low: impl Into<Value>, high: impl Into<Value>) -> Expr {
-        Expr(Node::Between {
-            expr: Box::new(self.node()),
-            low: Box::new(Node::Value(low.into())),
-            high: Box::new(Node::Value(high.into())),
-        })
+        expr::between(self.node(), low.into(), high.into())
     }
     /// `column IS NULL`.
     pub fn is_null(&self) -> Expr {
-        Expr(Node::IsNull {
-            expr: Box::new(self.node()),
-            negated: false,
-        })
+        expr::is_null(self.node(), false)
     }
     /// `column IS NOT NULL`.
     pub fn is_not_null(&self) -> Expr {
-        Expr(Node::IsNull {
-            expr: Box::new(self.node()),
-            negated: true,
-        })
+        expr::is_null(self.node(), true)
     }
     /// Ascending order.
     pub fn asc(&self) -> Order {
-        Order {
-            expr: self.node(),
-            descending: false,
-        }
+        expr::order(self.node(), false)
     }
     /// Descending order.
     pub fn desc(&self) -> Order {
-        Order {
-            expr: self.node(),
-            descending: true,
-        }
+        expr::order(self.node(), true)
     }
     /// `column = value` in an insert or update.
     pub fn set(&self, value: impl Into<Value>) -> Assignment {
@@ -459,19 +435,27 @@ impl RowQuery {
         Ok(clauses)
     }
 
-    async fn fetch(&self, projection: Projection) -> Result<Vec<Row>> {
-        let clauses = self.checked()?;
-        let engine = self.handle.engine()?;
-        let rendered = sql::select(
+    /// The SELECT with `projection`, its columns checked and values converted; `limit`
+    /// replaces the query's.
+    fn select(
+        &self,
+        projection: Projection,
+        limit: Option<u64>,
+        backend: Backend,
+    ) -> Result<Rendered<'static>> {
+        let mut clauses = self.checked()?;
+        if limit.is_some() {
+            clauses.limit = limit;
+        }
+        sql::select(
             &SelectStmt {
                 table: &self.handle.table,
                 projection,
                 clauses: &clauses,
                 exprs: &[],
             },
-            engine.backend(),
-        )?;
-        executor::fetch_rows(Conn::Pool(&engine), rendered).await
+            backend,
+        )
     }
 
     /// Every matching row.
@@ -481,9 +465,7 @@ impl RowQuery {
     /// value its column cannot hold; database errors.
     #[track_caller]
     pub fn all(self) -> impl Future<Output = Result<Vec<Row>>> + Send {
-        recording::at(Location::caller(), async move {
-            self.fetch(Projection::AllColumns).await
-        })
+        terminal::all(self)
     }
 
     /// The first matching row, or `None`.
@@ -492,9 +474,7 @@ impl RowQuery {
     /// As [`RowQuery::all`].
     #[track_caller]
     pub fn first(self) -> impl Future<Output = Result<Option<Row>>> + Send {
-        recording::at(Location::caller(), async move {
-            Ok(self.limit(1).fetch(Projection::AllColumns).await?.pop())
-        })
+        terminal::first(self)
     }
 
     /// The one matching row.
@@ -503,14 +483,7 @@ impl RowQuery {
     /// [`Error::NoResultFound`], [`Error::MultipleResultsFound`]; as [`RowQuery::all`].
     #[track_caller]
     pub fn one(self) -> impl Future<Output = Result<Row>> + Send {
-        recording::at(Location::caller(), async move {
-            let mut rows = self.limit(2).fetch(Projection::AllColumns).await?;
-            match (rows.pop(), rows.is_empty()) {
-                (Some(row), true) => Ok(row),
-                (Some(_), false) => Err(Error::MultipleResultsFound),
-                (None, _) => Err(Error::NoResultFound),
-            }
-        })
+        terminal::one(self)
     }
 
     /// The row whose (single-column) primary key is `key`, or `None`.
@@ -545,22 +518,7 @@ impl RowQuery {
     /// As [`RowQuery::all`].
     #[track_caller]
     pub fn count(self) -> impl Future<Output = Result<u64>> + Send {
-        recording::at(Location::caller(), async move {
-            let clauses = self.checked()?;
-            let engine = self.handle.engine()?;
-            let rendered = sql::select(
-                &SelectStmt {
-                    table: &self.handle.table,
-                    projection: Projection::Count,
-                    clauses: &clauses,
-                    exprs: &[],
-                },
-                engine.backend(),
-            )?;
-            let rows =
-                executor::fetch::<Scalar<i64>>(Conn::Pool(&engine), rendered, Some(1)).await?;
-            Ok(rows.first().map_or(0, |s| u64::try_from(s.0).unwrap_or(0)))
-        })
+        terminal::count(self)
     }
 
     /// Whether any row matches.
@@ -569,9 +527,7 @@ impl RowQuery {
     /// As [`RowQuery::all`].
     #[track_caller]
     pub fn exists(self) -> impl Future<Output = Result<bool>> + Send {
-        recording::at(Location::caller(), async move {
-            Ok(!self.limit(1).fetch(Projection::One).await?.is_empty())
-        })
+        terminal::exists(self)
     }
 
     /// One page of the matching rows, as [`Query::paginate`](crate::Query::paginate).
@@ -583,9 +539,7 @@ impl RowQuery {
         self,
         request: PageRequest,
     ) -> impl Future<Output = Result<Pagination<Row>>> + Send {
-        recording::at(Location::caller(), async move {
-            Pagination::fetch(Arc::new(self), request).await
-        })
+        terminal::paginate(self, request)
     }
 
     fn bulk(&self, what: &str) -> Result<Option<Node>> {
@@ -608,18 +562,8 @@ impl RowQuery {
             if assignments.is_empty() {
                 return Ok(0);
             }
-            let engine = self.handle.engine()?;
-            let rendered = sql::update(
-                &UpdateStmt {
-                    table: &self.handle.table,
-                    assignments,
-                    filter: filter.as_ref(),
-                },
-                engine.backend(),
-            )?;
-            Ok(executor::execute(Conn::Pool(&engine), rendered)
-                .await?
-                .rows_affected)
+            let target = self.target()?;
+            terminal::update(&target, &self.handle.table, assignments, filter.as_ref()).await
         })
     }
 
@@ -631,28 +575,37 @@ impl RowQuery {
     pub fn delete(self) -> impl Future<Output = Result<u64>> + Send {
         recording::at(Location::caller(), async move {
             let filter = self.bulk("delete")?;
-            let engine = self.handle.engine()?;
-            let rendered = sql::delete(
-                &DeleteStmt {
-                    table: &self.handle.table,
-                    filter: filter.as_ref(),
-                },
-                engine.backend(),
-            )?;
-            Ok(executor::execute(Conn::Pool(&engine), rendered)
-                .await?
-                .rows_affected)
+            let target = self.target()?;
+            terminal::delete(&target, &self.handle.table, filter.as_ref()).await
         })
     }
 }
 
-impl PageSource<Row> for RowQuery {
-    fn window(&self, limit: u64, offset: u64) -> BoxFuture<'_, Result<Vec<Row>>> {
-        Box::pin(self.clone().limit(limit).offset(offset).all())
+impl Builder for RowQuery {
+    type Row = Row;
+
+    fn clauses_mut(&mut self) -> &mut Clauses {
+        &mut self.clauses
     }
 
-    fn count(&self) -> BoxFuture<'_, Result<u64>> {
-        Box::pin(self.clone().count())
+    fn duplicate(&self) -> Self {
+        self.clone()
+    }
+
+    fn target(&self) -> Result<Target> {
+        Runner::Db(self.handle.db.clone()).resolve(self.handle.table.bind_key())
+    }
+
+    fn render(&self, projection: Projection, backend: Backend) -> Result<Rendered<'static>> {
+        self.select(projection, None, backend)
+    }
+
+    /// The rows, read whole: `max` becomes the statement's LIMIT.
+    async fn rows(&self, max: Option<usize>) -> Result<Vec<Row>> {
+        let target = self.target()?;
+        let limit = max.and_then(|n| u64::try_from(n).ok());
+        let rendered = self.select(Projection::AllColumns, limit, target.engine.backend())?;
+        executor::fetch_rows(Conn::Pool(&target.engine), rendered).await
     }
 }
 

@@ -6,6 +6,7 @@ pub(crate) mod keyset;
 pub(crate) mod pagination;
 pub(crate) mod relation;
 pub(crate) mod select;
+mod terminal;
 
 use std::future::Future;
 use std::panic::Location;
@@ -14,22 +15,21 @@ use crate::driver::recording;
 use std::fmt;
 use std::marker::PhantomData;
 
-use futures_core::future::BoxFuture;
 use futures_core::stream::BoxStream;
 
 use crate::backend::Backend;
-use crate::driver::executor;
 use crate::error::{Error, Result};
 use crate::model::column::Column;
-use crate::model::{KeyValues, Model, Scalar, Writable};
+use crate::model::{KeyValues, Model, Writable};
 use crate::query::joined::Joined;
-use crate::query::pagination::{PageRequest, PageSource, Pagination};
+use crate::query::pagination::{PageRequest, Pagination};
 use crate::query::relation::{ChildOf, Eager, Relation};
+use crate::query::terminal::Builder;
 use crate::runtime::db::Db;
 use crate::runtime::session::Session;
 use crate::runtime::target::{Runner, Target};
 use crate::sql::expr::{Assignment, Assignments, Expr, Node};
-use crate::sql::{self, Clauses, DeleteStmt, Projection, Rendered, SelectStmt, UpdateStmt};
+use crate::sql::{self, Clauses, Projection, Rendered, SelectStmt};
 use crate::value::Value;
 use crate::value::column_type::{ColumnType, IntoField};
 use std::sync::Arc;
@@ -207,13 +207,6 @@ impl<M: Model> Query<M> {
         &mut self.clauses
     }
 
-    fn target(&self) -> Result<Target> {
-        if let Some(message) = &self.error {
-            return Err(Error::InvalidQuery(message.clone().into()));
-        }
-        self.runner.resolve(M::table().bind_key())
-    }
-
     /// Fetches models; through a session they enter its identity map. The eager
     /// relationships are loaded into them.
     async fn fetch_models(
@@ -241,18 +234,6 @@ impl<M: Model> Query<M> {
         Ok(rows)
     }
 
-    fn render(&self, projection: Projection, backend: Backend) -> Result<Rendered<'static>> {
-        sql::select(
-            &SelectStmt {
-                table: M::table(),
-                projection,
-                clauses: &self.clauses,
-                exprs: &[],
-            },
-            backend,
-        )
-    }
-
     fn is_plain(&self) -> bool {
         let c = &self.clauses;
         self.joined.is_none()
@@ -274,19 +255,7 @@ impl<M: Model> Query<M> {
     /// [`Error::NoContext`] for `M::query()` outside any context; database errors.
     #[track_caller]
     pub fn all(self) -> impl Future<Output = Result<Vec<M>>> + Send {
-        recording::at(Location::caller(), async move {
-            let target = self.target()?;
-            let backend = target.engine.backend();
-            let rendered = if self.is_plain() {
-                let sql = M::statement_cache().select_all(backend, || {
-                    Ok(self.render(Projection::AllColumns, backend)?.sql)
-                })?;
-                Rendered::new(sql.to_owned(), Vec::new())
-            } else {
-                self.render(Projection::AllColumns, backend)?
-            };
-            self.fetch_models(&target, rendered, None).await
-        })
+        terminal::all(self)
     }
 
     /// The first matching row (the query with `LIMIT 1`), or `None`.
@@ -294,13 +263,8 @@ impl<M: Model> Query<M> {
     /// # Errors
     /// As [`Query::all`].
     #[track_caller]
-    pub fn first(mut self) -> impl Future<Output = Result<Option<M>>> + Send {
-        recording::at(Location::caller(), async move {
-            self.clauses.limit = Some(1);
-            let target = self.target()?;
-            let rendered = self.render(Projection::AllColumns, target.engine.backend())?;
-            Ok(self.fetch_models(&target, rendered, Some(1)).await?.pop())
-        })
+    pub fn first(self) -> impl Future<Output = Result<Option<M>>> + Send {
+        terminal::first(self)
     }
 
     /// The one matching row.
@@ -310,16 +274,7 @@ impl<M: Model> Query<M> {
     /// more than one does.
     #[track_caller]
     pub fn one(self) -> impl Future<Output = Result<M>> + Send {
-        recording::at(Location::caller(), async move {
-            let target = self.target()?;
-            let rendered = self.render(Projection::AllColumns, target.engine.backend())?;
-            let mut rows = self.fetch_models(&target, rendered, Some(2)).await?;
-            match (rows.pop(), rows.is_empty()) {
-                (Some(row), true) => Ok(row),
-                (Some(_), false) => Err(Error::MultipleResultsFound),
-                (None, _) => Err(Error::NoResultFound),
-            }
-        })
+        terminal::one(self)
     }
 
     /// The row with primary key `pk` (a tuple for a composite key), or `None`. Other
@@ -410,13 +365,7 @@ impl<M: Model> Query<M> {
     /// As [`Query::all`].
     #[track_caller]
     pub fn count(self) -> impl Future<Output = Result<u64>> + Send {
-        recording::at(Location::caller(), async move {
-            let target = self.target()?;
-            let rendered = self.render(Projection::Count, target.engine.backend())?;
-            let rows = target.fetch::<Scalar<i64>>(rendered, Some(1)).await?;
-            let n = rows.first().map_or(0, |s| s.0);
-            Ok(u64::try_from(n).unwrap_or(0))
-        })
+        terminal::count(self)
     }
 
     /// Whether any row matches.
@@ -425,14 +374,8 @@ impl<M: Model> Query<M> {
     /// As [`Query::all`].
     #[track_caller]
     pub fn exists(mut self) -> impl Future<Output = Result<bool>> + Send {
-        recording::at(Location::caller(), async move {
-            self.clauses.limit = Some(1);
-            self.clauses.order_by.clear();
-            let target = self.target()?;
-            let rendered = self.render(Projection::One, target.engine.backend())?;
-            let rows = target.fetch::<Scalar<i32>>(rendered, Some(1)).await?;
-            Ok(!rows.is_empty())
-        })
+        self.clauses.order_by.clear();
+        terminal::exists(self)
     }
 
     /// One page of the matching rows, as Flask-SQLAlchemy's `paginate` (see
@@ -447,9 +390,7 @@ impl<M: Model> Query<M> {
         self,
         request: PageRequest,
     ) -> impl Future<Output = Result<Pagination<M>>> + Send {
-        recording::at(Location::caller(), async move {
-            Pagination::fetch(Arc::new(self), request).await
-        })
+        terminal::paginate(self, request)
     }
 
     /// The matching rows as a stream, decoded one at a time: memory stays constant
@@ -457,24 +398,54 @@ impl<M: Model> Query<M> {
     /// it reads committed data (not a session's pending changes) and leaves the
     /// identity map alone.
     pub fn stream(self) -> BoxStream<'static, Result<M>> {
-        let started = self.target().and_then(|target| {
-            let rendered = self.render(Projection::AllColumns, target.engine.backend())?;
-            Ok((target, rendered))
-        });
-        match started {
-            Ok((target, rendered)) => executor::stream(target.engine, rendered),
-            Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
-        }
+        terminal::stream(&self, Projection::AllColumns)
     }
 }
 
-impl<M: Model> PageSource<M> for Query<M> {
-    fn window(&self, limit: u64, offset: u64) -> BoxFuture<'_, Result<Vec<M>>> {
-        Box::pin(self.clone().limit(limit).offset(offset).all())
+impl<M: Model> Builder for Query<M> {
+    type Row = M;
+
+    fn clauses_mut(&mut self) -> &mut Clauses {
+        &mut self.clauses
     }
 
-    fn count(&self) -> BoxFuture<'_, Result<u64>> {
-        Box::pin(self.clone().count())
+    fn duplicate(&self) -> Self {
+        self.clone()
+    }
+
+    fn target(&self) -> Result<Target> {
+        if let Some(message) = &self.error {
+            return Err(Error::InvalidQuery(message.clone().into()));
+        }
+        self.runner.resolve(M::table().bind_key())
+    }
+
+    fn render(&self, projection: Projection, backend: Backend) -> Result<Rendered<'static>> {
+        sql::select(
+            &SelectStmt {
+                table: M::table(),
+                projection,
+                clauses: &self.clauses,
+                exprs: &[],
+            },
+            backend,
+        )
+    }
+
+    /// The models; a query without clauses takes its SQL from the model's statement
+    /// cache.
+    async fn rows(&self, max: Option<usize>) -> Result<Vec<M>> {
+        let target = self.target()?;
+        let backend = target.engine.backend();
+        let rendered = if self.is_plain() {
+            let sql = M::statement_cache().select_all(backend, || {
+                Ok(self.render(Projection::AllColumns, backend)?.sql)
+            })?;
+            Rendered::new(sql.to_owned(), Vec::new())
+        } else {
+            self.render(Projection::AllColumns, backend)?
+        };
+        self.fetch_models(&target, rendered, max).await
     }
 }
 
@@ -515,15 +486,13 @@ impl<M: Writable> Query<M> {
                     backend.check_value(M::table(), column, &a.value)?;
                 }
             }
-            let rendered = sql::update(
-                &UpdateStmt {
-                    table: M::table(),
-                    assignments,
-                    filter: self.clauses.filter.as_ref(),
-                },
-                target.engine.backend(),
-            )?;
-            target.execute(rendered).await
+            terminal::update(
+                &target,
+                M::table(),
+                assignments,
+                self.clauses.filter.as_ref(),
+            )
+            .await
         })
     }
 
@@ -537,14 +506,7 @@ impl<M: Writable> Query<M> {
         recording::at(Location::caller(), async move {
             self.clauses.check_bulk("delete")?;
             let target = self.target()?;
-            let rendered = sql::delete(
-                &DeleteStmt {
-                    table: M::table(),
-                    filter: self.clauses.filter.as_ref(),
-                },
-                target.engine.backend(),
-            )?;
-            target.execute(rendered).await
+            terminal::delete(&target, M::table(), self.clauses.filter.as_ref()).await
         })
     }
 }

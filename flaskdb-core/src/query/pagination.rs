@@ -103,11 +103,6 @@ impl PageRequest {
         }
     }
 
-    /// Whether the total is counted.
-    pub(crate) fn counts(&self) -> bool {
-        self.count
-    }
-
     /// The page and per_page after Flask-SQLAlchemy's rules.
     ///
     /// # Errors
@@ -281,12 +276,6 @@ impl<T> Pagination<T> {
         page_numbers(self.page, self.pages(), widths).into_iter()
     }
 
-    /// This page with the cap of the request that made it.
-    pub(crate) fn capped(mut self, request: PageRequest) -> Self {
-        self.max_per_page = request.max_per_page;
-        self
-    }
-
     /// Iterates the items by reference.
     pub fn iter(&self) -> std::slice::Iter<'_, T> {
         self.items.iter()
@@ -342,11 +331,14 @@ impl<'a, T> IntoIterator for &'a Pagination<T> {
     }
 }
 
-impl<T: Send + Sync + 'static> Pagination<T> {
+impl<T: Send + 'static> Pagination<T> {
     /// Runs `query` for the page `request` asks for: the items with LIMIT and OFFSET,
     /// the 404 for an empty page past the first (decided before any count), then the
-    /// total with a `COUNT(*)` without ORDER BY.
-    pub(crate) async fn fetch(query: Arc<dyn PageSource<T>>, request: PageRequest) -> Result<Self> {
+    /// total with a `COUNT(*)` without ORDER BY. The page keeps no query behind it.
+    pub(crate) async fn cut<Q>(query: &Q, request: PageRequest) -> Result<Self>
+    where
+        Q: PageSource<T> + ?Sized,
+    {
         let (page, per_page) = request.resolve()?;
         let items = query
             .window(per_page, (page - 1).saturating_mul(per_page))
@@ -362,8 +354,17 @@ impl<T: Send + Sync + 'static> Pagination<T> {
             per_page,
             max_per_page: request.max_per_page,
             total,
-            query: Some(query),
+            query: None,
         })
+    }
+}
+
+impl<T: Send + Sync + 'static> Pagination<T> {
+    /// [`Pagination::cut`], keeping `query` behind the page for `next()` and `prev()`.
+    pub(crate) async fn fetch(query: Arc<dyn PageSource<T>>, request: PageRequest) -> Result<Self> {
+        let mut page = Pagination::cut(&*query, request).await?;
+        page.query = Some(query);
+        Ok(page)
     }
 
     async fn sibling(&self, page: i64, max_per_page: Option<u64>, error_out: bool) -> Result<Self> {

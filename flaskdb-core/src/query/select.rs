@@ -11,20 +11,18 @@
 
 use std::future::Future;
 use std::marker::PhantomData;
-use std::panic::Location;
 use std::sync::LazyLock;
 
 use futures_core::stream::BoxStream;
 use futures_util::TryStreamExt;
 
 use crate::backend::Backend;
-use crate::driver::executor;
-use crate::driver::recording;
 use crate::error::{Error, Result};
 use crate::model::column::Column;
 use crate::model::expression::Expression;
 use crate::model::{FromRow, Model, RowSource};
 use crate::query::pagination::{PageRequest, Pagination};
+use crate::query::terminal::{self, Builder};
 use crate::runtime::db::Db;
 use crate::runtime::session::Session;
 use crate::runtime::target::{Runner, Target};
@@ -458,6 +456,81 @@ impl<S: Selection> Select<S> {
         }
     }
 
+    /// Every row.
+    ///
+    /// # Errors
+    /// [`Error::InvalidQuery`] for a join that could not be built (no or several
+    /// foreign keys, another bind); [`Error::NoContext`]; database errors.
+    #[track_caller]
+    pub fn all(self) -> impl Future<Output = Result<Vec<S::Output>>> + Send {
+        terminal::all(self)
+    }
+
+    /// The first row (`LIMIT 1`), or `None`.
+    ///
+    /// # Errors
+    /// As [`Select::all`].
+    #[track_caller]
+    pub fn first(self) -> impl Future<Output = Result<Option<S::Output>>> + Send {
+        terminal::first(self)
+    }
+
+    /// The one row.
+    ///
+    /// # Errors
+    /// [`Error::NoResultFound`], [`Error::MultipleResultsFound`], and as [`Select::all`].
+    #[track_caller]
+    pub fn one(self) -> impl Future<Output = Result<S::Output>> + Send {
+        terminal::one(self)
+    }
+
+    /// The number of rows (of groups, with `group_by`).
+    ///
+    /// # Errors
+    /// As [`Select::all`].
+    #[track_caller]
+    pub fn count(self) -> impl Future<Output = Result<u64>> + Send {
+        terminal::count(self)
+    }
+
+    /// One page of rows, with Flask-SQLAlchemy's rules (see [`PageRequest`]). The page
+    /// has no query behind it for `next()`/`prev()`: ask for the next page by number.
+    ///
+    /// # Errors
+    /// As [`Query::paginate`](crate::Query::paginate).
+    #[track_caller]
+    pub fn paginate(
+        self,
+        request: PageRequest,
+    ) -> impl Future<Output = Result<Pagination<S::Output>>> + Send {
+        terminal::paginate_detached(self, request)
+    }
+
+    /// The rows as a stream, decoded one at a time.
+    pub fn stream(self) -> BoxStream<'static, Result<S::Output>> {
+        let rows = terminal::stream::<_, Decoded<S>>(&self, Projection::Exprs);
+        Box::pin(rows.map_ok(|Decoded(v)| v))
+    }
+}
+
+impl<S: Selection> Builder for Select<S> {
+    type Row = S::Output;
+
+    fn clauses_mut(&mut self) -> &mut Clauses {
+        &mut self.clauses
+    }
+
+    fn duplicate(&self) -> Self {
+        Select {
+            runner: self.runner.clone(),
+            selection: PhantomData,
+            from: self.from,
+            exprs: self.exprs.clone(),
+            clauses: self.clauses.clone(),
+            error: self.error.clone(),
+        }
+    }
+
     fn target(&self) -> Result<Target> {
         if let Some(message) = &self.error {
             return Err(Error::InvalidQuery(message.clone().into()));
@@ -481,111 +554,9 @@ impl<S: Selection> Select<S> {
     }
 
     async fn rows(&self, max: Option<usize>) -> Result<Vec<S::Output>> {
-        let target = self.target()?;
-        let rendered = self.render(Projection::Exprs, target.engine.backend())?;
+        let (target, rendered) = self.statement(Projection::Exprs)?;
         let rows = target.fetch::<Decoded<S>>(rendered, max).await?;
         Ok(rows.into_iter().map(|Decoded(v)| v).collect())
-    }
-
-    /// Every row.
-    ///
-    /// # Errors
-    /// [`Error::InvalidQuery`] for a join that could not be built (no or several
-    /// foreign keys, another bind); [`Error::NoContext`]; database errors.
-    #[track_caller]
-    pub fn all(self) -> impl Future<Output = Result<Vec<S::Output>>> + Send {
-        recording::at(Location::caller(), async move { self.rows(None).await })
-    }
-
-    /// The first row (`LIMIT 1`), or `None`.
-    ///
-    /// # Errors
-    /// As [`Select::all`].
-    #[track_caller]
-    pub fn first(mut self) -> impl Future<Output = Result<Option<S::Output>>> + Send {
-        self.clauses.limit = Some(1);
-        recording::at(Location::caller(), async move {
-            Ok(self.rows(Some(1)).await?.pop())
-        })
-    }
-
-    /// The one row.
-    ///
-    /// # Errors
-    /// [`Error::NoResultFound`], [`Error::MultipleResultsFound`], and as [`Select::all`].
-    #[track_caller]
-    pub fn one(self) -> impl Future<Output = Result<S::Output>> + Send {
-        recording::at(Location::caller(), async move {
-            let mut rows = self.rows(Some(2)).await?;
-            match (rows.pop(), rows.is_empty()) {
-                (Some(row), true) => Ok(row),
-                (Some(_), false) => Err(Error::MultipleResultsFound),
-                (None, _) => Err(Error::NoResultFound),
-            }
-        })
-    }
-
-    /// The number of rows (of groups, with `group_by`).
-    ///
-    /// # Errors
-    /// As [`Select::all`].
-    #[track_caller]
-    pub fn count(self) -> impl Future<Output = Result<u64>> + Send {
-        recording::at(Location::caller(), async move {
-            let target = self.target()?;
-            let rendered = self.render(Projection::Count, target.engine.backend())?;
-            let rows = target
-                .fetch::<crate::model::Scalar<i64>>(rendered, Some(1))
-                .await?;
-            Ok(rows.first().map_or(0, |s| u64::try_from(s.0).unwrap_or(0)))
-        })
-    }
-
-    /// One page of rows, with Flask-SQLAlchemy's rules (see [`PageRequest`]). The page
-    /// has no query behind it for `next()`/`prev()`: ask for the next page by number.
-    ///
-    /// # Errors
-    /// As [`Query::paginate`](crate::Query::paginate).
-    #[track_caller]
-    pub fn paginate(
-        self,
-        request: PageRequest,
-    ) -> impl Future<Output = Result<Pagination<S::Output>>> + Send {
-        recording::at(Location::caller(), async move {
-            let (page, per_page) = request.resolve()?;
-            let mut items_query: Select<S> = Select {
-                runner: self.runner.clone(),
-                selection: PhantomData,
-                from: self.from,
-                exprs: self.exprs.clone(),
-                clauses: self.clauses.clone(),
-                error: self.error.clone(),
-            };
-            items_query.clauses.limit = Some(per_page);
-            items_query.clauses.offset = Some((page - 1).saturating_mul(per_page));
-            let items = items_query.rows(None).await?;
-            request.check_page(page, items.is_empty())?;
-            let total = match request.counts() {
-                true => Some(self.count().await?),
-                false => None,
-            };
-            Ok(Pagination::from_parts(page, per_page, total, items).capped(request))
-        })
-    }
-
-    /// The rows as a stream, decoded one at a time.
-    pub fn stream(self) -> BoxStream<'static, Result<S::Output>> {
-        let started = self.target().and_then(|target| {
-            let rendered = self.render(Projection::Exprs, target.engine.backend())?;
-            Ok((target, rendered))
-        });
-        match started {
-            Ok((target, rendered)) => {
-                let rows = executor::stream::<Decoded<S>>(target.engine, rendered);
-                Box::pin(rows.map_ok(|Decoded(v)| v))
-            }
-            Err(e) => Box::pin(futures_util::stream::once(async move { Err(e) })),
-        }
     }
 }
 
@@ -800,11 +771,7 @@ macro_rules! subquery_methods {
             S: Selection,
             S::Output: Comparable<T>,
         {
-            Expr(Node::InSelect {
-                expr: Box::new(self.node()),
-                sub: Box::new(sub.into_sub_select()),
-                negated: false,
-            })
+            in_select(self.node(), sub, false)
         }
 
         /// `self NOT IN (SELECT ..)`.
@@ -813,13 +780,18 @@ macro_rules! subquery_methods {
             S: Selection,
             S::Output: Comparable<T>,
         {
-            Expr(Node::InSelect {
-                expr: Box::new(self.node()),
-                sub: Box::new(sub.into_sub_select()),
-                negated: true,
-            })
+            in_select(self.node(), sub, true)
         }
     };
+}
+
+/// `expr [NOT] IN (SELECT ..)`.
+fn in_select<S: Selection>(expr: Node, sub: Select<S>, negated: bool) -> Expr {
+    Expr(Node::InSelect {
+        expr: Box::new(expr),
+        sub: Box::new(sub.into_sub_select()),
+        negated,
+    })
 }
 
 impl<M: Model, T: ColumnType> Column<M, T> {
@@ -833,16 +805,18 @@ impl<T: ColumnType> Expression<T> {
 /// `EXISTS (SELECT ..)`; the subquery may refer to the outer query's columns
 /// (a correlated subquery).
 pub fn exists<S: Selection>(sub: Select<S>) -> Expr {
-    Expr(Node::Exists {
-        sub: Box::new(sub.into_sub_select()),
-        negated: false,
-    })
+    exists_of(sub, false)
 }
 
 /// `NOT EXISTS (SELECT ..)`.
 pub fn not_exists<S: Selection>(sub: Select<S>) -> Expr {
+    exists_of(sub, true)
+}
+
+/// `[NOT] EXISTS (SELECT ..)`.
+fn exists_of<S: Selection>(sub: Select<S>, negated: bool) -> Expr {
     Expr(Node::Exists {
         sub: Box::new(sub.into_sub_select()),
-        negated: true,
+        negated,
     })
 }

@@ -243,6 +243,65 @@ impl std::ops::Not for Expr {
     }
 }
 
+/// The operators' shapes: each operator of a column or expression is built here once,
+/// for the typed [`Column`](crate::Column) and [`Expression`](crate::Expression)
+/// (values checked against the column's type) and for the by-name
+/// [`ColumnRef`](crate::ColumnRef) (any value, converted when the query runs).
+///
+/// `left op value`; comparing with NULL gives `IS NULL` (`=`) or `IS NOT NULL` (`<>`),
+/// as SQLAlchemy does.
+pub(crate) fn compare(left: Node, op: CompareOp, value: Value) -> Expr {
+    match (value, op) {
+        (Value::Null(_), CompareOp::Eq) => is_null(left, false),
+        (Value::Null(_), CompareOp::Ne) => is_null(left, true),
+        (value, op) => Expr(Node::Compare {
+            op,
+            left: Box::new(left),
+            right: Box::new(Node::Value(value)),
+        }),
+    }
+}
+
+/// `expr [NOT] IN (values)`.
+pub(crate) fn in_list(expr: Node, values: impl IntoIterator<Item = Value>, negated: bool) -> Expr {
+    Expr(Node::In {
+        expr: Box::new(expr),
+        values: values.into_iter().collect(),
+        negated,
+    })
+}
+
+/// `expr BETWEEN low AND high`.
+pub(crate) fn between(expr: Node, low: Value, high: Value) -> Expr {
+    Expr(Node::Between {
+        expr: Box::new(expr),
+        low: Box::new(Node::Value(low)),
+        high: Box::new(Node::Value(high)),
+    })
+}
+
+/// `expr IS [NOT] NULL`.
+pub(crate) fn is_null(expr: Node, negated: bool) -> Expr {
+    Expr(Node::IsNull {
+        expr: Box::new(expr),
+        negated,
+    })
+}
+
+/// `expr LIKE pattern` (or case-insensitive), with [`LIKE_ESCAPE`] as its escape.
+pub(crate) fn like(expr: Node, pattern: String, case_insensitive: bool) -> Expr {
+    Expr(Node::Like {
+        expr: Box::new(expr),
+        pattern: Box::new(Node::Value(Value::Text(pattern))),
+        case_insensitive,
+    })
+}
+
+/// `expr ASC` or `expr DESC`.
+pub(crate) fn order(expr: Node, descending: bool) -> Order {
+    Order { expr, descending }
+}
+
 /// One ORDER BY term: an expression and a direction. Made by `User::id.asc()` or
 /// `.desc()`; a bare column handle orders ascending.
 #[derive(Debug, Clone, PartialEq)]
@@ -341,11 +400,8 @@ pub(crate) fn key_in<K: AsRef<[Value]>>(
     keys: &[K],
 ) -> Node {
     if let [single] = columns {
-        return Node::In {
-            expr: Box::new(Node::column(table.name(), (*single).to_owned())),
-            values: keys.iter().map(|k| k.as_ref()[0].clone()).collect(),
-            negated: false,
-        };
+        let column = Node::column(table.name(), (*single).to_owned());
+        return in_list(column, keys.iter().map(|k| k.as_ref()[0].clone()), false).0;
     }
     Node::Or(
         keys.iter()
