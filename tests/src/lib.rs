@@ -30,13 +30,32 @@ pub type TestResult = anyhow::Result<()>;
 /// One case of the suite: an async function of a fresh [`TestDb`].
 pub type CaseFn = fn(TestDb) -> Pin<Box<dyn Future<Output = TestResult> + Send>>;
 
-/// A named case.
+/// A case, registered by [`case`] on its function.
 pub struct Case {
-    pub name: &'static str,
+    /// The path of the module the function is in (its `module_path!()`).
+    pub module: &'static str,
+    /// The function's name.
+    pub function: &'static str,
     pub run: CaseFn,
     /// What the case needs beyond what every backend offers.
     pub needs: &'static [Need],
 }
+
+impl Case {
+    /// `area::function`, where the area is the module of [`suite`] the function is in
+    /// (`faults` for `suite::faults::stalls`).
+    pub fn name(&self) -> String {
+        let path = self.module.strip_prefix("flaskdb_tests::suite::").unwrap();
+        let area = path.split("::").next().unwrap();
+        format!("{area}::{}", self.function)
+    }
+}
+
+inventory::collect!(Case);
+
+/// Registers an async function of [`suite`] as a case: `#[case]`, or with what it needs,
+/// `#[case(needs(Server))]`.
+pub use flaskdb_tests_macros::case;
 
 /// What a case declares it needs (toasty's `requires(..)`): the runner decides from
 /// these, not from the case's name, where and how often it runs.
@@ -58,21 +77,6 @@ impl Need {
             Need::LastInsertId => backend != Backend::Postgres,
         }
     }
-}
-
-/// Lists the cases of an area: `cases!("query"; function, ..)`, or with what they all
-/// need, `cases!("faults", needs(Server); function, ..)`; each is named
-/// `area::function`.
-#[macro_export]
-macro_rules! cases {
-    ($area:literal $(, needs($($need:ident),*))?; $($name:ident),* $(,)?) => {{
-        const NEEDS: &[$crate::Need] = &[$($($crate::Need::$need),*)?];
-        vec![$($crate::Case {
-            name: concat!($area, "::", stringify!($name)),
-            run: |t| Box::pin($name(t)),
-            needs: NEEDS,
-        }),*]
-    }};
 }
 
 /// The database of one case.
@@ -201,8 +205,8 @@ pub fn run(backend: Backend) -> ExitCode {
             let base = base.clone();
             let run = case.run;
             let name = match returning {
-                true => case.name.to_owned(),
-                false => format!("no_returning::{}", case.name),
+                true => case.name(),
+                false => format!("no_returning::{}", case.name()),
             };
             let options = EngineOptions::default().returning(returning);
             let trial = Trial::test(name, move || {

@@ -3,19 +3,9 @@
 use flaskdb::{Config, Db, Error, Model};
 
 use crate::models::*;
-use crate::{Case, TestDb, TestResult, cases, exec};
+use crate::{TestDb, TestResult, case, exec};
 
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "context";
-        query_outside_any_scope_is_no_context,
-        scope_provides_the_db,
-        concurrent_scopes_stay_separate,
-        nested_scopes_shadow_and_restore,
-        spawned_tasks_need_in_current_scope,
-    )
-}
-
+#[case]
 pub async fn query_outside_any_scope_is_no_context(_t: TestDb) -> TestResult {
     // This binary never sets a global default (that is tested in its own binary).
     let e = User::query().all().await.unwrap_err();
@@ -27,6 +17,7 @@ pub async fn query_outside_any_scope_is_no_context(_t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn scope_provides_the_db(t: TestDb) -> TestResult {
     t.db.create_all().await?;
     exec(
@@ -42,6 +33,7 @@ pub async fn scope_provides_the_db(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn concurrent_scopes_stay_separate(t: TestDb) -> TestResult {
     t.db.create_all().await?;
     let other = Db::connect(Config::new("sqlite::memory:")).await?;
@@ -66,6 +58,7 @@ pub async fn concurrent_scopes_stay_separate(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn nested_scopes_shadow_and_restore(t: TestDb) -> TestResult {
     t.db.create_all().await?;
     let inner = Db::connect(Config::new("sqlite::memory:")).await?;
@@ -88,6 +81,7 @@ pub async fn nested_scopes_shadow_and_restore(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn spawned_tasks_need_in_current_scope(t: TestDb) -> TestResult {
     t.db.create_all().await?;
     let (plain, carried) =

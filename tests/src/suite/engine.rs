@@ -4,16 +4,9 @@ use std::time::Duration;
 
 use flaskdb::{Backend, Config, Db, EngineOptions, Error};
 
-use crate::{Case, TestDb, TestResult, cases};
+use crate::{TestDb, TestResult, case};
 
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "engine";
-        driver_defaults_and_overrides,
-        connect_errors_name_the_server_and_the_cause,
-    )
-}
-
+#[case]
 async fn driver_defaults_and_overrides(t: TestDb) -> TestResult {
     let engine = t.db.engine()?;
     assert_eq!(engine.backend(), t.backend);
@@ -52,6 +45,7 @@ const PASSWORD: &str = "p%40ss%3Aw%2Frd%2540";
 
 /// `Db::connect` fails at once with the driver's own cause: a login the server rejects
 /// (a user it does not know), or a SQLite file that cannot be opened.
+#[case]
 async fn connect_errors_name_the_server_and_the_cause(t: TestDb) -> TestResult {
     let url = match t.backend {
         Backend::Sqlite => "sqlite:///nonexistent-dir/for/sure/app.db?mode=rw".to_owned(),

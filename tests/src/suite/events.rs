@@ -8,21 +8,7 @@ use std::sync::{Arc, Mutex};
 use flaskdb::{Db, Error, Model, Operation, SessionEvent, Value};
 
 use crate::models::*;
-use crate::{Case, TestDb, TestResult, cases};
-
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "events";
-        listeners_run_in_order_across_flush_and_commit,
-        before_flush_adds_and_changes_rows_in_the_same_transaction,
-        changes_carry_old_and_new_column_values,
-        a_listener_can_set_a_column_the_database_would_fill,
-        an_aborting_listener_leaves_nothing_written,
-        versioned_models_keep_their_history,
-        sessions_by_key_outlive_their_scopes,
-        sessions_by_key_are_bounded,
-    )
-}
+use crate::{TestDb, TestResult, case};
 
 const EVENTS: [SessionEvent; 5] = [
     SessionEvent::BeforeFlush,
@@ -44,6 +30,7 @@ fn user(name: &str) -> UserBuilder {
         .email(format!("{name}@example.com"))
 }
 
+#[case]
 async fn listeners_run_in_order_across_flush_and_commit(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let log: Log = Log::default();
@@ -98,6 +85,7 @@ async fn listeners_run_in_order_across_flush_and_commit(t: TestDb) -> TestResult
     Ok(())
 }
 
+#[case]
 async fn before_flush_adds_and_changes_rows_in_the_same_transaction(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     db.listen(SessionEvent::BeforeFlush, |ctx| {
@@ -159,6 +147,7 @@ async fn before_flush_adds_and_changes_rows_in_the_same_transaction(t: TestDb) -
     Ok(())
 }
 
+#[case]
 async fn a_listener_can_set_a_column_the_database_would_fill(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -204,6 +193,7 @@ async fn a_listener_can_set_a_column_the_database_would_fill(t: TestDb) -> TestR
     Ok(())
 }
 
+#[case]
 async fn changes_carry_old_and_new_column_values(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let seen: Arc<Mutex<Vec<flaskdb::Change>>> = Arc::default();
@@ -243,6 +233,7 @@ async fn changes_carry_old_and_new_column_values(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn an_aborting_listener_leaves_nothing_written(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     for event in [
@@ -294,6 +285,7 @@ async fn history(db: &flaskdb::Db) -> anyhow::Result<Vec<(String, i64)>> {
         .collect()
 }
 
+#[case]
 async fn versioned_models_keep_their_history(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     assert_eq!(
@@ -349,6 +341,7 @@ async fn versioned_models_keep_their_history(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn sessions_by_key_outlive_their_scopes(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let count = |name: &'static str| {
@@ -394,6 +387,7 @@ async fn sessions_by_key_outlive_their_scopes(t: TestDb) -> TestResult {
 /// At most `max_keyed_sessions` keys have a session at once (10,000 by default): a new
 /// key past it is a clear error that ends no session, so every key's uncommitted work
 /// is still there to commit.
+#[case]
 async fn sessions_by_key_are_bounded(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     for k in 0..10_000 {

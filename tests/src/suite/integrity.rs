@@ -6,17 +6,7 @@ use std::time::Duration;
 use flaskdb::{AssertSqlSafe, Backend, Db, Error, Model, SessionTransaction};
 
 use crate::suite::reliability::Entry;
-use crate::{Case, TestDb, TestResult, cases};
-
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "integrity";
-        a_flush_cut_off_in_another_task_leaves_the_transaction_alone,
-        commit_tokens_older_than_an_hour_are_pruned,
-        raw_work_a_failure_rolled_back_is_never_committed_as_ok,
-        a_statement_the_server_refused_does_not_lose_flushed_work,
-    )
-}
+use crate::{TestDb, TestResult, case};
 
 /// Inserts an entry labelled `raw` with sqlx, inside the session's transaction.
 async fn raw_insert(tx: &mut SessionTransaction<'_>, backend: Backend) -> anyhow::Result<()> {
@@ -56,6 +46,7 @@ async fn labels(db: &Db) -> anyhow::Result<Vec<String>> {
 /// for it, is cut off (a request timeout in another task). The cut-off flush must not
 /// take the transaction from under the first: the first handle's commit then writes
 /// everything, its raw statement included, and reports Ok only because it did.
+#[case]
 async fn a_flush_cut_off_in_another_task_leaves_the_transaction_alone(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut session = db.session();
@@ -101,6 +92,7 @@ async fn tokens(db: &Db) -> anyhow::Result<Vec<String>> {
 /// The table of commit tokens is made when the `Db` connects; each commit leaves its
 /// token; an engine's first commit (and every thousandth) deletes the tokens older than
 /// an hour, in the background, and keeps the others. Reflection leaves the table out.
+#[case]
 async fn commit_tokens_older_than_an_hour_are_pruned(t: TestDb) -> TestResult {
     let db = Db::connect(
         t.config()
@@ -139,6 +131,7 @@ async fn commit_tokens_older_than_an_hour_are_pruned(t: TestDb) -> TestResult {
 /// Raw statements in the session's transaction cannot be queued again: when a failure
 /// rolls the transaction back, the session refuses to commit the rest as if they were
 /// there, until the application rolls back and starts over.
+#[case]
 async fn raw_work_a_failure_rolled_back_is_never_committed_as_ok(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut first = db.session();
@@ -171,6 +164,7 @@ async fn raw_work_a_failure_rolled_back_is_never_committed_as_ok(t: TestDb) -> T
 /// transaction, caught by the application; then a commit. PostgreSQL aborts the
 /// transaction at the failed statement and answers its COMMIT with a rollback, so the
 /// session rolls back at once and queues its flushed work again: the commit writes it.
+#[case]
 async fn a_statement_the_server_refused_does_not_lose_flushed_work(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();

@@ -5,18 +5,7 @@ use chrono::{DateTime, Utc};
 use flaskdb::{BelongsTo, Columns, Model};
 
 use crate::models::User;
-use crate::{Case, TestDb, TestResult, cases};
-
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "mixins";
-        mixin_columns_are_created_and_round_trip,
-        mixin_handles_filter_and_order,
-        onupdate_in_a_mixin_refreshes_on_update,
-        a_relationship_runs_over_a_mixin_foreign_key,
-        a_query_extension_trait_serves_every_model_with_the_mixin,
-    )
-}
+use crate::{TestDb, TestResult, case};
 
 fn now() -> DateTime<Utc> {
     Utc::now()
@@ -70,6 +59,7 @@ fn at(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap()
 }
 
+#[case]
 async fn mixin_columns_are_created_and_round_trip(t: TestDb) -> TestResult {
     let names: Vec<&str> = Note::table().columns().iter().map(|c| c.name()).collect();
     assert_eq!(
@@ -124,6 +114,7 @@ async fn mixin_columns_are_created_and_round_trip(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn mixin_handles_filter_and_order(t: TestDb) -> TestResult {
     use OwnedColumns as _;
     use TimestampsColumns as _;
@@ -159,6 +150,7 @@ async fn mixin_handles_filter_and_order(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn onupdate_in_a_mixin_refreshes_on_update(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let ada = user(&db, "ada").await?;
@@ -184,6 +176,7 @@ async fn onupdate_in_a_mixin_refreshes_on_update(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn a_relationship_runs_over_a_mixin_foreign_key(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let ada = user(&db, "ada").await?;
@@ -213,6 +206,7 @@ impl<M: flaskdb::Flattens<SoftDelete>> LiveQuery for flaskdb::Query<M> {
     }
 }
 
+#[case]
 async fn a_query_extension_trait_serves_every_model_with_the_mixin(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let ada = user(&db, "ada").await?;

@@ -5,8 +5,7 @@ mod engine;
 mod events;
 mod faults;
 mod integrity;
-mod lock_order;
-mod lost_commit;
+mod locks;
 mod mixins;
 mod paginate;
 mod pool;
@@ -18,32 +17,13 @@ pub mod reliability;
 mod schema;
 mod select;
 mod session;
-mod stalls;
 mod types;
 
 use crate::Case;
 
-/// Every case of the suite.
-pub fn all() -> Vec<Case> {
-    let mut cases = schema::cases();
-    cases.extend(query::cases());
-    cases.extend(context::cases());
-    cases.extend(session::cases());
-    cases.extend(paginate::cases());
-    cases.extend(engine::cases());
-    cases.extend(record::cases());
-    cases.extend(select::cases());
-    cases.extend(relations::cases());
-    cases.extend(events::cases());
-    cases.extend(types::cases());
-    cases.extend(mixins::cases());
-    cases.extend(reflection::cases());
-    cases.extend(reliability::cases());
-    cases.extend(faults::cases());
-    cases.extend(integrity::cases());
-    cases.extend(lost_commit::cases());
-    cases.extend(stalls::cases());
-    cases.extend(pool::cases());
-    cases.extend(lock_order::cases());
+/// Every case of the suite (each registered by `#[case]`), by name.
+pub fn all() -> Vec<&'static Case> {
+    let mut cases: Vec<&'static Case> = inventory::iter::<Case>.into_iter().collect();
+    cases.sort_by_key(|case| case.name());
     cases
 }

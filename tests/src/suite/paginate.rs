@@ -3,25 +3,7 @@
 use flaskdb::{Error, Model, PageRequest, Pagination};
 
 use crate::models::*;
-use crate::{Case, TestDb, TestResult, cases};
-
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "paginate", needs(LastInsertId);
-        defaults_and_query_arguments,
-        per_page_is_capped,
-        next_and_prev_keep_the_total,
-        count_false_leaves_total_unknown,
-        bad_arguments_are_not_found_or_corrected,
-        empty_pages,
-        filters_and_iteration,
-        serializes_for_json,
-        keyset_walks_every_row_once,
-        keyset_is_stable_under_inserts,
-        keyset_refuses_foreign_cursors,
-        keyset_per_page_is_capped,
-    )
-}
+use crate::{TestDb, TestResult, case};
 
 /// 250 users `u000`..`u249`, ids 1..250.
 async fn users(t: &TestDb) -> anyhow::Result<flaskdb::Db> {
@@ -42,6 +24,7 @@ fn ids(p: &Pagination<User>) -> Vec<i64> {
     p.items.iter().map(|u| u.id).collect()
 }
 
+#[case(needs(LastInsertId))]
 async fn defaults_and_query_arguments(t: TestDb) -> TestResult {
     let db = users(&t).await?;
     let q = || db.query::<User>().order_by(User::id);
@@ -58,6 +41,7 @@ async fn defaults_and_query_arguments(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn per_page_is_capped(t: TestDb) -> TestResult {
     let db = users(&t).await?;
     let q = || db.query::<User>().order_by(User::id);
@@ -74,6 +58,7 @@ async fn per_page_is_capped(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn next_and_prev_keep_the_total(t: TestDb) -> TestResult {
     let db = users(&t).await?;
     let request = PageRequest::new(None, Some(110)).max_per_page(Some(250));
@@ -108,6 +93,7 @@ async fn next_and_prev_keep_the_total(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn count_false_leaves_total_unknown(t: TestDb) -> TestResult {
     let db = users(&t).await?;
     let p = db
@@ -122,6 +108,7 @@ async fn count_false_leaves_total_unknown(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn bad_arguments_are_not_found_or_corrected(t: TestDb) -> TestResult {
     let db = users(&t).await?;
     let q = || db.query::<User>().order_by(User::id);
@@ -142,6 +129,7 @@ async fn bad_arguments_are_not_found_or_corrected(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn empty_pages(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let p = db.query::<User>().paginate(PageRequest::default()).await?;
@@ -161,6 +149,7 @@ async fn empty_pages(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn filters_and_iteration(t: TestDb) -> TestResult {
     let db = users(&t).await?;
     let p = db
@@ -190,6 +179,7 @@ async fn filters_and_iteration(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn serializes_for_json(t: TestDb) -> TestResult {
     let db = users(&t).await?;
     #[derive(serde::Serialize)]
@@ -222,6 +212,7 @@ async fn serializes_for_json(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn keyset_walks_every_row_once(t: TestDb) -> TestResult {
     let db = users(&t).await?;
     let q = || db.query::<User>().order_by(User::username.desc());
@@ -250,6 +241,7 @@ async fn keyset_walks_every_row_once(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn keyset_is_stable_under_inserts(t: TestDb) -> TestResult {
     let db = users(&t).await?;
     let q = || db.query::<User>().order_by(User::username);
@@ -290,6 +282,7 @@ async fn keyset_is_stable_under_inserts(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn keyset_refuses_foreign_cursors(t: TestDb) -> TestResult {
     let db = users(&t).await?;
     let page = db
@@ -318,6 +311,7 @@ async fn keyset_refuses_foreign_cursors(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn keyset_per_page_is_capped(t: TestDb) -> TestResult {
     let db = users(&t).await?;
     let q = || db.query::<User>().order_by(User::username);

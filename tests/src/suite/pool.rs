@@ -2,7 +2,7 @@
 //! next statement instead of handing it back to sqlx (whose release pings it). These
 //! cases check that nobody waits for a connection kept that way: not a raw sqlx user of
 //! the engine's pool, not another statement waiting for the only connection. The
-//! round-trip cases (servers only, in the `faults` area) count what a client sends.
+//! round-trip cases (servers only) are in `faults::pool`.
 //!
 //! A session begins its transaction lazily, before its first write (or locking read):
 //! reads before then run on the pool in autocommit.
@@ -11,35 +11,19 @@ use std::time::Duration;
 
 use flaskdb::{Backend, Config, Db};
 
-use crate::proxy::Proxy;
 use crate::suite::reliability::Entry;
-use crate::{Case, TestDb, TestResult, cases};
-
-pub fn cases() -> Vec<Case> {
-    let mut all = cases!(
-        "pool";
-        a_raw_sqlx_user_never_waits_for_a_connection_flaskdb_keeps,
-        a_statement_waiting_for_the_only_connection_gets_it_when_it_is_free,
-        a_session_reads_in_autocommit_until_its_first_write,
-    );
-    all.extend(cases!(
-        "faults", needs(Server);
-        a_pooled_statement_sends_nothing_but_itself,
-        a_session_that_only_reads_sends_only_its_reads,
-        a_connection_killed_while_kept_fails_one_statement_only,
-    ));
-    all
-}
+use crate::{TestDb, TestResult, case};
 
 /// The case's database again with a pool of one connection, which a statement waits
 /// for at most `wait`.
-async fn one_connection(t: &TestDb, url: &str, wait: Duration) -> anyhow::Result<Db> {
+pub(super) async fn one_connection(t: &TestDb, url: &str, wait: Duration) -> anyhow::Result<Db> {
     let options = t.options.clone().max_connections(1).acquire_timeout(wait);
     let db = Db::connect(Config::new(url).engine_options(options)).await?;
     db.create_all().await?;
     Ok(db)
 }
 
+#[case]
 async fn a_raw_sqlx_user_never_waits_for_a_connection_flaskdb_keeps(t: TestDb) -> TestResult {
     let db = one_connection(&t, &t.url, Duration::from_secs(2)).await?;
     // flaskdb's statement ends cleanly: its connection would be kept for the next one.
@@ -60,6 +44,7 @@ async fn a_raw_sqlx_user_never_waits_for_a_connection_flaskdb_keeps(t: TestDb) -
     Ok(())
 }
 
+#[case]
 async fn a_statement_waiting_for_the_only_connection_gets_it_when_it_is_free(
     t: TestDb,
 ) -> TestResult {
@@ -81,26 +66,7 @@ async fn a_statement_waiting_for_the_only_connection_gets_it_when_it_is_free(
     Ok(())
 }
 
-async fn a_pooled_statement_sends_nothing_but_itself(t: TestDb) -> TestResult {
-    let proxy = Proxy::start(&t.url).await?;
-    let db = one_connection(&t, &proxy.url(&t.url), Duration::from_secs(5)).await?;
-    let count = || db.query::<Entry>().count();
-    // Once, so the statement is prepared on the connection.
-    count().await?;
-    let before = proxy.sends();
-    for _ in 0..20 {
-        count().await?;
-    }
-    // One send per statement, where sqlx's release of a connection to its pool adds a
-    // ping of its own (40 in all). A few more for anything else on the connection.
-    let sends = proxy.sends() - before;
-    anyhow::ensure!(
-        sends <= 24,
-        "20 statements made {sends} sends: more than one round trip each"
-    );
-    Ok(())
-}
-
+#[case]
 async fn a_session_reads_in_autocommit_until_its_first_write(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -131,57 +97,5 @@ async fn a_session_reads_in_autocommit_until_its_first_write(t: TestDb) -> TestR
     }
     s.commit().await?;
     assert_eq!(other.query::<Entry>().count().await?, 2);
-    Ok(())
-}
-
-async fn a_session_that_only_reads_sends_only_its_reads(t: TestDb) -> TestResult {
-    let proxy = Proxy::start(&t.url).await?;
-    let db = one_connection(&t, &proxy.url(&t.url), Duration::from_secs(5)).await?;
-    // Once, so the statement is prepared on the connection.
-    db.query::<Entry>().count().await?;
-    let before = proxy.sends();
-    for _ in 0..10 {
-        // A read-only request: a session, one read, the end of the request.
-        let mut s = db.session();
-        s.query::<Entry>().count().await?;
-        s.rollback().await?;
-    }
-    // One send per read; a transaction around each would add a BEGIN and a ROLLBACK.
-    let sends = proxy.sends() - before;
-    anyhow::ensure!(
-        sends <= 12,
-        "10 read-only sessions made {sends} sends: more than their reads"
-    );
-    Ok(())
-}
-
-async fn a_connection_killed_while_kept_fails_one_statement_only(t: TestDb) -> TestResult {
-    let db = one_connection(&t, &t.url, Duration::from_secs(5)).await?;
-    let own_id = match t.backend {
-        Backend::Postgres => "SELECT CAST(pg_backend_pid() AS BIGINT) AS id",
-        _ => "SELECT CAST(CONNECTION_ID() AS SIGNED) AS id",
-    };
-    // The only connection ends its statement cleanly and is kept for the next one.
-    let id: i64 = db.fetch_all(own_id, Vec::new()).await?[0].get("id")?;
-    // The server ends it while it waits.
-    let kill = match t.backend {
-        Backend::Postgres => format!("SELECT pg_terminate_backend({id})"),
-        _ => format!("KILL {id}"),
-    };
-    t.db.execute(flaskdb::AssertSqlSafe(kill), Vec::new())
-        .await?;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    // No ping before use: the next statement finds it dead, and fails (retryably).
-    let first = db.query::<Entry>().count().await;
-    anyhow::ensure!(
-        first.as_ref().is_err_and(flaskdb::Error::is_retryable),
-        "the first statement after the kill: {first:?}"
-    );
-    // The dead connection is not kept again: the statement after runs on a new one.
-    let second = db.query::<Entry>().count().await;
-    anyhow::ensure!(
-        second.is_ok(),
-        "the second statement after the kill: {second:?}"
-    );
     Ok(())
 }

@@ -4,29 +4,7 @@ use flaskdb::{Backend, Error, Expr, Model, Value, alias, escape_like};
 use futures_util::TryStreamExt;
 
 use crate::models::*;
-use crate::{Case, TestDb, TestResult, cases, exec};
-
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "query";
-        comparisons,
-        like_in_between_null,
-        like_matches_literally_in_every_string_mode,
-        text_matches_literally_through_every_column_kind,
-        and_or_not,
-        order_limit_offset_distinct,
-        first_one_get,
-        not_found_helpers,
-        count_and_exists,
-        bulk_update_and_delete,
-        stream_reads_every_row,
-        composite_primary_key,
-        reserved_names,
-        values_round_trip_unchanged,
-        every_column_type_round_trips,
-        for_update_runs,
-    )
-}
+use crate::{TestDb, TestResult, case, exec};
 
 /// Five users `u1`..`u5` with ids 1..5; `bio` is set on odd ids only.
 async fn users(t: &TestDb) -> anyhow::Result<()> {
@@ -55,6 +33,7 @@ fn ids(users: &[User]) -> Vec<i64> {
     users.iter().map(|u| u.id).collect()
 }
 
+#[case]
 pub async fn comparisons(t: TestDb) -> TestResult {
     users(&t).await?;
     let q = || t.db.query::<User>().order_by(User::id);
@@ -95,6 +74,7 @@ async fn with_like_names(t: &TestDb) -> anyhow::Result<flaskdb::Db> {
 /// `contains` / `startswith` / `endswith` match `%`, `_` and backslashes literally
 /// through every kind of text column: a model's column, an aliased table's column, a
 /// derived table's column and a column named at run time (`db.table(..).column(..)`).
+#[case]
 async fn text_matches_literally_through_every_column_kind(t: TestDb) -> TestResult {
     let db = with_like_names(&t).await?;
     // The three methods on one column kind, each with text only one name holds.
@@ -163,6 +143,7 @@ async fn text_matches_literally_through_every_column_kind(t: TestDb) -> TestResu
 /// backslashes in it included), and LIKE's backslash escape works whatever the session's
 /// string mode: MariaDB's NO_BACKSLASH_ESCAPES and PostgreSQL's
 /// standard_conforming_strings = off, set on the session's own connection.
+#[case]
 async fn like_matches_literally_in_every_string_mode(t: TestDb) -> TestResult {
     let db = with_like_names(&t).await?;
     // The mode and what restores it, on the session's connection.
@@ -241,6 +222,7 @@ async fn like_matches_literally_in_every_string_mode(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn like_in_between_null(t: TestDb) -> TestResult {
     users(&t).await?;
     let q = || t.db.query::<User>().order_by(User::id);
@@ -286,6 +268,7 @@ pub async fn like_in_between_null(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn and_or_not(t: TestDb) -> TestResult {
     users(&t).await?;
     let q = || t.db.query::<User>().order_by(User::id);
@@ -311,6 +294,7 @@ pub async fn and_or_not(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn order_limit_offset_distinct(t: TestDb) -> TestResult {
     users(&t).await?;
     let desc = t.db.query::<User>().order_by(User::id.desc()).all().await?;
@@ -349,6 +333,7 @@ pub async fn order_limit_offset_distinct(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn first_one_get(t: TestDb) -> TestResult {
     users(&t).await?;
     let first =
@@ -409,6 +394,7 @@ pub async fn first_one_get(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn not_found_helpers(t: TestDb) -> TestResult {
     users(&t).await?;
     let q = || t.db.query::<User>();
@@ -455,6 +441,7 @@ pub async fn not_found_helpers(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn count_and_exists(t: TestDb) -> TestResult {
     users(&t).await?;
     let q = || t.db.query::<User>();
@@ -471,6 +458,7 @@ pub async fn count_and_exists(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn bulk_update_and_delete(t: TestDb) -> TestResult {
     users(&t).await?;
     let changed =
@@ -512,6 +500,7 @@ pub async fn bulk_update_and_delete(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn stream_reads_every_row(t: TestDb) -> TestResult {
     users(&t).await?;
     let streamed: Vec<User> =
@@ -531,6 +520,7 @@ pub async fn stream_reads_every_row(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn composite_primary_key(t: TestDb) -> TestResult {
     users(&t).await?;
     exec(
@@ -568,6 +558,7 @@ pub async fn composite_primary_key(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn reserved_names(t: TestDb) -> TestResult {
     t.db.create_all().await?;
     exec(
@@ -605,6 +596,7 @@ pub async fn reserved_names(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn values_round_trip_unchanged(t: TestDb) -> TestResult {
     t.db.create_all().await?;
     let nul = "nul\0byte".to_string();
@@ -654,6 +646,7 @@ pub async fn values_round_trip_unchanged(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn every_column_type_round_trips(t: TestDb) -> TestResult {
     t.db.create_all().await?;
     let insert = r#"INSERT INTO "all_types" ("flag", "small", "int", "big", "real", "double",
@@ -714,6 +707,7 @@ pub async fn every_column_type_round_trips(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn for_update_runs(t: TestDb) -> TestResult {
     users(&t).await?;
     let locked =

@@ -6,23 +6,7 @@ use flaskdb::{AssertSqlSafe, Backend, Config, Db, Error, Model, Operation, Value
 
 use crate::logs::capture;
 use crate::models::*;
-use crate::{Case, TestDb, TestResult, cases};
-
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "record", needs(LastInsertId);
-        recorded_fields_and_location,
-        nothing_recorded_when_off_or_outside_a_scope,
-        concurrent_scopes_record_separately,
-        session_statements_are_recorded,
-        n_plus_one_warning,
-        recording_is_bounded,
-        echo_logs_statements_without_passwords,
-        hide_parameters_keeps_values_out_of_logs_recordings_and_errors,
-        signals_on_commit,
-        no_signals_after_rollback_or_when_off,
-    )
-}
+use crate::{TestDb, TestResult, case};
 
 /// A connection to this case's database that records queries, with every model's
 /// table created.
@@ -38,6 +22,7 @@ fn user(name: &str) -> UserBuilder {
         .email(format!("{name}@example.com"))
 }
 
+#[case(needs(LastInsertId))]
 async fn recorded_fields_and_location(t: TestDb) -> TestResult {
     let db = recording(&t).await?;
     db.scope(async {
@@ -62,6 +47,7 @@ async fn recorded_fields_and_location(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn nothing_recorded_when_off_or_outside_a_scope(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     db.scope(async {
@@ -82,6 +68,7 @@ async fn nothing_recorded_when_off_or_outside_a_scope(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn concurrent_scopes_record_separately(t: TestDb) -> TestResult {
     let db = recording(&t).await?;
     let run = |n: usize| {
@@ -102,6 +89,7 @@ async fn concurrent_scopes_record_separately(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn session_statements_are_recorded(t: TestDb) -> TestResult {
     let db = recording(&t).await?;
     db.scope(async {
@@ -171,6 +159,7 @@ async fn session_statements_are_recorded(t: TestDb) -> TestResult {
 /// A scope keeps at most `max_recorded_queries` statements (10,000 by default) and
 /// counts the rest, saying so once; the N+1 warning still counts every statement. (The
 /// default is tried on SQLite alone, where 10,010 statements take no time.)
+#[case(needs(LastInsertId))]
 async fn recording_is_bounded(t: TestDb) -> TestResult {
     let db = recording(&t).await?;
     if t.backend == Backend::Sqlite {
@@ -225,6 +214,7 @@ async fn default_recording_bound(db: &Db) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn n_plus_one_warning(t: TestDb) -> TestResult {
     let db = Db::connect(t.config().record_queries(true).n_plus_one_threshold(5)).await?;
     db.create_all().await?;
@@ -280,6 +270,7 @@ async fn n_plus_one_warning(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn echo_logs_statements_without_passwords(t: TestDb) -> TestResult {
     // PostgreSQL here trusts local connections, so a password in the URL is accepted
     // and must never show up in a log line, an error or a Debug string.
@@ -326,6 +317,7 @@ async fn echo_logs_statements_without_passwords(t: TestDb) -> TestResult {
 /// queries, the database's errors (MariaDB's duplicate entry, PostgreSQL's invalid
 /// input) and the axum handler's log; without it, it shows in each of them (in errors
 /// where the backend's message quotes values: not SQLite's).
+#[case(needs(LastInsertId))]
 async fn hide_parameters_keeps_values_out_of_logs_recordings_and_errors(t: TestDb) -> TestResult {
     use axum::response::IntoResponse;
     const SECRET: &str = "alice-s3cret@example.com";
@@ -435,6 +427,7 @@ fn take(seen: &Seen) -> Vec<Signal> {
     std::mem::take(&mut *seen.lock().unwrap())
 }
 
+#[case(needs(LastInsertId))]
 async fn signals_on_commit(t: TestDb) -> TestResult {
     let db = Db::connect(t.config().track_modifications(true)).await?;
     db.create_all().await?;
@@ -481,6 +474,7 @@ async fn signals_on_commit(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn no_signals_after_rollback_or_when_off(t: TestDb) -> TestResult {
     let db = Db::connect(t.config().track_modifications(true)).await?;
     db.create_all().await?;

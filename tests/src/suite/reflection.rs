@@ -5,17 +5,7 @@
 use anyhow::ensure;
 use flaskdb::{Backend, ColumnDef, Error, MismatchKind, OnDelete, PageRequest, Table};
 
-use crate::{TestDb, TestResult, cases, exec};
-
-pub fn cases() -> Vec<crate::Case> {
-    cases!("reflection";
-        a_hand_written_schema_reads_back,
-        the_models_tables_read_back_as_declared,
-        a_model_that_differs_from_its_table_is_reported,
-        reflected_rows_are_read_and_written_by_column_name,
-        bad_names_and_values_are_errors_naming_them,
-    )
-}
+use crate::{TestDb, TestResult, case, exec};
 
 /// The hand-written schema, in `backend`'s dialect: composite keys, a composite foreign
 /// key, a serial key, literal and SQL defaults, a composite unique constraint, an own
@@ -112,6 +102,7 @@ fn columns(t: &Table) -> Vec<String> {
     t.columns().iter().map(describe).collect()
 }
 
+#[case]
 async fn a_hand_written_schema_reads_back(t: TestDb) -> TestResult {
     create_schema(&t).await?;
     t.db.reflect().await?;
@@ -256,6 +247,7 @@ async fn a_hand_written_schema_reads_back(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn the_models_tables_read_back_as_declared(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     db.reflect().await?;
@@ -302,6 +294,7 @@ async fn the_models_tables_read_back_as_declared(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn a_model_that_differs_from_its_table_is_reported(t: TestDb) -> TestResult {
     // The `user` model has id, username (VARCHAR 80, NOT NULL, unique), email and bio.
     let sql = "CREATE TABLE \"user\" (id BIGINT PRIMARY KEY, username INTEGER, bio TEXT NOT NULL)";
@@ -353,6 +346,7 @@ async fn a_model_that_differs_from_its_table_is_reported(t: TestDb) -> TestResul
     Ok(())
 }
 
+#[case]
 async fn reflected_rows_are_read_and_written_by_column_name(t: TestDb) -> TestResult {
     create_schema(&t).await?;
     t.db.reflect().await?;
@@ -472,6 +466,7 @@ async fn reflected_rows_are_read_and_written_by_column_name(t: TestDb) -> TestRe
     Ok(())
 }
 
+#[case]
 async fn bad_names_and_values_are_errors_naming_them(t: TestDb) -> TestResult {
     create_schema(&t).await?;
     t.db.reflect().await?;

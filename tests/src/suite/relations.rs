@@ -8,31 +8,7 @@ use flaskdb::{Backend, Config, Db, Error, HasMany, HasOne, Operation};
 use super::record::recording;
 use crate::logs::capture;
 use crate::models::*;
-use crate::{Case, TestDb, TestResult, cases, exec};
-
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "relations";
-        cascade_insert_fills_foreign_keys,
-        explicit_loading,
-        eager_loading_is_one_query_per_relationship,
-        nested_eager_loading,
-        joined_eager_loading_is_one_statement,
-        joined_eager_loading_limits_parents,
-        many_to_many,
-        many_to_many_through_a_declared_table,
-        raise_and_unloaded_access,
-        self_reference,
-        cascade_delete_follows_the_relationship,
-        deleting_a_parent_follows_on_delete,
-        with_parent,
-        n_plus_one_is_seen_and_eager_loading_avoids_it,
-        a_many_to_many_without_its_table_is_an_error,
-        models_compare_their_loaded_relationships,
-        eager_loading_of_70_000_parents,
-        oversized_in_filters,
-    )
-}
+use crate::{TestDb, TestResult, case, exec};
 
 /// `n` authors with two books each, each book with `reviews` reviews.
 async fn library(db: &Db, n: usize, reviews: usize) -> anyhow::Result<()> {
@@ -51,6 +27,7 @@ async fn library(db: &Db, n: usize, reviews: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[case]
 async fn cascade_insert_fills_foreign_keys(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -104,6 +81,7 @@ async fn cascade_insert_fills_foreign_keys(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn explicit_loading(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     library(&db, 1, 0).await?;
@@ -130,6 +108,7 @@ async fn explicit_loading(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn eager_loading_is_one_query_per_relationship(t: TestDb) -> TestResult {
     let db = recording(&t).await?;
     for n in [3, 10] {
@@ -195,6 +174,7 @@ where
     Ok(out)
 }
 
+#[case]
 async fn joined_eager_loading_is_one_statement(t: TestDb) -> TestResult {
     let db = recording(&t).await?;
     library(&db, 3, 2).await?;
@@ -285,6 +265,7 @@ async fn joined_eager_loading_is_one_statement(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn joined_eager_loading_limits_parents(t: TestDb) -> TestResult {
     let db = recording(&t).await?;
     library(&db, 5, 0).await?;
@@ -331,6 +312,7 @@ async fn joined_eager_loading_limits_parents(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn nested_eager_loading(t: TestDb) -> TestResult {
     let db = recording(&t).await?;
     library(&db, 4, 3).await?;
@@ -361,6 +343,7 @@ async fn nested_eager_loading(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn many_to_many_through_a_declared_table(t: TestDb) -> TestResult {
     assert_eq!(enrollment().name(), "enrollment");
     let db = t.with_tables().await?;
@@ -410,6 +393,7 @@ async fn many_to_many_through_a_declared_table(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn many_to_many(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     library(&db, 1, 0).await?;
@@ -458,6 +442,7 @@ async fn many_to_many(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn raise_and_unloaded_access(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -490,6 +475,7 @@ async fn raise_and_unloaded_access(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn self_reference(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -534,6 +520,7 @@ async fn self_reference(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn cascade_delete_follows_the_relationship(t: TestDb) -> TestResult {
     let db = Db::connect(t.config().track_modifications(true)).await?;
     db.create_all().await?;
@@ -577,6 +564,7 @@ async fn cascade_delete_follows_the_relationship(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn deleting_a_parent_follows_on_delete(t: TestDb) -> TestResult {
     let db = recording(&t).await?;
     library(&db, 2, 1).await?;
@@ -618,6 +606,7 @@ async fn deleting_a_parent_follows_on_delete(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn with_parent(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     library(&db, 2, 2).await?;
@@ -672,6 +661,7 @@ async fn with_parent(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn n_plus_one_is_seen_and_eager_loading_avoids_it(t: TestDb) -> TestResult {
     let db = Db::connect(t.config().record_queries(true).n_plus_one_threshold(5)).await?;
     db.create_all().await?;
@@ -699,6 +689,7 @@ async fn n_plus_one_is_seen_and_eager_loading_avoids_it(t: TestDb) -> TestResult
     Ok(())
 }
 
+#[case]
 async fn a_many_to_many_without_its_table_is_an_error(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -722,6 +713,7 @@ async fn a_many_to_many_without_its_table_is_an_error(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn models_compare_their_loaded_relationships(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     library(&db, 1, 0).await?;
@@ -746,6 +738,7 @@ async fn models_compare_their_loaded_relationships(t: TestDb) -> TestResult {
 /// 70,000 parents are more keys than any backend takes as parameters of one statement:
 /// eager loading splits them into statements within the backend's limit (or binds one
 /// array on PostgreSQL), and every parent gets exactly its own children.
+#[case]
 async fn eager_loading_of_70_000_parents(t: TestDb) -> TestResult {
     const PARENTS: usize = 70_000;
     let db = recording(&t).await?;
@@ -814,6 +807,7 @@ async fn eager_loading_of_70_000_parents(t: TestDb) -> TestResult {
 /// An `in_` list longer than a statement's parameter limit: on PostgreSQL it is one
 /// array parameter and works; on SQLite and MySQL it is a clear error naming the count
 /// and the limit, sent to no database.
+#[case]
 async fn oversized_in_filters(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();

@@ -9,25 +9,7 @@ use flaskdb::{Backend, Config, Db, EngineOptions, Error, Model, Value};
 use futures_util::StreamExt;
 
 use crate::models::AllTypes;
-use crate::{Case, TestDb, TestResult, cases};
-
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "reliability";
-        concurrent_increments_are_exact,
-        conflicting_transactions_are_busy_and_retryable,
-        inserts_from_many_tasks_land_exactly_once,
-        an_exhausted_pool_times_out_then_recovers,
-        a_cancelled_commit_writes_nothing_and_keeps_the_work,
-        a_cancelled_stream_returns_a_clean_connection,
-        a_cancelled_begin_leaves_no_hidden_transaction,
-        injection_strings_are_values_and_names_never_sql,
-        values_a_column_cannot_hold_are_rejected_by_name,
-        extremes_round_trip,
-        undecodable_bytes_are_a_decode_error,
-        futures_stay_small,
-    )
-}
+use crate::{TestDb, TestResult, case};
 
 #[derive(Model, Debug, Clone, PartialEq)]
 pub struct Counter {
@@ -222,6 +204,7 @@ async fn increment_once(s: &mut flaskdb::Session, lock: bool) -> flaskdb::Result
     s.commit().await
 }
 
+#[case]
 async fn concurrent_increments_are_exact(t: TestDb) -> TestResult {
     const TASKS: usize = 64;
     const EACH: usize = 200;
@@ -279,6 +262,7 @@ async fn concurrent_increments_are_exact(t: TestDb) -> TestResult {
 /// before another one committed a write (its snapshot is stale, SQLITE_BUSY_SNAPSHOT);
 /// on the servers a deadlock (each holds the row the other wants). The loser gets
 /// `Error::Busy`, rolled back, and running it again succeeds.
+#[case]
 async fn conflicting_transactions_are_busy_and_retryable(t: TestDb) -> TestResult {
     let (db, file) = pooled(&t, EngineOptions::default().max_connections(4)).await?;
     let mut s = db.session();
@@ -346,6 +330,7 @@ async fn conflicting_transactions_are_busy_and_retryable(t: TestDb) -> TestResul
     Ok(())
 }
 
+#[case]
 async fn inserts_from_many_tasks_land_exactly_once(t: TestDb) -> TestResult {
     const TASKS: usize = 32;
     const EACH: usize = 313;
@@ -385,6 +370,7 @@ async fn inserts_from_many_tasks_land_exactly_once(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn an_exhausted_pool_times_out_then_recovers(t: TestDb) -> TestResult {
     let options = EngineOptions::default()
         .max_connections(2)
@@ -489,6 +475,7 @@ async fn finishes_within<T>(polls: usize, work: impl std::future::Future<Output 
 ///
 /// Each flush is dropped after a number of polls, with the runtime run in between, not
 /// after a time: a timer's millisecond tick outlasts a whole flush on a fast machine.
+#[case]
 async fn a_cancelled_begin_leaves_no_hidden_transaction(t: TestDb) -> TestResult {
     let (db, file) = pooled(&t, EngineOptions::default().max_connections(1)).await?;
     let other = match &file {
@@ -532,6 +519,7 @@ async fn a_cancelled_begin_leaves_no_hidden_transaction(t: TestDb) -> TestResult
     Ok(())
 }
 
+#[case]
 async fn a_cancelled_commit_writes_nothing_and_keeps_the_work(t: TestDb) -> TestResult {
     const ROWS: usize = 3_000;
     let (db, file) = pooled(&t, EngineOptions::default().max_connections(2)).await?;
@@ -574,6 +562,7 @@ async fn a_cancelled_commit_writes_nothing_and_keeps_the_work(t: TestDb) -> Test
     Ok(())
 }
 
+#[case]
 async fn a_cancelled_stream_returns_a_clean_connection(t: TestDb) -> TestResult {
     let (db, file) = pooled(&t, EngineOptions::default().max_connections(1)).await?;
     let mut s = db.session();
@@ -612,6 +601,7 @@ const HOSTILE: [&str; 8] = [
     "\u{0} is not here",
 ];
 
+#[case]
 async fn injection_strings_are_values_and_names_never_sql(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -696,6 +686,7 @@ async fn injection_strings_are_values_and_names_never_sql(t: TestDb) -> TestResu
     Ok(())
 }
 
+#[case]
 async fn values_a_column_cannot_hold_are_rejected_by_name(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -783,6 +774,7 @@ fn row(id: i64, double: f64) -> crate::models::AllTypesBuilder {
         .bytes(Vec::new())
 }
 
+#[case]
 async fn extremes_round_trip(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let rows = [
@@ -846,6 +838,7 @@ async fn extremes_round_trip(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn undecodable_bytes_are_a_decode_error(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -867,6 +860,7 @@ async fn undecodable_bytes_are_a_decode_error(t: TestDb) -> TestResult {
 /// sqlx's `begin_with` future alone is 8.5 KiB with PostgreSQL; held inline it made each
 /// of these 3.5 to 4 KiB in a debug build (the limit's build) and 10 KiB in a release
 /// one.
+#[case]
 async fn futures_stay_small(t: TestDb) -> TestResult {
     const LIMIT: usize = 3072;
     let db = &t.db;

@@ -3,22 +3,9 @@
 use flaskdb::{Backend, Db, Model, OnDelete, SqlType, Value};
 
 use crate::models::*;
-use crate::{Case, TestDb, TestResult, cases, exec};
+use crate::{TestDb, TestResult, case, exec};
 
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "schema";
-        metadata_of_every_attribute,
-        generated_table_names,
-        create_all_creates_tables_and_indexes,
-        create_all_is_idempotent_and_drop_all_drops,
-        defaults_apply_in_the_database,
-        text_defaults_read_the_same_in_every_string_mode,
-        constraints_are_enforced,
-        views_are_queryable_and_never_created,
-    )
-}
-
+#[case]
 pub async fn metadata_of_every_attribute(_t: TestDb) -> TestResult {
     let user = User::table();
     assert_eq!(user.name(), "user");
@@ -104,6 +91,7 @@ pub async fn metadata_of_every_attribute(_t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn generated_table_names(_t: TestDb) -> TestResult {
     assert_eq!(HTTPResponse::table().name(), "http_response");
     assert_eq!(PostTag::table().name(), "post_tag");
@@ -201,6 +189,7 @@ const ALL_TABLES: [&str; 33] = [
     "we\"ird`ta'ble; --",
 ];
 
+#[case]
 pub async fn create_all_creates_tables_and_indexes(t: TestDb) -> TestResult {
     assert!(table_names(&t).await?.is_empty());
     t.db.create_all().await?;
@@ -217,6 +206,7 @@ pub async fn create_all_creates_tables_and_indexes(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn create_all_is_idempotent_and_drop_all_drops(t: TestDb) -> TestResult {
     t.db.create_all().await?;
     exec(
@@ -241,6 +231,7 @@ pub async fn create_all_is_idempotent_and_drop_all_drops(t: TestDb) -> TestResul
     Ok(())
 }
 
+#[case]
 pub async fn defaults_apply_in_the_database(t: TestDb) -> TestResult {
     t.db.create_all().await?;
     exec(
@@ -258,6 +249,7 @@ pub async fn defaults_apply_in_the_database(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn constraints_are_enforced(t: TestDb) -> TestResult {
     t.db.create_all().await?;
     let insert_user = r#"INSERT INTO "user" ("username", "email") VALUES (?, ?)"#;
@@ -302,6 +294,7 @@ pub async fn constraints_are_enforced(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 pub async fn views_are_queryable_and_never_created(t: TestDb) -> TestResult {
     t.db.create_all().await?;
     assert!(!table_names(&t).await?.contains(&"user_view".to_string()));
@@ -363,6 +356,7 @@ pub async fn views_are_queryable_and_never_created(t: TestDb) -> TestResult {
 /// fills a row with exactly that text, whatever the string mode of the connection the
 /// CREATE TABLE goes through: PostgreSQL with standard_conforming_strings on and off,
 /// MariaDB with its default sql_mode and with NO_BACKSLASH_ESCAPES.
+#[case]
 async fn text_defaults_read_the_same_in_every_string_mode(t: TestDb) -> TestResult {
     // Each mode, and a query that says whether the connection is in it.
     let modes: &[(&str, &str)] = match t.backend {

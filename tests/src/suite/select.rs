@@ -4,25 +4,7 @@ use flaskdb::{Error, Model, PageRequest, alias, count_all, entity, exists, not_e
 use futures_util::TryStreamExt;
 
 use crate::models::*;
-use crate::{Case, TestDb, TestResult, cases};
-
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "select";
-        left_join_rows_of_two_models,
-        inner_join_and_filters_on_joined_columns,
-        join_on_explicit_conditions,
-        ambiguous_or_missing_foreign_keys_are_errors,
-        aggregates_group_by_having,
-        aggregate_result_types,
-        models_beside_aggregates,
-        subqueries,
-        terminals_on_selects,
-        self_joins_through_aliases,
-        derived_tables,
-        names_with_nul_are_refused_before_sending,
-    )
-}
+use crate::{TestDb, TestResult, case};
 
 /// Users `ada` (posts "one" score 3, "two" score 5) and `bob` (no post).
 async fn fixture(t: &TestDb) -> anyhow::Result<flaskdb::Db> {
@@ -39,6 +21,7 @@ async fn fixture(t: &TestDb) -> anyhow::Result<flaskdb::Db> {
     Ok(db)
 }
 
+#[case]
 async fn left_join_rows_of_two_models(t: TestDb) -> TestResult {
     let db = fixture(&t).await?;
     let rows: Vec<(User, Option<Post>)> = db
@@ -60,6 +43,7 @@ async fn left_join_rows_of_two_models(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn inner_join_and_filters_on_joined_columns(t: TestDb) -> TestResult {
     let db = fixture(&t).await?;
     let rows: Vec<(User, Post)> = db
@@ -85,6 +69,7 @@ async fn inner_join_and_filters_on_joined_columns(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn join_on_explicit_conditions(t: TestDb) -> TestResult {
     let db = fixture(&t).await?;
     let mut s = db.session();
@@ -113,6 +98,7 @@ async fn join_on_explicit_conditions(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn ambiguous_or_missing_foreign_keys_are_errors(t: TestDb) -> TestResult {
     let db = fixture(&t).await?;
     let err = db
@@ -137,6 +123,7 @@ async fn ambiguous_or_missing_foreign_keys_are_errors(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn aggregates_group_by_having(t: TestDb) -> TestResult {
     let db = fixture(&t).await?;
     let per_user: Vec<(String, i64)> = db
@@ -173,6 +160,7 @@ async fn aggregates_group_by_having(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn aggregate_result_types(t: TestDb) -> TestResult {
     let db = fixture(&t).await?;
     let (sum, avg, min, max, distinct): (Option<i64>, Option<f64>, Option<i32>, Option<i32>, i64) =
@@ -232,6 +220,7 @@ async fn aggregate_result_types(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn models_beside_aggregates(t: TestDb) -> TestResult {
     let db = fixture(&t).await?;
     let rows: Vec<(User, i64)> = db
@@ -252,6 +241,7 @@ async fn models_beside_aggregates(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn subqueries(t: TestDb) -> TestResult {
     let db = fixture(&t).await?;
     let with_posts = db
@@ -305,6 +295,7 @@ async fn subqueries(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn terminals_on_selects(t: TestDb) -> TestResult {
     let db = fixture(&t).await?;
     let q = || {
@@ -339,6 +330,7 @@ async fn terminals_on_selects(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn self_joins_through_aliases(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -381,6 +373,7 @@ async fn self_joins_through_aliases(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn derived_tables(t: TestDb) -> TestResult {
     let db = fixture(&t).await?;
     let totals = db
@@ -406,6 +399,7 @@ async fn derived_tables(t: TestDb) -> TestResult {
 /// An alias, a derived table or a column label holding a NUL is refused with
 /// `Error::InvalidIdentifier` naming it, and no statement is sent (the servers would cut
 /// the name off at the NUL or refuse the statement without saying why).
+#[case]
 async fn names_with_nul_are_refused_before_sending(t: TestDb) -> TestResult {
     let db = super::record::recording(&t).await?;
     db.scope(async {

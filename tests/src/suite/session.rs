@@ -8,32 +8,7 @@ use flaskdb::{Backend, Config, Db, EngineOptions, Error, Model, SessionEvent};
 
 use super::record::recording;
 use crate::models::*;
-use crate::{Case, TestDb, TestResult, cases, exec};
-
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "session", needs(LastInsertId);
-        add_and_commit,
-        insert_returns_the_stored_row,
-        missing_required_column_is_reported_and_dropped,
-        update_writes_only_changed_columns,
-        update_of_an_unknown_row_is_stale_data,
-        delete_flush_and_rollback,
-        autoflush_makes_pending_rows_visible,
-        identity_map_serves_get_until_commit,
-        flush_orders_parents_first_and_children_first,
-        failed_commit_keeps_the_work_for_a_retry,
-        many_rows_go_in_multi_row_statements,
-        scoped_session_is_closed_with_its_scope,
-        refresh_and_expunge,
-        raw_sqlx_in_the_session_transaction,
-        reading_while_a_session_writes_does_not_hang,
-        typed_constraint_errors,
-        dropping_a_session_rolls_back,
-        generated_keys_follow_the_servers_numbering,
-        rows_a_trigger_skips_fail_the_flush,
-    )
-}
+use crate::{TestDb, TestResult, case, exec};
 
 fn user(name: &str) -> UserBuilder {
     User::build()
@@ -41,6 +16,7 @@ fn user(name: &str) -> UserBuilder {
         .email(format!("{name}@example.com"))
 }
 
+#[case(needs(LastInsertId))]
 async fn add_and_commit(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     // The no_returning variant really takes the last-insert-id path.
@@ -63,6 +39,7 @@ async fn add_and_commit(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn insert_returns_the_stored_row(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -99,6 +76,7 @@ async fn insert_returns_the_stored_row(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn missing_required_column_is_reported_and_dropped(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -117,6 +95,7 @@ async fn missing_required_column_is_reported_and_dropped(t: TestDb) -> TestResul
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn update_writes_only_changed_columns(t: TestDb) -> TestResult {
     let db = recording(&t).await?;
     let mut s = db.session();
@@ -154,6 +133,7 @@ async fn update_writes_only_changed_columns(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn update_of_an_unknown_row_is_stale_data(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -180,6 +160,7 @@ async fn update_of_an_unknown_row_is_stale_data(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn delete_flush_and_rollback(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -210,6 +191,7 @@ async fn delete_flush_and_rollback(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn autoflush_makes_pending_rows_visible(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -236,6 +218,7 @@ async fn autoflush_makes_pending_rows_visible(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn identity_map_serves_get_until_commit(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -268,6 +251,7 @@ async fn identity_map_serves_get_until_commit(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn flush_orders_parents_first_and_children_first(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -293,6 +277,7 @@ async fn flush_orders_parents_first_and_children_first(t: TestDb) -> TestResult 
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn failed_commit_keeps_the_work_for_a_retry(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -323,6 +308,7 @@ async fn failed_commit_keeps_the_work_for_a_retry(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn many_rows_go_in_multi_row_statements(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -353,6 +339,7 @@ async fn many_rows_go_in_multi_row_statements(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn scoped_session_is_closed_with_its_scope(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     db.scope(async {
@@ -380,6 +367,7 @@ async fn scoped_session_is_closed_with_its_scope(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn refresh_and_expunge(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session().expire_on_commit(false);
@@ -396,6 +384,7 @@ async fn refresh_and_expunge(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn raw_sqlx_in_the_session_transaction(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -433,6 +422,7 @@ async fn raw_sqlx_in_the_session_transaction(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn reading_while_a_session_writes_does_not_hang(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -482,6 +472,7 @@ async fn reading_while_a_session_writes_does_not_hang(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn typed_constraint_errors(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session();
@@ -520,6 +511,7 @@ async fn typed_constraint_errors(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case(needs(LastInsertId))]
 async fn dropping_a_session_rolls_back(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     {
@@ -553,6 +545,7 @@ async fn dropping_a_session_rolls_back(t: TestDb) -> TestResult {
 /// own author, and every key the session hands back (to listeners, and from `insert`)
 /// is the stored one. With RETURNING (MariaDB returns its keys) and without (the
 /// last-insert id, stepped by the connection's increment).
+#[case(needs(LastInsertId))]
 async fn generated_keys_follow_the_servers_numbering(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session().expire_on_commit(false);
@@ -630,6 +623,7 @@ async fn generated_keys_follow_the_servers_numbering(t: TestDb) -> TestResult {
 /// keys alone (`user`) and for whole rows with a server default (`spam`). MariaDB's
 /// triggers cannot skip a row (only fail the statement), so the case has nothing to
 /// run there.
+#[case(needs(LastInsertId))]
 async fn rows_a_trigger_skips_fail_the_flush(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let triggers: &[&'static str] = match t.backend {

@@ -7,20 +7,7 @@ use flaskdb::{Backend, CustomType, Ddl, Error, Json, Model, Value};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::{Case, TestDb, TestResult, cases, exec, fetch};
-
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "types";
-        every_type_round_trips,
-        typed_filters_and_ordering,
-        keyset_pages_by_a_timestamp,
-        updates_write_the_new_values,
-        a_bad_stored_value_is_a_decode_error_naming_the_column,
-        columns_get_each_dialects_type,
-        default_fn_fills_unset_columns_and_onupdate_refreshes,
-    )
-}
+use crate::{TestDb, TestResult, case, exec, fetch};
 
 #[derive(flaskdb::Enum, Debug, Clone, Copy, PartialEq)]
 pub enum Status {
@@ -147,6 +134,7 @@ async fn seed(db: &flaskdb::Db, n: i64) -> anyhow::Result<Vec<Typed>> {
     Ok(db.query::<Typed>().order_by(Typed::id.asc()).all().await?)
 }
 
+#[case]
 async fn every_type_round_trips(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let rows = seed(&db, 4).await?;
@@ -178,6 +166,7 @@ async fn every_type_round_trips(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn typed_filters_and_ordering(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let rows = seed(&db, 6).await?;
@@ -232,6 +221,7 @@ async fn typed_filters_and_ordering(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn keyset_pages_by_a_timestamp(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let rows = seed(&db, 5).await?;
@@ -250,6 +240,7 @@ async fn keyset_pages_by_a_timestamp(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn updates_write_the_new_values(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let mut row = seed(&db, 1).await?.remove(0);
@@ -274,6 +265,7 @@ async fn updates_write_the_new_values(t: TestDb) -> TestResult {
     Ok(())
 }
 
+#[case]
 async fn a_bad_stored_value_is_a_decode_error_naming_the_column(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let row = seed(&db, 1).await?.remove(0);
@@ -308,6 +300,7 @@ async fn a_bad_stored_value_is_a_decode_error_naming_the_column(t: TestDb) -> Te
     Ok(())
 }
 
+#[case]
 async fn columns_get_each_dialects_type(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let sql = match t.backend {
@@ -399,6 +392,7 @@ pub struct Stamped {
     pub stage: Status,
 }
 
+#[case]
 async fn default_fn_fills_unset_columns_and_onupdate_refreshes(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let at = stamp(1_200_000_000, 0);

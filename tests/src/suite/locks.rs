@@ -6,11 +6,7 @@
 use flaskdb::{Db, Error, Value};
 
 use crate::suite::reliability::Entry;
-use crate::{Case, TestDb, TestResult, cases};
-
-pub fn cases() -> Vec<Case> {
-    cases!("locks"; a_flush_writes_updates_and_deletes_in_key_order)
-}
+use crate::{TestDb, TestResult, case};
 
 /// The keys of the recorded statements that start with `verb`, in the order sent.
 fn keys_of(verb: &str, ids: &[i64]) -> Vec<i64> {
@@ -26,6 +22,7 @@ fn keys_of(verb: &str, ids: &[i64]) -> Vec<i64> {
         .collect()
 }
 
+#[case]
 async fn a_flush_writes_updates_and_deletes_in_key_order(t: TestDb) -> TestResult {
     let db = Db::connect(t.config().record_queries(true)).await?;
     db.create_all().await?;

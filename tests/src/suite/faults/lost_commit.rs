@@ -12,17 +12,7 @@ use crate::proxy::{Cut, Proxy};
 use crate::suite::reliability::{
     Tally, assert_tallies_once, commit_batch, spawn_writers, tally_counts,
 };
-use crate::{Case, TestDb, TestResult, cases};
-
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "faults", needs(Server);
-        a_lost_commit_reply_is_reported_and_never_run_again,
-        commit_tokens_tell_a_lost_reply_from_a_lost_commit,
-        commit_tokens_make_commits_exactly_once_through_cut_connections,
-        without_commit_tokens_cut_commits_are_in_doubt_never_doubled,
-    )
-}
+use crate::{TestDb, TestResult, case};
 
 /// The case's database, reached through a new proxy, with `commit_tokens` as given.
 async fn through_proxy(t: &TestDb, tokens: bool) -> anyhow::Result<(Db, Proxy)> {
@@ -44,6 +34,7 @@ async fn count(db: &Db) -> anyhow::Result<u64> {
     Ok(db.query::<Tally>().count().await?)
 }
 
+#[case(needs(Server))]
 async fn a_lost_commit_reply_is_reported_and_never_run_again(t: TestDb) -> TestResult {
     let (db, proxy) = through_proxy(&t, false).await?;
     let mut s = db.session();
@@ -71,6 +62,7 @@ async fn a_lost_commit_reply_is_reported_and_never_run_again(t: TestDb) -> TestR
     Ok(())
 }
 
+#[case(needs(Server))]
 async fn commit_tokens_tell_a_lost_reply_from_a_lost_commit(t: TestDb) -> TestResult {
     let (db, proxy) = through_proxy(&t, true).await?;
     let mut s = db.session();
@@ -99,6 +91,7 @@ const WRITERS: usize = 4;
 const BATCHES: usize = 12;
 const ROWS: usize = 3;
 
+#[case(needs(Server))]
 async fn commit_tokens_make_commits_exactly_once_through_cut_connections(t: TestDb) -> TestResult {
     let (db, proxy) = through_proxy(&t, true).await?;
     proxy.cut_every(3);
@@ -115,6 +108,7 @@ async fn commit_tokens_make_commits_exactly_once_through_cut_connections(t: Test
     Ok(())
 }
 
+#[case(needs(Server))]
 async fn without_commit_tokens_cut_commits_are_in_doubt_never_doubled(t: TestDb) -> TestResult {
     let (db, proxy) = through_proxy(&t, false).await?;
     proxy.cut_every(3);

@@ -4,6 +4,10 @@
 //! (counted in a table with no unique column), each failure is a retryable error, and
 //! the pool heals for the work that follows.
 
+mod lost_commit;
+mod pool;
+mod stalls;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -11,11 +15,7 @@ use std::time::Duration;
 use flaskdb::{Backend, Config, Db, EngineOptions, Value};
 
 use crate::suite::reliability::{Tally, assert_tallies_once, spawn_writers};
-use crate::{Case, TestDb, TestResult, cases};
-
-pub fn cases() -> Vec<Case> {
-    cases!("faults", needs(Server); killed_connections_lose_and_duplicate_nothing)
-}
+use crate::{TestDb, TestResult, case};
 
 const WRITERS: usize = 8;
 const BATCHES: usize = 40;
@@ -63,6 +63,7 @@ async fn kill(backend: Backend, admin: &Db, app: &str) -> anyhow::Result<u64> {
     }
 }
 
+#[case(needs(Server))]
 async fn killed_connections_lose_and_duplicate_nothing(t: TestDb) -> TestResult {
     let app = format!("flaskdb_faults_{}", std::process::id());
     let url = match t.backend {

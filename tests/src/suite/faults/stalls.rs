@@ -10,15 +10,7 @@ use flaskdb::{Config, Db};
 
 use crate::proxy::Proxy;
 use crate::suite::reliability::{Entry, Tally};
-use crate::{Case, TestDb, TestResult, cases};
-
-pub fn cases() -> Vec<Case> {
-    cases!(
-        "faults", needs(Server);
-        a_statement_cut_mid_reply_gives_its_pool_connection_back,
-        a_session_statement_cut_mid_reply_loses_no_work,
-    )
-}
+use crate::{TestDb, TestResult, case};
 
 /// Long enough for a statement to reach the stalled reply; far shorter than the wait
 /// for a pool connection.
@@ -38,6 +30,7 @@ async fn one_connection(t: &TestDb) -> anyhow::Result<(Db, Proxy)> {
     Ok((db, proxy))
 }
 
+#[case(needs(Server))]
 async fn a_statement_cut_mid_reply_gives_its_pool_connection_back(t: TestDb) -> TestResult {
     let (db, proxy) = one_connection(&t).await?;
     for round in 0..3 {
@@ -56,6 +49,7 @@ async fn a_statement_cut_mid_reply_gives_its_pool_connection_back(t: TestDb) -> 
     Ok(())
 }
 
+#[case(needs(Server))]
 async fn a_session_statement_cut_mid_reply_loses_no_work(t: TestDb) -> TestResult {
     let (db, proxy) = one_connection(&t).await?;
     let mut s = db.session();
