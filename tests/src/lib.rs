@@ -58,23 +58,42 @@ inventory::collect!(Case);
 pub use flaskdb_tests_macros::case;
 
 /// What a case declares it needs (toasty's `requires(..)`): the runner decides from
-/// these, not from the case's name, where and how often it runs.
+/// these, not from the case's name or its backend, where and how often it runs. A case
+/// that needs what a backend does not offer is reported there as ignored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Need {
-    /// A database server whose connections can be killed or cut (PostgreSQL, MariaDB):
-    /// the case does not run on SQLite.
+    /// A database server whose connections can be killed or cut (PostgreSQL, MariaDB);
+    /// SQLite runs in the test's process.
     Server,
     /// The case inserts rows and checks their keys: where the database can tell the last
-    /// inserted key (SQLite, MySQL), it also runs without RETURNING, as on MySQL 8.
+    /// inserted key (SQLite, MySQL), it also runs without RETURNING, as on MySQL 8. Every
+    /// backend runs the case with RETURNING.
     LastInsertId,
+    /// The database runs in the test's process (SQLite): ten thousand statements take
+    /// no time, where a server takes a round trip for each.
+    InProcess,
+    /// A writing transaction locks the whole database (SQLite), so a second writer
+    /// waits for the first; the servers lock rows.
+    DatabaseWriteLock,
+    /// A connection can number new keys in steps (MariaDB's `auto_increment_increment`
+    /// and `auto_increment_offset`, as Galera sets them); SQLite and PostgreSQL number
+    /// keys per table or sequence, never per connection.
+    SteppedKeys,
+    /// A BEFORE INSERT trigger can skip a row silently (SQLite's `RAISE(IGNORE)`,
+    /// PostgreSQL's `RETURN NULL`); MariaDB's triggers can only fail the statement.
+    SkippingTriggers,
 }
 
 impl Need {
-    /// Whether `backend` offers this need's backend-specific path.
+    /// Whether `backend` offers this need (for [`Need::LastInsertId`]: whether the case
+    /// runs again without RETURNING there).
     fn offered_by(self, backend: Backend) -> bool {
         match self {
             Need::Server => backend != Backend::Sqlite,
             Need::LastInsertId => backend != Backend::Postgres,
+            Need::InProcess | Need::DatabaseWriteLock => backend == Backend::Sqlite,
+            Need::SteppedKeys => backend == Backend::MySql,
+            Need::SkippingTriggers => backend != Backend::MySql,
         }
     }
 }
@@ -195,11 +214,14 @@ pub fn run(backend: Backend) -> ExitCode {
     }
     let mut trials = Vec::new();
     for case in suite::all() {
-        let needs = |need: Need| case.needs.contains(&need) && need.offered_by(backend);
-        if case.needs.contains(&Need::Server) && !needs(Need::Server) {
-            continue;
-        }
-        let again = needs(Need::LastInsertId);
+        // Where a need is not offered, the case is ignored; all but LastInsertId, which
+        // says where it runs again without RETURNING.
+        let unmet = case
+            .needs
+            .iter()
+            .any(|&need| need != Need::LastInsertId && !need.offered_by(backend));
+        let again =
+            case.needs.contains(&Need::LastInsertId) && Need::LastInsertId.offered_by(backend);
         let variants: &[bool] = if again { &[true, false] } else { &[true] };
         for &returning in variants {
             let base = base.clone();
@@ -212,7 +234,7 @@ pub fn run(backend: Backend) -> ExitCode {
             let trial = Trial::test(name, move || {
                 run_case(backend, base.as_deref(), options, run)
             });
-            trials.push(trial.with_ignored_flag(skip_reason.is_some()));
+            trials.push(trial.with_ignored_flag(skip_reason.is_some() || unmet));
         }
     }
     libtest_mimic::run(&args, trials).exit_code()

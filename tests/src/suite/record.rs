@@ -156,15 +156,10 @@ async fn session_statements_are_recorded(t: TestDb) -> TestResult {
     Ok(())
 }
 
-/// A scope keeps at most `max_recorded_queries` statements (10,000 by default) and
-/// counts the rest, saying so once; the N+1 warning still counts every statement. (The
-/// default is tried on SQLite alone, where 10,010 statements take no time.)
+/// A scope keeps at most `max_recorded_queries` statements and counts the rest, saying
+/// so once; the N+1 warning still counts every statement.
 #[case(needs(LastInsertId))]
 async fn recording_is_bounded(t: TestDb) -> TestResult {
-    let db = recording(&t).await?;
-    if t.backend == Backend::Sqlite {
-        default_recording_bound(&db).await?;
-    }
     let config = t
         .config()
         .record_queries(true)
@@ -191,7 +186,10 @@ async fn recording_is_bounded(t: TestDb) -> TestResult {
     Ok(())
 }
 
-async fn default_recording_bound(db: &Db) -> TestResult {
+/// By default a scope keeps 10,000 statements (tried where 10,010 take no time).
+#[case(needs(InProcess))]
+async fn recording_is_bounded_by_default(t: TestDb) -> TestResult {
+    let db = recording(&t).await?;
     let (kept, logs) = capture(
         tracing::Level::WARN,
         db.scope(async {

@@ -436,39 +436,41 @@ async fn reading_while_a_session_writes_does_not_hang(t: TestDb) -> TestResult {
     let expected = if t.backend == Backend::Sqlite { 1 } else { 0 };
     assert_eq!(seen, expected);
     s.commit().await?;
+    Ok(())
+}
 
-    if t.backend == Backend::Sqlite {
-        // Two writing sessions in one task: the second waits for the first's lock and
-        // gives up after the acquire timeout, never hanging.
-        let options = EngineOptions::default().acquire_timeout(Duration::from_secs(1));
-        let small =
-            Db::connect(Config::new("sqlite::memory:").engine_options(options.clone())).await?;
-        small.create_all().await?;
-        let mut first = small.session();
-        first.add(user("first"));
-        first.flush().await?;
-        let mut second = small.session();
-        second.add(user("second"));
-        let waited = tokio::time::timeout(Duration::from_secs(20), second.flush()).await?;
-        assert!(matches!(waited, Err(Error::LockTimeout(_))), "{waited:?}");
-        first.commit().await?;
-        second.commit().await?; // the queued insert was kept
-        assert_eq!(small.query::<User>().count().await?, 2);
+/// Two writing sessions in one task: the second waits for the first's lock on the
+/// database and gives up after the acquire timeout, never hanging; so does a query
+/// while a session holds the only connection.
+#[case(needs(DatabaseWriteLock))]
+async fn waiting_for_the_database_lock_times_out(_: TestDb) -> TestResult {
+    let options = EngineOptions::default().acquire_timeout(Duration::from_secs(1));
+    let small = Db::connect(Config::new("sqlite::memory:").engine_options(options.clone())).await?;
+    small.create_all().await?;
+    let mut first = small.session();
+    first.add(user("first"));
+    first.flush().await?;
+    let mut second = small.session();
+    second.add(user("second"));
+    let waited = tokio::time::timeout(Duration::from_secs(20), second.flush()).await?;
+    assert!(matches!(waited, Err(Error::LockTimeout(_))), "{waited:?}");
+    first.commit().await?;
+    second.commit().await?; // the queued insert was kept
+    assert_eq!(small.query::<User>().count().await?, 2);
 
-        // One connection in all: a query while a session holds it times out.
-        let single =
-            Db::connect(Config::new("sqlite::memory:").engine_options(options.max_connections(1)))
-                .await?;
-        single.create_all().await?;
-        let mut holder = single.session();
-        holder.add(user("h"));
-        holder.flush().await?;
-        let waited =
-            tokio::time::timeout(Duration::from_secs(20), single.query::<User>().count()).await?;
-        assert!(waited.is_err(), "the pool timed out instead of hanging");
-        holder.commit().await?;
-        assert_eq!(single.query::<User>().count().await?, 1);
-    }
+    // One connection in all: a query while a session holds it times out.
+    let single =
+        Db::connect(Config::new("sqlite::memory:").engine_options(options.max_connections(1)))
+            .await?;
+    single.create_all().await?;
+    let mut holder = single.session();
+    holder.add(user("h"));
+    holder.flush().await?;
+    let waited =
+        tokio::time::timeout(Duration::from_secs(20), single.query::<User>().count()).await?;
+    assert!(waited.is_err(), "the pool timed out instead of hanging");
+    holder.commit().await?;
+    assert_eq!(single.query::<User>().count().await?, 1);
     Ok(())
 }
 
@@ -539,14 +541,26 @@ async fn dropping_a_session_rolls_back(t: TestDb) -> TestResult {
     Ok(())
 }
 
-/// 100 authors with 3 books each, added by cascade, on a MariaDB connection that numbers
-/// keys 3 apart from 2 (`auto_increment_increment = 3`, `auto_increment_offset = 2`, as
-/// Galera and multi-primary replication set them): every book's foreign key names its
+/// 100 authors with 3 books each, added by cascade: every book's foreign key names its
 /// own author, and every key the session hands back (to listeners, and from `insert`)
-/// is the stored one. With RETURNING (MariaDB returns its keys) and without (the
-/// last-insert id, stepped by the connection's increment).
+/// is the stored one. With RETURNING and without (the last-insert id).
 #[case(needs(LastInsertId))]
 async fn generated_keys_follow_the_servers_numbering(t: TestDb) -> TestResult {
+    cascaded_keys(t, false).await
+}
+
+/// The same on a connection that numbers keys 3 apart from 2
+/// (`auto_increment_increment = 3`, `auto_increment_offset = 2`, as Galera and
+/// multi-primary replication set them). With RETURNING (MariaDB returns its keys) and
+/// without (the last-insert id, stepped by the connection's increment).
+#[case(needs(LastInsertId, SteppedKeys))]
+async fn generated_keys_follow_a_stepped_numbering(t: TestDb) -> TestResult {
+    cascaded_keys(t, true).await
+}
+
+/// Adds and checks the authors and books of the two cases above, on a connection that
+/// numbers keys 3 apart if `stepped`.
+async fn cascaded_keys(t: TestDb, stepped: bool) -> TestResult {
     let db = t.with_tables().await?;
     let mut s = db.session().expire_on_commit(false);
     let handed_back: Arc<Mutex<(Vec<Author>, Vec<Book>)>> = Arc::default();
@@ -559,7 +573,7 @@ async fn generated_keys_follow_the_servers_numbering(t: TestDb) -> TestResult {
         }
         Ok(())
     });
-    if t.backend == Backend::MySql {
+    if stepped {
         // The session's transaction is the connection its flush writes on.
         let mut tx = s.transaction(None).await?;
         sqlx::query("SET SESSION auto_increment_increment = 3, auto_increment_offset = 2")
@@ -592,7 +606,7 @@ async fn generated_keys_follow_the_servers_numbering(t: TestDb) -> TestResult {
             book.title
         );
     }
-    if t.backend == Backend::MySql {
+    if stepped {
         assert!(
             authors.iter().all(|a| a.id % 3 == 2) && books.iter().all(|b| b.id % 3 == 2),
             "the connection numbered the keys 3 apart from 2"
@@ -620,21 +634,18 @@ async fn generated_keys_follow_the_servers_numbering(t: TestDb) -> TestResult {
 /// sent: a flush that reads the keys back fails with `InsertMismatch` rather than
 /// giving the rows after it their neighbours' keys, nothing is written, and the work
 /// is queued again. Both for
-/// keys alone (`user`) and for whole rows with a server default (`spam`). MariaDB's
-/// triggers cannot skip a row (only fail the statement), so the case has nothing to
-/// run there.
-#[case(needs(LastInsertId))]
+/// keys alone (`user`) and for whole rows with a server default (`spam`).
+#[case(needs(LastInsertId, SkippingTriggers))]
 async fn rows_a_trigger_skips_fail_the_flush(t: TestDb) -> TestResult {
     let db = t.with_tables().await?;
     let triggers: &[&'static str] = match t.backend {
-        Backend::MySql => return Ok(()),
         Backend::Sqlite => &[
             r#"CREATE TRIGGER skip_user BEFORE INSERT ON "user" WHEN NEW.username = 'skipped'
                BEGIN SELECT RAISE(IGNORE); END"#,
             r#"CREATE TRIGGER skip_spam BEFORE INSERT ON "spam"
                WHEN NEW.display_name = 'skipped' BEGIN SELECT RAISE(IGNORE); END"#,
         ],
-        Backend::Postgres => &[
+        _ => &[
             r#"CREATE FUNCTION skip() RETURNS trigger LANGUAGE plpgsql AS $$
                BEGIN
                  IF to_jsonb(NEW) ->> 'username' = 'skipped'

@@ -1,4 +1,4 @@
-//! Server faults (PostgreSQL and MariaDB only; the SQLite run leaves this area out):
+//! Server faults (PostgreSQL and MariaDB only: every case needs `Server`):
 //! the server kills the pool's connections again and again while writers commit
 //! batches, with commit tokens on. Every batch ends up written exactly once and whole
 //! (counted in a table with no unique column), each failure is a retryable error, and
