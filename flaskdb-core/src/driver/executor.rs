@@ -108,14 +108,22 @@ impl<T: Send + 'static> Drop for Uncancelled<T> {
     }
 }
 
+/// A connection of one engine's pool that a session holds between its reads outside
+/// a transaction, as SQLAlchemy's session holds its connection: the next read runs on
+/// it without going back through the pool, and a transaction on its bind begins on it.
+pub(crate) struct Held {
+    pub(crate) engine: Engine,
+    inner: AnyLease,
+}
+
 /// A transaction on one bind, as a session holds it.
 pub(crate) struct Tx {
     pub(crate) engine: Engine,
-    inner: TxInner,
+    inner: AnyLease,
 }
 
-/// The leased connection, inside its transaction, of whichever backend the engine is.
-pub(crate) enum TxInner {
+/// The leased connection of whichever backend the engine is.
+enum AnyLease {
     #[cfg(feature = "sqlite")]
     Sqlite(Lease<sqlx::Sqlite>),
     #[cfg(feature = "postgres")]
@@ -124,36 +132,53 @@ pub(crate) enum TxInner {
     MySql(Lease<sqlx::MySql>),
 }
 
-macro_rules! tx_from {
+macro_rules! lease_from {
     ($feature:literal, $variant:ident, $db:ty) => {
         #[cfg(feature = $feature)]
-        impl From<Lease<$db>> for TxInner {
+        impl From<Lease<$db>> for AnyLease {
             fn from(lease: Lease<$db>) -> Self {
-                TxInner::$variant(lease)
+                AnyLease::$variant(lease)
             }
         }
     };
 }
-tx_from!("sqlite", Sqlite, sqlx::Sqlite);
-tx_from!("postgres", Postgres, sqlx::Postgres);
-tx_from!("mysql", MySql, sqlx::MySql);
+lease_from!("sqlite", Sqlite, sqlx::Sqlite);
+lease_from!("postgres", Postgres, sqlx::Postgres);
+lease_from!("mysql", MySql, sqlx::MySql);
 
 /// Runs `$body` with `$t` bound to the concrete lease.
-macro_rules! with_tx {
-    ($tx:expr, $t:ident => $body:expr) => {
-        match $tx {
+macro_rules! with_lease {
+    ($lease:expr, $t:ident => $body:expr) => {
+        match $lease {
             #[cfg(feature = "sqlite")]
-            TxInner::Sqlite($t) => $body,
+            AnyLease::Sqlite($t) => $body,
             #[cfg(feature = "postgres")]
-            TxInner::Postgres($t) => $body,
+            AnyLease::Postgres($t) => $body,
             #[cfg(feature = "mysql")]
-            TxInner::MySql($t) => $body,
+            AnyLease::MySql($t) => $body,
         }
     };
 }
 
+impl Held {
+    /// Takes a connection from `engine`'s pool to hold.
+    pub(crate) async fn acquire(engine: &Engine) -> Result<Held> {
+        let inner = with_pool!(engine.pool(), pool => AnyLease::from(Lease::acquire(pool).await?));
+        Ok(Held {
+            engine: engine.clone(),
+            inner,
+        })
+    }
+
+    /// Whether its last statement finished cleanly and it is not yet due back in
+    /// sqlx's pool for sqlx's checks: only then is it kept for the next one.
+    pub(crate) fn reusable(&self) -> bool {
+        with_lease!(&self.inner, lease => lease.reusable())
+    }
+}
+
 impl Tx {
-    /// Begins a transaction on a connection of `engine`'s pool.
+    /// Begins a transaction on `held`, or on a connection of `engine`'s pool.
     /// With `lock`, the transaction takes the write lock where the backend locks at
     /// that level (see `Backend::begin_sql`).
     ///
@@ -162,38 +187,35 @@ impl Tx {
     /// transaction that sqlx does not know of, so later statements on that connection
     /// would run in it: reads from an old snapshot, writes never committed. It always
     /// finishes, and a transaction nobody waits for any more is rolled back as it drops.
-    pub(crate) async fn begin(engine: &Engine, lock: bool) -> Result<Tx> {
+    pub(crate) async fn begin(engine: &Engine, held: Option<Held>, lock: bool) -> Result<Tx> {
         let sql = engine.backend().begin_sql(lock);
         let owner = engine.clone();
         let task = async move {
-            let inner = with_pool!(owner.pool(), pool => {
-                let mut lease = Lease::acquire(pool).await?;
-                lease.begin(sql).await?;
-                TxInner::from(lease)
-            });
-            Ok::<_, Error>(Tx {
-                engine: owner,
-                inner,
-            })
+            let Held { engine, mut inner } = match held {
+                Some(held) => held,
+                None => Held::acquire(&owner).await?,
+            };
+            with_lease!(&mut inner, lease => lease.begin(sql).await?);
+            Ok::<_, Error>(Tx { engine, inner })
         };
         uncancelled(task).await
     }
 
     /// Commits, returning the connection to the pool.
     pub(crate) async fn commit(self) -> Result<()> {
-        with_tx!(self.inner, t => t.commit().await)
+        with_lease!(self.inner, t => t.commit().await)
     }
 
     /// Rolls back, returning the connection to the pool.
     pub(crate) async fn rollback(self) -> Result<()> {
-        with_tx!(self.inner, t => t.rollback().await)
+        with_lease!(self.inner, t => t.rollback().await)
     }
 
     /// The SQLite connection inside the transaction, for raw sqlx queries.
     #[cfg(feature = "sqlite")]
     pub(crate) fn as_sqlite(&mut self) -> Option<&mut sqlx::SqliteConnection> {
         match &mut self.inner {
-            TxInner::Sqlite(t) => Some(t.connection()),
+            AnyLease::Sqlite(t) => Some(t.connection()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
@@ -203,7 +225,7 @@ impl Tx {
     #[cfg(feature = "postgres")]
     pub(crate) fn as_postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
         match &mut self.inner {
-            TxInner::Postgres(t) => Some(t.connection()),
+            AnyLease::Postgres(t) => Some(t.connection()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
@@ -213,16 +235,18 @@ impl Tx {
     #[cfg(feature = "mysql")]
     pub(crate) fn as_mysql(&mut self) -> Option<&mut sqlx::MySqlConnection> {
         match &mut self.inner {
-            TxInner::MySql(t) => Some(t.connection()),
+            AnyLease::MySql(t) => Some(t.connection()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
     }
 }
 
-/// Where a statement runs: on any connection of a pool, or inside a transaction.
+/// Where a statement runs: on any connection of a pool, on a held connection outside a
+/// transaction, or inside a transaction.
 pub(crate) enum Conn<'a> {
     Pool(&'a Engine),
+    Held(&'a mut Held),
     Tx(&'a mut Tx),
 }
 
@@ -230,6 +254,7 @@ impl Conn<'_> {
     fn engine(&self) -> &Engine {
         match self {
             Conn::Pool(engine) => engine,
+            Conn::Held(held) => &held.engine,
             Conn::Tx(tx) => &tx.engine,
         }
     }
@@ -251,7 +276,7 @@ macro_rules! run_leased {
 }
 
 /// Runs `$body` with `$e` bound to a leased sqlx connection of `$conn` (one of the
-/// pool's, or the transaction's).
+/// pool's, the held one, or the transaction's).
 macro_rules! with_conn {
     ($conn:expr, $e:ident => $body:expr) => {
         match $conn {
@@ -259,7 +284,8 @@ macro_rules! with_conn {
                 let mut lease = Lease::acquire(pool).await?;
                 run_leased!(lease, $e => $body)
             }),
-            Conn::Tx(tx) => with_tx!(&mut tx.inner, lease => run_leased!(lease, $e => $body)),
+            Conn::Held(held) => with_lease!(&mut held.inner, lease => run_leased!(lease, $e => $body)),
+            Conn::Tx(tx) => with_lease!(&mut tx.inner, lease => run_leased!(lease, $e => $body)),
         }
     };
 }

@@ -103,6 +103,15 @@ impl<DB: CutLosesConnection> Lease<DB> {
         self.busy = false;
     }
 
+    /// Whether its last statement finished cleanly outside a transaction, and it is
+    /// not yet due back in sqlx's pool: it may run the next one.
+    pub(crate) fn reusable(&self) -> bool {
+        !self.busy
+            && !self.open
+            && !self.failed
+            && self.conn.as_ref().is_some_and(|taken| !taken.due())
+    }
+
     /// The statement that just finished failed.
     pub(crate) fn failed(&mut self) {
         self.failed = true;

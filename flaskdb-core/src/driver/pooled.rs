@@ -33,6 +33,13 @@ pub(crate) struct Taken<DB: Database> {
     pub(crate) parked: bool,
 }
 
+impl<DB: Database> Taken<DB> {
+    /// Out of sqlx's pool longer than [`RECHECK`]: it goes back for sqlx's checks.
+    pub(crate) fn due(&self) -> bool {
+        self.since.elapsed() > RECHECK
+    }
+}
+
 /// A parked connection and when it was parked.
 struct Parked<DB: Database> {
     taken: Taken<DB>,
@@ -113,7 +120,7 @@ impl<DB: Database> Pooled<DB> {
     /// Parks a connection whose statement ended cleanly outside a transaction, or
     /// hands it back to sqlx (see the module's documentation for when).
     pub(crate) fn park(&self, taken: Taken<DB>) {
-        if self.shared.load(Ordering::SeqCst) || taken.since.elapsed() > RECHECK {
+        if self.shared.load(Ordering::SeqCst) || taken.due() {
             return;
         }
         self.lock().push_back(Parked {

@@ -5,11 +5,12 @@
 //! round-trip cases (servers only) are in `faults::pool`.
 //!
 //! A session begins its transaction lazily, before its first write (or locking read):
-//! reads before then run on the pool in autocommit.
+//! reads before then run in autocommit, on a connection the session holds from its
+//! first read until it commits, rolls back or is dropped.
 
 use std::time::Duration;
 
-use flaskdb::{Backend, Config, Db};
+use flaskdb::{Backend, Config, Db, Error};
 
 use crate::suite::reliability::Entry;
 use crate::{TestDb, TestResult, case};
@@ -41,6 +42,40 @@ async fn a_raw_sqlx_user_never_waits_for_a_connection_flaskdb_keeps(t: TestDb) -
     );
     // And flaskdb goes on sharing the pool with its raw users.
     assert_eq!(db.query::<Entry>().count().await?, 0);
+    Ok(())
+}
+
+#[case]
+async fn a_session_holds_the_connection_of_its_reads_until_it_ends(t: TestDb) -> TestResult {
+    let db = one_connection(&t, &t.url, Duration::from_millis(300)).await?;
+    let outside = || async { db.query::<Entry>().count().await };
+    let mut s = db.session();
+    assert_eq!(s.query::<Entry>().count().await?, 0);
+    // The session holds the only connection: a statement outside it gets none.
+    let waited = outside().await;
+    anyhow::ensure!(
+        matches!(waited, Err(Error::PoolTimeout)),
+        "a read outside the session got a connection while the session held it: {waited:?}"
+    );
+    // Its next read and its transaction run on the connection it holds: with one
+    // connection, a BEGIN that waited for another while holding it would time out.
+    assert_eq!(s.query::<Entry>().count().await?, 0);
+    s.add(Entry::build().label("written"));
+    s.commit().await?;
+    // Committed: the connection is back in the pool.
+    assert_eq!(outside().await?, 1);
+    // So after a commit with nothing to write, after a rollback, and once the session
+    // is dropped.
+    assert_eq!(s.query::<Entry>().count().await?, 1);
+    s.commit().await?;
+    assert_eq!(outside().await?, 1);
+    assert_eq!(s.query::<Entry>().count().await?, 1);
+    s.rollback().await?;
+    assert_eq!(outside().await?, 1);
+    let s = db.session();
+    assert_eq!(s.query::<Entry>().count().await?, 1);
+    drop(s);
+    assert_eq!(outside().await?, 1);
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use futures_core::future::BoxFuture;
 
 use crate::backend::Backend;
-use crate::driver::executor::{self, Conn, Tx};
+use crate::driver::executor::{self, Conn};
 use crate::error::{Error, Result};
 use crate::runtime::db::Db;
 use crate::schema::{ColumnDef, Table};
@@ -18,7 +18,7 @@ use crate::value::Value;
 
 use super::flush::{RowEffect, keep_history};
 use super::identity::Identity;
-use super::transactions::begin;
+use super::transactions::Connections;
 
 /// The rows a deletion walks through, so a cycle in the data ends.
 pub(super) type Visited = HashSet<Identity>;
@@ -27,7 +27,7 @@ pub(super) type Visited = HashSet<Identity>;
 /// each deleted row in `written`.
 pub(super) fn delete_dependents<'a>(
     db: &'a Db,
-    txs: &'a mut Vec<(Option<String>, Tx)>,
+    txs: &'a mut Connections,
     table: &'static Table,
     keys: Vec<Vec<Value>>,
     written: &'a mut Vec<RowEffect>,
@@ -51,14 +51,14 @@ pub(super) fn delete_dependents<'a>(
             };
             let filter = key_in(child, &child_columns, &parent_keys);
             let engine = db.engine_for(child.bind_key())?;
-            let t = begin(txs, child.bind_key(), &engine, false).await?;
+            let t = txs.begin(child.bind_key(), &engine, false).await?;
             if resolved.secondary.is_none() {
                 // The children's own dependents go first.
                 let pk = child.primary_key();
                 let rendered = select_columns(child, &pk, filter.clone(), engine.backend())?;
                 let defs = column_defs(child, &pk)?;
                 let found =
-                    executor::fetch_values(Conn::Tx(&mut txs[t].1), rendered, &defs).await?;
+                    executor::fetch_values(Conn::Tx(&mut txs.open[t].1), rendered, &defs).await?;
                 let fresh: Vec<Vec<Value>> = found
                     .into_iter()
                     .filter(|k| visited.insert(Identity(child.name(), k.clone())))
@@ -73,7 +73,7 @@ pub(super) fn delete_dependents<'a>(
                     });
                 }
             }
-            let t = begin(txs, child.bind_key(), &engine, false).await?;
+            let t = txs.begin(child.bind_key(), &engine, false).await?;
             let rendered = sql::delete(
                 &DeleteStmt {
                     table: child,
@@ -81,7 +81,7 @@ pub(super) fn delete_dependents<'a>(
                 },
                 engine.backend(),
             )?;
-            executor::execute(Conn::Tx(&mut txs[t].1), rendered).await?;
+            executor::execute(Conn::Tx(&mut txs.open[t].1), rendered).await?;
         }
         Ok(())
     })
@@ -91,7 +91,7 @@ pub(super) fn delete_dependents<'a>(
 /// themselves when the columns are the primary key, else read from the database.
 async fn referenced_values(
     db: &Db,
-    txs: &mut Vec<(Option<String>, Tx)>,
+    txs: &mut Connections,
     table: &'static Table,
     keys: &[Vec<Value>],
     columns: &[&str],
@@ -102,9 +102,9 @@ async fn referenced_values(
     }
     let engine = db.engine_for(table.bind_key())?;
     let rendered = select_columns(table, columns, key_in(table, &pk, keys), engine.backend())?;
-    let t = begin(txs, table.bind_key(), &engine, false).await?;
+    let t = txs.begin(table.bind_key(), &engine, false).await?;
     executor::fetch_values(
-        Conn::Tx(&mut txs[t].1),
+        Conn::Tx(&mut txs.open[t].1),
         rendered,
         &column_defs(table, columns)?,
     )

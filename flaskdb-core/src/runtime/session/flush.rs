@@ -22,7 +22,7 @@ use super::queue::{
     PendingWork, RowWrite, refresh_onupdate, requeue, take_broken, take_unstorable,
 };
 use super::sentinel::Sentinel;
-use super::transactions::{FlushGuard, begin};
+use super::transactions::{Connections, FlushGuard};
 
 impl Session {
     /// Flushes; returns the inserted rows. With `keep: false` (a commit that will
@@ -178,7 +178,7 @@ pub(super) enum RowEffect {
 /// Writes `ops`: inserts parents first, then updates, then deletes children first.
 pub(super) async fn write(
     db: &Db,
-    txs: &mut Vec<(Option<String>, Tx)>,
+    txs: &mut Connections,
     ops: &[RowWrite],
     keep: bool,
 ) -> Result<Vec<RowEffect>> {
@@ -307,8 +307,8 @@ pub(super) async fn write(
                     },
                     engine.backend(),
                 )?;
-                let t = begin(txs, table.bind_key(), &engine, false).await?;
-                executor::execute(Conn::Tx(&mut txs[t].1), r).await?;
+                let t = txs.begin(table.bind_key(), &engine, false).await?;
+                executor::execute(Conn::Tx(&mut txs.open[t].1), r).await?;
                 written.push(RowEffect::Deleted {
                     decode: Some(*decode),
                     table,
@@ -363,14 +363,14 @@ pub(super) type IndexedRow<'a> = (usize, std::borrow::Cow<'a, InsertRow>);
 /// key (see `Sentinel`), never by the order they come back in.
 pub(super) async fn insert_rows(
     db: &Db,
-    txs: &mut Vec<(Option<String>, Tx)>,
+    txs: &mut Connections,
     table: &'static Table,
     rows: &[IndexedRow<'_>],
     keep: bool,
 ) -> Result<Vec<RowEffect>> {
     let engine = db.engine_for(table.bind_key())?;
     let backend = engine.backend();
-    let i = begin(txs, table.bind_key(), &engine, false).await?;
+    let i = txs.begin(table.bind_key(), &engine, false).await?;
     let key_column = table.autoincrement_column();
     let mut written = Vec::with_capacity(rows.len());
     let mut start = 0;
@@ -413,15 +413,16 @@ pub(super) async fn insert_rows(
         };
         let r = sql::insert(insert, backend)?;
         if !keep {
-            executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
+            executor::execute(Conn::Tx(&mut txs.open[i].1), r).await?;
             start = end;
             continue;
         }
         let stored = if returning.is_empty() {
-            let done = executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
-            inserted_without_returning(&mut txs[i].1, table, chunk, done).await?
+            let done = executor::execute(Conn::Tx(&mut txs.open[i].1), r).await?;
+            inserted_without_returning(&mut txs.open[i].1, table, chunk, done).await?
         } else {
-            let returned = executor::fetch_values(Conn::Tx(&mut txs[i].1), r, &returning).await?;
+            let returned =
+                executor::fetch_values(Conn::Tx(&mut txs.open[i].1), r, &returning).await?;
             let returned = sentinel.in_sent_order(table, chunk, returned)?;
             if returning.len() == table.columns().len() {
                 returned
@@ -556,7 +557,7 @@ pub(super) async fn inserted_without_returning(
 /// must match).
 pub(super) async fn update_row(
     db: &Db,
-    txs: &mut Vec<(Option<String>, Tx)>,
+    txs: &mut Connections,
     table: &'static Table,
     key: &[Value],
     values: &[Value],
@@ -584,8 +585,8 @@ pub(super) async fn update_row(
             filter: Some(&filter),
         };
         let r = sql::update(&update, engine.backend())?;
-        let i = begin(txs, table.bind_key(), &engine, false).await?;
-        let done = executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
+        let i = txs.begin(table.bind_key(), &engine, false).await?;
+        let done = executor::execute(Conn::Tx(&mut txs.open[i].1), r).await?;
         if changed.is_none() && done.rows_affected == 0 {
             return Err(Error::StaleData {
                 table: table.name().to_owned(),
@@ -600,7 +601,7 @@ pub(super) async fn update_row(
 /// (before it is updated or deleted).
 pub(crate) async fn keep_history(
     db: &Db,
-    txs: &mut Vec<(Option<String>, Tx)>,
+    txs: &mut Connections,
     table: &'static Table,
     key: &[Value],
 ) -> Result<()> {
@@ -609,8 +610,8 @@ pub(crate) async fn keep_history(
     };
     let engine = db.engine_for(table.bind_key())?;
     let r = sql::copy_to_history(table, history, key, engine.backend())?;
-    let i = begin(txs, table.bind_key(), &engine, false).await?;
-    executor::execute(Conn::Tx(&mut txs[i].1), r).await?;
+    let i = txs.begin(table.bind_key(), &engine, false).await?;
+    executor::execute(Conn::Tx(&mut txs.open[i].1), r).await?;
     Ok(())
 }
 

@@ -37,7 +37,7 @@ mod transactions;
 use std::panic::Location;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::driver::executor::{self, Tx};
+use crate::driver::executor;
 use crate::driver::recording;
 use crate::error::{Error, Result};
 use crate::model::{FromRow, Insertable, KeyValues, Model, ValuesRow, Writable, decode_any};
@@ -50,7 +50,7 @@ pub use queue::{Addable, Pending};
 use queue::{RowWrite, flatten};
 pub(crate) use tokens::create_table as create_token_table;
 pub use transactions::SessionTransaction;
-use transactions::{begin, roll_back_all};
+use transactions::{Connections, roll_back_all};
 
 #[derive(Default)]
 struct State {
@@ -73,7 +73,7 @@ struct State {
 struct Inner {
     db: Option<Db>,
     state: Mutex<State>,
-    txs: tokio::sync::Mutex<Vec<(Option<String>, Tx)>>,
+    txs: tokio::sync::Mutex<Connections>,
     /// Held by a commit from its start until its COMMITs are done, even when its
     /// caller stopped waiting: a later commit starts only after it, and so sees the
     /// work it queued again if it failed.
@@ -132,7 +132,7 @@ impl Session {
                     expire_on_commit: true,
                     ..State::default()
                 }),
-                txs: tokio::sync::Mutex::new(Vec::new()),
+                txs: tokio::sync::Mutex::default(),
                 committing: Arc::default(),
                 listeners: Listeners::default(),
             }),
@@ -166,7 +166,7 @@ impl Session {
 
     /// Ends the session: rolls back anything not committed.
     pub(crate) async fn close(&self) {
-        let txs = std::mem::take(&mut *self.inner.txs.lock().await);
+        let txs = self.inner.txs.lock().await.end();
         *self.state() = State {
             autoflush: true,
             expire_on_commit: true,
@@ -328,7 +328,7 @@ impl Session {
     #[track_caller]
     pub fn rollback(&mut self) -> impl Future<Output = Result<()>> + Send {
         recording::at(Location::caller(), async move {
-            let txs = std::mem::take(&mut *self.inner.txs.lock().await);
+            let txs = self.inner.txs.lock().await.end();
             let discarded = {
                 let mut state = self.state();
                 state.pending.clear();
@@ -372,7 +372,7 @@ impl Session {
             self.usable()?;
             let engine = self.db()?.engine_for(key)?;
             let mut txs = self.inner.txs.lock().await;
-            let index = begin(&mut txs, key, &engine, false).await?;
+            let index = txs.begin(key, &engine, false).await?;
             // What the caller runs in it is not in the journal.
             self.state().unreplayable = true;
             Ok(SessionTransaction { txs, index })

@@ -88,7 +88,7 @@ pub(super) async fn resolve(engine: &Engine, token: &str) -> Outcome {
 /// afterwards.
 async fn probe(engine: &Engine, token: &str) -> Result<bool> {
     let backend = engine.backend();
-    let mut tx = Tx::begin(engine, false).await?;
+    let mut tx = Tx::begin(engine, None, false).await?;
     // An old transaction still open on the server holds the token's key; the probe
     // waits for it at most this long, then asks again (see `resolve`).
     let wait = match backend {

@@ -2,7 +2,7 @@
 //! of a lost COMMIT reply found out), rolled back with their work queued again.
 
 use crate::driver::engine::Engine;
-use crate::driver::executor::{self, Conn, Done, Tx};
+use crate::driver::executor::{self, Conn, Done, Held, Tx};
 use crate::error::{Error, Result};
 use crate::model::FromRow;
 use crate::runtime::db::Db;
@@ -25,8 +25,8 @@ impl Session {
         };
         // The binds whose work is (or may be) permanent.
         let mut committed: Vec<Option<String>> = Vec::new();
-        while !txs.is_empty() {
-            let (bind, mut tx) = txs.remove(0);
+        while !txs.open.is_empty() {
+            let (bind, mut tx) = txs.open.remove(0);
             let wrote = {
                 let state = self.state();
                 state.unreplayable || state.journal.iter().any(|op| op.bind() == bind.as_deref())
@@ -49,7 +49,7 @@ impl Session {
                     }
                 }
                 Err(e) => {
-                    txs.insert(0, (bind.clone(), tx));
+                    txs.open.insert(0, (bind.clone(), tx));
                     Some(e)
                 }
             };
@@ -74,6 +74,8 @@ impl Session {
                 state.identity.clear();
             }
         }
+        // The connections held for reads go back to the pool with the committed ones.
+        drop(txs.end());
         drop(txs);
         self.emit(&db, SessionEvent::AfterCommit, changes, None)
             .map(drop)
@@ -84,7 +86,7 @@ impl Session {
     pub(super) async fn undo(
         &self,
         db: &Db,
-        txs: &mut Vec<(Option<String>, Tx)>,
+        txs: &mut Connections,
         ops: Vec<RowWrite>,
         error: Error,
     ) -> Error {
@@ -97,7 +99,7 @@ impl Session {
             lose_unreplayable(&mut state);
             std::mem::take(&mut state.changes)
         };
-        roll_back_all(std::mem::take(txs)).await;
+        roll_back_all(txs.end()).await;
         // The error that caused the rollback is the one to report.
         let _ = self.emit(db, SessionEvent::AfterRollback, discarded, None);
         error
@@ -106,9 +108,12 @@ impl Session {
     /// Runs a query through the session: autoflush, then on the bind's transaction.
     ///
     /// The transaction begins lazily: before the session's first write on the bind, or
-    /// its first locking read (`with_for_update`). A read before then runs on the pool
-    /// in autocommit, as a statement of its own, so a session that only reads sends no
-    /// BEGIN and no ROLLBACK.
+    /// its first locking read (`with_for_update`). A read before then runs in
+    /// autocommit, as a statement of its own, so a session that only reads sends no
+    /// BEGIN and no ROLLBACK. It runs on a connection the session holds from its first
+    /// read until it commits, rolls back or ends, as SQLAlchemy's session holds its
+    /// connection: a request's reads take one connection from the pool, not one each,
+    /// and its transaction begins on that connection.
     pub(crate) async fn fetch<T: FromRow>(
         &self,
         engine: &Engine,
@@ -121,15 +126,29 @@ impl Session {
             Box::pin(self.flush_inner(true)).await?;
         }
         let mut txs = self.inner.txs.lock().await;
-        if !r.locks && !txs.iter().any(|(k, _)| k.as_deref() == bind) {
+        if !r.locks && !txs.open.iter().any(|(k, _)| k.as_deref() == bind) {
+            // Out of the session while it reads: cut off part-way, it is dropped and
+            // closes (see `Lease`), never kept for the next statement.
+            let idle = txs.take_idle(bind);
             drop(txs);
-            return executor::fetch(Conn::Pool(engine), r, max).await;
+            let mut held = match idle {
+                Some(held) => held,
+                // Boxed: once per session, and it would make every read's future larger.
+                None => Box::pin(Held::acquire(engine)).await?,
+            };
+            let fetched = executor::fetch(Conn::Held(&mut held), r, max).await;
+            // Kept unless another task holds the session's connections just now: then
+            // it goes back to the pool, and the next read takes one again.
+            if let Ok(mut txs) = self.inner.txs.try_lock() {
+                txs.keep_idle(bind, held);
+            }
+            return fetched;
         }
         // Cut off part-way, the statement leaves its transaction unusable: the guard
         // then undoes the session's work as a failure would.
-        let index = begin(&mut txs, bind, engine, r.locks).await?;
+        let index = txs.begin(bind, engine, r.locks).await?;
         let mut guard = FlushGuard::new(self, txs);
-        let fetched = executor::fetch(Conn::Tx(&mut guard.txs[index].1), r, max).await;
+        let fetched = executor::fetch(Conn::Tx(&mut guard.txs.open[index].1), r, max).await;
         guard.disarm();
         match fetched {
             Err(e) if e.is_server_reply() => Err(self.undo_statement(&mut guard.txs, e).await),
@@ -150,9 +169,9 @@ impl Session {
         }
         // As in `fetch`.
         let mut txs = self.inner.txs.lock().await;
-        let index = begin(&mut txs, bind, engine, false).await?;
+        let index = txs.begin(bind, engine, false).await?;
         let mut guard = FlushGuard::new(self, txs);
-        let done = executor::execute(Conn::Tx(&mut guard.txs[index].1), r).await;
+        let done = executor::execute(Conn::Tx(&mut guard.txs.open[index].1), r).await;
         guard.disarm();
         match done {
             Ok(done) => {
@@ -167,11 +186,7 @@ impl Session {
     /// Rolls back after a statement the server refused in the session's transaction:
     /// PostgreSQL aborts the transaction then (its COMMIT would roll everything back
     /// and report success), and every backend is left the same way.
-    pub(super) async fn undo_statement(
-        &self,
-        txs: &mut Vec<(Option<String>, Tx)>,
-        error: Error,
-    ) -> Error {
+    pub(super) async fn undo_statement(&self, txs: &mut Connections, error: Error) -> Error {
         match self.db() {
             Ok(db) => self.undo(db, txs, Vec::new(), error).await,
             Err(e) => e,
@@ -218,7 +233,7 @@ pub(super) async fn roll_back_all(txs: Vec<(Option<String>, Tx)>) {
 }
 
 /// The open transactions of one session, as a task holds them.
-pub(super) type Txs<'a> = tokio::sync::MutexGuard<'a, Vec<(Option<String>, Tx)>>;
+pub(super) type Txs<'a> = tokio::sync::MutexGuard<'a, Connections>;
 
 /// A flush, or a statement of the session's, in progress, holding the session's
 /// transactions. If its future is dropped before it finishes (a timeout, a client
@@ -260,7 +275,7 @@ impl Drop for FlushGuard<'_> {
         if !self.armed {
             return;
         }
-        self.txs.clear();
+        drop(self.txs.end());
         let mut state = self.session.state();
         let journal = std::mem::take(&mut state.journal);
         requeue_journal(&mut state, journal, std::mem::take(&mut self.ops));
@@ -269,24 +284,64 @@ impl Drop for FlushGuard<'_> {
     }
 }
 
-/// The index of bind `key`'s transaction, begun on `engine` if there is none yet.
-pub(super) async fn begin(
-    txs: &mut Vec<(Option<String>, Tx)>,
-    key: Option<&str>,
-    engine: &Engine,
-    lock: bool,
-) -> Result<usize> {
-    if let Some(i) = txs.iter().position(|(k, _)| k.as_deref() == key) {
-        return Ok(i);
+/// A session's connections: its open transactions, one per bind, and the connections
+/// it holds between reads outside a transaction, at most one per bind.
+#[derive(Default)]
+pub(super) struct Connections {
+    /// The open transactions, in the order they began.
+    pub(super) open: Vec<(Option<String>, Tx)>,
+    idle: Vec<(Option<String>, Held)>,
+}
+
+impl Connections {
+    /// The index of bind `key`'s transaction, begun if there is none yet: on the
+    /// connection held for the bind's reads, else on one of `engine`'s pool.
+    pub(super) async fn begin(
+        &mut self,
+        key: Option<&str>,
+        engine: &Engine,
+        lock: bool,
+    ) -> Result<usize> {
+        if let Some(i) = self.open.iter().position(|(k, _)| k.as_deref() == key) {
+            return Ok(i);
+        }
+        let held = self.take_idle(key);
+        self.open
+            .push((key.map(str::to_owned), Tx::begin(engine, held, lock).await?));
+        Ok(self.open.len() - 1)
     }
-    txs.push((key.map(str::to_owned), Tx::begin(engine, lock).await?));
-    Ok(txs.len() - 1)
+
+    /// The connection held for bind `key`'s reads, taken out.
+    fn take_idle(&mut self, key: Option<&str>) -> Option<Held> {
+        let i = self.idle.iter().position(|(k, _)| k.as_deref() == key)?;
+        Some(self.idle.swap_remove(i).1)
+    }
+
+    /// Holds `held` for bind `key`'s next read, if its last statement finished cleanly
+    /// and the bind has neither a transaction nor another held connection (a read that
+    /// ran beside another); else it goes back to the pool.
+    fn keep_idle(&mut self, key: Option<&str>, held: Held) {
+        let taken = |k: &Option<String>| k.as_deref() == key;
+        if held.reusable()
+            && !self.open.iter().any(|(k, _)| taken(k))
+            && !self.idle.iter().any(|(k, _)| taken(k))
+        {
+            self.idle.push((key.map(str::to_owned), held));
+        }
+    }
+
+    /// Ends the session's hold: the open transactions, for the caller to commit or
+    /// roll back; the held connections go back to the pool.
+    pub(super) fn end(&mut self) -> Vec<(Option<String>, Tx)> {
+        self.idle.clear();
+        std::mem::take(&mut self.open)
+    }
 }
 
 /// A session's open transaction on one bind, for raw sqlx queries; see
 /// [`Session::transaction`]. The session waits for it to be dropped.
 pub struct SessionTransaction<'a> {
-    pub(super) txs: tokio::sync::MutexGuard<'a, Vec<(Option<String>, Tx)>>,
+    pub(super) txs: Txs<'a>,
     pub(super) index: usize,
 }
 
@@ -295,20 +350,20 @@ impl SessionTransaction<'_> {
     #[cfg(feature = "sqlite")]
     #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub fn as_sqlite(&mut self) -> Option<&mut sqlx::SqliteConnection> {
-        self.txs[self.index].1.as_sqlite()
+        self.txs.open[self.index].1.as_sqlite()
     }
 
     /// The PostgreSQL connection, if the bind is PostgreSQL.
     #[cfg(feature = "postgres")]
     #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     pub fn as_postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
-        self.txs[self.index].1.as_postgres()
+        self.txs.open[self.index].1.as_postgres()
     }
 
     /// The MySQL connection, if the bind is MySQL or MariaDB.
     #[cfg(feature = "mysql")]
     #[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
     pub fn as_mysql(&mut self) -> Option<&mut sqlx::MySqlConnection> {
-        self.txs[self.index].1.as_mysql()
+        self.txs.open[self.index].1.as_mysql()
     }
 }
