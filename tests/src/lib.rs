@@ -84,6 +84,10 @@ pub enum Need {
     /// A BEFORE INSERT trigger can skip a row silently (SQLite's `RAISE(IGNORE)`,
     /// PostgreSQL's `RETURN NULL`); MariaDB's triggers can only fail the statement.
     SkippingTriggers,
+    /// The connection defaults flaskdb's MySQL driver sets, as Flask-SQLAlchemy does:
+    /// the utf8mb4 character set and connections recycled after two hours; SQLite and
+    /// PostgreSQL keep sqlx's defaults.
+    MySqlDriverDefaults,
 }
 
 impl Need {
@@ -94,7 +98,7 @@ impl Need {
             Need::Server => backend != Backend::Sqlite,
             Need::LastInsertId => backend != Backend::Postgres,
             Need::InProcess | Need::DatabaseWriteLock => backend == Backend::Sqlite,
-            Need::SteppedKeys => backend == Backend::MySql,
+            Need::SteppedKeys | Need::MySqlDriverDefaults => backend == Backend::MySql,
             Need::SkippingTriggers => backend != Backend::MySql,
         }
     }
