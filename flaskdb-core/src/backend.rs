@@ -1,5 +1,5 @@
 //! The name of a database system, below everything else: errors name it, URLs choose
-//! it, and the dialect facts of `sql/dialect.rs` are methods on it.
+//! it, and the dialect facts of `sql/dialect/` are methods on it.
 
 /// The database system behind an engine.
 ///

@@ -1,10 +1,19 @@
 //! The layer rule of ARCHITECTURE.md: each top-level module of `src/` has a place in
-//! the data path, and a module names (with `crate::`, `$crate::` or through a re-export
-//! of the crate root) only modules below its own place. Cycles inside one folder are
-//! allowed; the one exception across folders is listed in `ALLOWED_UPWARD`, with why.
+//! the data path, and a module names (with `crate::`, `super::`, `$crate::` or through a
+//! re-export of the crate root) only modules below its own place. Cycles inside one
+//! folder are allowed; the one exception across folders is listed in `ALLOWED_UPWARD`,
+//! with why.
+//!
+//! Each file is parsed with syn, so comments and strings are not read as code, and use
+//! groups of any depth are seen member by member.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+use proc_macro2::{TokenStream, TokenTree};
+use syn::parse::{ParseStream, Parser};
+use syn::visit::{self, Visit};
+use syn::{Item, UseTree, Visibility};
 
 /// The places, bottom first: a module may name the modules of lower places.
 const LAYERS: &[&[&str]] = &[
@@ -47,60 +56,144 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The text without its comments (`//` to the end of the line).
-fn code(text: &str) -> String {
-    text.lines()
-        .map(|line| line.split("//").next().unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn identifier(text: &str) -> &str {
-    let end = text
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(text.len());
-    &text[..end]
-}
-
-/// Every `(first segment, second segment)` after `crate::` in `code`; a group
-/// `crate::{a, b::c}` gives each of its members.
-fn crate_paths(code: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for (at, _) in code.match_indices("crate::") {
-        let rest = &code[at + "crate::".len()..];
-        let members: Vec<&str> = match rest.strip_prefix('{') {
-            Some(group) => group[..group.find('}').unwrap_or(group.len())]
-                .split(',')
-                .map(str::trim)
-                .collect(),
-            None => vec![rest],
-        };
-        for member in members {
-            let first = identifier(member);
-            let second = member[first.len()..]
-                .strip_prefix("::")
-                .map(identifier)
-                .unwrap_or_default();
-            out.push((first.to_owned(), second.to_owned()));
+/// Every path of a use tree, with the name it brings into scope: `a::{b, c::{d as e}}`
+/// gives `a::b` (as `b`) and `a::c::d` (as `e`); `a::{self}` gives `a`.
+fn use_paths(tree: &UseTree, prefix: &[String], out: &mut Vec<(Vec<String>, String)>) {
+    let then = |ident: &syn::Ident| [prefix, &[ident.to_string()]].concat();
+    match tree {
+        UseTree::Path(p) => use_paths(&p.tree, &then(&p.ident), out),
+        UseTree::Name(n) if n.ident == "self" => {
+            out.push((prefix.to_vec(), prefix.last().cloned().unwrap_or_default()))
+        }
+        UseTree::Name(n) => out.push((then(&n.ident), n.ident.to_string())),
+        UseTree::Rename(r) => out.push((then(&r.ident), r.rename.to_string())),
+        UseTree::Glob(_) => out.push((prefix.to_vec(), "*".to_owned())),
+        UseTree::Group(g) => {
+            for item in &g.items {
+                use_paths(item, prefix, out);
+            }
         }
     }
-    out
+}
+
+/// The paths one file names, as segments from the crate root: its `use` trees, the
+/// paths in its code, and the `crate::` and `$crate::` paths in its macros' tokens.
+/// `super::` and `self::` are resolved against the module the path is in; paths that
+/// start anywhere else (a local name, another crate) are left out.
+struct Named {
+    /// The module being walked, from the crate root: the file's, then inline `mod`s.
+    module: Vec<String>,
+    paths: Vec<Vec<String>>,
+}
+
+impl Named {
+    fn add(&mut self, segments: &[String]) {
+        let (mut resolved, mut rest) = match segments.first().map(String::as_str) {
+            Some("crate") => (Vec::new(), &segments[1..]),
+            Some("self" | "super") => (self.module.clone(), segments),
+            _ => return,
+        };
+        while let Some(first) = rest.first() {
+            match first.as_str() {
+                "self" => {}
+                "super" => {
+                    resolved.pop();
+                }
+                _ => break,
+            }
+            rest = &rest[1..];
+        }
+        resolved.extend_from_slice(rest);
+        if !resolved.is_empty() {
+            self.paths.push(resolved);
+        }
+    }
+
+    /// The `crate::` paths in macro tokens, which syn leaves unparsed: each `crate`
+    /// and what follows it is read as a use tree, so `$crate::a::b(..)` gives `a::b`.
+    fn add_tokens(&mut self, tokens: TokenStream) {
+        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+        for (at, token) in tokens.iter().enumerate() {
+            match token {
+                TokenTree::Group(group) => self.add_tokens(group.stream()),
+                TokenTree::Ident(ident) if ident == "crate" => {
+                    let rest: TokenStream = tokens[at..].iter().cloned().collect();
+                    let tree = |input: ParseStream<'_>| {
+                        let tree: UseTree = input.parse()?;
+                        input.parse::<TokenStream>()?;
+                        Ok(tree)
+                    };
+                    if let Ok(tree) = tree.parse2(rest) {
+                        let mut paths = Vec::new();
+                        use_paths(&tree, &[], &mut paths);
+                        for (path, _) in paths {
+                            self.add(&path);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Named {
+    fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+        let mut paths = Vec::new();
+        use_paths(&item.tree, &[], &mut paths);
+        for (path, _) in paths {
+            self.add(&path);
+        }
+    }
+
+    fn visit_path(&mut self, path: &'ast syn::Path) {
+        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        self.add(&segments);
+        visit::visit_path(self, path);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        self.add_tokens(mac.tokens.clone());
+        visit::visit_macro(self, mac);
+    }
+
+    fn visit_meta_list(&mut self, list: &'ast syn::MetaList) {
+        self.add_tokens(list.tokens.clone());
+        visit::visit_meta_list(self, list);
+    }
+
+    fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        self.module.push(item.ident.to_string());
+        visit::visit_item_mod(self, item);
+        self.module.pop();
+    }
+}
+
+/// The paths `text` names, from the crate root, when it is the file of `module`.
+fn named_paths(text: &str, module: &[&str]) -> Vec<Vec<String>> {
+    let file = syn::parse_file(text).expect("a source file parses");
+    let mut named = Named {
+        module: module.iter().map(|s| s.to_string()).collect(),
+        paths: Vec::new(),
+    };
+    named.visit_file(&file);
+    named.paths
 }
 
 /// The names lib.rs re-exports, with the module each comes from.
 fn root_names(lib: &str) -> Vec<(String, String)> {
+    let file = syn::parse_file(lib).expect("src/lib.rs parses");
     let mut out = Vec::new();
-    for statement in code(lib).split(';') {
-        let Some(path) = statement.trim().strip_prefix("pub use ") else {
+    for item in file.items {
+        let Item::Use(item) = item else { continue };
+        if !matches!(item.vis, Visibility::Public(_)) {
             continue;
-        };
-        let module = identifier(path);
-        let names = match path.split_once('{') {
-            Some((_, group)) => group.trim_end_matches('}'),
-            None => path.rsplit("::").next().unwrap_or_default(),
-        };
-        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            out.push((name.to_owned(), module.to_owned()));
+        }
+        let mut paths = Vec::new();
+        use_paths(&item.tree, &[], &mut paths);
+        for (path, name) in paths {
+            let from_root = path.strip_prefix(&["crate".to_owned()]).unwrap_or(&path);
+            out.push((name, from_root[0].clone()));
         }
     }
     out
@@ -119,19 +212,21 @@ fn upward(src: &Path) -> BTreeSet<(String, String, String)> {
             .expect("a file under src/")
             .to_string_lossy()
             .replace('\\', "/");
-        let top = relative
+        // The file's module: `sql/render.rs` is `sql::render`, `sql/mod.rs` is `sql`.
+        let module: Vec<&str> = relative
+            .trim_end_matches(".rs")
             .split('/')
-            .next()
-            .unwrap_or_default()
-            .trim_end_matches(".rs");
+            .filter(|part| !["mod", "lib"].contains(part))
+            .collect();
+        let top = module.first().copied().unwrap_or("lib");
         let own = place(top).unwrap_or_else(|| {
             panic!("src/{relative}: module `{top}` has no place in LAYERS: give it one")
         });
-        let text = code(&std::fs::read_to_string(&file).expect("a source file is readable"));
-        for (first, second) in crate_paths(&text) {
-            let (module, item) = match roots.iter().find(|(name, _)| *name == first) {
-                Some((_, module)) => (module.clone(), first.clone()),
-                None => (first.clone(), second),
+        let text = std::fs::read_to_string(&file).expect("a source file is readable");
+        for path in named_paths(&text, &module) {
+            let (module, item) = match roots.iter().find(|(name, _)| *name == path[0]) {
+                Some((_, module)) => (module.clone(), path[0].clone()),
+                None => (path[0].clone(), path.get(1).cloned().unwrap_or_default()),
             };
             if module == top {
                 continue;
@@ -165,14 +260,32 @@ fn modules_name_only_the_layers_below_them() {
 }
 
 #[test]
-fn the_scanner_sees_plain_grouped_and_re_exported_names() {
-    let text = code("use crate::query::Query; // crate::runtime\nuse crate::{value::Value, Db};");
+fn the_scanner_sees_nested_relative_and_macro_paths_but_not_comments_or_strings() {
+    let text = r#"
+        use crate::query::Query; // crate::runtime
+        use crate::{error::{Error as E, Result}, Db};
+        use super::super::runtime::db;
+        /// [`crate::schema::Table`]
+        const URL: &str = "http://example.invalid"; fn f(_: crate::value::Value) {}
+        const TEXT: &str = "crate::schema::Table";
+        macro_rules! m { () => { $crate::sql::expr::like() }; }
+        mod tests { use super::Helper; }
+    "#;
+    let named: Vec<String> = named_paths(text, &["sql", "render"])
+        .iter()
+        .map(|path| path.join("::"))
+        .collect();
     assert_eq!(
-        crate_paths(&text),
+        named,
         [
-            ("query".to_owned(), "Query".to_owned()),
-            ("value".to_owned(), "Value".to_owned()),
-            ("Db".to_owned(), String::new()),
+            "query::Query",
+            "error::Error",
+            "error::Result",
+            "Db",
+            "runtime::db",
+            "value::Value",
+            "sql::expr::like",
+            "sql::render::Helper",
         ]
     );
     let roots = root_names("pub use runtime::db::Db;\npub use query::select::{Select, exists};");

@@ -65,9 +65,11 @@ pub enum Need {
     /// A database server whose connections can be killed or cut (PostgreSQL, MariaDB);
     /// SQLite runs in the test's process.
     Server,
-    /// The case inserts rows and checks their keys: where the database can tell the last
-    /// inserted key (SQLite, MySQL), it also runs without RETURNING, as on MySQL 8. Every
-    /// backend runs the case with RETURNING.
+    /// The database reports the last inserted key (SQLite, MySQL), so a case that inserts
+    /// rows and checks their keys can run without RETURNING, as on MySQL 8. Unlike the
+    /// other needs it does not gate the case, which runs with RETURNING everywhere: it
+    /// adds a `no_returning::` copy, listed on every backend and reported as ignored
+    /// where the need is not offered (PostgreSQL).
     LastInsertId,
     /// The database runs in the test's process (SQLite): ten thousand statements take
     /// no time, where a server takes a round trip for each.
@@ -82,17 +84,21 @@ pub enum Need {
     /// A BEFORE INSERT trigger can skip a row silently (SQLite's `RAISE(IGNORE)`,
     /// PostgreSQL's `RETURN NULL`); MariaDB's triggers can only fail the statement.
     SkippingTriggers,
+    /// The connection defaults flaskdb's MySQL driver sets, as Flask-SQLAlchemy does:
+    /// the utf8mb4 character set and connections recycled after two hours; SQLite and
+    /// PostgreSQL keep sqlx's defaults.
+    MySqlDriverDefaults,
 }
 
 impl Need {
-    /// Whether `backend` offers this need (for [`Need::LastInsertId`]: whether the case
-    /// runs again without RETURNING there).
+    /// Whether `backend` offers this need (for [`Need::LastInsertId`]: whether the case's
+    /// `no_returning::` copy runs there).
     fn offered_by(self, backend: Backend) -> bool {
         match self {
             Need::Server => backend != Backend::Sqlite,
             Need::LastInsertId => backend != Backend::Postgres,
             Need::InProcess | Need::DatabaseWriteLock => backend == Backend::Sqlite,
-            Need::SteppedKeys => backend == Backend::MySql,
+            Need::SteppedKeys | Need::MySqlDriverDefaults => backend == Backend::MySql,
             Need::SkippingTriggers => backend != Backend::MySql,
         }
     }
@@ -215,26 +221,30 @@ pub fn run(backend: Backend) -> ExitCode {
     let mut trials = Vec::new();
     for case in suite::all() {
         // Where a need is not offered, the case is ignored; all but LastInsertId, which
-        // says where it runs again without RETURNING.
+        // only decides whether the `no_returning::` copy is.
         let unmet = case
             .needs
             .iter()
             .any(|&need| need != Need::LastInsertId && !need.offered_by(backend));
-        let again =
-            case.needs.contains(&Need::LastInsertId) && Need::LastInsertId.offered_by(backend);
-        let variants: &[bool] = if again { &[true, false] } else { &[true] };
+        let variants: &[bool] = match case.needs.contains(&Need::LastInsertId) {
+            true => &[true, false],
+            false => &[true],
+        };
         for &returning in variants {
             let base = base.clone();
             let run = case.run;
-            let name = match returning {
-                true => case.name(),
-                false => format!("no_returning::{}", case.name()),
+            let (name, ignored) = match returning {
+                true => (case.name(), unmet),
+                false => (
+                    format!("no_returning::{}", case.name()),
+                    unmet || !Need::LastInsertId.offered_by(backend),
+                ),
             };
             let options = EngineOptions::default().returning(returning);
             let trial = Trial::test(name, move || {
                 run_case(backend, base.as_deref(), options, run)
             });
-            trials.push(trial.with_ignored_flag(skip_reason.is_some() || unmet));
+            trials.push(trial.with_ignored_flag(skip_reason.is_some() || ignored));
         }
     }
     libtest_mimic::run(&args, trials).exit_code()

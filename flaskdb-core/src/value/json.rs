@@ -17,6 +17,7 @@ use crate::value::column_type::CustomType;
 /// assert_eq!(<Json<Prefs> as ColumnType>::SQL_TYPE, SqlType::Json);
 /// ```
 #[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct Json<T>(pub T);
 

@@ -44,21 +44,27 @@ pub enum Value {
     Bytes(Vec<u8>),
     /// A date (feature `chrono`).
     #[cfg(feature = "chrono")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "chrono")))]
     Date(chrono::NaiveDate),
     /// A date and time without time zone (feature `chrono`).
     #[cfg(feature = "chrono")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "chrono")))]
     DateTime(chrono::NaiveDateTime),
     /// An instant in UTC (feature `chrono`).
     #[cfg(feature = "chrono")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "chrono")))]
     Timestamp(chrono::DateTime<chrono::Utc>),
     /// A UUID (feature `uuid`).
     #[cfg(feature = "uuid")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "uuid")))]
     Uuid(uuid::Uuid),
     /// A JSON document (feature `json`).
     #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     Json(serde_json::Value),
     /// An exact decimal number (feature `decimal`).
     #[cfg(feature = "decimal")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "decimal")))]
     Decimal(rust_decimal::Decimal),
     /// A PostgreSQL array of values of one type (every element's
     /// [`sql_type`](Value::sql_type) is the one given; NULLs of it may be among them):

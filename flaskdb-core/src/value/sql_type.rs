@@ -152,4 +152,31 @@ mod tests {
         assert_eq!(SqlType::from_tag(0), None);
         assert_eq!(SqlType::from_tag(15), None);
     }
+
+    /// The tags as released. Keyset cursors that clients hold carry them, so a tag
+    /// never changes: a new type is added here with the next number.
+    #[test]
+    fn tags_are_pinned() {
+        let pinned = [
+            (SqlType::Bool, 1),
+            (SqlType::SmallInt, 2),
+            (SqlType::Integer, 3),
+            (SqlType::BigInt, 4),
+            (SqlType::Real, 5),
+            (SqlType::Double, 6),
+            (SqlType::Text, 7),
+            (SqlType::Blob, 8),
+            (SqlType::Date, 9),
+            (SqlType::DateTime, 10),
+            (SqlType::Timestamp, 11),
+            (SqlType::Uuid, 12),
+            (SqlType::Json, 13),
+            (SqlType::Decimal, 14),
+        ];
+        for (t, tag) in pinned {
+            assert_eq!(t.tag(), tag, "the tag of {t:?} changed");
+        }
+        let types: Vec<SqlType> = pinned.iter().map(|&(t, _)| t).collect();
+        assert_eq!(types, SqlType::ALL, "every type has a pinned tag");
+    }
 }

@@ -7,7 +7,7 @@ use flaskdb::{Backend, Config, Db, EngineOptions, Error};
 use crate::{TestDb, TestResult, case};
 
 #[case]
-async fn driver_defaults_and_overrides(t: TestDb) -> TestResult {
+async fn engine_options_override_the_driver_defaults(t: TestDb) -> TestResult {
     let engine = t.db.engine()?;
     assert_eq!(engine.backend(), t.backend);
     assert!(
@@ -15,29 +15,33 @@ async fn driver_defaults_and_overrides(t: TestDb) -> TestResult {
         "SQLite, PostgreSQL and MariaDB 10.5+ return rows"
     );
     assert_eq!(format!("{:?}", t.db), format!("<Db {}>", engine.url()));
-    if t.backend == Backend::MySql {
-        let pool = engine.as_mysql().unwrap();
-        assert_eq!(
-            pool.options().get_max_lifetime(),
-            Some(Duration::from_secs(7200))
-        );
-        let (charset,): (String,) =
-            sqlx::query_as("SELECT CAST(@@character_set_connection AS CHAR)")
-                .fetch_one(pool)
-                .await?;
-        assert_eq!(charset, "utf8mb4");
-        // Engine options override the driver default.
-        let options = EngineOptions::default().max_lifetime(Duration::from_secs(60));
-        let db = Db::connect(t.config().engine_options(options)).await?;
-        let lifetime = db
-            .engine()?
-            .as_mysql()
-            .unwrap()
-            .options()
-            .get_max_lifetime();
-        assert_eq!(lifetime, Some(Duration::from_secs(60)));
-    }
+    let options = EngineOptions::default().max_lifetime(Duration::from_secs(60));
+    let db = Db::connect(t.config().engine_options(options)).await?;
+    assert_eq!(max_lifetime(&db)?, Some(Duration::from_secs(60)));
     Ok(())
+}
+
+/// The MySQL driver's defaults, as Flask-SQLAlchemy's: the utf8mb4 character set, and
+/// connections recycled after two hours.
+#[case(needs(MySqlDriverDefaults))]
+async fn the_mysql_driver_sets_its_defaults(t: TestDb) -> TestResult {
+    assert_eq!(max_lifetime(&t.db)?, Some(Duration::from_secs(7200)));
+    let pool = t.db.engine()?.as_mysql().unwrap().clone();
+    let (charset,): (String,) = sqlx::query_as("SELECT CAST(@@character_set_connection AS CHAR)")
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(charset, "utf8mb4");
+    Ok(())
+}
+
+/// The `max_lifetime` of `db`'s pool, read back from sqlx.
+fn max_lifetime(db: &Db) -> anyhow::Result<Option<Duration>> {
+    let engine = db.engine()?;
+    Ok(match engine.backend() {
+        Backend::Sqlite => engine.as_sqlite().unwrap().options().get_max_lifetime(),
+        Backend::Postgres => engine.as_postgres().unwrap().options().get_max_lifetime(),
+        Backend::MySql => engine.as_mysql().unwrap().options().get_max_lifetime(),
+    })
 }
 
 /// `p@ss:w/rd%40`, percent-encoded for a URL.
