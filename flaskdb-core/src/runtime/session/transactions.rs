@@ -126,7 +126,7 @@ impl Session {
             Box::pin(self.flush_inner(true)).await?;
         }
         let mut txs = self.inner.txs.lock().await;
-        if !r.locks && !txs.open.iter().any(|(k, _)| k.as_deref() == bind) {
+        if !r.locks && txs.position(bind).is_none() {
             // Out of the session while it reads: cut off part-way, it is dropped and
             // closes (see `Lease`), never kept for the next statement.
             let idle = txs.take_idle(bind);
@@ -290,10 +290,23 @@ impl Drop for FlushGuard<'_> {
 pub(super) struct Connections {
     /// The open transactions, in the order they began.
     pub(super) open: Vec<(Option<String>, Tx)>,
-    idle: Vec<(Option<String>, Held)>,
+    /// A slot per bind the session read from, kept while the session holds: a read
+    /// takes the connection out and puts it back without naming the bind anew.
+    idle: Vec<(Option<String>, Option<Held>)>,
 }
 
 impl Connections {
+    /// The index of bind `key`'s open transaction.
+    fn position(&self, key: Option<&str>) -> Option<usize> {
+        self.open.iter().position(|(k, _)| k.as_deref() == key)
+    }
+
+    /// The slot of bind `key`'s held connection.
+    fn slot(&mut self, key: Option<&str>) -> Option<&mut Option<Held>> {
+        let (_, slot) = self.idle.iter_mut().find(|(k, _)| k.as_deref() == key)?;
+        Some(slot)
+    }
+
     /// The index of bind `key`'s transaction, begun if there is none yet: on the
     /// connection held for the bind's reads, else on one of `engine`'s pool.
     pub(super) async fn begin(
@@ -302,7 +315,7 @@ impl Connections {
         engine: &Engine,
         lock: bool,
     ) -> Result<usize> {
-        if let Some(i) = self.open.iter().position(|(k, _)| k.as_deref() == key) {
+        if let Some(i) = self.position(key) {
             return Ok(i);
         }
         let held = self.take_idle(key);
@@ -313,20 +326,22 @@ impl Connections {
 
     /// The connection held for bind `key`'s reads, taken out.
     fn take_idle(&mut self, key: Option<&str>) -> Option<Held> {
-        let i = self.idle.iter().position(|(k, _)| k.as_deref() == key)?;
-        Some(self.idle.swap_remove(i).1)
+        self.slot(key)?.take()
     }
 
     /// Holds `held` for bind `key`'s next read, if its last statement finished cleanly
     /// and the bind has neither a transaction nor another held connection (a read that
     /// ran beside another); else it goes back to the pool.
     fn keep_idle(&mut self, key: Option<&str>, held: Held) {
-        let taken = |k: &Option<String>| k.as_deref() == key;
-        if held.reusable()
-            && !self.open.iter().any(|(k, _)| taken(k))
-            && !self.idle.iter().any(|(k, _)| taken(k))
-        {
-            self.idle.push((key.map(str::to_owned), held));
+        if !held.reusable() || self.position(key).is_some() {
+            return;
+        }
+        match self.slot(key) {
+            // A slot already filled keeps its connection; `held` goes back.
+            Some(slot) => {
+                slot.get_or_insert(held);
+            }
+            None => self.idle.push((key.map(str::to_owned), Some(held))),
         }
     }
 
