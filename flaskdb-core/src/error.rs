@@ -306,6 +306,10 @@ pub enum Error {
     /// reflected tables are in the metadata all the same.
     #[error("the database differs from the models: {}", mismatch_list(.0))]
     SchemaMismatch(Vec<Mismatch>),
+    /// A migration file, the history of migrations, or a run of them went wrong; the
+    /// message names the file, revision, bind and statement concerned.
+    #[error("migration error: {0}")]
+    Migration(String),
     /// An error from the database driver. With `Config::hide_parameters`, an error the
     /// database returned keeps its code, kind, constraint and table, and its message is
     /// [`HIDDEN_PARAMETERS`] (the driver's own error type is no longer reachable by

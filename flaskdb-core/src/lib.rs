@@ -41,6 +41,7 @@ mod backend;
 mod config;
 mod driver;
 mod error;
+pub mod migrate;
 mod model;
 mod query;
 mod runtime;

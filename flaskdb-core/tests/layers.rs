@@ -27,6 +27,7 @@ const LAYERS: &[&[&str]] = &[
     &["driver"],
     &["runtime"],
     &["query"],
+    &["migrate"],
     &["lib", "__private", "axum"],
 ];
 

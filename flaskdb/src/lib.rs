@@ -177,6 +177,9 @@ pub use flaskdb_core::Json;
 #[doc(hidden)]
 pub use flaskdb_core::__private;
 
+/// Migrations, as Flask-Migrate runs them: see the guide's chapter "Migrations".
+pub use flaskdb_core::migrate;
+
 /// axum integration (feature `axum`): `DbLayer`, `PageParams`, errors as responses.
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]

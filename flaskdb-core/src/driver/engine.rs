@@ -327,6 +327,9 @@ impl Engine {
 }
 
 /// The table of commit tokens, on each bind that uses them.
+/// The table where each bind records the migrations applied to it.
+pub(crate) const MIGRATION_TABLE: &str = "flaskdb_migrations";
+
 pub(crate) const COMMIT_TOKEN_TABLE: &str = "flaskdb_commit_tokens";
 
 /// An engine's commit tokens (see `session::tokens`): how many transactions were

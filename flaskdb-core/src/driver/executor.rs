@@ -170,6 +170,15 @@ impl Held {
         })
     }
 
+    /// Takes a connection from `engine`'s pool that is closed when dropped, never
+    /// handed back: for work that leaves state on the server's session (a named lock,
+    /// a transaction begun with a statement of its own), so no later user inherits it.
+    pub(crate) async fn acquire_private(engine: &Engine) -> Result<Held> {
+        let mut held = Held::acquire(engine).await?;
+        with_lease!(&mut held.inner, lease => lease.make_private());
+        Ok(held)
+    }
+
     /// Whether its last statement finished cleanly and it is not yet due back in
     /// sqlx's pool for sqlx's checks: only then is it kept for the next one.
     pub(crate) fn reusable(&self) -> bool {

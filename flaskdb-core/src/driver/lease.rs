@@ -55,6 +55,9 @@ pub(crate) struct Lease<DB: CutLosesConnection> {
     /// A statement on it failed: it goes back to sqlx, whose ping on release closes it
     /// if the failure was the connection's, rather than being parked for the next one.
     failed: bool,
+    /// Its session holds state no one else may inherit (a named lock, a transaction
+    /// begun by hand): it closes when dropped, whatever happened.
+    private: bool,
 }
 
 impl<DB: CutLosesConnection> Lease<DB> {
@@ -71,6 +74,7 @@ impl<DB: CutLosesConnection> Lease<DB> {
                 busy: false,
                 open: false,
                 failed: false,
+                private: false,
             };
             if !check {
                 return Ok(lease);
@@ -90,6 +94,11 @@ impl<DB: CutLosesConnection> Lease<DB> {
         if let Some(taken) = self.conn.take() {
             drop(taken.conn.detach());
         }
+    }
+
+    /// Closes the connection when the lease drops, instead of handing it back.
+    pub(crate) fn make_private(&mut self) {
+        self.private = true;
     }
 
     /// The connection, for a statement about to start; [`Lease::finish`] says it ended.
@@ -156,6 +165,10 @@ impl<DB: CutLosesConnection> Lease<DB> {
 
 impl<DB: CutLosesConnection> Drop for Lease<DB> {
     fn drop(&mut self) {
+        if self.private {
+            self.discard();
+            return;
+        }
         if self.busy && DB::CUT_LOSES_CONNECTION {
             // Out of the pool's count at once; dropping the connection closes its
             // socket without another word on it.

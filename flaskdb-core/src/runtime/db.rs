@@ -357,7 +357,7 @@ impl Db {
             return Ok(());
         };
         for table in &tables {
-            for sql in sql::create_table(table, engine.backend())? {
+            for sql in sql::create_table(table, engine.backend(), true)? {
                 executor::execute(Conn::Pool(&engine), Rendered::new(sql, Vec::new())).await?;
             }
         }

@@ -5,13 +5,19 @@ use crate::error::Result;
 use crate::schema::{ColumnDef, Table};
 use crate::value::Value;
 
-/// The statements that create `table` if it does not exist: the CREATE TABLE and, on
-/// backends without inline indexes, one CREATE INDEX per index.
+/// The statements that create `table`: the CREATE TABLE and, on backends without
+/// inline indexes, one CREATE INDEX per index. With `if_not_exists` (`create_all`), they
+/// do nothing where the table or index exists; without (a migration), they fail there.
 ///
 /// # Errors
 /// [`Error::InvalidIdentifier`](crate::Error::InvalidIdentifier) for a name holding a NUL.
-pub(crate) fn create_table(table: &Table, backend: Backend) -> Result<Vec<String>> {
-    let mut sql = String::from("CREATE TABLE IF NOT EXISTS ");
+pub(crate) fn create_table(
+    table: &Table,
+    backend: Backend,
+    if_not_exists: bool,
+) -> Result<Vec<String>> {
+    let exists = if if_not_exists { "IF NOT EXISTS " } else { "" };
+    let mut sql = format!("CREATE TABLE {exists}");
     backend.quote_ident(table.name(), &mut sql)?;
     sql.push_str(" (");
     let auto = table.autoincrement_column().map(ColumnDef::name);
@@ -29,10 +35,10 @@ pub(crate) fn create_table(table: &Table, backend: Backend) -> Result<Vec<String
                 .iter()
                 .any(|fk| fk.columns.iter().any(|c| c == column.name()));
         let kind = match (auto == Some(column.name()), pk.as_slice()) {
-            (true, _) => Kind::Autoincrement,
-            (false, [key]) if *key == column.name() => Kind::SoleKey,
-            _ if in_key => Kind::InKey,
-            _ => Kind::Plain,
+            (true, _) => ColumnKind::Autoincrement,
+            (false, [key]) if *key == column.name() => ColumnKind::SoleKey,
+            _ if in_key => ColumnKind::InKey,
+            _ => ColumnKind::Plain,
         };
         column_sql(column, kind, backend, &mut sql)?;
     }
@@ -71,11 +77,8 @@ pub(crate) fn create_table(table: &Table, backend: Backend) -> Result<Vec<String
     let mut statements = vec![sql];
     if !backend.inline_indexes() {
         for index in &indexes {
-            let mut s = String::from(if index.unique {
-                "CREATE UNIQUE INDEX IF NOT EXISTS "
-            } else {
-                "CREATE INDEX IF NOT EXISTS "
-            });
+            let unique = if index.unique { "UNIQUE " } else { "" };
+            let mut s = format!("CREATE {unique}INDEX {exists}");
             backend.quote_ident(&index.name, &mut s)?;
             s.push_str(" ON ");
             backend.quote_ident(table.name(), &mut s)?;
@@ -95,7 +98,7 @@ pub(crate) fn drop_table(table: &Table, backend: Backend) -> Result<String> {
     Ok(sql)
 }
 
-fn idents<S: AsRef<str>>(names: &[S], backend: Backend, out: &mut String) -> Result<()> {
+pub(crate) fn idents<S: AsRef<str>>(names: &[S], backend: Backend, out: &mut String) -> Result<()> {
     for (i, name) in names.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
@@ -107,7 +110,7 @@ fn idents<S: AsRef<str>>(names: &[S], backend: Backend, out: &mut String) -> Res
 
 /// What a column is to its table, as far as its DDL type goes.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum ColumnKind {
     /// The column the database numbers.
     Autoincrement,
     /// The whole primary key, numbered by the application.
@@ -117,18 +120,23 @@ enum Kind {
     Plain,
 }
 
-fn column_sql(column: &ColumnDef, kind: Kind, backend: Backend, out: &mut String) -> Result<()> {
+pub(crate) fn column_sql(
+    column: &ColumnDef,
+    kind: ColumnKind,
+    backend: Backend,
+    out: &mut String,
+) -> Result<()> {
     backend.quote_ident(column.name(), out)?;
     out.push(' ');
-    if kind == Kind::Autoincrement {
+    if kind == ColumnKind::Autoincrement {
         out.push_str(&backend.autoincrement_column(column));
         return Ok(());
     }
-    if kind == Kind::SoleKey && backend == Backend::Sqlite && column.sql_type().is_integer() {
+    if kind == ColumnKind::SoleKey && backend == Backend::Sqlite && column.sql_type().is_integer() {
         // A lone INTEGER primary key is SQLite's rowid, which numbers itself; INT is not.
         out.push_str("INT");
     } else {
-        out.push_str(&backend.column_type(column, kind != Kind::Plain));
+        out.push_str(&backend.column_type(column, kind != ColumnKind::Plain));
     }
     if let Some(sql) = column.server_default_sql() {
         out.push_str(" DEFAULT ");

@@ -103,6 +103,42 @@ impl SqlType {
         SqlType::ALL.into_iter().find(|t| t.tag() == tag)
     }
 
+    /// The type's portable name, as migration files write it (`bigint`, `text`).
+    ///
+    /// ```
+    /// use flaskdb_core::SqlType;
+    /// assert_eq!(SqlType::BigInt.name(), "bigint");
+    /// assert_eq!(SqlType::from_name("timestamp"), Some(SqlType::Timestamp));
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            SqlType::Bool => "bool",
+            SqlType::SmallInt => "smallint",
+            SqlType::Integer => "integer",
+            SqlType::BigInt => "bigint",
+            SqlType::Real => "real",
+            SqlType::Double => "double",
+            SqlType::Text => "text",
+            SqlType::Blob => "blob",
+            SqlType::Date => "date",
+            SqlType::DateTime => "datetime",
+            SqlType::Timestamp => "timestamp",
+            SqlType::Uuid => "uuid",
+            SqlType::Json => "json",
+            SqlType::Decimal => "decimal",
+        }
+    }
+
+    /// Every type's name, in tag order (for errors that list them).
+    pub(crate) fn names() -> Vec<&'static str> {
+        SqlType::ALL.into_iter().map(SqlType::name).collect()
+    }
+
+    /// The type named `name` (see [`SqlType::name`]).
+    pub fn from_name(name: &str) -> Option<SqlType> {
+        SqlType::ALL.into_iter().find(|t| t.name() == name)
+    }
+
     /// The Rust type a generated model declares for a column of this type (without
     /// `Option`).
     pub(crate) fn rust_type(self) -> &'static str {
@@ -151,6 +187,14 @@ mod tests {
         }
         assert_eq!(SqlType::from_tag(0), None);
         assert_eq!(SqlType::from_tag(15), None);
+    }
+
+    #[test]
+    fn names_name_each_type_once() {
+        for t in SqlType::ALL {
+            assert_eq!(SqlType::from_name(t.name()), Some(t));
+        }
+        assert_eq!(SqlType::from_name("varchar"), None);
     }
 
     /// The tags as released. Keyset cursors that clients hold carry them, so a tag

@@ -6,6 +6,7 @@ mod events;
 mod faults;
 mod integrity;
 mod locks;
+mod migrate;
 mod mixins;
 mod paginate;
 mod pool;

@@ -14,7 +14,7 @@ mod postgres;
 mod sqlite;
 
 use crate::backend::Backend;
-use crate::driver::engine::{COMMIT_TOKEN_TABLE, Engine};
+use crate::driver::engine::{COMMIT_TOKEN_TABLE, Engine, MIGRATION_TABLE};
 use crate::driver::executor::{self, Conn, Row};
 use crate::error::Result;
 use crate::schema::table::column_index_name;
@@ -90,7 +90,7 @@ pub(crate) async fn tables(engine: &Engine, bind: Option<&str>) -> Result<Vec<Ta
     // flaskdb's own bookkeeping is not the application's schema.
     catalog
         .relations
-        .retain(|(name, _)| name != COMMIT_TOKEN_TABLE);
+        .retain(|(name, _)| name != COMMIT_TOKEN_TABLE && name != MIGRATION_TABLE);
     Ok(assemble(catalog, engine.backend(), bind))
 }
 

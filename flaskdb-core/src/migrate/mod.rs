@@ -1,0 +1,21 @@
+//! Migrations, as Flask-Migrate (Alembic) runs them: a linear history of revisions,
+//! each a TOML file of dialect-neutral steps up and down per bind, applied in order and
+//! recorded with a checksum in the bind's table `flaskdb_migrations`.
+//!
+//! ```text
+//! op.rs       the operations a step can be, and columns as files declare them
+//! file.rs     one migration file: revision, parent, steps per bind, checksum
+//! history.rs  the files as one linear history
+//! render.rs   an operation as one backend's statements
+//! runner.rs   upgrade, downgrade, current and stamp against a bind, under a lock
+//! ```
+
+mod file;
+mod history;
+mod op;
+mod render;
+mod runner;
+
+pub use file::Migration;
+pub use history::Migrations;
+pub use op::{ColumnSpec, ForeignKeySpec, Op};

@@ -1,0 +1,238 @@
+//! The operations a migration is made of, in Alembic's vocabulary and free of any
+//! dialect: the same file runs on SQLite, PostgreSQL and MariaDB, rendered for the
+//! bind's backend when it runs.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::schema::{ColumnDef, ForeignKey, OnDelete, Table};
+use crate::value::sql_type::SqlType;
+
+/// One step of a migration. In a migration file each is a `[[upgrade]]` or
+/// `[[downgrade]]` table whose `op` key names the operation.
+///
+/// ```
+/// use flaskdb_core::migrate::Op;
+/// let op: Op = toml::from_str(r#"op = "drop_column"
+/// table = "users"
+/// column = "age""#).unwrap();
+/// assert_eq!(op, Op::DropColumn { table: "users".into(), column: "age".into() });
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Op {
+    /// `CREATE TABLE` with its columns, primary key (the columns marked
+    /// `primary_key`) and foreign keys.
+    CreateTable {
+        /// The table.
+        table: String,
+        /// Its columns, in order.
+        columns: Vec<ColumnSpec>,
+        /// Its foreign keys.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        foreign_keys: Vec<ForeignKeySpec>,
+    },
+    /// `DROP TABLE`.
+    DropTable {
+        /// The table.
+        table: String,
+    },
+    /// `ALTER TABLE .. RENAME TO ..`: the rows stay.
+    RenameTable {
+        /// The table's present name.
+        table: String,
+        /// Its new name.
+        to: String,
+    },
+    /// `ALTER TABLE .. ADD COLUMN`. A NOT NULL column needs a `default` when the table
+    /// has rows.
+    AddColumn {
+        /// The table.
+        table: String,
+        /// The new column.
+        column: ColumnSpec,
+    },
+    /// `ALTER TABLE .. DROP COLUMN`: its values are lost.
+    DropColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// `ALTER TABLE .. RENAME COLUMN`: the values stay.
+    RenameColumn {
+        /// The table.
+        table: String,
+        /// The column's present name.
+        column: String,
+        /// Its new name.
+        to: String,
+    },
+    /// `CREATE [UNIQUE] INDEX`.
+    CreateIndex {
+        /// The table.
+        table: String,
+        /// The index's name.
+        name: String,
+        /// Its columns, in order.
+        columns: Vec<String>,
+        /// A unique index.
+        #[serde(default, skip_serializing_if = "is_false")]
+        unique: bool,
+    },
+    /// `DROP INDEX`.
+    DropIndex {
+        /// The table (MariaDB names an index within its table).
+        table: String,
+        /// The index's name.
+        name: String,
+    },
+    /// Statements written by hand, for data changes: `sql` runs on every backend unless
+    /// the backend has its own list.
+    Sql {
+        /// For every backend without its own.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        sql: Vec<String>,
+        /// For SQLite only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sqlite: Option<Vec<String>>,
+        /// For PostgreSQL only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        postgres: Option<Vec<String>>,
+        /// For MySQL and MariaDB only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mysql: Option<Vec<String>>,
+    },
+}
+
+/// A column as a migration declares it.
+///
+/// ```
+/// use flaskdb_core::migrate::ColumnSpec;
+/// let c: ColumnSpec = toml::from_str(r#"name = "email"
+/// type = "text"
+/// length = 120
+/// unique = true"#).unwrap();
+/// assert_eq!((c.name.as_str(), c.length, c.nullable), ("email", Some(120), false));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    /// The column's name.
+    pub name: String,
+    /// The portable type's name ([`SqlType::name`]: `integer`, `bigint`, `text`, ...).
+    #[serde(rename = "type")]
+    pub sql_type: String,
+    /// The length of a text column (`VARCHAR(n)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u32>,
+    /// NULL allowed (by default the column is NOT NULL).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub nullable: bool,
+    /// Part of the table's primary key.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub primary_key: bool,
+    /// Whether the database numbers it (by default: a table's lone integer key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoincrement: Option<bool>,
+    /// A UNIQUE constraint on the column alone.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unique: bool,
+    /// The server default, as SQL (`'draft'`, `0`, `CURRENT_TIMESTAMP`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+/// A foreign key of a created table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForeignKeySpec {
+    /// The referencing columns.
+    pub columns: Vec<String>,
+    /// The referenced table.
+    pub references: String,
+    /// The referenced columns, in the same order.
+    pub ref_columns: Vec<String>,
+    /// `cascade`, `set_null`, `restrict` or `set_default`; none: `NO ACTION`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_delete: Option<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl ColumnSpec {
+    /// The column as table metadata.
+    ///
+    /// # Errors
+    /// [`Error::Migration`] for a type name that is not one of [`SqlType`]'s.
+    pub(crate) fn to_column(&self) -> Result<ColumnDef> {
+        let sql_type = SqlType::from_name(&self.sql_type).ok_or_else(|| {
+            Error::Migration(format!(
+                "column `{}` has the unknown type `{}`; the types are {}",
+                self.name,
+                self.sql_type,
+                SqlType::names().join(", ")
+            ))
+        })?;
+        let mut column = ColumnDef::new(&self.name, sql_type).nullable(self.nullable);
+        if self.primary_key {
+            column = column.primary_key();
+        }
+        if let Some(on) = self.autoincrement {
+            column = column.autoincrement(on);
+        }
+        if self.unique {
+            column = column.unique();
+        }
+        if let Some(n) = self.length {
+            column = column.max_length(n);
+        }
+        if let Some(sql) = &self.default {
+            column = column.server_default(sql.clone());
+        }
+        Ok(column)
+    }
+}
+
+impl ForeignKeySpec {
+    fn to_foreign_key(&self) -> Result<ForeignKey> {
+        let on_delete = match self.on_delete.as_deref() {
+            None => None,
+            Some("cascade") => Some(OnDelete::Cascade),
+            Some("set_null") => Some(OnDelete::SetNull),
+            Some("restrict") => Some(OnDelete::Restrict),
+            Some("set_default") => Some(OnDelete::SetDefault),
+            Some(other) => {
+                return Err(Error::Migration(format!(
+                    "foreign key to `{}` has the unknown on_delete `{other}`; \
+                     it takes cascade, set_null, restrict or set_default",
+                    self.references
+                )));
+            }
+        };
+        Ok(ForeignKey {
+            columns: self.columns.clone(),
+            ref_table: self.references.clone(),
+            ref_columns: self.ref_columns.clone(),
+            on_delete,
+        })
+    }
+}
+
+/// The table a `create_table` step creates, as metadata.
+pub(crate) fn table_of(
+    table: &str,
+    columns: &[ColumnSpec],
+    foreign_keys: &[ForeignKeySpec],
+) -> Result<Table> {
+    let mut t = Table::new(table);
+    for column in columns {
+        t = t.column(column.to_column()?);
+    }
+    for fk in foreign_keys {
+        t = t.composite_foreign_key(fk.to_foreign_key()?);
+    }
+    Ok(t)
+}

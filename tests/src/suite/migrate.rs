@@ -1,0 +1,484 @@
+//! Migrations run against each backend: a chain up and down with rows in every table,
+//! the version table's checks, failures, and concurrent upgrades.
+
+use flaskdb::migrate::Migrations;
+use flaskdb::{AssertSqlSafe, Backend, Db, Value};
+
+use crate::{TestDb, TestResult, case};
+
+/// The chain: each migration as (file name, text).
+const CHAIN: [(&str, &str); 6] = [
+    (
+        "a1_authors.toml",
+        r#"revision = "a1"
+message = "authors"
+
+[[upgrade]]
+op = "create_table"
+table = "authors"
+columns = [
+    { name = "id", type = "bigint", primary_key = true },
+    { name = "name", type = "text", length = 80 },
+]
+
+[[downgrade]]
+op = "drop_table"
+table = "authors"
+"#,
+    ),
+    (
+        "b2_country.toml",
+        r#"revision = "b2"
+down_revision = "a1"
+message = "a NOT NULL column with a default"
+
+[[upgrade]]
+op = "add_column"
+table = "authors"
+column = { name = "country", type = "text", length = 2, default = "'nl'" }
+
+[[downgrade]]
+op = "drop_column"
+table = "authors"
+column = "country"
+"#,
+    ),
+    (
+        "c3_books.toml",
+        r#"revision = "c3"
+down_revision = "b2"
+message = "books, with a foreign key and an index"
+
+[[upgrade]]
+op = "create_table"
+table = "books"
+columns = [
+    { name = "id", type = "bigint", primary_key = true },
+    { name = "author_id", type = "bigint" },
+    { name = "title", type = "text", length = 120 },
+]
+foreign_keys = [
+    { columns = ["author_id"], references = "authors", ref_columns = ["id"], on_delete = "cascade" },
+]
+
+[[upgrade]]
+op = "create_index"
+table = "books"
+name = "ix_books_title"
+columns = ["title"]
+
+[[downgrade]]
+op = "drop_index"
+table = "books"
+name = "ix_books_title"
+
+[[downgrade]]
+op = "drop_table"
+table = "books"
+"#,
+    ),
+    (
+        "d4_rename.toml",
+        r#"revision = "d4"
+down_revision = "c3"
+message = "rename a column"
+
+[[upgrade]]
+op = "rename_column"
+table = "authors"
+column = "name"
+to = "full_name"
+
+[[downgrade]]
+op = "rename_column"
+table = "authors"
+column = "full_name"
+to = "name"
+"#,
+    ),
+    (
+        "e5_isbn.toml",
+        r#"revision = "e5"
+down_revision = "d4"
+message = "a nullable column with a unique index, filled by SQL"
+
+[[upgrade]]
+op = "add_column"
+table = "books"
+column = { name = "isbn", type = "text", length = 20, nullable = true }
+
+[[upgrade]]
+op = "create_index"
+table = "books"
+name = "uq_books_isbn"
+columns = ["isbn"]
+unique = true
+
+[[upgrade]]
+op = "sql"
+sql = ["UPDATE books SET isbn = 'isbn-' || CAST(id AS TEXT)"]
+mysql = ["UPDATE books SET isbn = CONCAT('isbn-', id)"]
+
+[[downgrade]]
+op = "drop_index"
+table = "books"
+name = "uq_books_isbn"
+
+[[downgrade]]
+op = "drop_column"
+table = "books"
+column = "isbn"
+"#,
+    ),
+    (
+        "f6_drop.toml",
+        r#"revision = "f6"
+down_revision = "e5"
+message = "drop a column"
+
+[[upgrade]]
+op = "drop_column"
+table = "authors"
+column = "country"
+
+[[downgrade]]
+op = "add_column"
+table = "authors"
+column = { name = "country", type = "text", length = 2, default = "'nl'" }
+"#,
+    ),
+];
+
+fn chain() -> Migrations {
+    Migrations::from_sources(&CHAIN).unwrap()
+}
+
+/// Every row of `sql`'s result, each as its values: integers as `I64`, text as `Text`.
+async fn rows(db: &Db, sql: &str) -> anyhow::Result<Vec<Vec<Value>>> {
+    let mut out = Vec::new();
+    for row in db.fetch_all(AssertSqlSafe(sql.to_owned()), vec![]).await? {
+        let mut values = Vec::new();
+        for i in 0..row.columns().len() {
+            let value = if let Ok(n) = row.get_at::<i64>(i) {
+                Value::I64(n)
+            } else if let Ok(n) = row.get_at::<i32>(i) {
+                Value::I64(n.into())
+            } else {
+                match row.get_at::<Option<String>>(i)? {
+                    Some(s) => Value::Text(s),
+                    None => Value::Null(flaskdb::SqlType::Text),
+                }
+            };
+            values.push(value);
+        }
+        out.push(values);
+    }
+    Ok(out)
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+async fn exec(db: &Db, sql: &str) -> anyhow::Result<()> {
+    db.execute(AssertSqlSafe(sql.to_owned()), vec![]).await?;
+    Ok(())
+}
+
+#[case]
+pub async fn a_chain_runs_up_and_down_keeping_every_row(t: TestDb) -> TestResult {
+    let db = &t.db;
+    let m = chain();
+    let authors = "SELECT * FROM authors ORDER BY id";
+    let books = "SELECT * FROM books ORDER BY id";
+
+    assert_eq!(m.upgrade_bind(db, None, Some("a1")).await?, ["a1"]);
+    exec(
+        db,
+        "INSERT INTO authors (id, name) VALUES (1, 'Ann'), (2, 'Bob')",
+    )
+    .await?;
+
+    assert_eq!(m.upgrade_bind(db, None, Some("b2")).await?, ["b2"]);
+    let nl = || text("nl");
+    assert_eq!(
+        rows(db, authors).await?,
+        [
+            vec![Value::I64(1), text("Ann"), nl()],
+            vec![Value::I64(2), text("Bob"), nl()]
+        ],
+        "the rows there before the NOT NULL column got its default"
+    );
+
+    m.upgrade_bind(db, None, Some("c3")).await?;
+    exec(
+        db,
+        "INSERT INTO books (id, author_id, title) VALUES (10, 1, 'Sea'), (11, 2, 'Sky')",
+    )
+    .await?;
+    assert!(
+        db.execute(
+            AssertSqlSafe("INSERT INTO books (id, author_id, title) VALUES (12, 9, 'x')"),
+            vec![]
+        )
+        .await
+        .is_err(),
+        "the foreign key refuses a book of no author"
+    );
+
+    m.upgrade_bind(db, None, Some("d4")).await?;
+    let named = rows(db, "SELECT full_name FROM authors ORDER BY id").await?;
+    assert_eq!(
+        named,
+        [vec![text("Ann")], vec![text("Bob")]],
+        "renamed, values kept"
+    );
+
+    m.upgrade_bind(db, None, Some("e5")).await?;
+    assert_eq!(
+        rows(db, books).await?,
+        [
+            vec![Value::I64(10), Value::I64(1), text("Sea"), text("isbn-10")],
+            vec![Value::I64(11), Value::I64(2), text("Sky"), text("isbn-11")]
+        ]
+    );
+    assert!(
+        db.execute(
+            AssertSqlSafe("UPDATE books SET isbn = 'isbn-10' WHERE id = 11"),
+            vec![]
+        )
+        .await
+        .is_err(),
+        "the unique index refuses a second isbn-10"
+    );
+
+    assert_eq!(m.upgrade_bind(db, None, None).await?, ["f6"]);
+    assert_eq!(m.current(db, None).await?.as_deref(), Some("f6"));
+    assert_eq!(
+        rows(db, authors).await?,
+        [
+            vec![Value::I64(1), text("Ann")],
+            vec![Value::I64(2), text("Bob")]
+        ]
+    );
+    assert!(m.upgrade_bind(db, None, None).await?.is_empty(), "at head");
+
+    // Down, one step at a time, the rows checked after each.
+    assert_eq!(m.downgrade_bind(db, None, None).await?, ["f6"]);
+    assert_eq!(
+        rows(db, "SELECT id, full_name, country FROM authors ORDER BY id").await?,
+        [
+            vec![Value::I64(1), text("Ann"), nl()],
+            vec![Value::I64(2), text("Bob"), nl()]
+        ]
+    );
+    assert_eq!(m.downgrade_bind(db, None, None).await?, ["e5"]);
+    assert_eq!(
+        rows(db, books).await?,
+        [
+            vec![Value::I64(10), Value::I64(1), text("Sea")],
+            vec![Value::I64(11), Value::I64(2), text("Sky")]
+        ]
+    );
+    assert_eq!(m.downgrade_bind(db, None, None).await?, ["d4"]);
+    assert_eq!(
+        rows(db, "SELECT id, name FROM authors ORDER BY id").await?,
+        [
+            vec![Value::I64(1), text("Ann")],
+            vec![Value::I64(2), text("Bob")]
+        ]
+    );
+    assert_eq!(m.downgrade_bind(db, None, Some("a1")).await?, ["c3", "b2"]);
+    assert_eq!(
+        rows(db, authors).await?,
+        [
+            vec![Value::I64(1), text("Ann")],
+            vec![Value::I64(2), text("Bob")]
+        ]
+    );
+    assert!(
+        db.fetch_all(AssertSqlSafe(books), vec![]).await.is_err(),
+        "books dropped"
+    );
+    assert_eq!(m.downgrade_bind(db, None, Some("base")).await?, ["a1"]);
+    assert_eq!(m.current(db, None).await?, None);
+    assert!(db.fetch_all(AssertSqlSafe(authors), vec![]).await.is_err());
+    Ok(())
+}
+
+#[case]
+pub async fn a_file_changed_after_it_was_applied_is_refused(t: TestDb) -> TestResult {
+    let db = &t.db;
+    chain().upgrade_bind(db, None, Some("b2")).await?;
+    let mut changed = CHAIN;
+    let edited = CHAIN[1].1.replace("'nl'", "'de'");
+    changed[1].1 = &edited;
+    let m = Migrations::from_sources(&changed)?;
+    let err = m
+        .upgrade_bind(db, None, None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("b2_country.toml") && err.contains("changed after it was applied"),
+        "{err}"
+    );
+    assert!(m.current(db, None).await.is_err(), "current checks too");
+    assert_eq!(chain().current(db, None).await?.as_deref(), Some("b2"));
+    Ok(())
+}
+
+#[case]
+pub async fn a_revision_the_files_do_not_have_is_refused(t: TestDb) -> TestResult {
+    let db = &t.db;
+    chain().upgrade_bind(db, None, Some("b2")).await?;
+    let fewer = Migrations::from_sources(&CHAIN[..1])?;
+    let err = fewer
+        .upgrade_bind(db, None, None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`b2`") && err.contains("no migration file has"),
+        "{err}"
+    );
+    Ok(())
+}
+
+/// A migration whose second step fails: where DDL is transactional the first step is
+/// rolled back with it; on MySQL it stays, and the version table says the migration
+/// failed until the database is stamped.
+#[case]
+pub async fn a_failed_migration_stops_at_the_revision_before(t: TestDb) -> TestResult {
+    let db = &t.db;
+    let broken = r#"revision = "b2"
+down_revision = "a1"
+
+[[upgrade]]
+op = "create_table"
+table = "notes"
+columns = [{ name = "id", type = "bigint", primary_key = true }]
+
+[[upgrade]]
+op = "sql"
+sql = ["INSERT INTO no_such_table VALUES (1)"]
+
+[[downgrade]]
+op = "drop_table"
+table = "notes"
+"#;
+    let m = Migrations::from_sources(&[CHAIN[0], ("b2_broken.toml", broken)])?;
+    let err = m
+        .upgrade_bind(db, None, None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("b2_broken.toml") && err.contains("upgrade step 2"),
+        "{err}"
+    );
+    let notes = db
+        .fetch_all(AssertSqlSafe("SELECT * FROM notes"), vec![])
+        .await;
+    if t.backend == Backend::MySql {
+        assert!(notes.is_ok(), "MySQL committed the CREATE TABLE by itself");
+        let again = m
+            .upgrade_bind(db, None, None)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            again.contains("`b2` failed") && again.contains("db stamp a1"),
+            "{again}"
+        );
+        // Repaired by hand, stamped back, and upgraded with the fixed file.
+        exec(db, "DROP TABLE notes").await?;
+        m.stamp(db, None, "a1").await?;
+        let fixed = broken.replace("INSERT INTO no_such_table VALUES (1)", "SELECT 1");
+        let m = Migrations::from_sources(&[CHAIN[0], ("b2_fixed.toml", &fixed)])?;
+        assert_eq!(m.upgrade_bind(db, None, None).await?, ["b2"]);
+    } else {
+        assert!(notes.is_err(), "the CREATE TABLE was rolled back");
+        assert_eq!(m.current(db, None).await?.as_deref(), Some("a1"));
+    }
+    Ok(())
+}
+
+#[case]
+pub async fn concurrent_upgrades_apply_each_migration_once(t: TestDb) -> TestResult {
+    let db = &t.db;
+    let counted = r#"revision = "a1"
+
+[[upgrade]]
+op = "create_table"
+table = "runs"
+columns = [{ name = "id", type = "bigint", primary_key = true, autoincrement = true }, { name = "n", type = "integer" }]
+
+[[upgrade]]
+op = "sql"
+sql = ["INSERT INTO runs (n) VALUES (1)"]
+
+[[downgrade]]
+op = "drop_table"
+table = "runs"
+"#;
+    let second = r#"revision = "b2"
+down_revision = "a1"
+
+[[upgrade]]
+op = "sql"
+sql = ["INSERT INTO runs (n) VALUES (2)"]
+
+[[downgrade]]
+op = "sql"
+sql = ["DELETE FROM runs WHERE n = 2"]
+"#;
+    let m = Migrations::from_sources(&[("a1.toml", counted), ("b2.toml", second)])?;
+    // Each run takes a connection of its own, as another process would; on a server,
+    // from a pool of its own too (an in-memory SQLite database is its pool's alone).
+    let other = match t.backend {
+        Backend::Sqlite => db.clone(),
+        _ => Db::connect(t.config()).await?,
+    };
+    let (a, b) = tokio::join!(
+        m.upgrade_bind(db, None, None),
+        m.upgrade_bind(&other, None, None)
+    );
+    let (a, b) = (a?, b?);
+    let mut all = [a, b].concat();
+    all.sort();
+    assert_eq!(
+        all,
+        ["a1", "b2"],
+        "each migration applied by one of the two"
+    );
+    assert_eq!(
+        rows(db, "SELECT n FROM runs ORDER BY n").await?,
+        [vec![Value::I64(1)], vec![Value::I64(2)]]
+    );
+    Ok(())
+}
+
+#[case]
+pub async fn stamp_records_a_revision_without_running_it(t: TestDb) -> TestResult {
+    let db = &t.db;
+    let m = chain();
+    exec(
+        db,
+        "CREATE TABLE authors (id BIGINT PRIMARY KEY, name VARCHAR(80) NOT NULL)",
+    )
+    .await?;
+    m.stamp(db, None, "a1").await?;
+    assert_eq!(m.current(db, None).await?.as_deref(), Some("a1"));
+    assert_eq!(m.upgrade_bind(db, None, Some("b2")).await?, ["b2"]);
+    let err = m
+        .upgrade_bind(db, None, Some("a1"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("use downgrade"), "{err}");
+    m.stamp(db, None, "base").await?;
+    assert_eq!(m.current(db, None).await?, None);
+    assert!(m.stamp(db, None, "zz").await.is_err());
+    Ok(())
+}
