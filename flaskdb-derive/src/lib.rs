@@ -19,6 +19,7 @@ mod ast;
 mod attr;
 mod check;
 mod ctxt;
+mod embed;
 mod expand;
 mod manifest;
 mod symbol;
@@ -27,6 +28,17 @@ use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
 
 use crate::ctxt::Ctxt;
+
+/// The migration files (`*.toml`) of a directory, relative to the crate's
+/// `Cargo.toml`, compiled into the program: an expression of type
+/// `flaskdb::Result<flaskdb::migrate::Migrations>`. See the `flaskdb` crate.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    let dir = syn::parse_macro_input!(input as syn::LitStr);
+    embed::migrations(&dir)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
 
 /// Derives `flaskdb::Model` for a struct with named fields. See the `flaskdb` crate for
 /// the attributes.

@@ -180,6 +180,19 @@ pub use flaskdb_core::__private;
 /// Migrations, as Flask-Migrate runs them: see the guide's chapter "Migrations".
 pub use flaskdb_core::migrate;
 
+/// The migration files (`*.toml`) of a directory, relative to the crate's `Cargo.toml`,
+/// compiled into the program: `embed_migrations!("migrations")` is a
+/// `Result<Migrations>`, as [`Migrations::from_dir`](migrate::Migrations::from_dir)
+/// would read at run time. A changed file rebuilds the crate; a file added to the
+/// directory does not by itself (touch a source file, as with sqlx's `migrate!`).
+///
+/// ```
+/// let migrations = flaskdb::embed_migrations!("../examples/blog/migrations")?;
+/// assert!(migrations.head().is_some());
+/// # Ok::<(), flaskdb::Error>(())
+/// ```
+pub use flaskdb_derive::embed_migrations;
+
 /// axum integration (feature `axum`): `DbLayer`, `PageParams`, errors as responses.
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
@@ -228,4 +241,7 @@ pub mod guide {
 
     #[doc = include_str!("../guide/advanced-customization.md")]
     pub mod advanced_customization {}
+
+    #[doc = include_str!("../guide/migrations.md")]
+    pub mod migrations {}
 }

@@ -260,7 +260,17 @@ pub(crate) enum Conn<'a> {
 }
 
 impl Conn<'_> {
-    fn engine(&self) -> &Engine {
+    /// The same place, borrowed for one statement.
+    pub(crate) fn reborrow(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Pool(engine) => Conn::Pool(engine),
+            Conn::Held(held) => Conn::Held(held),
+            Conn::Tx(tx) => Conn::Tx(tx),
+        }
+    }
+
+    /// The engine the statement runs on.
+    pub(crate) fn engine(&self) -> &Engine {
         match self {
             Conn::Pool(engine) => engine,
             Conn::Held(held) => &held.engine,

@@ -59,6 +59,21 @@ pub enum Op {
         /// The column.
         column: String,
     },
+    /// Changes a column's type, length, nullability, default or name, keeping its
+    /// values (converted where the type changes): `from` is the column as it is, `to`
+    /// as it becomes, so the step down is the same with the two swapped. SQLite, which
+    /// cannot alter a column, rebuilds the table as Alembic's batch mode does: a new
+    /// table, the rows copied, the old one dropped, the new one renamed and its indexes
+    /// made again, then `PRAGMA foreign_key_check`. Uniqueness and the primary key are
+    /// not changed here (`create_index`, `drop_index`).
+    AlterColumn {
+        /// The table.
+        table: String,
+        /// The column as it is.
+        from: ColumnSpec,
+        /// The column as it becomes.
+        to: ColumnSpec,
+    },
     /// `ALTER TABLE .. RENAME COLUMN`: the values stay.
     RenameColumn {
         /// The table.

@@ -9,14 +9,18 @@
 //! migration that fails part-way stays recorded as `failed`, with the error, and the
 //! next run refuses to go on until someone has looked.
 
+use std::time::{Duration, Instant};
+
 use crate::backend::Backend;
 use crate::driver::engine::{Engine, MIGRATION_TABLE};
 use crate::driver::executor::{self, Conn, Held};
 use crate::error::{Error, Result};
 use crate::migrate::file::Migration;
 use crate::migrate::history::Migrations;
-use crate::migrate::render::statements;
+use crate::migrate::op::Op;
+use crate::migrate::render::{rebuilt_table, statements};
 use crate::runtime::db::Db;
+use crate::runtime::reflect;
 use crate::schema::{ColumnDef, Table};
 use crate::sql::{Rendered, create_table};
 use crate::value::Value;
@@ -27,6 +31,10 @@ const PG_LOCK_KEY: i64 = 0x666c_6173_6b64_6221;
 
 /// How long MySQL waits for another process's migrations, in seconds.
 const MYSQL_LOCK_WAIT: u32 = 3600;
+
+/// How long a run waits while SQLite answers that another connection holds its lock
+/// (a shared in-memory database answers at once instead of waiting).
+const BUSY_WAIT: Duration = Duration::from_secs(60);
 
 /// A revision as the version table records it.
 struct Applied {
@@ -173,39 +181,64 @@ impl Migrations {
     ) -> Result<Vec<String>> {
         let mut conn = Locked::take(&db.engine_for(bind)?, bind).await?;
         let mut done = Vec::new();
+        let deadline = Instant::now() + BUSY_WAIT;
         loop {
-            conn.begin().await?;
-            let at = match conn.applied().await {
-                Ok(rows) => self.check(bind, &rows),
-                Err(e) => Err(e),
-            };
-            let at = match at {
-                Ok(at) => at,
-                Err(e) => {
-                    conn.rollback().await?;
-                    return Err(e);
+            match self.next(&mut conn, bind, direction, target).await {
+                Ok(Some(revision)) => done.push(revision),
+                Ok(None) => return Ok(done),
+                // A transaction that found the database locked was rolled back whole
+                // (MySQL's DDL is not retried: it is not transactional).
+                Err(Error::Busy(_))
+                    if conn.backend != Backend::MySql && Instant::now() < deadline =>
+                {
+                    let _ = conn.rollback().await;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
                 }
-            };
-            let m = match direction {
-                Direction::Up if at < target => &self.as_slice()[at],
-                Direction::Down if at > target => &self.as_slice()[at - 1],
-                _ => {
-                    conn.rollback().await?;
-                    if direction == Direction::Up && at > target {
-                        return Err(Error::Migration(format!(
-                            "the database is at revision `{}`, after `{}`: use downgrade \
-                             to go back",
-                            self.as_slice()[at - 1].revision(),
-                            self.as_slice()[target - 1].revision()
-                        )));
-                    }
-                    return Ok(done);
-                }
-            };
-            conn.step(m, bind, direction).await?;
-            conn.commit().await?;
-            done.push(m.revision().to_owned());
+                Err(e) => return Err(e),
+            }
         }
+    }
+
+    /// Runs the next migration towards `target` in its own transaction; returns its
+    /// revision, or `None` when the database is at `target`.
+    async fn next(
+        &self,
+        conn: &mut Locked,
+        bind: Option<&str>,
+        direction: Direction,
+        target: usize,
+    ) -> Result<Option<String>> {
+        conn.begin().await?;
+        let at = match conn.applied().await {
+            Ok(rows) => self.check(bind, &rows),
+            Err(e) => Err(e),
+        };
+        let at = match at {
+            Ok(at) => at,
+            Err(e) => {
+                conn.rollback().await?;
+                return Err(e);
+            }
+        };
+        let m = match direction {
+            Direction::Up if at < target => &self.as_slice()[at],
+            Direction::Down if at > target => &self.as_slice()[at - 1],
+            _ => {
+                conn.rollback().await?;
+                if direction == Direction::Up && at > target {
+                    return Err(Error::Migration(format!(
+                        "the database is at revision `{}`, after `{}`: use downgrade to \
+                         go back",
+                        self.as_slice()[at - 1].revision(),
+                        self.as_slice()[target - 1].revision()
+                    )));
+                }
+                return Ok(None);
+            }
+        };
+        conn.step(m, bind, direction).await?;
+        conn.commit().await?;
+        Ok(Some(m.revision().to_owned()))
     }
 
     /// How many migrations the rows say are applied, after checking that they are
@@ -293,10 +326,18 @@ impl Locked {
     /// table exists.
     async fn take(engine: &Engine, bind: Option<&str>) -> Result<Locked> {
         let backend = engine.backend();
-        let mut conn = Locked {
-            held: Held::acquire_private(engine).await?,
-            backend,
+        // A new SQLite connection runs its pragmas as it opens, which a shared
+        // in-memory database can refuse while another run changes the schema.
+        let deadline = Instant::now() + BUSY_WAIT;
+        let held = loop {
+            match Held::acquire_private(engine).await {
+                Err(Error::Busy(_)) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                held => break held?,
+            }
         };
+        let mut conn = Locked { held, backend };
         match backend {
             Backend::Postgres => {
                 conn.execute(format!("SELECT pg_advisory_lock({PG_LOCK_KEY})"), vec![])
@@ -321,7 +362,11 @@ impl Locked {
                 }
             }
             // SQLite: each migration's BEGIN IMMEDIATE takes the database's write lock.
-            Backend::Sqlite => {}
+            // A rebuilt table is dropped and made again, which with foreign keys on
+            // would delete (or cascade to) the rows that reference it: they are off on
+            // this connection, as SQLite's documentation prescribes, and each migration
+            // ends with `PRAGMA foreign_key_check` instead.
+            Backend::Sqlite => conn.execute_patiently("PRAGMA foreign_keys = OFF").await?,
         }
         let table = Table::new(MIGRATION_TABLE)
             .column(
@@ -333,7 +378,7 @@ impl Locked {
             .column(ColumnDef::new("state", SqlType::Text).max_length(16))
             .column(ColumnDef::new("detail", SqlType::Text).nullable(true));
         for sql in create_table(&table, backend, true)? {
-            conn.execute(sql, vec![]).await?;
+            conn.execute_patiently(&sql).await?;
         }
         Ok(conn)
     }
@@ -349,6 +394,20 @@ impl Locked {
         Ok(())
     }
 
+    /// Runs `sql` again while it finds the database locked by another connection, for
+    /// up to [`BUSY_WAIT`].
+    async fn execute_patiently(&mut self, sql: &str) -> Result<()> {
+        let deadline = Instant::now() + BUSY_WAIT;
+        loop {
+            match self.execute(sql.to_owned(), vec![]).await {
+                Err(Error::Busy(_)) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                done => return done,
+            }
+        }
+    }
+
     async fn fetch(&mut self, sql: String, params: Vec<Value>) -> Result<Vec<executor::Row>> {
         executor::fetch_rows(Conn::Held(&mut self.held), Rendered::new(sql, params)).await
     }
@@ -357,7 +416,7 @@ impl Locked {
     /// write lock at once, so two processes cannot both see a migration as not applied.
     async fn begin(&mut self) -> Result<()> {
         match self.backend {
-            Backend::Sqlite => self.execute("BEGIN IMMEDIATE".into(), vec![]).await,
+            Backend::Sqlite => self.execute_patiently("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.execute("BEGIN".into(), vec![]).await,
             Backend::MySql => Ok(()),
         }
@@ -455,9 +514,9 @@ impl Locked {
             }
         }
         for (i, op) in ops.iter().enumerate() {
-            let failed = |sql: &str, e: Error| {
-                Error::Migration(format!(
-                    "{} (revision `{}`) failed at its {} step {} ({sql}): {e}",
+            let at = |sql: &str| {
+                format!(
+                    "{} (revision `{}`) failed at its {} step {} ({sql})",
                     m.file(),
                     m.revision(),
                     match direction {
@@ -465,16 +524,38 @@ impl Locked {
                         Direction::Down => "downgrade",
                     },
                     i + 1
-                ))
+                )
             };
-            let sqls = match statements(op, self.backend) {
+            let sqls = match self.plan(op, bind).await {
                 Ok(sqls) => sqls,
-                Err(e) => return self.abandon(m, failed("not run", e)).await,
+                Err(e) => return self.abandon(m, e, at("not run")).await,
             };
             for sql in sqls {
                 if let Err(e) = self.execute(sql.clone(), vec![]).await {
-                    return self.abandon(m, failed(&sql, e)).await;
+                    return self.abandon(m, e, at(&sql)).await;
                 }
+            }
+        }
+        if self.backend == Backend::Sqlite {
+            let broken = self
+                .fetch("PRAGMA foreign_key_check".into(), vec![])
+                .await?;
+            if !broken.is_empty() {
+                let rows = broken
+                    .iter()
+                    .map(|r| {
+                        let table: String = r.get_at(0).unwrap_or_default();
+                        let parent: String = r.get_at(2).unwrap_or_default();
+                        format!("a row of `{table}` references a missing row of `{parent}`")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let context = format!(
+                    "{} (revision `{}`) leaves foreign keys broken",
+                    m.file(),
+                    m.revision()
+                );
+                return self.abandon(m, Error::Migration(rows), context).await;
             }
         }
         match (direction, transactional) {
@@ -489,15 +570,39 @@ impl Locked {
         }
     }
 
+    /// The statements of `op`, with the table it rebuilds read on this connection
+    /// (inside the migration's transaction, so as the earlier steps left it).
+    async fn plan(&mut self, op: &Op, bind: Option<&str>) -> Result<Vec<String>> {
+        let current = match rebuilt_table(op, self.backend) {
+            None => None,
+            Some(name) => {
+                let tables = reflect::tables_on(Conn::Held(&mut self.held), bind).await?;
+                let table = tables.into_iter().find(|t| t.name() == name);
+                Some(table.ok_or_else(|| {
+                    Error::Migration(format!("there is no table `{name}` to rebuild"))
+                })?)
+            }
+        };
+        statements(op, self.backend, current.as_ref())
+    }
+
     /// After a failed step: rolls back where DDL is transactional, else records the
-    /// failure; returns `error` either way.
-    async fn abandon<T>(&mut self, m: &Migration, error: Error) -> Result<T> {
+    /// failure; returns the error, `cause` told in `context`. A transaction that found
+    /// the database locked returns `cause` itself, for the run to try again.
+    async fn abandon<T>(&mut self, m: &Migration, cause: Error, context: String) -> Result<T> {
+        let error = Error::Migration(format!("{context}: {cause}"));
         match self.backend {
             Backend::MySql => {
                 self.mark(m, "failed", Some(error.to_string())).await?;
+                Err(error)
             }
-            _ => self.rollback().await?,
+            _ => {
+                self.rollback().await?;
+                match cause {
+                    Error::Busy(_) => Err(cause),
+                    _ => Err(error),
+                }
+            }
         }
-        Err(error)
     }
 }

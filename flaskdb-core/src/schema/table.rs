@@ -162,6 +162,16 @@ impl ColumnDef {
         self
     }
 
+    /// The column without its own index (and without the uniqueness that index gave
+    /// it), for a table whose indexes are made separately.
+    pub(crate) fn without_index(mut self) -> Self {
+        if self.index {
+            self.unique = false;
+            self.index = false;
+        }
+        self
+    }
+
     /// Sets the maximum length of a text column (`VARCHAR(n)`).
     pub fn max_length(mut self, n: u32) -> Self {
         self.max_length = Some(n);

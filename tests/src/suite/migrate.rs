@@ -7,7 +7,7 @@ use flaskdb::{AssertSqlSafe, Backend, Db, Value};
 use crate::{TestDb, TestResult, case};
 
 /// The chain: each migration as (file name, text).
-const CHAIN: [(&str, &str); 6] = [
+const CHAIN: [(&str, &str); 8] = [
     (
         "a1_authors.toml",
         r#"revision = "a1"
@@ -147,6 +147,66 @@ table = "authors"
 column = { name = "country", type = "text", length = 2, default = "'nl'" }
 "#,
     ),
+    (
+        "g7_widen.toml",
+        r#"revision = "g7"
+down_revision = "f6"
+message = "a longer, nullable title; a longer name in a table others reference"
+
+[[upgrade]]
+op = "alter_column"
+table = "books"
+from = { name = "title", type = "text", length = 120 }
+to = { name = "title", type = "text", length = 200, nullable = true }
+
+[[upgrade]]
+op = "alter_column"
+table = "authors"
+from = { name = "full_name", type = "text", length = 80 }
+to = { name = "full_name", type = "text", length = 100 }
+
+[[upgrade]]
+op = "add_column"
+table = "books"
+column = { name = "pages", type = "integer", default = "0" }
+
+[[downgrade]]
+op = "drop_column"
+table = "books"
+column = "pages"
+
+[[downgrade]]
+op = "alter_column"
+table = "authors"
+from = { name = "full_name", type = "text", length = 100 }
+to = { name = "full_name", type = "text", length = 80 }
+
+[[downgrade]]
+op = "alter_column"
+table = "books"
+from = { name = "title", type = "text", length = 200, nullable = true }
+to = { name = "title", type = "text", length = 120 }
+"#,
+    ),
+    (
+        "h8_retype.toml",
+        r#"revision = "h8"
+down_revision = "g7"
+message = "a type change, with the values converted"
+
+[[upgrade]]
+op = "alter_column"
+table = "books"
+from = { name = "pages", type = "integer", default = "0" }
+to = { name = "pages", type = "text", length = 10, default = "'0'" }
+
+[[downgrade]]
+op = "alter_column"
+table = "books"
+from = { name = "pages", type = "text", length = 10, default = "'0'" }
+to = { name = "pages", type = "integer", default = "0" }
+"#,
+    ),
 ];
 
 fn chain() -> Migrations {
@@ -252,7 +312,7 @@ pub async fn a_chain_runs_up_and_down_keeping_every_row(t: TestDb) -> TestResult
         "the unique index refuses a second isbn-10"
     );
 
-    assert_eq!(m.upgrade_bind(db, None, None).await?, ["f6"]);
+    assert_eq!(m.upgrade_bind(db, None, Some("f6")).await?, ["f6"]);
     assert_eq!(m.current(db, None).await?.as_deref(), Some("f6"));
     assert_eq!(
         rows(db, authors).await?,
@@ -261,7 +321,81 @@ pub async fn a_chain_runs_up_and_down_keeping_every_row(t: TestDb) -> TestResult
             vec![Value::I64(2), text("Bob")]
         ]
     );
+
+    // Altered columns: on SQLite both tables are rebuilt, `authors` while `books`
+    // references it.
+    assert_eq!(m.upgrade_bind(db, None, Some("g7")).await?, ["g7"]);
+    let with_pages = [
+        vec![
+            Value::I64(10),
+            Value::I64(1),
+            text("Sea"),
+            text("isbn-10"),
+            Value::I64(0),
+        ],
+        vec![
+            Value::I64(11),
+            Value::I64(2),
+            text("Sky"),
+            text("isbn-11"),
+            Value::I64(0),
+        ],
+    ];
+    assert_eq!(
+        rows(db, books).await?,
+        with_pages,
+        "no book lost in the rebuilds"
+    );
+    exec(
+        db,
+        "INSERT INTO books (id, author_id, title) VALUES (12, 1, NULL)",
+    )
+    .await?;
+    let long = "x".repeat(100);
+    exec(
+        db,
+        &format!("UPDATE authors SET full_name = '{long}' WHERE id = 2"),
+    )
+    .await?;
+    exec(db, "UPDATE authors SET full_name = 'Bob' WHERE id = 2").await?;
+    for refused in [
+        "INSERT INTO books (id, author_id, title) VALUES (13, 9, 'x')",
+        "UPDATE books SET isbn = 'isbn-10' WHERE id = 11",
+    ] {
+        assert!(
+            db.execute(AssertSqlSafe(refused), vec![]).await.is_err(),
+            "the rebuilt table kept its keys: {refused}"
+        );
+    }
+    exec(db, "DELETE FROM books WHERE id = 12").await?;
+
+    assert_eq!(m.upgrade_bind(db, None, None).await?, ["h8"]);
+    assert_eq!(
+        rows(db, "SELECT id, pages FROM books ORDER BY id").await?,
+        [
+            vec![Value::I64(10), text("0")],
+            vec![Value::I64(11), text("0")]
+        ],
+        "the integers converted to text"
+    );
     assert!(m.upgrade_bind(db, None, None).await?.is_empty(), "at head");
+    assert_eq!(m.downgrade_bind(db, None, Some("f6")).await?, ["h8", "g7"]);
+    assert_eq!(
+        rows(db, books).await?,
+        [
+            vec![Value::I64(10), Value::I64(1), text("Sea"), text("isbn-10")],
+            vec![Value::I64(11), Value::I64(2), text("Sky"), text("isbn-11")]
+        ]
+    );
+    assert!(
+        db.execute(
+            AssertSqlSafe("INSERT INTO books (id, author_id, title) VALUES (12, 1, NULL)"),
+            vec![]
+        )
+        .await
+        .is_err(),
+        "the title is NOT NULL again"
+    );
 
     // Down, one step at a time, the rows checked after each.
     assert_eq!(m.downgrade_bind(db, None, None).await?, ["f6"]);

@@ -77,13 +77,20 @@ struct KeyPart {
 
 /// Reads every table and view of the engine's database, sorted by name.
 pub(crate) async fn tables(engine: &Engine, bind: Option<&str>) -> Result<Vec<Table>> {
-    let mut catalog = match engine.backend() {
+    tables_on(Conn::Pool(engine), bind).await
+}
+
+/// Reads every table and view that `conn` sees, sorted by name: on a connection inside
+/// a transaction, the tables as that transaction has changed them.
+pub(crate) async fn tables_on(mut conn: Conn<'_>, bind: Option<&str>) -> Result<Vec<Table>> {
+    let backend = conn.engine().backend();
+    let mut catalog = match backend {
         #[cfg(feature = "sqlite")]
-        Backend::Sqlite => sqlite::catalog(engine).await?,
+        Backend::Sqlite => sqlite::catalog(&mut conn).await?,
         #[cfg(feature = "postgres")]
-        Backend::Postgres => postgres::catalog(engine).await?,
+        Backend::Postgres => postgres::catalog(&mut conn).await?,
         #[cfg(feature = "mysql")]
-        Backend::MySql => mysql::catalog(engine).await?,
+        Backend::MySql => mysql::catalog(&mut conn).await?,
         #[allow(unreachable_patterns)]
         _ => Catalog::default(),
     };
@@ -91,16 +98,12 @@ pub(crate) async fn tables(engine: &Engine, bind: Option<&str>) -> Result<Vec<Ta
     catalog
         .relations
         .retain(|(name, _)| name != COMMIT_TOKEN_TABLE && name != MIGRATION_TABLE);
-    Ok(assemble(catalog, engine.backend(), bind))
+    Ok(assemble(catalog, backend, bind))
 }
 
 /// Runs one catalog query.
-async fn fetch(engine: &Engine, sql: &str) -> Result<Vec<Row>> {
-    executor::fetch_rows(
-        Conn::Pool(engine),
-        Rendered::new(sql.to_owned(), Vec::new()),
-    )
-    .await
+async fn fetch(conn: &mut Conn<'_>, sql: &str) -> Result<Vec<Row>> {
+    executor::fetch_rows(conn.reborrow(), Rendered::new(sql.to_owned(), Vec::new())).await
 }
 
 /// A foreign key's ON DELETE from its SQL words; `NO ACTION` (the default) is `None`.

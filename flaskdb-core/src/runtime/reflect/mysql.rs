@@ -1,22 +1,22 @@
 //! MySQL's and MariaDB's catalog (`information_schema`), for the current database.
 
 use super::{Catalog, KeyKind, KeyPart, RawColumn, fetch, on_delete};
-use crate::driver::engine::Engine;
+use crate::driver::executor::Conn;
 use crate::error::Result;
 use crate::schema::table::column_index_name;
 
-pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
+pub(super) async fn catalog(conn: &mut Conn<'_>) -> Result<Catalog> {
     let mut catalog = Catalog::default();
     let relations = "SELECT CAST(TABLE_NAME AS CHAR) AS name, TABLE_TYPE = 'VIEW' AS is_view \
                      FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()";
-    for row in fetch(engine, relations).await? {
+    for row in fetch(conn, relations).await? {
         catalog
             .relations
             .push((row.get("name")?, row.get::<i64>("is_view")? != 0));
     }
     // MariaDB prints a literal default as SQL (`'text'`, `NULL`); MySQL prints the bare
     // value, and marks an expression with DEFAULT_GENERATED.
-    let version = fetch(engine, "SELECT CAST(VERSION() AS CHAR) AS v").await?;
+    let version = fetch(conn, "SELECT CAST(VERSION() AS CHAR) AS v").await?;
     let mariadb = match version.first() {
         Some(row) => row.get::<String>("v")?.contains("MariaDB"),
         None => true,
@@ -28,7 +28,7 @@ pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
         let json = "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(CONSTRAINT_NAME AS CHAR) AS col \
                     FROM information_schema.CHECK_CONSTRAINTS \
                     WHERE CONSTRAINT_SCHEMA = DATABASE() AND CHECK_CLAUSE LIKE 'json\\_valid(%'";
-        for row in fetch(engine, json).await? {
+        for row in fetch(conn, json).await? {
             json_columns.push((row.get("tbl")?, row.get("col")?));
         }
     }
@@ -37,7 +37,7 @@ pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
                    CAST(COLUMN_DEFAULT AS CHAR) AS dflt, CAST(EXTRA AS CHAR) AS extra \
                    FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
                    ORDER BY TABLE_NAME, ORDINAL_POSITION";
-    for row in fetch(engine, columns).await? {
+    for row in fetch(conn, columns).await? {
         let table: String = row.get("tbl")?;
         let name: String = row.get("name")?;
         let mut declared: String = row.get("declared")?;
@@ -74,7 +74,7 @@ pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
                    WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
                    ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION";
     let mut foreign_keys = Vec::new();
-    for row in fetch(engine, foreign).await? {
+    for row in fetch(conn, foreign).await? {
         let rule: String = row.get("on_delete")?;
         foreign_keys.push(KeyPart {
             table: row.get("tbl")?,
@@ -95,7 +95,7 @@ pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
                    FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
                    AND COLUMN_NAME IS NOT NULL ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX";
     let mut index_parts = Vec::new();
-    for row in fetch(engine, indexes).await? {
+    for row in fetch(conn, indexes).await? {
         let name: String = row.get("name")?;
         let unique = row.get::<i64>("non_unique")? == 0;
         index_parts.push(KeyPart {

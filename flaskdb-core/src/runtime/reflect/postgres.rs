@@ -1,19 +1,19 @@
 //! PostgreSQL's catalog (`pg_catalog`), for the tables of the current schema.
 
 use super::{Catalog, KeyKind, KeyPart, RawColumn, fetch, on_delete};
-use crate::driver::engine::Engine;
+use crate::driver::executor::Conn;
 use crate::error::Result;
 
 const IN_SCHEMA: &str = "n.nspname = current_schema()";
 
-pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
+pub(super) async fn catalog(conn: &mut Conn<'_>) -> Result<Catalog> {
     let mut catalog = Catalog::default();
     let relations = format!(
         "SELECT c.relname::text AS name, c.relkind IN ('v', 'm') AS is_view \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE {IN_SCHEMA} AND c.relkind IN ('r', 'p', 'v', 'm')"
     );
-    for row in fetch(engine, &relations).await? {
+    for row in fetch(conn, &relations).await? {
         catalog
             .relations
             .push((row.get("name")?, row.get("is_view")?));
@@ -28,7 +28,7 @@ pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
          WHERE {IN_SCHEMA} AND c.relkind IN ('r', 'p', 'v', 'm') AND a.attnum > 0 \
          AND NOT a.attisdropped ORDER BY c.relname, a.attnum"
     );
-    for row in fetch(engine, &columns).await? {
+    for row in fetch(conn, &columns).await? {
         let default: Option<String> = row.get("dflt")?;
         // An identity column, or a serial one (its default draws from a sequence).
         let generated = !row.get::<String>("identity")?.is_empty()
@@ -57,7 +57,7 @@ pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
          WHERE {IN_SCHEMA} AND con.contype IN ('p', 'u', 'f') \
          ORDER BY c.relname, con.conname, k.i"
     );
-    for row in fetch(engine, &constraints).await? {
+    for row in fetch(conn, &constraints).await? {
         let kind = match row.get::<String>("kind")?.as_str() {
             "p" => KeyKind::Primary,
             "u" => KeyKind::Unique,
@@ -93,7 +93,7 @@ pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
          AND con.conindid = ix.indexrelid) \
          ORDER BY t.relname, i.relname, k.i"
     );
-    for row in fetch(engine, &indexes).await? {
+    for row in fetch(conn, &indexes).await? {
         catalog.keys.push(KeyPart {
             table: row.get("tbl")?,
             name: row.get("name")?,

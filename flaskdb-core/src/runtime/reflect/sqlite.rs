@@ -1,14 +1,14 @@
 //! SQLite's catalog: `sqlite_master` and the table-valued pragmas.
 
 use super::{Catalog, KeyKind, KeyPart, RawColumn, fetch, on_delete};
-use crate::driver::engine::Engine;
+use crate::driver::executor::Conn;
 use crate::error::Result;
 
-pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
+pub(super) async fn catalog(conn: &mut Conn<'_>) -> Result<Catalog> {
     let mut catalog = Catalog::default();
     let relations = "SELECT name, type = 'view' AS is_view FROM sqlite_master \
                      WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
-    for row in fetch(engine, relations).await? {
+    for row in fetch(conn, relations).await? {
         catalog
             .relations
             .push((row.get::<String>("name")?, row.get::<bool>("is_view")?));
@@ -18,7 +18,7 @@ pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
                    FROM sqlite_master m JOIN pragma_table_info(m.name) p \
                    WHERE m.type IN ('table', 'view') ORDER BY m.name, p.cid";
     let mut primary = Vec::new();
-    for row in fetch(engine, columns).await? {
+    for row in fetch(conn, columns).await? {
         let table = row.get::<String>("tbl")?;
         let name = row.get::<String>("name")?;
         let declared = row.get::<String>("type")?;
@@ -52,7 +52,7 @@ pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
                    FROM sqlite_master m JOIN pragma_index_list(m.name) il \
                    JOIN pragma_index_info(il.name) ii \
                    WHERE m.type = 'table' AND il.origin <> 'pk' ORDER BY m.name, il.name, ii.seqno";
-    for row in fetch(engine, indexes).await? {
+    for row in fetch(conn, indexes).await? {
         let unique = row.get::<bool>("unique")?;
         catalog.keys.push(KeyPart {
             table: row.get("tbl")?,
@@ -69,7 +69,7 @@ pub(super) async fn catalog(engine: &Engine) -> Result<Catalog> {
     let foreign = "SELECT m.name AS tbl, f.id, f.\"table\" AS ref_table, f.\"from\", f.\"to\", \
                    f.on_delete FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
                    WHERE m.type = 'table' ORDER BY m.name, f.id DESC, f.seq";
-    for row in fetch(engine, foreign).await? {
+    for row in fetch(conn, foreign).await? {
         catalog.keys.push(KeyPart {
             table: row.get("tbl")?,
             name: format!("fk{}", row.get::<i64>("id")?),
