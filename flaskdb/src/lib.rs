@@ -177,6 +177,10 @@ pub use flaskdb_core::Json;
 #[doc(hidden)]
 pub use flaskdb_core::__private;
 
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod cli;
+
 /// Migrations, as Flask-Migrate runs them: see the guide's chapter "Migrations".
 pub use flaskdb_core::migrate;
 

@@ -136,7 +136,10 @@ fn bad_arguments_and_unreachable_databases_are_clear_errors() {
     let usage = flaskdb(&["reflekt"]);
     assert_eq!(usage.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&usage.stderr);
-    assert!(stderr.contains("the only command is `reflect`") && stderr.contains("usage:"));
+    assert!(
+        stderr.contains("unknown command `reflekt`: the commands are `reflect` and `db`")
+            && stderr.contains("usage:")
+    );
 
     let no_url = flaskdb(&["reflect", "--tables", "a"]);
     assert_eq!(no_url.status.code(), Some(2));
@@ -217,4 +220,95 @@ proptest! {
     fn passwords_never_show(password in passwords::password()) {
         assert_hidden(&password);
     }
+}
+
+/// Runs `flaskdb db ..` with `DATABASE_URL` set; returns stdout, failing on an error.
+fn db_ok(args: &[&str], url: &str) -> String {
+    let mut full = vec!["db"];
+    full.extend_from_slice(args);
+    let out = flaskdb_with(&full, Some(url));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_migration_commands_write_run_and_report_migrations() {
+    let dir = std::env::temp_dir().join(format!("flaskdb-cli-db-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    let migrations = dir.join("migrations");
+    let m = migrations.to_str().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("app.db").display());
+
+    assert!(db_ok(&["init", "-d", m], &url).contains("created"));
+    let wrote = db_ok(&["revision", "-m", "create notes", "-d", m], &url);
+    let first = wrote.trim().strip_prefix("wrote ").unwrap().to_owned();
+    let text = std::fs::read_to_string(&first).unwrap();
+    assert!(text.contains("message = \"create notes\"") && !text.contains("down_revision"));
+    let steps = "\n[[upgrade]]\nop = \"create_table\"\ntable = \"notes\"\n\
+                 columns = [{ name = \"id\", type = \"bigint\", primary_key = true }]\n\
+                 [[downgrade]]\nop = \"drop_table\"\ntable = \"notes\"\n";
+    std::fs::write(&first, text + steps).unwrap();
+    let wrote = db_ok(&["revision", "-m", "index \"notes\"", "-d", m], &url);
+    let second = wrote.trim().strip_prefix("wrote ").unwrap().to_owned();
+    let r1 = std::path::Path::new(&first)
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()[..12]
+        .to_owned();
+    let r2 = std::path::Path::new(&second)
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()[..12]
+        .to_owned();
+    let text = std::fs::read_to_string(&second).unwrap();
+    assert!(
+        text.contains(&format!("down_revision = \"{r1}\"")),
+        "{text}"
+    );
+    assert!(text.contains(r#"message = "index \"notes\"""#), "{text}");
+
+    let history = db_ok(&["history", "-d", m], &url);
+    assert_eq!(
+        history,
+        format!("{r1} -> {r2} (head), index \"notes\"\n<base> -> {r1}, create notes\n")
+    );
+    assert_eq!(db_ok(&["heads", "-d", m], &url), format!("{r2} (head)\n"));
+    let sql = db_ok(&["upgrade", "--sql", "-d", m], &url);
+    assert!(
+        sql.contains("BEGIN;\nCREATE TABLE \"notes\" (") && sql.contains(&format!("'{r2}'")),
+        "{sql}"
+    );
+
+    assert_eq!(
+        db_ok(&["upgrade", "-d", m], &url),
+        format!("default: upgraded {r1}, {r2}\n")
+    );
+    assert_eq!(
+        db_ok(&["current", "-d", m], &url),
+        format!("default: {r2} (head)\n")
+    );
+    assert_eq!(
+        db_ok(&["downgrade", "-d", m], &url),
+        format!("default: downgraded {r2}\n")
+    );
+    assert!(db_ok(&["show", &r1[..6], "-d", m], &url).contains(&format!("Revision ID: {r1}")));
+    db_ok(&["stamp", "base", "-d", m], &url);
+    assert_eq!(db_ok(&["current", "-d", m], &url), "default: (base)\n");
+
+    let no_message = flaskdb_with(&["db", "revision", "-d", m], Some(&url));
+    assert_eq!(no_message.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_message.stderr).contains("needs -m MESSAGE"));
+    let unknown = flaskdb_with(&["db", "show", "zz", "-d", m], Some(&url));
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no migration has the revision `zz`")
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

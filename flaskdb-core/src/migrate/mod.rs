@@ -8,10 +8,12 @@
 //! history.rs  the files as one linear history
 //! render.rs   an operation as one backend's statements
 //! runner.rs   upgrade, downgrade, current and stamp against a bind, under a lock
+//! offline.rs  the SQL of an upgrade or downgrade, printed instead of run
 //! ```
 
 mod file;
 mod history;
+mod offline;
 mod op;
 mod render;
 mod runner;

@@ -313,6 +313,19 @@ fn ordinal(n: usize) -> String {
     format!("{n}{suffix}")
 }
 
+/// The version table: a row per applied revision.
+pub(super) fn version_table() -> Table {
+    Table::new(MIGRATION_TABLE)
+        .column(
+            ColumnDef::new("revision", SqlType::Text)
+                .max_length(64)
+                .primary_key(),
+        )
+        .column(ColumnDef::new("checksum", SqlType::Text).max_length(64))
+        .column(ColumnDef::new("state", SqlType::Text).max_length(16))
+        .column(ColumnDef::new("detail", SqlType::Text).nullable(true))
+}
+
 /// A connection of its own for a run: it holds the migration lock on servers that
 /// have one, and closes when dropped, so neither the lock nor a transaction begun on
 /// it by hand outlives the run.
@@ -368,16 +381,7 @@ impl Locked {
             // ends with `PRAGMA foreign_key_check` instead.
             Backend::Sqlite => conn.execute_patiently("PRAGMA foreign_keys = OFF").await?,
         }
-        let table = Table::new(MIGRATION_TABLE)
-            .column(
-                ColumnDef::new("revision", SqlType::Text)
-                    .max_length(64)
-                    .primary_key(),
-            )
-            .column(ColumnDef::new("checksum", SqlType::Text).max_length(64))
-            .column(ColumnDef::new("state", SqlType::Text).max_length(16))
-            .column(ColumnDef::new("detail", SqlType::Text).nullable(true));
-        for sql in create_table(&table, backend, true)? {
+        for sql in create_table(&version_table(), backend, true)? {
             conn.execute_patiently(&sql).await?;
         }
         Ok(conn)
