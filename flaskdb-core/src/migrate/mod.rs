@@ -3,6 +3,7 @@
 //! recorded with a checksum in the bind's table `flaskdb_migrations`.
 //!
 //! ```text
+//! autogen.rs  the steps that bring a database to its models, by comparison
 //! op.rs       the operations a step can be, and columns as files declare them
 //! file.rs     one migration file: revision, parent, steps per bind, checksum
 //! history.rs  the files as one linear history
@@ -11,6 +12,7 @@
 //! offline.rs  the SQL of an upgrade or downgrade, printed instead of run
 //! ```
 
+mod autogen;
 mod file;
 mod history;
 mod offline;
@@ -18,6 +20,7 @@ mod op;
 mod render;
 mod runner;
 
+pub use autogen::{Diff, compare, migration_text};
 pub use file::Migration;
 pub use history::Migrations;
 pub use op::{ColumnSpec, ForeignKeySpec, Op};

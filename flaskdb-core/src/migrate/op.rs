@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::schema::{ColumnDef, ForeignKey, OnDelete, Table};
+use crate::value::Value;
 use crate::value::sql_type::SqlType;
 
 /// One step of a migration. In a migration file each is a `[[upgrade]]` or
@@ -150,12 +151,19 @@ pub struct ColumnSpec {
     /// Whether the database numbers it (by default: a table's lone integer key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoincrement: Option<bool>,
-    /// A UNIQUE constraint on the column alone.
+    /// A UNIQUE constraint on the column alone (with `index`: a unique index).
     #[serde(default, skip_serializing_if = "is_false")]
     pub unique: bool,
+    /// An index of its own, `ix_<table>_<column>`, as `#[model(index)]` makes.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub index: bool,
     /// The server default, as SQL (`'draft'`, `0`, `CURRENT_TIMESTAMP`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
+    /// A text default, quoted for each backend as `create_all` quotes it (one whose
+    /// text holds a backslash or a quote reads alike everywhere); instead of `default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_text: Option<String>,
 }
 
 /// A foreign key of a created table.
@@ -201,11 +209,22 @@ impl ColumnSpec {
         if self.unique {
             column = column.unique();
         }
+        if self.index {
+            column = column.index();
+        }
         if let Some(n) = self.length {
             column = column.max_length(n);
         }
-        if let Some(sql) = &self.default {
-            column = column.server_default(sql.clone());
+        match (&self.default, &self.default_text) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Migration(format!(
+                    "column `{}` has both default and default_text: give one",
+                    self.name
+                )));
+            }
+            (Some(sql), None) => column = column.server_default(sql.clone()),
+            (None, Some(text)) => column = column.default(Value::Text(text.clone())),
+            (None, None) => {}
         }
         Ok(column)
     }

@@ -3,6 +3,7 @@
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::migrate::op::{ColumnSpec, Op, table_of};
+use crate::schema::table::column_index_name;
 use crate::schema::{ColumnDef, Table};
 use crate::sql::{ColumnKind, column_sql, create_table, idents};
 
@@ -41,10 +42,11 @@ pub(crate) fn statements(
         }
         Op::AddColumn { table, column } => {
             // SQLite cannot add a UNIQUE column; a unique index after it does the same.
-            let separate_unique = backend == Backend::Sqlite && column.unique;
+            let separate_unique = backend == Backend::Sqlite && column.unique && !column.index;
             let mut spec = column.clone();
             spec.unique &= !separate_unique;
-            let kind = if column.unique {
+            spec.index = false;
+            let kind = if column.unique || column.index {
                 ColumnKind::InKey
             } else {
                 ColumnKind::Plain
@@ -52,10 +54,18 @@ pub(crate) fn statements(
             let mut sql = format!("ALTER TABLE {} ADD COLUMN ", q(table)?);
             column_sql(&spec.to_column()?, kind, backend, &mut sql)?;
             let mut out = vec![sql];
-            if separate_unique {
+            let own_index = if column.index {
+                Some((column_index_name(table, &column.name), column.unique))
+            } else if separate_unique {
+                Some((format!("uq_{table}_{}", column.name), true))
+            } else {
+                None
+            };
+            if let Some((name, unique)) = own_index {
                 out.push(format!(
-                    "CREATE UNIQUE INDEX {} ON {} ({})",
-                    q(&format!("uq_{table}_{}", column.name))?,
+                    "CREATE {}INDEX {} ON {} ({})",
+                    if unique { "UNIQUE " } else { "" },
+                    q(&name)?,
                     q(table)?,
                     q(&column.name)?
                 ));

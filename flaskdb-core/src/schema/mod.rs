@@ -2,7 +2,7 @@
 
 mod codegen;
 pub(crate) mod naming;
-mod order;
+pub(crate) mod order;
 pub(crate) mod relation;
 pub(crate) mod table;
 

@@ -45,13 +45,16 @@ pub(crate) fn parse_type(backend: Backend, declared: &str) -> (SqlType, Option<u
             "boolean" => (SqlType::Bool, None),
             "real" => (SqlType::Real, None),
             "double precision" => (SqlType::Double, None),
-            "character varying" | "character" => text(length),
+            // The catalog's words, and the ones flaskdb's DDL writes.
+            "character varying" | "character" | "varchar" | "char" => text(length),
             "bytea" => (SqlType::Blob, None),
             "date" => (SqlType::Date, None),
             "uuid" => (SqlType::Uuid, None),
             "json" | "jsonb" => (SqlType::Json, None),
             "numeric" => (SqlType::Decimal, None),
-            b if b.starts_with("timestamp") && lower.ends_with("with time zone") => {
+            b if b == "timestamptz"
+                || b.starts_with("timestamp") && lower.ends_with("with time zone") =>
+            {
                 (SqlType::Timestamp, None)
             }
             b if b.starts_with("timestamp") => (SqlType::DateTime, None),
@@ -106,7 +109,7 @@ pub(crate) fn parse_default(backend: Backend, text: &str, sql_type: SqlType) -> 
     if t.eq_ignore_ascii_case("null") || t.to_ascii_lowercase().starts_with("null::") {
         return Default::Null;
     }
-    let (literal, quoted) = match quoted_literal(backend, t) {
+    let (literal, quoted) = match quoted_literal(backend, t).or_else(|| hex_text(t)) {
         Some(s) => (s, true),
         None => (t.to_owned(), false),
     };
@@ -126,6 +129,26 @@ pub(crate) fn parse_default(backend: Backend, text: &str, sql_type: SqlType) -> 
         _ => None,
     };
     value.map_or_else(sql, Default::Value)
+}
+
+/// The text of a hex literal (`X'6869'`, as MySQL declares a text default holding a
+/// backslash or quote) that is UTF-8; `None` when `t` is not one.
+fn hex_text(t: &str) -> Option<String> {
+    let hex = t
+        .strip_prefix("_utf8mb4")
+        .unwrap_or(t)
+        .trim_start()
+        .strip_prefix(['X', 'x'])?
+        .strip_prefix('\'')?
+        .strip_suffix('\'')?;
+    if hex.len() % 2 != 0 {
+        return None;
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    String::from_utf8(bytes).ok()
 }
 
 /// The text of a quoted literal (`'it''s'`, with PostgreSQL's `::type` cast after it),
