@@ -489,6 +489,10 @@ async fn check_insert(c: &mut Contenders, n: usize) -> anyhow::Result<()> {
     let conn = raw!(c, conn, names())?;
     agree(c, "insert", "plain connection", &flask, &conn)?;
     raw!(c, conn, clear_users())?;
+    raw!(c, conn, insert_loop(n))?;
+    let looped = raw!(c, conn, names())?;
+    agree(c, "insert", "INSERT per row", &flask, &looped)?;
+    raw!(c, conn, clear_users())?;
     raw!(c, pool, insert(n))?;
     let pool = if c.shared {
         raw!(c, conn, names())?

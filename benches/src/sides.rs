@@ -51,10 +51,29 @@ pub mod flask {
     }
 }
 
+/// ` IN (..)` with one parameter per key (`in_list`), or ` = ANY(..)` with the keys in
+/// one array parameter (`array`, PostgreSQL), appended to `$q`.
+macro_rules! keys_filter {
+    (in_list, $q:ident, $keys:expr) => {{
+        $q.push(" IN (");
+        let mut list = $q.separated(", ");
+        for key in $keys {
+            list.push_bind(key);
+        }
+        $q.push(")");
+    }};
+    (array, $q:ident, $keys:expr) => {{
+        $q.push(" = ANY(");
+        $q.push_bind($keys.collect::<Vec<i64>>());
+        $q.push(")");
+    }};
+}
+
 /// The raw sqlx side for one backend: `$db` is the sqlx database, `$p1`/`$p2` the first
-/// two placeholders in that backend's style, `$ddl` the backend's `CREATE TABLE`s.
+/// two placeholders in that backend's style, `$ddl` the backend's `CREATE TABLE`s,
+/// `$keys` how a statement lists many keys (see `keys_filter!`).
 macro_rules! raw_side {
-    ($module:ident, $db:ty, $p1:literal, $p2:literal, $ddl:expr) => {
+    ($module:ident, $db:ty, $p1:literal, $p2:literal, $keys:ident, $ddl:expr) => {
         /// Hand-written sqlx.
         pub mod $module {
             use sqlx::{Acquire, QueryBuilder, Row};
@@ -231,29 +250,22 @@ macro_rules! raw_side {
                 Ok(())
             }
 
-            /// Loading associations with IN lists, on one connection.
+            /// Loading associations with one statement per level, on one connection:
+            /// `IN` lists, or on PostgreSQL one array (`= ANY($1)`), as its users write it.
             pub async fn associations<'a>(
                 a: impl Acquire<'a, Database = $db>,
             ) -> anyhow::Result<Vec<UserTree>> {
                 let mut conn = a.acquire().await?;
                 let users = trivial(&mut *conn).await?;
                 let mut q = QueryBuilder::<$db>::new(
-                    "SELECT id, user_id, title, body FROM posts WHERE user_id IN (",
+                    "SELECT id, user_id, title, body FROM posts WHERE user_id",
                 );
-                let mut list = q.separated(", ");
-                for u in &users {
-                    list.push_bind(u.id);
-                }
-                q.push(")");
+                keys_filter!($keys, q, users.iter().map(|u| u.id));
                 let posts: Vec<Post> = q.build_query_as().fetch_all(&mut *conn).await?;
                 let mut q = QueryBuilder::<$db>::new(
-                    "SELECT id, post_id, text FROM comments WHERE post_id IN (",
+                    "SELECT id, post_id, text FROM comments WHERE post_id",
                 );
-                let mut list = q.separated(", ");
-                for p in &posts {
-                    list.push_bind(p.id);
-                }
-                q.push(")");
+                keys_filter!($keys, q, posts.iter().map(|p| p.id));
                 let comments: Vec<Comment> = q.build_query_as().fetch_all(&mut *conn).await?;
                 Ok(assemble(users, posts, comments))
             }
@@ -308,6 +320,7 @@ raw_side!(
     sqlx::Sqlite,
     "?",
     "?",
+    in_list,
     [
         "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL, \
          hair_color VARCHAR(50))",
@@ -322,6 +335,7 @@ raw_side!(
     sqlx::Postgres,
     "$1",
     "$2",
+    array,
     [
         "CREATE TABLE users (id BIGSERIAL PRIMARY KEY, name VARCHAR(50) NOT NULL, \
          hair_color VARCHAR(50))",
@@ -336,6 +350,7 @@ raw_side!(
     sqlx::MySql,
     "?",
     "?",
+    in_list,
     [
         "CREATE TABLE users (id BIGINT AUTO_INCREMENT PRIMARY KEY, \
          name VARCHAR(50) NOT NULL, hair_color VARCHAR(50))",
