@@ -34,6 +34,9 @@ reflect       prints Rust source with one #[derive(Model)] struct per table (and
 
 db init                 creates the migrations directory
 db revision -m MSG      writes a new, empty migration after the last one
+db migrate -m MSG       writes a migration of what the models have and the database
+                        lacks (autogenerate; the models must be linked into this program)
+db check                exits 1, naming each difference, when models and database differ
 db upgrade [REV]        upgrades every bind (or --bind KEY) to REV, or to the last
 db upgrade [REV] --sql  prints the SQL instead, for an empty database of DATABASE_URL's
                         backend (--from REV: for a database at REV)
@@ -68,6 +71,10 @@ enum Action {
     Revision {
         message: String,
     },
+    Migrate {
+        message: String,
+    },
+    Check,
     Upgrade {
         rev: Option<String>,
         sql: bool,
@@ -208,6 +215,10 @@ impl Flags {
                     .take()
                     .ok_or("`db revision` needs -m MESSAGE")?,
             },
+            "migrate" => Action::Migrate {
+                message: self.message.take().ok_or("`db migrate` needs -m MESSAGE")?,
+            },
+            "check" => Action::Check,
             "upgrade" => Action::Upgrade {
                 rev,
                 sql: self.sql,
@@ -225,8 +236,8 @@ impl Flags {
             },
             other => {
                 return Err(format!(
-                    "unknown command `db {other}`: init, revision, upgrade, downgrade, \
-                     current, history, heads, show and stamp"
+                    "unknown command `db {other}`: init, revision, migrate, check, upgrade, \
+                     downgrade, current, history, heads, show and stamp"
                 ));
             }
         };
@@ -330,6 +341,24 @@ async fn migrations(action: Action, dir: &Path, bind: Option<String>) -> Result<
     let mut out = String::new();
     match action {
         Action::Init | Action::Revision { .. } => {}
+        Action::Migrate { message } => {
+            return autogenerate(dir, &migrations, bind.as_deref(), &message).await;
+        }
+        Action::Check => {
+            let db = Db::connect(Config::from_env()?).await?;
+            let mut found = Vec::new();
+            for (key, diff) in differences(&db, bind.as_deref()).await? {
+                let name = key.as_deref().unwrap_or("default").to_owned();
+                found.extend(diff.upgrade.iter().map(|op| format!("{name}: {op}")));
+            }
+            if !found.is_empty() {
+                return Err(Error::Migration(format!(
+                    "the database differs from the models; `db migrate` would write:\n  {}",
+                    found.join("\n  ")
+                )));
+            }
+            out.push_str("no new upgrade operations detected\n");
+        }
         Action::History => {
             for m in migrations.iter().rev() {
                 out.push_str(&line(m, &migrations));
@@ -422,6 +451,91 @@ async fn migrations(action: Action, dir: &Path, bind: Option<String>) -> Result<
     Ok(out)
 }
 
+/// Each bind's differences from its models (every bind, or `bind`).
+///
+/// # Errors
+/// [`Error::Migration`] when no model is linked into this program: against no models,
+/// every table would look like one to drop.
+async fn differences(
+    db: &Db,
+    bind: Option<&str>,
+) -> Result<Vec<(Option<String>, flaskdb_core::migrate::Diff)>, Error> {
+    let mut out = Vec::new();
+    let mut models = 0;
+    for (key, _) in db.engines()? {
+        if bind.is_some() && key.as_deref() != bind {
+            continue;
+        }
+        models += db.metadata(key.as_deref()).tables().len();
+        let diff = flaskdb_core::migrate::compare(db, key.as_deref()).await?;
+        out.push((key, diff));
+    }
+    if models == 0 {
+        return Err(Error::Migration(
+            "no models are linked into this program: run `db migrate` and `db check` from \
+             the application's own binary (src/bin/manage.rs calling flaskdb::cli::main())"
+                .into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// `db migrate`: a migration file of every bind's differences, after the last one.
+async fn autogenerate(
+    dir: &Path,
+    migrations: &Migrations,
+    bind: Option<&str>,
+    message: &str,
+) -> Result<String, Error> {
+    let db = Db::connect(Config::from_env()?).await?;
+    let head = migrations.head().map(Migration::revision);
+    for (key, _) in db.engines()? {
+        let at = migrations.current(&db, key.as_deref()).await?;
+        if at.as_deref() != head {
+            return Err(Error::Migration(format!(
+                "bind {} is at {}, not at the last migration {}: upgrade it first, so the \
+                 new migration holds only what the models changed",
+                key.as_deref().unwrap_or("default"),
+                at.as_deref().unwrap_or("(base)"),
+                head.unwrap_or("(base)")
+            )));
+        }
+    }
+    let diffs = differences(&db, bind).await?;
+    if diffs.iter().all(|(_, d)| d.is_empty()) {
+        return Ok("no changes in schema detected\n".into());
+    }
+    let binds: Vec<(Option<&str>, &flaskdb_core::migrate::Diff)> = diffs
+        .iter()
+        .filter(|(_, d)| !d.is_empty())
+        .map(|(k, d)| (k.as_deref(), d))
+        .collect();
+    let rev = new_revision();
+    let text = flaskdb_core::migrate::migration_text(&rev, head, message, &binds);
+    write_migration(dir, &rev, message, &text)
+}
+
+/// Writes migration `text` as `<rev>_<message>.toml` in `dir`, after checking that it
+/// parses (a file that does not is never left behind).
+fn write_migration(dir: &Path, rev: &str, message: &str, text: &str) -> Result<String, Error> {
+    let slug: String = message
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    let path = dir.join(format!("{rev}_{}.toml", slug.trim_matches('_')));
+    Migration::parse(&path.display().to_string(), text)?;
+    std::fs::write(&path, text)
+        .map_err(|e| Error::Migration(format!("cannot write {}: {e}", path.display())))?;
+    Ok(format!("wrote {}\n", path.display()))
+}
+
 /// What an upgrade or downgrade of bind `name` did.
 fn ran(name: &str, verb: &str, revisions: &[String]) -> String {
     if revisions.is_empty() {
@@ -486,18 +600,6 @@ fn init(dir: &Path) -> Result<String, Error> {
 fn revision(dir: &Path, message: &str) -> Result<String, Error> {
     let migrations = Migrations::from_dir(dir)?;
     let rev = new_revision();
-    let slug: String = message
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .take(40)
-        .collect();
-    let path = dir.join(format!("{rev}_{}.toml", slug.trim_matches('_')));
     let parent = migrations
         .head()
         .map(|h| format!("down_revision = \"{}\"\n", h.revision()))
@@ -511,11 +613,7 @@ fn revision(dir: &Path, message: &str) -> Result<String, Error> {
             .replace('\\', "\\\\")
             .replace('"', "\\\"")
     );
-    // Checked before it is written: a file that does not parse is never left behind.
-    Migration::parse(&path.display().to_string(), &text)?;
-    std::fs::write(&path, text)
-        .map_err(|e| Error::Migration(format!("cannot write {}: {e}", path.display())))?;
-    Ok(format!("wrote {}\n", path.display()))
+    write_migration(dir, &rev, message, &text)
 }
 
 /// The steps of a new migration, as comments to fill in.

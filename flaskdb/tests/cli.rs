@@ -312,3 +312,25 @@ fn the_migration_commands_write_run_and_report_migrations() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn autogenerate_refuses_a_program_without_models() {
+    let dir = std::env::temp_dir().join(format!("flaskdb-cli-nomodels-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("app.db").display());
+    let d = dir.to_str().unwrap();
+    for command in ["check", "migrate"] {
+        let mut args = vec!["db", command, "-d", d];
+        if command == "migrate" {
+            args.extend(["-m", "x"]);
+        }
+        let out = flaskdb_with(&args, Some(&url));
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("no models are linked into this program"),
+            "{stderr}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

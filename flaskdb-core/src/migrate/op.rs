@@ -270,3 +270,31 @@ pub(crate) fn table_of(
     }
     Ok(t)
 }
+
+impl std::fmt::Display for Op {
+    /// The step in a line: `add column user.age`.
+    ///
+    /// ```
+    /// use flaskdb_core::migrate::Op;
+    /// let op = Op::DropColumn { table: "user".into(), column: "age".into() };
+    /// assert_eq!(op.to_string(), "drop column user.age");
+    /// ```
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Op::CreateTable { table, .. } => write!(f, "create table {table}"),
+            Op::DropTable { table } => write!(f, "drop table {table}"),
+            Op::RenameTable { table, to } => write!(f, "rename table {table} to {to}"),
+            Op::AddColumn { table, column } => write!(f, "add column {table}.{}", column.name),
+            Op::DropColumn { table, column } => write!(f, "drop column {table}.{column}"),
+            Op::AlterColumn { table, from, .. } => {
+                write!(f, "alter column {table}.{}", from.name)
+            }
+            Op::RenameColumn { table, column, to } => {
+                write!(f, "rename column {table}.{column} to {to}")
+            }
+            Op::CreateIndex { table, name, .. } => write!(f, "create index {name} on {table}"),
+            Op::DropIndex { table, name } => write!(f, "drop index {name} on {table}"),
+            Op::Sql { .. } => f.write_str("run SQL"),
+        }
+    }
+}
