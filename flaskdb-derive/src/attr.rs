@@ -19,6 +19,8 @@ pub(crate) struct Model {
     pub(crate) view: bool,
     /// `#[model(versioned)]`: previous rows are kept in `<table>_history`.
     pub(crate) versioned: Option<Span>,
+    /// `#[model(renamed_from = "old")]`: the table's former name.
+    pub(crate) renamed_from: Option<String>,
 }
 
 /// The attributes of a `#[derive(Columns)]` struct.
@@ -46,6 +48,8 @@ pub(crate) struct Field {
     pub(crate) foreign_key: Option<(String, String)>,
     pub(crate) on_delete: Option<(OnDelete, Span)>,
     pub(crate) column: Option<String>,
+    /// `renamed_from = "old"`: the column's former name.
+    pub(crate) renamed_from: Option<String>,
     pub(crate) skip: Option<Span>,
     /// `#[model(flatten)]`: a `#[derive(Columns)]` mixin whose columns the model takes in.
     pub(crate) flatten: Option<Span>,
@@ -146,7 +150,7 @@ fn key_name(meta: &ParseNestedMeta<'_>) -> String {
 
 impl Model {
     pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Model {
-        let (mut table, mut bind, mut view) = (None, None, None);
+        let (mut table, mut bind, mut view, mut renamed_from) = (None, None, None, None);
         let mut versioned: Option<Span> = None;
         for_each_key(cx, attrs, |meta| {
             let span = meta.path.span();
@@ -163,6 +167,15 @@ impl Model {
                 set_once(cx, &mut view, true, VIEW.as_str(), span);
             } else if meta.path == VERSIONED {
                 set_once(cx, &mut versioned, span, VERSIONED.as_str(), span);
+            } else if meta.path == RENAMED_FROM {
+                let v: LitStr = meta.value()?.parse()?;
+                set_once(
+                    cx,
+                    &mut renamed_from,
+                    v.value(),
+                    RENAMED_FROM.as_str(),
+                    span,
+                );
             } else {
                 skip_value(meta)?;
                 cx.error_at(
@@ -181,6 +194,7 @@ impl Model {
             bind,
             view: view.unwrap_or(false),
             versioned,
+            renamed_from,
         }
     }
 }
@@ -322,6 +336,9 @@ impl Field {
             } else if meta.path == SERVER_DEFAULT {
                 let v: LitStr = meta.value()?.parse()?;
                 set_once(cx, &mut f.server_default, v.value(), &name, span);
+            } else if meta.path == RENAMED_FROM {
+                let v: LitStr = meta.value()?.parse()?;
+                set_once(cx, &mut f.renamed_from, v.value(), &name, span);
             } else if meta.path == FOREIGN_KEY {
                 let v: LitStr = meta.value()?.parse()?;
                 match v.value().rsplit_once('.') {

@@ -18,6 +18,8 @@ pub(crate) const TABLE: Symbol = Symbol("table");
 pub(crate) const BIND: Symbol = Symbol("bind");
 pub(crate) const VIEW: Symbol = Symbol("view");
 pub(crate) const VERSIONED: Symbol = Symbol("versioned");
+// On a model or a column field: its former name, for a migration that renames.
+pub(crate) const RENAMED_FROM: Symbol = Symbol("renamed_from");
 
 // On a column field.
 pub(crate) const PRIMARY_KEY: Symbol = Symbol("primary_key");
@@ -50,7 +52,7 @@ pub(crate) const INTEGER: Symbol = Symbol("integer");
 pub(crate) const RENAME: Symbol = Symbol("rename");
 
 /// The keys a model's struct takes, in the order error messages list them.
-pub(crate) const STRUCT_KEYS: &[Symbol] = &[TABLE, BIND, VIEW, VERSIONED];
+pub(crate) const STRUCT_KEYS: &[Symbol] = &[TABLE, BIND, VIEW, VERSIONED, RENAMED_FROM];
 
 /// The keys a field takes, in the order error messages list them.
 pub(crate) const FIELD_KEYS: &[Symbol] = &[
@@ -66,6 +68,7 @@ pub(crate) const FIELD_KEYS: &[Symbol] = &[
     FOREIGN_KEY,
     ON_DELETE,
     COLUMN,
+    RENAMED_FROM,
     SKIP,
     FLATTEN,
     HAS_MANY,
@@ -91,6 +94,7 @@ pub(crate) const COLUMN_ONLY_KEYS: &[Symbol] = &[
     SERVER_DEFAULT,
     ON_DELETE,
     COLUMN,
+    RENAMED_FROM,
 ];
 
 /// The keys that make a field a relationship.

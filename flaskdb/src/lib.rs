@@ -72,6 +72,7 @@
 //! | `#[model(flatten)] ts: Timestamps` | takes in the columns of a [`Columns`](derive@Columns) mixin at this place |
 //! | `#[model(foreign_key = "table.column", on_delete = "cascade")]` | a foreign key (`cascade`, `set null`, `restrict`) |
 //! | `#[model(column = "db_name")]` | the column's name in the database |
+//! | `#[model(renamed_from = "old")]` | the column's former name: `db migrate` renames it, keeping its values, where the database still has `old` (on the struct: the table's former name) |
 //! | `#[model(skip)]` | not a column (filled with `Default::default()` when loaded) |
 //! | `#[model(has_many)] posts: HasMany<Post>` | the rows whose foreign key points here; also `has_one` (`HasOne<T>`) |
 //! | `#[model(belongs_to)] category: BelongsTo<Category>` | the row this row's foreign key points at |

@@ -291,3 +291,13 @@ pub struct Page {
     pub title: String,
     pub body: Option<String>,
 }
+
+/// A table and a column whose models name their former names, for autogenerate's
+/// renames.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "article", renamed_from = "story")]
+pub struct Article {
+    pub id: i64,
+    #[model(max_length = 80, renamed_from = "headline")]
+    pub title: String,
+}

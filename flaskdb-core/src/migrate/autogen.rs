@@ -50,8 +50,10 @@ impl Diff {
 ///
 /// Detected: tables added and removed; columns added and removed; a column's type
 /// (as the backend declares it), length, nullability and server default; indexes
-/// added and removed, by name. Not yet: renames (they come out as a drop and an add),
-/// unique constraints and foreign keys of a table that exists.
+/// added and removed, by name. A table or column whose model says
+/// `#[model(renamed_from = "old")]` is renamed, keeping its rows, where the database
+/// has `old`; renames are never guessed. Not yet: unique constraints and foreign keys
+/// of a table that exists.
 ///
 /// # Errors
 /// A database error reading the catalog; [`Error::Schema`](crate::Error::Schema) for
@@ -70,11 +72,21 @@ pub async fn compare(db: &Db, bind: Option<&str>) -> Result<Diff> {
     let mut diff = Diff::default();
     let named = |tables: &[Table], name: &str| tables.iter().position(|t| t.name() == name);
 
+    // Each model's table in the database: by its name, or by the name it was renamed
+    // from when no model still has that one.
+    let found = |m: &Table| {
+        named(&database, m.name()).or_else(|| {
+            m.former_name()
+                .filter(|old| !models.iter().any(|o| o.name() == *old))
+                .and_then(|old| named(&database, old))
+        })
+    };
+
     // Tables to create, parents first; the steps down drop them children first.
     let new: Vec<&Table> = models
         .iter()
         .copied()
-        .filter(|t| named(&database, t.name()).is_none())
+        .filter(|t| found(t).is_none())
         .collect();
     let mut drops = Vec::new();
     for table in parents_first(&new)? {
@@ -89,16 +101,28 @@ pub async fn compare(db: &Db, bind: Option<&str>) -> Result<Diff> {
     // The undoing steps of the changes to tables both sides have, in the order made.
     let mut undo = Vec::new();
     for model in &models {
-        let Some(i) = named(&database, model.name()) else {
+        let Some(i) = found(model) else {
             continue;
         };
+        if database[i].name() != model.name() {
+            diff.upgrade.push(Op::RenameTable {
+                table: database[i].name().to_owned(),
+                to: model.name().to_owned(),
+            });
+            undo.push(Op::RenameTable {
+                table: model.name().to_owned(),
+                to: database[i].name().to_owned(),
+            });
+        }
         columns(model, &database[i], backend, &mut diff, &mut undo);
     }
 
     // Tables only the database has: dropped children first, made again parents first.
     let gone: Vec<&Table> = database
         .iter()
-        .filter(|t| !t.is_view() && !models.iter().any(|m| m.name() == t.name()))
+        .enumerate()
+        .filter(|(i, t)| !t.is_view() && !models.iter().any(|m| found(m) == Some(*i)))
+        .map(|(_, t)| t)
         .collect();
     let ordered = parents_first(&gone)?;
     for table in ordered.iter().rev() {
@@ -129,10 +153,19 @@ fn columns(model: &Table, db: &Table, backend: Backend, diff: &mut Diff, undo: &
             .iter()
             .any(|c| c.is_indexed() && column_index_name(t.name(), c.name()) == index)
     };
+    // Each model column in the database: by its name, or by the name it was renamed
+    // from when the model has no column of that name any more.
+    let found = |c: &ColumnDef| {
+        db.column_named(c.name()).or_else(|| {
+            c.former_name()
+                .filter(|old| model.column_named(old).is_none())
+                .and_then(|old| db.column_named(old))
+        })
+    };
     let added: Vec<&ColumnDef> = model
         .columns()
         .iter()
-        .filter(|c| db.column_named(c.name()).is_none())
+        .filter(|c| found(c).is_none())
         .collect();
     let (wanted, present) = (model.indexes(), db.indexes());
     for index in &present {
@@ -150,7 +183,20 @@ fn columns(model: &Table, db: &Table, backend: Backend, diff: &mut Diff, undo: &
         }
     }
     for column in model.columns() {
-        match db.column_named(column.name()) {
+        let existing = found(column);
+        if let Some(existing) = existing.filter(|e| e.name() != column.name()) {
+            diff.upgrade.push(Op::RenameColumn {
+                table: table.clone(),
+                column: existing.name().to_owned(),
+                to: column.name().to_owned(),
+            });
+            undo.push(Op::RenameColumn {
+                table: table.clone(),
+                column: column.name().to_owned(),
+                to: existing.name().to_owned(),
+            });
+        }
+        match existing {
             None => {
                 diff.upgrade.push(Op::AddColumn {
                     table: table.clone(),
@@ -181,7 +227,11 @@ fn columns(model: &Table, db: &Table, backend: Backend, diff: &mut Diff, undo: &
         }
     }
     for existing in db.columns() {
-        if model.column_named(existing.name()).is_none() {
+        let kept = model
+            .columns()
+            .iter()
+            .any(|c| found(c).is_some_and(|e| e.name() == existing.name()));
+        if !kept {
             diff.upgrade.push(Op::DropColumn {
                 table: table.clone(),
                 column: existing.name().to_owned(),

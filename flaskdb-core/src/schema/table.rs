@@ -58,6 +58,7 @@ pub struct ColumnDef {
     default_fn: Option<ValueFn>,
     onupdate: Option<ValueFn>,
     database_type: Declared,
+    renamed_from: Former,
 }
 
 /// A value computed in Rust when it is needed (`default_fn`, `onupdate`). Not part of
@@ -77,6 +78,17 @@ impl PartialEq for ValueFn {
 struct Declared(Option<String>);
 
 impl PartialEq for Declared {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// A former name (`renamed_from`): what autogenerate renames from, not part of the
+/// schema, so two columns or tables differing only in it compare equal.
+#[derive(Debug, Clone, Default)]
+struct Former(Option<String>);
+
+impl PartialEq for Former {
     fn eq(&self, _: &Self) -> bool {
         true
     }
@@ -106,6 +118,7 @@ impl ColumnDef {
             default_fn: None,
             onupdate: None,
             database_type: Declared(None),
+            renamed_from: Former(None),
         }
     }
 
@@ -240,6 +253,25 @@ impl ColumnDef {
         self.database_type.0.as_deref()
     }
 
+    /// Names the column's former name (`#[model(renamed_from = "old")]`): autogenerate
+    /// then renames `old` to it, keeping its values, instead of dropping one column and
+    /// adding another.
+    ///
+    /// ```
+    /// use flaskdb_core::{ColumnDef, SqlType};
+    /// let c = ColumnDef::new("title", SqlType::Text).renamed_from("headline");
+    /// assert_eq!(c.former_name(), Some("headline"));
+    /// ```
+    pub fn renamed_from(mut self, old: impl Into<String>) -> Self {
+        self.renamed_from = Former(Some(old.into()));
+        self
+    }
+
+    /// The former name given with [`ColumnDef::renamed_from`].
+    pub fn former_name(&self) -> Option<&str> {
+        self.renamed_from.0.as_deref()
+    }
+
     /// Sets a default written as SQL, emitted in DDL only.
     pub fn server_default(mut self, sql: impl Into<String>) -> Self {
         self.server_default = Some(sql.into());
@@ -339,6 +371,7 @@ pub struct Table {
     view: bool,
     relations: Vec<fn() -> &'static RelationDef>,
     history: Option<fn() -> &'static Table>,
+    renamed_from: Option<String>,
 }
 
 /// Tables are equal when their schemas are: the model's relationships and history
@@ -366,7 +399,27 @@ impl Table {
             view: false,
             relations: Vec::new(),
             history: None,
+            renamed_from: None,
         }
+    }
+
+    /// Names the table's former name (`#[model(renamed_from = "old")]`): autogenerate
+    /// then renames table `old`, keeping its rows, instead of dropping it and creating
+    /// this one. Not part of the schema: tables differing only in it are equal.
+    ///
+    /// ```
+    /// use flaskdb_core::Table;
+    /// let t = Table::new("article").renamed_from("post");
+    /// assert_eq!(t.former_name(), Some("post"));
+    /// ```
+    pub fn renamed_from(mut self, old: impl Into<String>) -> Self {
+        self.renamed_from = Some(old.into());
+        self
+    }
+
+    /// The former name given with [`Table::renamed_from`].
+    pub fn former_name(&self) -> Option<&str> {
+        self.renamed_from.as_deref()
     }
 
     /// Puts the table on a bind (`None` is the default bind).

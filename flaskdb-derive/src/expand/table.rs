@@ -34,6 +34,11 @@ pub(super) fn table(model: &Model) -> TokenStream {
         .attrs
         .versioned
         .map(|_| quote!(.versioned(__flaskdb_history)));
+    let renamed_from = model
+        .attrs
+        .renamed_from
+        .as_ref()
+        .map(|old| quote!(.renamed_from(#old)));
     let relations: Vec<_> = model.relations().into_iter().map(def_fn).collect();
     let columns = model.slots().into_iter().map(|f| {
         let ty = &f.ty;
@@ -54,6 +59,7 @@ pub(super) fn table(model: &Model) -> TokenStream {
                     #(#foreign_keys)*
                     #(.relation(#ident::#relations))*
                     #versioned
+                    #renamed_from
             });
             &TABLE
         }
@@ -116,6 +122,9 @@ pub(crate) fn column_def(f: &Field) -> TokenStream {
     }
     if let Some(sql) = &f.attrs.server_default {
         def.extend(quote!(.server_default(#sql)));
+    }
+    if let Some(old) = &f.attrs.renamed_from {
+        def.extend(quote!(.renamed_from(#old)));
     }
     def
 }
