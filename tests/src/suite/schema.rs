@@ -153,8 +153,9 @@ async fn index_names(t: &TestDb) -> anyhow::Result<Vec<String>> {
 }
 
 /// The models' tables and the declared `enrollment`.
-const ALL_TABLES: [&str; 33] = [
+const ALL_TABLES: [&str; 34] = [
     "all_types",
+    "article",
     "audit_log",
     "author",
     "author_profile",
