@@ -288,14 +288,7 @@ fn differs(table: &Table, column: &ColumnDef, existing: &ColumnDef, backend: Bac
 /// A model column's type and length as `backend` declares it, read back as reflection
 /// reads a catalog's.
 fn declared(table: &Table, column: &ColumnDef, backend: Backend) -> (SqlType, Option<u32>) {
-    let in_key = column.is_primary_key()
-        || column.is_unique()
-        || column.is_indexed()
-        || table
-            .foreign_keys()
-            .iter()
-            .any(|fk| fk.columns.iter().any(|c| c == column.name()));
-    parse_type(backend, &backend.column_type(column, in_key))
+    parse_type(backend, &backend.column_type(column, table.in_key(column)))
 }
 
 /// A column's default, literal or SQL, as reflection would read it back.

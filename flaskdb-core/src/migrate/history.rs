@@ -109,6 +109,17 @@ impl Migrations {
         Ok(&self.chain[self.position(rev)?])
     }
 
+    /// How many migrations are applied at revision `rev` (`None` or `"base"`: none).
+    ///
+    /// # Errors
+    /// As [`Migrations::get`].
+    pub(crate) fn applied_through(&self, rev: Option<&str>) -> Result<usize> {
+        match rev {
+            None | Some("base") => Ok(0),
+            Some(rev) => Ok(self.position(rev)? + 1),
+        }
+    }
+
     /// The position of the migration `rev` names (see [`Migrations::get`]).
     pub(crate) fn position(&self, rev: &str) -> Result<usize> {
         if let Some(i) = self.chain.iter().position(|m| m.revision() == rev) {

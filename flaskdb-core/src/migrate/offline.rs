@@ -70,7 +70,7 @@ impl Migrations {
         to: &str,
     ) -> Result<Vec<String>> {
         let start = self.applied_through(Some(from))?;
-        let end = self.applied_through(Some(to).filter(|t| *t != "base"))?;
+        let end = self.applied_through(Some(to))?;
         if end > start {
             return Err(Error::Migration(
                 "the downgrade ends after it starts: use upgrade".into(),
@@ -81,11 +81,6 @@ impl Migrations {
             out.extend(script(m, bind, backend, false)?);
         }
         Ok(out)
-    }
-
-    /// How many migrations are applied at revision `rev` (`None`: none).
-    fn applied_through(&self, rev: Option<&str>) -> Result<usize> {
-        rev.map_or(Ok(0), |r| Ok(self.position(r)? + 1))
     }
 }
 

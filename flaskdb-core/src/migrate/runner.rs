@@ -102,7 +102,7 @@ impl Migrations {
     ) -> Result<Vec<String>> {
         let target = match to {
             None => self.len(),
-            Some(rev) => self.position(rev)? + 1,
+            rev => self.applied_through(rev)?,
         };
         self.run(db, bind, Direction::Up, target).await
     }
@@ -120,13 +120,8 @@ impl Migrations {
         to: Option<&str>,
     ) -> Result<Vec<String>> {
         let target = match to {
-            None => None,
-            Some("base") => Some(0),
-            Some(rev) => Some(self.position(rev)? + 1),
-        };
-        let target = match target {
-            Some(t) => t,
             None => self.applied_count(db, bind).await?.saturating_sub(1),
+            rev => self.applied_through(rev)?,
         };
         self.run(db, bind, Direction::Down, target).await
     }
@@ -149,11 +144,7 @@ impl Migrations {
     /// # Errors
     /// [`Error::Migration`] when `rev` names no migration; a database error.
     pub async fn stamp(&self, db: &Db, bind: Option<&str>, rev: &str) -> Result<()> {
-        let upto = if rev == "base" {
-            0
-        } else {
-            self.position(rev)? + 1
-        };
+        let upto = self.applied_through(Some(rev))?;
         let mut conn = Locked::take(&db.engine_for(bind)?, bind).await?;
         conn.begin().await?;
         conn.execute(format!("DELETE FROM {}", conn.q(MIGRATION_TABLE)?), vec![])

@@ -635,6 +635,18 @@ impl Table {
         &self.foreign_keys
     }
 
+    /// Whether `column` is part of a key, unique, indexed or referencing: what MySQL
+    /// declares a text column of as `VARCHAR(255)` (it cannot index `LONGTEXT`).
+    pub(crate) fn in_key(&self, column: &ColumnDef) -> bool {
+        column.is_primary_key()
+            || column.is_unique()
+            || column.is_indexed()
+            || self
+                .foreign_keys
+                .iter()
+                .any(|fk| fk.columns.iter().any(|c| c == column.name()))
+    }
+
     /// The column that the database numbers itself, if any: the single integer primary
     /// key, unless it says `autoincrement(false)`.
     pub fn autoincrement_column(&self) -> Option<&ColumnDef> {

@@ -27,13 +27,7 @@ pub(crate) fn create_table(
         if i > 0 {
             sql.push_str(", ");
         }
-        let in_key = column.is_primary_key()
-            || column.is_unique()
-            || column.is_indexed()
-            || table
-                .foreign_keys()
-                .iter()
-                .any(|fk| fk.columns.iter().any(|c| c == column.name()));
+        let in_key = table.in_key(column);
         let kind = match (auto == Some(column.name()), pk.as_slice()) {
             (true, _) => ColumnKind::Autoincrement,
             (false, [key]) if *key == column.name() => ColumnKind::SoleKey,
