@@ -21,6 +21,19 @@ pub(crate) struct Model {
     pub(crate) versioned: Option<Span>,
     /// `#[model(renamed_from = "old")]`: the table's former name.
     pub(crate) renamed_from: Option<String>,
+    /// `#[model(index("a", "b"))]` and `#[model(unique("a", "b"))]`, in order.
+    pub(crate) indexes: Vec<TableIndex>,
+    /// `#[model(check(name = "..", sql = ".."))]`: name and condition.
+    pub(crate) checks: Vec<(String, String)>,
+}
+
+/// An index of a model's own, over one column or several.
+pub(crate) struct TableIndex {
+    /// The column names, each with where it was written.
+    pub(crate) columns: Vec<LitStr>,
+    /// `name = ".."`; by default the convention's.
+    pub(crate) name: Option<String>,
+    pub(crate) unique: bool,
 }
 
 /// The attributes of a `#[derive(Columns)]` struct.
@@ -152,6 +165,7 @@ impl Model {
     pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Model {
         let (mut table, mut bind, mut view, mut renamed_from) = (None, None, None, None);
         let mut versioned: Option<Span> = None;
+        let (mut indexes, mut checks) = (Vec::new(), Vec::new());
         for_each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             if meta.path == TABLE {
@@ -176,6 +190,10 @@ impl Model {
                     RENAMED_FROM.as_str(),
                     span,
                 );
+            } else if meta.path == INDEX || meta.path == UNIQUE {
+                indexes.push(table_index(meta, meta.path == UNIQUE, span)?);
+            } else if meta.path == CHECK {
+                checks.push(check(cx, meta, span)?);
             } else {
                 skip_value(meta)?;
                 cx.error_at(
@@ -195,7 +213,70 @@ impl Model {
             view: view.unwrap_or(false),
             versioned,
             renamed_from,
+            indexes,
+            checks,
         }
+    }
+}
+
+/// `index("a", "b", name = "..")`: the columns, then an optional name.
+fn table_index(meta: &ParseNestedMeta<'_>, unique: bool, span: Span) -> syn::Result<TableIndex> {
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let mut index = TableIndex {
+        columns: Vec::new(),
+        name: None,
+        unique,
+    };
+    while !content.is_empty() {
+        if content.peek(LitStr) {
+            index.columns.push(content.parse()?);
+        } else {
+            let key: syn::Ident = content.parse()?;
+            if key != NAME.as_str() {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "an index takes its columns as strings, then `name = \"..\"`",
+                ));
+            }
+            content.parse::<syn::Token![=]>()?;
+            index.name = Some(content.parse::<LitStr>()?.value());
+        }
+        if !content.is_empty() {
+            content.parse::<syn::Token![,]>()?;
+        }
+    }
+    if index.columns.is_empty() {
+        return Err(syn::Error::new(
+            span,
+            "an index names its columns: `index(\"a\", \"b\")`",
+        ));
+    }
+    Ok(index)
+}
+
+/// `check(name = "..", sql = "..")`.
+fn check(cx: &Ctxt, meta: &ParseNestedMeta<'_>, span: Span) -> syn::Result<(String, String)> {
+    let (mut name, mut sql) = (None, None);
+    meta.parse_nested_meta(|inner| {
+        let at = inner.path.span();
+        if inner.path == NAME {
+            let v: LitStr = inner.value()?.parse()?;
+            set_once(cx, &mut name, v.value(), NAME.as_str(), at);
+        } else if inner.path == SQL {
+            let v: LitStr = inner.value()?.parse()?;
+            set_once(cx, &mut sql, v.value(), SQL.as_str(), at);
+        } else {
+            return Err(inner.error("a check takes `name = \"..\"` and `sql = \"..\"`"));
+        }
+        Ok(())
+    })?;
+    match (name, sql) {
+        (Some(name), Some(sql)) => Ok((name, sql)),
+        _ => Err(syn::Error::new(
+            span,
+            "a check takes `name = \"..\"` and `sql = \"..\"`",
+        )),
     }
 }
 

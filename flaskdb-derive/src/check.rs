@@ -66,6 +66,21 @@ fn columns(cx: &Ctxt, model: &Model) {
             "only one column may be `#[model(autoincrement = true)]`",
         );
     }
+    // The columns an index names are the model's (a mixin's are known only to it).
+    if model.mixins().next().is_none() {
+        for column in model.attrs.indexes.iter().flat_map(|i| &i.columns) {
+            if !columns.iter().any(|f| f.column == column.value()) {
+                cx.error_at(
+                    column.span(),
+                    format!(
+                        "model `{}` has no column `{}` to index",
+                        model.ident,
+                        column.value()
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// Checks a `#[derive(Columns)]` mixin.

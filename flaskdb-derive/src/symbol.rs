@@ -18,6 +18,11 @@ pub(crate) const TABLE: Symbol = Symbol("table");
 pub(crate) const BIND: Symbol = Symbol("bind");
 pub(crate) const VIEW: Symbol = Symbol("view");
 pub(crate) const VERSIONED: Symbol = Symbol("versioned");
+// On a model: an index or unique constraint over several columns, a CHECK constraint
+// (`index` and `unique` are a column's keys too).
+pub(crate) const CHECK: Symbol = Symbol("check");
+pub(crate) const NAME: Symbol = Symbol("name");
+pub(crate) const SQL: Symbol = Symbol("sql");
 // On a model or a column field: its former name, for a migration that renames.
 pub(crate) const RENAMED_FROM: Symbol = Symbol("renamed_from");
 
@@ -52,7 +57,16 @@ pub(crate) const INTEGER: Symbol = Symbol("integer");
 pub(crate) const RENAME: Symbol = Symbol("rename");
 
 /// The keys a model's struct takes, in the order error messages list them.
-pub(crate) const STRUCT_KEYS: &[Symbol] = &[TABLE, BIND, VIEW, VERSIONED, RENAMED_FROM];
+pub(crate) const STRUCT_KEYS: &[Symbol] = &[
+    TABLE,
+    BIND,
+    VIEW,
+    VERSIONED,
+    RENAMED_FROM,
+    INDEX,
+    UNIQUE,
+    CHECK,
+];
 
 /// The keys a field takes, in the order error messages list them.
 pub(crate) const FIELD_KEYS: &[Symbol] = &[

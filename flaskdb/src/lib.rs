@@ -98,9 +98,9 @@
 
 pub use flaskdb_core::{
     Addable, Alias, AliasEntity, AliasOuter, AssertSqlSafe, Assignment, Assignments, Backend,
-    BelongsTo, BindConfig, Change, ChildOf, Column, ColumnChange, ColumnDef, ColumnRef, ColumnType,
-    Columns, Comparable, Config, CustomType, Db, Ddl, Derived, Eager, Engine, EngineOptions,
-    Entity, Error, EventContext, Expr, Expression, Flattens, ForeignKey, FromRow,
+    BelongsTo, BindConfig, Change, Check, ChildOf, Column, ColumnChange, ColumnDef, ColumnRef,
+    ColumnType, Columns, Comparable, Config, CustomType, Db, Ddl, Derived, Eager, Engine,
+    EngineOptions, Entity, Error, EventContext, Expr, Expression, Flattens, ForeignKey, FromRow,
     HIDDEN_PARAMETERS, HasMany, HasOne, Index, InsertRow, Insertable, IntoField, IterPages,
     KeyValues, KeysetPage, Lazy, LoadFrom, ManyToMany, MaybeNull, Metadata, Mismatch, MismatchKind,
     Model, NOT_FOUND_TEXT, Nested, Numeric, OnDelete, Operand, Operation, Order, Outer,

@@ -301,3 +301,21 @@ pub struct Article {
     #[model(max_length = 80, renamed_from = "headline")]
     pub title: String,
 }
+
+/// Constraints of a model's own, named by convention: a unique pair
+/// (`uq_stock_shop_sku`), an index over two columns (`ix_stock_shop_quantity`) and a
+/// CHECK (`ck_stock_quantity_not_negative`).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(
+    table = "stock",
+    unique("shop", "sku"),
+    index("shop", "quantity"),
+    check(name = "quantity_not_negative", sql = "quantity >= 0")
+)]
+pub struct Stock {
+    pub id: i64,
+    pub shop: i64,
+    #[model(max_length = 40)]
+    pub sku: String,
+    pub quantity: i64,
+}

@@ -4,11 +4,10 @@
 
 use crate::backend::Backend;
 use crate::error::Result;
-use crate::migrate::op::{ColumnSpec, ForeignKeySpec, Op};
+use crate::migrate::op::{CheckSpec, ColumnSpec, ForeignKeySpec, Op};
 use crate::runtime::db::Db;
 use crate::runtime::reflect;
 use crate::schema::order::parents_first;
-use crate::schema::table::column_index_name;
 use crate::schema::{ColumnDef, OnDelete, Table};
 use crate::sql::dialect::catalog::{Default, parse_default, parse_type};
 use crate::value::Value;
@@ -50,10 +49,11 @@ impl Diff {
 ///
 /// Detected: tables added and removed; columns added and removed; a column's type
 /// (as the backend declares it), length, nullability and server default; indexes
-/// added and removed, by name. A table or column whose model says
+/// added and removed, by name (a unique column's own index is `uq_<table>_<column>`,
+/// so uniqueness comes and goes with it); CHECK constraints added and removed, by
+/// name (a changed condition under the same name is not seen). A table or column whose model says
 /// `#[model(renamed_from = "old")]` is renamed, keeping its rows, where the database
-/// has `old`; renames are never guessed. Not yet: unique constraints and foreign keys
-/// of a table that exists.
+/// has `old`; renames are never guessed. Not yet: foreign keys of a table that exists.
 ///
 /// # Errors
 /// A database error reading the catalog; [`Error::Schema`](crate::Error::Schema) for
@@ -151,7 +151,7 @@ fn columns(model: &Table, db: &Table, backend: Backend, diff: &mut Diff, undo: &
     let owned_by = |t: &Table, index: &str, columns: &[&ColumnDef]| {
         columns
             .iter()
-            .any(|c| c.is_indexed() && column_index_name(t.name(), c.name()) == index)
+            .any(|c| t.column_index(c).is_some_and(|own| own.name == index))
     };
     // Each model column in the database: by its name, or by the name it was renamed
     // from when the model has no column of that name any more.
@@ -179,6 +179,19 @@ fn columns(model: &Table, db: &Table, backend: Backend, diff: &mut Diff, undo: &
                 name: index.name.clone(),
                 columns: index.columns.clone(),
                 unique: index.unique,
+            });
+        }
+    }
+    for check in db.checks() {
+        if !model.checks().iter().any(|w| w.name == check.name) {
+            diff.upgrade.push(Op::DropCheck {
+                table: table.clone(),
+                name: check.name.clone(),
+            });
+            undo.push(Op::CreateCheck {
+                table: table.clone(),
+                name: check.name.clone(),
+                sql: check.sql.clone(),
             });
         }
     }
@@ -211,7 +224,7 @@ fn columns(model: &Table, db: &Table, backend: Backend, diff: &mut Diff, undo: &
                 let (mut from, mut to) =
                     (spec(db, existing, backend), spec(model, column, backend));
                 // alter_column keeps a column's keys and indexes.
-                (from.index, to.index) = (false, false);
+                (from.index, to.index, from.unique, to.unique) = (false, false, false, false);
                 diff.upgrade.push(Op::AlterColumn {
                     table: table.clone(),
                     from: from.clone(),
@@ -241,8 +254,8 @@ fn columns(model: &Table, db: &Table, backend: Backend, diff: &mut Diff, undo: &
                 existing.name()
             ));
             let mut column = spec(db, existing, backend);
-            // Its index was dropped above, and is made again after it.
-            column.index = false;
+            // Its own index was dropped above, and is made again after it.
+            (column.index, column.unique) = (false, false);
             undo.push(Op::AddColumn {
                 table: table.clone(),
                 column,
@@ -260,6 +273,19 @@ fn columns(model: &Table, db: &Table, backend: Backend, diff: &mut Diff, undo: &
             undo.push(Op::DropIndex {
                 table: table.clone(),
                 name: index.name.clone(),
+            });
+        }
+    }
+    for check in model.checks() {
+        if !db.checks().iter().any(|p| p.name == check.name) {
+            diff.upgrade.push(Op::CreateCheck {
+                table: table.clone(),
+                name: check.name.clone(),
+                sql: check.sql.clone(),
+            });
+            undo.push(Op::DropCheck {
+                table: table.clone(),
+                name: check.name.clone(),
             });
         }
     }
@@ -398,11 +424,21 @@ fn create(table: &Table, backend: Backend) -> Vec<Op> {
                 }),
             })
             .collect(),
+        checks: table
+            .checks()
+            .iter()
+            .map(|c| CheckSpec {
+                name: c.name.clone(),
+                sql: c.sql.clone(),
+            })
+            .collect(),
     }];
     for index in table.indexes() {
-        let own = columns
-            .iter()
-            .any(|c| c.is_indexed() && column_index_name(table.name(), c.name()) == index.name);
+        let own = columns.iter().any(|c| {
+            table
+                .column_index(c)
+                .is_some_and(|own| own.name == index.name)
+        });
         if !own {
             out.push(Op::CreateIndex {
                 table: table.name().to_owned(),

@@ -23,4 +23,4 @@ mod runner;
 pub use autogen::{Diff, compare, migration_text};
 pub use file::Migration;
 pub use history::Migrations;
-pub use op::{ColumnSpec, ForeignKeySpec, Op};
+pub use op::{CheckSpec, ColumnSpec, ForeignKeySpec, Op};

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::schema::{ColumnDef, ForeignKey, OnDelete, Table};
+use crate::schema::{Check, ColumnDef, ForeignKey, OnDelete, Table};
 use crate::value::Value;
 use crate::value::sql_type::SqlType;
 
@@ -23,7 +23,9 @@ use crate::value::sql_type::SqlType;
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Op {
     /// `CREATE TABLE` with its columns, primary key (the columns marked
-    /// `primary_key`) and foreign keys.
+    /// `primary_key`), foreign keys and CHECK constraints. Every constraint is named by
+    /// convention (`pk_<table>`, `fk_<table>_<column>_<referred table>`,
+    /// `uq_<table>_<column>`), CHECK constraints as they say.
     CreateTable {
         /// The table.
         table: String,
@@ -32,6 +34,9 @@ pub enum Op {
         /// Its foreign keys.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         foreign_keys: Vec<ForeignKeySpec>,
+        /// Its CHECK constraints.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        checks: Vec<CheckSpec>,
     },
     /// `DROP TABLE`.
     DropTable {
@@ -103,6 +108,24 @@ pub enum Op {
         /// The index's name.
         name: String,
     },
+    /// `ALTER TABLE .. ADD CONSTRAINT .. CHECK (..)`: rows already there must pass it.
+    /// SQLite, which cannot add a constraint, rebuilds the table (as `alter_column`).
+    CreateCheck {
+        /// The table.
+        table: String,
+        /// The constraint's name (autogenerate writes `ck_<table>_<name>`).
+        name: String,
+        /// The condition, in SQL.
+        sql: String,
+    },
+    /// `ALTER TABLE .. DROP CONSTRAINT` of a CHECK constraint; SQLite rebuilds the
+    /// table without it.
+    DropCheck {
+        /// The table.
+        table: String,
+        /// The constraint's name.
+        name: String,
+    },
     /// Statements written by hand, for data changes: `sql` runs on every backend unless
     /// the backend has its own list.
     Sql {
@@ -151,7 +174,8 @@ pub struct ColumnSpec {
     /// Whether the database numbers it (by default: a table's lone integer key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoincrement: Option<bool>,
-    /// A UNIQUE constraint on the column alone (with `index`: a unique index).
+    /// Unique on its own: a unique index `uq_<table>_<column>` (with `index`, the
+    /// index `ix_<table>_<column>` is unique).
     #[serde(default, skip_serializing_if = "is_false")]
     pub unique: bool,
     /// An index of its own, `ix_<table>_<column>`, as `#[model(index)]` makes.
@@ -179,6 +203,16 @@ pub struct ForeignKeySpec {
     /// `cascade`, `set_null`, `restrict` or `set_default`; none: `NO ACTION`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_delete: Option<String>,
+}
+
+/// A CHECK constraint of a created table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    /// The constraint's name, whole (`ck_<table>_<name>`).
+    pub name: String,
+    /// The condition, in SQL.
+    pub sql: String,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -260,6 +294,7 @@ pub(crate) fn table_of(
     table: &str,
     columns: &[ColumnSpec],
     foreign_keys: &[ForeignKeySpec],
+    checks: &[CheckSpec],
 ) -> Result<Table> {
     let mut t = Table::new(table);
     for column in columns {
@@ -267,6 +302,12 @@ pub(crate) fn table_of(
     }
     for fk in foreign_keys {
         t = t.composite_foreign_key(fk.to_foreign_key()?);
+    }
+    for check in checks {
+        t = t.check_constraint(Check {
+            name: check.name.clone(),
+            sql: check.sql.clone(),
+        });
     }
     Ok(t)
 }
@@ -294,6 +335,8 @@ impl std::fmt::Display for Op {
             }
             Op::CreateIndex { table, name, .. } => write!(f, "create index {name} on {table}"),
             Op::DropIndex { table, name } => write!(f, "drop index {name} on {table}"),
+            Op::CreateCheck { table, name, .. } => write!(f, "create check {name} on {table}"),
+            Op::DropCheck { table, name } => write!(f, "drop check {name} on {table}"),
             Op::Sql { .. } => f.write_str("run SQL"),
         }
     }

@@ -3,15 +3,21 @@
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::migrate::op::{ColumnSpec, Op, table_of};
-use crate::schema::table::column_index_name;
-use crate::schema::{ColumnDef, Table};
-use crate::sql::{ColumnKind, column_sql, create_table, idents};
+use crate::schema::{Check, Table};
+use crate::sql::{ColumnKind, check_sql, column_sql, create_table, idents};
 
-/// The table whose present shape `op` needs on `backend`: SQLite alters a column by
-/// rebuilding its table, which takes every other column, key and index as they are.
+/// The table whose present shape `op` needs on `backend`: SQLite alters a column and
+/// adds or drops a constraint by rebuilding its table, which takes every other column,
+/// key and index as they are.
 pub(crate) fn rebuilt_table(op: &Op, backend: Backend) -> Option<&str> {
     match op {
-        Op::AlterColumn { table, .. } if backend == Backend::Sqlite => Some(table),
+        Op::AlterColumn { table, .. }
+        | Op::CreateCheck { table, .. }
+        | Op::DropCheck { table, .. }
+            if backend == Backend::Sqlite =>
+        {
+            Some(table)
+        }
         _ => None,
     }
 }
@@ -35,40 +41,35 @@ pub(crate) fn statements(
             table,
             columns,
             foreign_keys,
-        } => create_table(&table_of(table, columns, foreign_keys)?, backend, false)?,
+            checks,
+        } => create_table(
+            &table_of(table, columns, foreign_keys, checks)?,
+            backend,
+            false,
+        )?,
         Op::DropTable { table } => vec![format!("DROP TABLE {}", q(table)?)],
         Op::RenameTable { table, to } => {
             vec![format!("ALTER TABLE {} RENAME TO {}", q(table)?, q(to)?)]
         }
         Op::AddColumn { table, column } => {
-            // SQLite cannot add a UNIQUE column; a unique index after it does the same.
-            let separate_unique = backend == Backend::Sqlite && column.unique && !column.index;
-            let mut spec = column.clone();
-            spec.unique &= !separate_unique;
-            spec.index = false;
+            // The column, then the index it makes of its own (a unique column's too).
+            let def = column.to_column()?;
             let kind = if column.unique || column.index {
                 ColumnKind::InKey
             } else {
                 ColumnKind::Plain
             };
             let mut sql = format!("ALTER TABLE {} ADD COLUMN ", q(table)?);
-            column_sql(&spec.to_column()?, kind, backend, &mut sql)?;
+            column_sql(&def, kind, backend, &mut sql)?;
             let mut out = vec![sql];
-            let own_index = if column.index {
-                Some((column_index_name(table, &column.name), column.unique))
-            } else if separate_unique {
-                Some((format!("uq_{table}_{}", column.name), true))
-            } else {
-                None
-            };
-            if let Some((name, unique)) = own_index {
-                out.push(format!(
-                    "CREATE {}INDEX {} ON {} ({})",
-                    if unique { "UNIQUE " } else { "" },
-                    q(&name)?,
-                    q(table)?,
-                    q(&column.name)?
-                ));
+            if let Some(index) = Table::new(table.as_str()).column_index(&def) {
+                out.push(create_index(
+                    table,
+                    &index.name,
+                    &index.columns,
+                    index.unique,
+                    backend,
+                )?);
             }
             out
         }
@@ -102,7 +103,7 @@ pub(crate) fn statements(
                             from.name
                         ))
                     })?;
-                    rebuild(current, from, to)?
+                    altered(current, from, to)?
                 }
             }
         }
@@ -124,17 +125,49 @@ pub(crate) fn statements(
             name,
             columns,
             unique,
-        } => {
-            let unique = if *unique { "UNIQUE " } else { "" };
-            let mut sql = format!("CREATE {unique}INDEX {} ON {} (", q(name)?, q(table)?);
-            idents(columns, backend, &mut sql)?;
-            sql.push(')');
-            vec![sql]
-        }
+        } => vec![create_index(table, name, columns, *unique, backend)?],
         Op::DropIndex { table, name } => vec![match backend {
             Backend::MySql => format!("DROP INDEX {} ON {}", q(name)?, q(table)?),
             _ => format!("DROP INDEX {}", q(name)?),
         }],
+        Op::CreateCheck { table, name, sql } => match backend {
+            Backend::Sqlite => {
+                let current = rebuilding(current, table)?;
+                let check = Check {
+                    name: name.clone(),
+                    sql: sql.clone(),
+                };
+                rebuild(current, current.clone().check_constraint(check), |c| {
+                    c.to_owned()
+                })?
+            }
+            _ => {
+                let mut out = format!("ALTER TABLE {} ADD ", q(table)?);
+                check_sql(name, sql, backend, &mut out)?;
+                vec![out]
+            }
+        },
+        Op::DropCheck { table, name } => match backend {
+            Backend::Sqlite => {
+                let current = rebuilding(current, table)?;
+                if !current.checks().iter().any(|c| c.name == *name) {
+                    return Err(Error::Migration(format!(
+                        "`{table}` has no CHECK constraint `{name}` to drop"
+                    )));
+                }
+                let mut kept = current.clone().without_checks();
+                for check in current.checks().iter().filter(|c| c.name != *name) {
+                    kept = kept.check_constraint(check.clone());
+                }
+                rebuild(current, kept, |c| c.to_owned())?
+            }
+            // MySQL 8.0.19 and MariaDB 10.2 take DROP CONSTRAINT too.
+            _ => vec![format!(
+                "ALTER TABLE {} DROP CONSTRAINT {}",
+                q(table)?,
+                q(name)?
+            )],
+        },
         Op::Sql {
             sql,
             sqlite,
@@ -199,53 +232,97 @@ fn alter_postgres(table: &str, from: &ColumnSpec, to: &ColumnSpec) -> Result<Vec
     Ok(out)
 }
 
-/// SQLite's rebuild of `current` with column `from` become `to`: a new table under a
-/// passing name, the rows copied, the old table dropped, the new one renamed, and the
-/// indexes made again (they could not exist twice under their names).
-fn rebuild(current: &Table, from: &ColumnSpec, to: &ColumnSpec) -> Result<Vec<String>> {
-    let backend = Backend::Sqlite;
-    let name = current.name();
+/// `CREATE [UNIQUE] INDEX "name" ON "table" (columns)`.
+fn create_index(
+    table: &str,
+    name: &str,
+    columns: &[String],
+    unique: bool,
+    backend: Backend,
+) -> Result<String> {
+    let unique = if unique { "UNIQUE " } else { "" };
+    let mut sql = format!(
+        "CREATE {unique}INDEX {} ON {} (",
+        quoted(name, backend)?,
+        quoted(table, backend)?
+    );
+    idents(columns, backend, &mut sql)?;
+    sql.push(')');
+    Ok(sql)
+}
+
+/// The table SQLite rebuilds for `table`'s step, or an error saying it is missing.
+fn rebuilding<'a>(current: Option<&'a Table>, table: &str) -> Result<&'a Table> {
+    current.ok_or_else(|| {
+        Error::Migration(format!(
+            "SQLite changes `{table}` by rebuilding it, which needs the table as the \
+             database has it"
+        ))
+    })
+}
+
+/// `current` with column `from` become `to`, rebuilt.
+fn altered(current: &Table, from: &ColumnSpec, to: &ColumnSpec) -> Result<Vec<String>> {
     if current.column_named(&from.name).is_none() {
         return Err(Error::Migration(format!(
-            "`{name}` has no column `{}` to alter",
+            "`{}` has no column `{}` to alter",
+            current.name(),
             from.name
         )));
     }
-    let passing = format!("_flaskdb_rebuild_{name}");
-    let renamed = |column: &str| {
-        if column == from.name {
-            to.name.clone()
-        } else {
-            column.to_owned()
-        }
-    };
-    let mut new = Table::new(&passing);
-    let (mut into, mut select) = (Vec::new(), Vec::new());
+    let mut new = current.without_columns();
     for column in current.columns() {
-        let def: ColumnDef = if column.name() == from.name {
+        new = new.column(if column.name() == from.name {
             let mut def = to.to_column()?;
             if column.is_primary_key() {
                 def = def.primary_key();
             }
+            if column.is_unique() {
+                def = def.unique();
+            }
             if column.is_indexed() {
-                // Its own index is made again below, with its uniqueness.
                 def = def.index();
             }
             def
         } else {
             column.clone()
-        };
-        into.push(quoted(def.name(), backend)?);
+        });
+    }
+    rebuild(current, new, |column| {
+        if column == from.name {
+            to.name.clone()
+        } else {
+            column.to_owned()
+        }
+    })
+}
+
+/// SQLite's rebuild of `current` as `new`, as Alembic's batch mode does it: `new`
+/// made under a passing name, the rows copied (column `c` of `current` into
+/// `renamed(c)` of `new`), the old table dropped, the new one renamed, and its indexes
+/// made (they could not exist twice under their names). `new`'s foreign keys and
+/// indexes name columns as `current` does; they are renamed here.
+fn rebuild(current: &Table, new: Table, renamed: impl Fn(&str) -> String) -> Result<Vec<String>> {
+    let backend = Backend::Sqlite;
+    let name = current.name();
+    let passing = format!("_flaskdb_rebuild_{name}");
+    let (mut into, mut select) = (Vec::new(), Vec::new());
+    for column in current.columns() {
+        into.push(quoted(&renamed(column.name()), backend)?);
         select.push(quoted(column.name(), backend)?);
-        new = new.column(def.without_index());
     }
-    for fk in current.foreign_keys() {
-        let mut fk = fk.clone();
-        fk.columns = fk.columns.iter().map(|c| renamed(c)).collect();
-        new = new.composite_foreign_key(fk);
-    }
-    let mut out = create_table(&new, backend, false)?;
-    out.truncate(1);
+    let indexes: Vec<_> = new.indexes();
+    let new = new.renamed_columns(&renamed);
+    // Made under the table's own name, so that its constraints are named for it, then
+    // created under the passing one.
+    let mut create = create_table(&new, backend, false)?;
+    create.truncate(1);
+    let prefix = format!("CREATE TABLE {}", quoted(name, backend)?);
+    let mut out = vec![create[0].replacen(
+        &prefix,
+        &format!("CREATE TABLE {}", quoted(&passing, backend)?),
+        1,
+    )];
     out.push(format!(
         "INSERT INTO {} ({}) SELECT {} FROM {}",
         quoted(&passing, backend)?,
@@ -259,17 +336,15 @@ fn rebuild(current: &Table, from: &ColumnSpec, to: &ColumnSpec) -> Result<Vec<St
         quoted(&passing, backend)?,
         quoted(name, backend)?
     ));
-    for index in current.indexes() {
+    for index in indexes {
         let columns: Vec<String> = index.columns.iter().map(|c| renamed(c)).collect();
-        let unique = if index.unique { "UNIQUE " } else { "" };
-        let mut sql = format!(
-            "CREATE {unique}INDEX {} ON {} (",
-            quoted(&index.name, backend)?,
-            quoted(name, backend)?
-        );
-        idents(&columns, backend, &mut sql)?;
-        sql.push(')');
-        out.push(sql);
+        out.push(create_index(
+            name,
+            &index.name,
+            &columns,
+            index.unique,
+            backend,
+        )?);
     }
     Ok(out)
 }
@@ -290,16 +365,24 @@ mod tests {
         let add = r#"op = "add_column"
 table = "t"
 column = { name = "c", type = "text", length = 8, unique = true, default = "'x'" }"#;
+        for backend in [Postgres, Sqlite] {
+            assert_eq!(
+                sql(add, backend),
+                [
+                    r#"ALTER TABLE "t" ADD COLUMN "c" VARCHAR(8) DEFAULT 'x' NOT NULL"#,
+                    r#"CREATE UNIQUE INDEX "uq_t_c" ON "t" ("c")"#
+                ]
+            );
+        }
+        let check = "op = \"create_check\"\ntable = \"t\"\nname = \"ck_t_c\"\nsql = \"c <> ''\"";
         assert_eq!(
-            sql(add, Postgres),
-            [r#"ALTER TABLE "t" ADD COLUMN "c" VARCHAR(8) DEFAULT 'x' NOT NULL UNIQUE"#]
+            sql(check, MySql),
+            ["ALTER TABLE `t` ADD CONSTRAINT `ck_t_c` CHECK (c <> '')"]
         );
+        let drop_check = "op = \"drop_check\"\ntable = \"t\"\nname = \"ck_t_c\"";
         assert_eq!(
-            sql(add, Sqlite),
-            [
-                r#"ALTER TABLE "t" ADD COLUMN "c" VARCHAR(8) DEFAULT 'x' NOT NULL"#,
-                r#"CREATE UNIQUE INDEX "uq_t_c" ON "t" ("c")"#
-            ]
+            sql(drop_check, Postgres),
+            [r#"ALTER TABLE "t" DROP CONSTRAINT "ck_t_c""#]
         );
         let drop_index = "op = \"drop_index\"\ntable = \"t\"\nname = \"ix\"";
         assert_eq!(sql(drop_index, MySql), ["DROP INDEX `ix` ON `t`"]);
@@ -318,7 +401,7 @@ columns = [{ name = "id", type = "bigint", primary_key = true }]"#;
         assert_eq!(
             sql(create, Postgres),
             [
-                r#"CREATE TABLE "t" ("id" BIGINT GENERATED BY DEFAULT AS IDENTITY, PRIMARY KEY ("id"))"#
+                r#"CREATE TABLE "t" ("id" BIGINT GENERATED BY DEFAULT AS IDENTITY, CONSTRAINT "pk_t" PRIMARY KEY ("id"))"#
             ]
         );
     }

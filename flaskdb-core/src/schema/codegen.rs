@@ -363,7 +363,7 @@ fn own_index(table: &Table, name: &str) -> bool {
     table
         .columns()
         .iter()
-        .any(|c| c.is_indexed() && super::table::column_index_name(table.name(), c.name()) == name)
+        .any(|c| table.column_index(c).is_some_and(|own| own.name == name))
 }
 
 fn describe_foreign_key(fk: &ForeignKey) -> String {

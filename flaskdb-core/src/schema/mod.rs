@@ -1,6 +1,7 @@
 //! Table metadata, the registry of derived models, and the per-bind [`Metadata`].
 
 mod codegen;
+pub(crate) mod convention;
 pub(crate) mod naming;
 pub(crate) mod order;
 pub(crate) mod relation;
@@ -12,7 +13,7 @@ use crate::error::{Error, Result};
 
 pub use codegen::model_source;
 pub(crate) use order::parents_first;
-pub use table::{ColumnDef, ForeignKey, Index, OnDelete, Table};
+pub use table::{Check, ColumnDef, ForeignKey, Index, OnDelete, Table};
 
 /// One registered table; `#[derive(Model)]` submits one per model, so `create_all`
 /// needs no list of models.

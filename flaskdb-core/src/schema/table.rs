@@ -1,5 +1,6 @@
 //! Table metadata: plain data describing a table, built by the derive or at runtime.
 
+use crate::schema::convention;
 use crate::schema::relation::RelationDef;
 use crate::value::Value;
 use crate::value::column_type::ColumnType;
@@ -175,16 +176,6 @@ impl ColumnDef {
         self
     }
 
-    /// The column without its own index (and without the uniqueness that index gave
-    /// it), for a table whose indexes are made separately.
-    pub(crate) fn without_index(mut self) -> Self {
-        if self.index {
-            self.unique = false;
-            self.index = false;
-        }
-        self
-    }
-
     /// Sets the maximum length of a text column (`VARCHAR(n)`).
     pub fn max_length(mut self, n: u32) -> Self {
         self.max_length = Some(n);
@@ -344,6 +335,15 @@ pub struct Index {
     pub unique: bool,
 }
 
+/// A CHECK constraint of a [`Table`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// The constraint's name.
+    pub name: String,
+    /// The condition, in SQL.
+    pub sql: String,
+}
+
 /// The description of one table: its name, bind, columns, keys and indexes.
 ///
 /// Derived models build theirs once; tables without a model (association tables) are
@@ -368,6 +368,7 @@ pub struct Table {
     /// Indexes beyond the columns' own (`ColumnDef::index`): composite, or named
     /// otherwise.
     indexes: Vec<Index>,
+    checks: Vec<Check>,
     view: bool,
     relations: Vec<fn() -> &'static RelationDef>,
     history: Option<fn() -> &'static Table>,
@@ -383,6 +384,7 @@ impl PartialEq for Table {
             && self.columns == other.columns
             && self.foreign_keys == other.foreign_keys
             && self.indexes == other.indexes
+            && self.checks == other.checks
             && self.view == other.view
     }
 }
@@ -396,6 +398,7 @@ impl Table {
             columns: Vec::new(),
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
+            checks: Vec::new(),
             view: false,
             relations: Vec::new(),
             history: None,
@@ -573,7 +576,8 @@ impl Table {
     }
 
     /// Adds an index of its own (composite, or with a name of its choosing); a
-    /// column's own index is [`ColumnDef::index`].
+    /// column's own index is [`ColumnDef::index`]. A table's own indexes are kept in
+    /// name order, as catalogs list them.
     ///
     /// ```
     /// use flaskdb_core::{ColumnDef, Index, SqlType, Table};
@@ -584,7 +588,90 @@ impl Table {
     /// assert_eq!(t.indexes()[0].columns, ["day", "page"]);
     /// ```
     pub fn index(mut self, index: Index) -> Self {
-        self.indexes.push(index);
+        let at = self.indexes.partition_point(|i| i.name < index.name);
+        self.indexes.insert(at, index);
+        self
+    }
+
+    /// Adds an index over `columns` named by convention (`ix_<table>_<columns>`, or
+    /// `uq_<table>_<columns>` for a unique one): `#[model(index("a", "b"))]` and
+    /// `#[model(unique("a", "b"))]`.
+    ///
+    /// ```
+    /// use flaskdb_core::{ColumnDef, SqlType, Table};
+    /// let t = Table::new("stock")
+    ///     .column(ColumnDef::new("shop", SqlType::BigInt))
+    ///     .column(ColumnDef::new("sku", SqlType::Text))
+    ///     .index_on(&["shop", "sku"], true);
+    /// assert_eq!(t.indexes()[0].name, "uq_stock_shop_sku");
+    /// ```
+    pub fn index_on(self, columns: &[&str], unique: bool) -> Self {
+        let name = if unique {
+            convention::unique_name(&self.name, columns)
+        } else {
+            convention::index_name(&self.name, columns)
+        };
+        self.index(Index {
+            name,
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            unique,
+        })
+    }
+
+    /// Adds CHECK constraint `name`, named `ck_<table>_<name>` by convention:
+    /// `#[model(check(name = "..", sql = ".."))]`. The database refuses a row for which
+    /// `sql` is false.
+    ///
+    /// ```
+    /// use flaskdb_core::{ColumnDef, SqlType, Table};
+    /// let t = Table::new("item")
+    ///     .column(ColumnDef::new("price", SqlType::BigInt))
+    ///     .check("price_positive", "price >= 0");
+    /// assert_eq!(t.checks()[0].name, "ck_item_price_positive");
+    /// ```
+    pub fn check(self, name: &str, sql: impl Into<String>) -> Self {
+        let name = convention::check_name(&self.name, name);
+        self.check_constraint(Check {
+            name,
+            sql: sql.into(),
+        })
+    }
+
+    /// Adds a CHECK constraint under exactly the name it has (a reflected one). The
+    /// checks are kept in name order, as catalogs list them.
+    pub fn check_constraint(mut self, check: Check) -> Self {
+        let at = self.checks.partition_point(|c| c.name < check.name);
+        self.checks.insert(at, check);
+        self
+    }
+
+    /// The CHECK constraints.
+    pub fn checks(&self) -> &[Check] {
+        &self.checks
+    }
+
+    /// This table without its columns (SQLite's rebuild lists them again).
+    pub(crate) fn without_columns(&self) -> Table {
+        Table {
+            columns: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    /// This table without its CHECK constraints.
+    pub(crate) fn without_checks(mut self) -> Table {
+        self.checks.clear();
+        self
+    }
+
+    /// This table with the columns its foreign keys and own indexes name renamed.
+    pub(crate) fn renamed_columns(mut self, renamed: impl Fn(&str) -> String) -> Table {
+        for fk in &mut self.foreign_keys {
+            fk.columns = fk.columns.iter().map(|c| renamed(c)).collect();
+        }
+        for index in &mut self.indexes {
+            index.columns = index.columns.iter().map(|c| renamed(c)).collect();
+        }
         self
     }
 
@@ -658,26 +745,39 @@ impl Table {
         }
     }
 
-    /// The indexes: one per `index` column, named `ix_<table>_<column>` as SQLAlchemy
-    /// names them (unique when the column is also `unique`), then the table's own
+    /// The indexes: each column's own ([`Table::column_index`]), then the table's own
     /// ([`Table::index`]).
     pub fn indexes(&self) -> Vec<Index> {
         self.columns
             .iter()
-            .filter(|c| c.index)
-            .map(|c| Index {
-                name: column_index_name(&self.name, &c.name),
-                columns: vec![c.name.clone()],
-                unique: c.unique,
-            })
+            .filter_map(|c| self.column_index(c))
             .chain(self.indexes.iter().cloned())
             .collect()
     }
-}
 
-/// The name of a column's own index: `ix_<table>_<column>`.
-pub(crate) fn column_index_name(table: &str, column: &str) -> String {
-    format!("ix_{table}_{column}")
+    /// The index `column` makes of its own, named by convention: `ix_<table>_<column>`
+    /// for an `index` column (unique when it is also `unique`), `uq_<table>_<column>`
+    /// for a `unique` one. A unique column is a unique index, which every backend can
+    /// drop by name.
+    ///
+    /// ```
+    /// use flaskdb_core::{ColumnDef, SqlType, Table};
+    /// let t = Table::new("user").column(ColumnDef::new("email", SqlType::Text).unique());
+    /// let own = t.column_index(&t.columns()[0]).unwrap();
+    /// assert_eq!((own.name.as_str(), own.unique), ("uq_user_email", true));
+    /// ```
+    pub fn column_index(&self, column: &ColumnDef) -> Option<Index> {
+        let name = match (column.index, column.unique) {
+            (true, _) => convention::index_name(&self.name, &[&column.name]),
+            (false, true) => convention::unique_name(&self.name, &[&column.name]),
+            (false, false) => return None,
+        };
+        Some(Index {
+            name,
+            columns: vec![column.name.clone()],
+            unique: column.unique,
+        })
+    }
 }
 
 fn split_target(target: &str) -> Option<(&str, &str)> {

@@ -2,6 +2,7 @@
 
 use crate::backend::Backend;
 use crate::error::Result;
+use crate::schema::convention;
 use crate::schema::{ColumnDef, Table};
 use crate::value::Value;
 
@@ -37,12 +38,22 @@ pub(crate) fn create_table(
         column_sql(column, kind, backend, &mut sql)?;
     }
     if !pk.is_empty() {
-        sql.push_str(", PRIMARY KEY (");
+        sql.push_str(", ");
+        constraint(
+            &convention::primary_key_name(table.name()),
+            backend,
+            &mut sql,
+        )?;
+        sql.push_str("PRIMARY KEY (");
         idents(&pk, backend, &mut sql)?;
         sql.push(')');
     }
     for fk in table.foreign_keys() {
-        sql.push_str(", FOREIGN KEY (");
+        sql.push_str(", ");
+        let first = fk.columns.first().map_or("", String::as_str);
+        let name = convention::foreign_key_name(table.name(), first, &fk.ref_table);
+        constraint(&name, backend, &mut sql)?;
+        sql.push_str("FOREIGN KEY (");
         idents(&fk.columns, backend, &mut sql)?;
         sql.push_str(") REFERENCES ");
         backend.quote_ident(&fk.ref_table, &mut sql)?;
@@ -53,6 +64,10 @@ pub(crate) fn create_table(
             sql.push_str(" ON DELETE ");
             sql.push_str(action.sql());
         }
+    }
+    for check in table.checks() {
+        sql.push_str(", ");
+        check_sql(&check.name, &check.sql, backend, &mut sql)?;
     }
     if backend.inline_indexes() {
         for index in &indexes {
@@ -83,6 +98,23 @@ pub(crate) fn create_table(
         }
     }
     Ok(statements)
+}
+
+/// `CONSTRAINT "name" `.
+fn constraint(name: &str, backend: Backend, out: &mut String) -> Result<()> {
+    out.push_str("CONSTRAINT ");
+    backend.quote_ident(name, out)?;
+    out.push(' ');
+    Ok(())
+}
+
+/// `CONSTRAINT "name" CHECK (sql)`.
+pub(crate) fn check_sql(name: &str, sql: &str, backend: Backend, out: &mut String) -> Result<()> {
+    constraint(name, backend, out)?;
+    out.push_str("CHECK (");
+    out.push_str(sql);
+    out.push(')');
+    Ok(())
 }
 
 /// `DROP TABLE IF EXISTS "name"`.
@@ -142,10 +174,7 @@ pub(crate) fn column_sql(
     if !column.is_nullable() {
         out.push_str(" NOT NULL");
     }
-    // A unique column that also has an index gets a unique index instead.
-    if column.is_unique() && !column.is_indexed() {
-        out.push_str(" UNIQUE");
-    }
+    // A unique column is its table's unique index (`Table::column_index`).
     Ok(())
 }
 

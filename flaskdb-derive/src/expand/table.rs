@@ -50,6 +50,22 @@ pub(super) fn table(model: &Model) -> TokenStream {
         }
     });
     let foreign_keys = model.columns().into_iter().filter_map(foreign_key);
+    let indexes = model.attrs.indexes.iter().map(|index| {
+        let (columns, unique) = (&index.columns, index.unique);
+        match &index.name {
+            None => quote!(.index_on(&[#(#columns),*], #unique)),
+            Some(name) => quote!(.index(__fdb::Index {
+                name: ::std::string::String::from(#name),
+                columns: ::std::vec![#(::std::string::String::from(#columns)),*],
+                unique: #unique,
+            })),
+        }
+    });
+    let checks = model
+        .attrs
+        .checks
+        .iter()
+        .map(|(name, sql)| quote!(.check(#name, #sql)));
     quote! {
         fn table() -> &'static __fdb::Table {
             static TABLE: ::std::sync::LazyLock<__fdb::Table> = ::std::sync::LazyLock::new(|| {
@@ -57,6 +73,8 @@ pub(super) fn table(model: &Model) -> TokenStream {
                 #(#columns)*
                 table
                     #(#foreign_keys)*
+                    #(#indexes)*
+                    #(#checks)*
                     #(.relation(#ident::#relations))*
                     #versioned
                     #renamed_from

@@ -716,3 +716,107 @@ pub async fn renamed_from_renames_keeping_the_rows(t: TestDb) -> TestResult {
     );
     Ok(())
 }
+
+/// `sku` widened: on SQLite a rebuild, which must keep the table's CHECK and indexes.
+const WIDEN: &str = r#"revision = "c1"
+message = "widen sku"
+
+[[upgrade]]
+op = "alter_column"
+table = "stock"
+from = { name = "sku", type = "text", length = 40 }
+to = { name = "sku", type = "text", length = 60 }
+
+[[downgrade]]
+op = "alter_column"
+table = "stock"
+from = { name = "sku", type = "text", length = 60 }
+to = { name = "sku", type = "text", length = 40 }
+"#;
+
+/// The CHECK and the unique pair of `stock` dropped by name, and made again on the
+/// way down.
+const LOOSEN: &str = r#"revision = "d2"
+down_revision = "c1"
+message = "loosen stock"
+
+[[upgrade]]
+op = "drop_check"
+table = "stock"
+name = "ck_stock_quantity_not_negative"
+
+[[upgrade]]
+op = "drop_index"
+table = "stock"
+name = "uq_stock_shop_sku"
+
+[[downgrade]]
+op = "create_index"
+table = "stock"
+name = "uq_stock_shop_sku"
+columns = ["shop", "sku"]
+unique = true
+
+[[downgrade]]
+op = "create_check"
+table = "stock"
+name = "ck_stock_quantity_not_negative"
+sql = "quantity >= 0"
+"#;
+
+/// Whether `sql` is refused by the database.
+async fn refused(db: &Db, sql: &str) -> bool {
+    exec(db, sql).await.is_err()
+}
+
+/// A model's own constraints hold on every backend, and carry names by which a
+/// migration drops them and makes them again; autogenerate sees them missing.
+#[case]
+pub async fn named_constraints_hold_and_drop_by_name(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    exec(
+        &db,
+        "INSERT INTO stock (id, shop, sku, quantity) VALUES (1, 1, 'a', 5)",
+    )
+    .await?;
+    let negative = "INSERT INTO stock (id, shop, sku, quantity) VALUES (2, 1, 'b', -1)";
+    let twin = "INSERT INTO stock (id, shop, sku, quantity) VALUES (3, 1, 'a', 1)";
+    assert!(refused(&db, negative).await, "the CHECK holds");
+    assert!(refused(&db, twin).await, "the unique pair holds");
+
+    let m = Migrations::from_sources(&[("c1_widen.toml", WIDEN), ("d2_loosen.toml", LOOSEN)])?;
+    m.upgrade_bind(&db, None, Some("c1")).await?;
+    assert!(
+        refused(&db, negative).await,
+        "the CHECK outlives the rebuild"
+    );
+    assert!(
+        refused(&db, twin).await,
+        "the unique pair outlives the rebuild"
+    );
+    m.upgrade(&db).await?;
+    let diff = flaskdb::migrate::compare(&db, None).await?;
+    let steps: Vec<String> = diff.upgrade.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        steps,
+        [
+            "alter column stock.sku",
+            "create index uq_stock_shop_sku on stock",
+            "create check ck_stock_quantity_not_negative on stock"
+        ]
+    );
+    exec(&db, negative).await?;
+    exec(&db, twin).await?;
+    exec(&db, "DELETE FROM stock WHERE id IN (2, 3)").await?;
+
+    m.downgrade_bind(&db, None, Some("base")).await?;
+    assert!(refused(&db, negative).await, "the CHECK is back");
+    assert!(refused(&db, twin).await, "the unique pair is back");
+    assert_eq!(
+        rows(&db, "SELECT id, shop, sku, quantity FROM stock").await?,
+        [vec![Value::I64(1), Value::I64(1), text("a"), Value::I64(5)]]
+    );
+    let diff = flaskdb::migrate::compare(&db, None).await?;
+    assert!(diff.is_empty(), "autogenerate found:\n{}", listed(&diff));
+    Ok(())
+}

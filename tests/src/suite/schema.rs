@@ -153,7 +153,7 @@ async fn index_names(t: &TestDb) -> anyhow::Result<Vec<String>> {
 }
 
 /// The models' tables and the declared `enrollment`.
-const ALL_TABLES: [&str; 34] = [
+const ALL_TABLES: [&str; 35] = [
     "all_types",
     "article",
     "audit_log",
@@ -183,6 +183,7 @@ const ALL_TABLES: [&str; 34] = [
     "review",
     "spam",
     "stamped",
+    "stock",
     "student",
     "tally",
     "typed",
@@ -201,6 +202,7 @@ pub async fn create_all_creates_tables_and_indexes(t: TestDb) -> TestResult {
             "ix_note_owner_id",
             "ix_spam_display_name",
             "ix_spam_rank",
+            "ix_stock_shop_quantity",
             "ix_typed_status"
         ]
     );

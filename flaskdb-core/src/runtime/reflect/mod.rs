@@ -17,8 +17,8 @@ use crate::backend::Backend;
 use crate::driver::engine::{COMMIT_TOKEN_TABLE, Engine, MIGRATION_TABLE};
 use crate::driver::executor::{self, Conn, Row};
 use crate::error::Result;
-use crate::schema::table::column_index_name;
-use crate::schema::{ColumnDef, ForeignKey, Index, OnDelete, Table};
+use crate::schema::convention;
+use crate::schema::{Check, ColumnDef, ForeignKey, Index, OnDelete, Table};
 use crate::sql::Rendered;
 use crate::sql::dialect::catalog::{Default, parse_default, parse_type};
 
@@ -33,6 +33,8 @@ struct Catalog {
     columns: Vec<RawColumn>,
     /// Keys and indexes, one row per column, in key order.
     keys: Vec<KeyPart>,
+    /// CHECK constraints: table, name and condition.
+    checks: Vec<(String, String, String)>,
 }
 
 /// One column as the catalog gives it.
@@ -137,7 +139,16 @@ fn assemble(catalog: Catalog, backend: Backend, bind: Option<&str>) -> Vec<Table
     relations.sort();
     let mut tables: Vec<Table> = relations
         .iter()
-        .map(|(name, view)| table(&catalog.columns, &catalog.keys, name, *view, backend, bind))
+        .map(|(name, view)| {
+            let table = table(&catalog.columns, &catalog.keys, name, *view, backend, bind);
+            let checks = catalog.checks.iter().filter(|(t, ..)| t == name);
+            checks.fold(table, |table, (_, name, sql)| {
+                table.check_constraint(Check {
+                    name: name.clone(),
+                    sql: sql.clone(),
+                })
+            })
+        })
         .collect();
     // A foreign key that names no columns references the primary key.
     let keys: Vec<(String, Vec<String>)> = tables
@@ -177,12 +188,19 @@ fn table(
             kind(&first.kind) && parts.len() == 1 && parts[0].column == column
         })
     };
+    // A column's own index, as `Table::column_index` names it: `ix_<table>_<column>`,
+    // or the unique `uq_<table>_<column>`.
     let own_index = |column: &str| {
         groups.iter().find(|(first, parts)| {
-            matches!(first.kind, KeyKind::Index { .. })
-                && parts.len() == 1
+            parts.len() == 1
                 && parts[0].column == column
-                && first.name == column_index_name(name, column)
+                && match first.kind {
+                    KeyKind::Index { unique } => {
+                        first.name == convention::index_name(name, &[column])
+                            || (unique && first.name == convention::unique_name(name, &[column]))
+                    }
+                    _ => false,
+                }
         })
     };
     let raw: Vec<&RawColumn> = columns.iter().filter(|c| c.table == name).collect();
@@ -225,7 +243,9 @@ fn table(
             def = def.unique();
         }
         if let Some((first, _)) = own_index(&c.name) {
-            def = def.index();
+            if first.name == convention::index_name(name, &[&c.name]) {
+                def = def.index();
+            }
             if first.kind == (KeyKind::Index { unique: true }) {
                 def = def.unique();
             }
@@ -269,7 +289,7 @@ fn table(
 /// (`sqlite_autoindex_..`) cannot be created again, so those get `uq_<table>_<columns>`.
 fn index_name(table: &str, name: &str, columns: &[String]) -> String {
     if name.starts_with("sqlite_") {
-        format!("uq_{table}_{}", columns.join("_"))
+        convention::unique_name(table, columns)
     } else {
         name.to_owned()
     }

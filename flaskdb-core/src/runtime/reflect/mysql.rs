@@ -3,7 +3,7 @@
 use super::{Catalog, KeyKind, KeyPart, RawColumn, fetch, on_delete};
 use crate::driver::executor::Conn;
 use crate::error::Result;
-use crate::schema::table::column_index_name;
+use crate::schema::convention;
 
 pub(super) async fn catalog(conn: &mut Conn<'_>) -> Result<Catalog> {
     let mut catalog = Catalog::default();
@@ -130,12 +130,23 @@ pub(super) async fn catalog(conn: &mut Conn<'_>) -> Result<Catalog> {
     for (part, size) in index_parts.iter_mut().zip(sizes) {
         if size == 1
             && part.kind == (KeyKind::Index { unique: true })
-            && part.name != column_index_name(&part.table, &part.column)
+            && part.name != convention::index_name(&part.table, &[&part.column])
         {
             part.kind = KeyKind::Unique;
         }
     }
     catalog.keys.extend(index_parts);
     catalog.keys.extend(foreign_keys);
+    // CHECK constraints of tables; MariaDB's column-level ones (its JSON type's
+    // `json_valid`) belong to the column's type.
+    let checks = "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(CONSTRAINT_NAME AS CHAR) AS name, \
+                  CAST(CHECK_CLAUSE AS CHAR) AS cond FROM information_schema.CHECK_CONSTRAINTS \
+                  WHERE CONSTRAINT_SCHEMA = DATABASE() AND LEVEL = 'Table' \
+                  ORDER BY TABLE_NAME, CONSTRAINT_NAME";
+    for row in fetch(conn, checks).await? {
+        catalog
+            .checks
+            .push((row.get("tbl")?, row.get("name")?, row.get("cond")?));
+    }
     Ok(catalog)
 }

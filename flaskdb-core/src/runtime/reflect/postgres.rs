@@ -104,5 +104,15 @@ pub(super) async fn catalog(conn: &mut Conn<'_>) -> Result<Catalog> {
             ref_column: None,
         });
     }
+    // CHECK constraints of the table (not a domain's), their condition as PostgreSQL
+    // prints it.
+    let checks = format!(
+        "SELECT t.relname::text AS tbl, con.conname::text AS name,          pg_get_expr(con.conbin, con.conrelid) AS cond          FROM pg_constraint con JOIN pg_class t ON t.oid = con.conrelid          JOIN pg_namespace n ON n.oid = t.relnamespace          WHERE {IN_SCHEMA} AND con.contype = 'c' ORDER BY t.relname, con.conname"
+    );
+    for row in fetch(conn, &checks).await? {
+        catalog
+            .checks
+            .push((row.get("tbl")?, row.get("name")?, row.get("cond")?));
+    }
     Ok(catalog)
 }

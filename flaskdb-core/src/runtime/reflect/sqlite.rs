@@ -81,5 +81,117 @@ pub(super) async fn catalog(conn: &mut Conn<'_>) -> Result<Catalog> {
             ref_column: row.get("to")?,
         });
     }
+    // SQLite keeps no catalog of CHECK constraints: the named ones are read from each
+    // table's CREATE statement.
+    let sql = "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL";
+    for row in fetch(conn, sql).await? {
+        let table: String = row.get("name")?;
+        for (name, cond) in named_checks(&row.get::<String>("sql")?) {
+            catalog.checks.push((table.clone(), name, cond));
+        }
+    }
     Ok(catalog)
+}
+
+/// The named CHECK constraints of a CREATE TABLE statement: each
+/// `CONSTRAINT <name> CHECK (<condition>)`, its name unquoted, its condition as
+/// written. Quoted names and string literals are read whole, so a keyword or a
+/// parenthesis inside one is not taken for SQL.
+fn named_checks(create: &str) -> Vec<(String, String)> {
+    let spans = tokens(create);
+    let text = |k: usize| spans.get(k).map_or("", |&(a, b)| &create[a..b]);
+    let mut out = Vec::new();
+    for i in 0..spans.len() {
+        let opens = text(i).eq_ignore_ascii_case("CONSTRAINT")
+            && text(i + 2).eq_ignore_ascii_case("CHECK")
+            && text(i + 3) == "(";
+        if !opens {
+            continue;
+        }
+        let mut depth = 0usize;
+        for k in i + 3..spans.len() {
+            match text(k) {
+                "(" => depth += 1,
+                ")" => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                let condition = create[spans[i + 3].1..spans[k].0].trim().to_owned();
+                out.push((unquoted(text(i + 1)), condition));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Where `sql`'s tokens are, as byte ranges: a quoted name or literal whole (a doubled
+/// quote inside it included), a parenthesis or comma alone, a run of other characters
+/// up to a space or one of those.
+fn tokens(sql: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut chars = sql.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        let mut end = start + c.len_utf8();
+        match c {
+            c if c.is_whitespace() => continue,
+            '"' | '\'' | '`' | '[' => {
+                let close = if c == '[' { ']' } else { c };
+                while let Some((i, d)) = chars.next() {
+                    end = i + d.len_utf8();
+                    if d == close {
+                        if close != ']' && chars.peek().is_some_and(|&(_, e)| e == close) {
+                            chars.next();
+                            continue;
+                        }
+                        break;
+                    }
+                }
+            }
+            '(' | ')' | ',' => {}
+            _ => {
+                while let Some(&(i, d)) = chars.peek() {
+                    if d.is_whitespace() || "()\"'`[,".contains(d) {
+                        break;
+                    }
+                    end = i + d.len_utf8();
+                    chars.next();
+                }
+            }
+        }
+        out.push((start, end));
+    }
+    out
+}
+
+/// A name without its quotes (`"a""b"` is `a"b`).
+fn unquoted(name: &str) -> String {
+    let quote = name.chars().next().filter(|q| "\"'`".contains(*q));
+    match quote {
+        Some(q) if name.len() > 1 && name.ends_with(q) => {
+            name[1..name.len() - 1].replace(&format!("{q}{q}"), &q.to_string())
+        }
+        _ if name.starts_with('[') && name.ends_with(']') => name[1..name.len() - 1].to_owned(),
+        _ => name.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named_checks;
+
+    #[test]
+    fn named_checks_are_read_from_the_create_statement() {
+        let create = r#"CREATE TABLE "t" ("a" INT CHECK (a > 0), "b" TEXT, CONSTRAINT "pk_t" PRIMARY KEY ("a"), CONSTRAINT "ck_t_b ""x""" CHECK ((b IN ('(', 'CONSTRAINT c CHECK (')) AND (length(b) > 1)), constraint [ck_t_c] check(a<>2))"#;
+        assert_eq!(
+            named_checks(create),
+            [
+                (
+                    r#"ck_t_b "x""#.to_owned(),
+                    "(b IN ('(', 'CONSTRAINT c CHECK (')) AND (length(b) > 1)".to_owned()
+                ),
+                ("ck_t_c".to_owned(), "a<>2".to_owned()),
+            ]
+        );
+    }
 }
