@@ -8,7 +8,7 @@ use crate::migrate::op::{CheckSpec, ColumnSpec, ForeignKeySpec, Op};
 use crate::runtime::db::Db;
 use crate::runtime::reflect;
 use crate::schema::order::parents_first;
-use crate::schema::{ColumnDef, OnDelete, Table};
+use crate::schema::{ColumnDef, ForeignKey, OnDelete, Table};
 use crate::sql::dialect::catalog::{Default, parse_default, parse_type};
 use crate::value::Value;
 use crate::value::sql_type::SqlType;
@@ -53,7 +53,9 @@ impl Diff {
 /// so uniqueness comes and goes with it); CHECK constraints added and removed, by
 /// name (a changed condition under the same name is not seen). A table or column whose model says
 /// `#[model(renamed_from = "old")]` is renamed, keeping its rows, where the database
-/// has `old`; renames are never guessed. Not yet: foreign keys of a table that exists.
+/// has `old`; renames are never guessed. Foreign keys added and removed, by their
+/// columns, referenced table and columns and ON DELETE (one that changes is dropped and
+/// made again).
 ///
 /// # Errors
 /// A database error reading the catalog; [`Error::Schema`](crate::Error::Schema) for
@@ -167,6 +169,28 @@ fn columns(model: &Table, db: &Table, backend: Backend, diff: &mut Diff, undo: &
         .iter()
         .filter(|c| found(c).is_none())
         .collect();
+    // Foreign keys that go are dropped first (an index or column they use can go
+    // then), new ones made last; a changed ON DELETE is one of each.
+    let fk_step = |t: &Table, fk: &ForeignKey, create: bool| {
+        let name = t.foreign_key_name(fk);
+        match create {
+            true => Op::CreateForeignKey {
+                table: table.clone(),
+                name,
+                foreign_key: fk_spec(fk),
+            },
+            false => Op::DropForeignKey {
+                table: table.clone(),
+                name,
+            },
+        }
+    };
+    for fk in db.foreign_keys() {
+        if !model.foreign_keys().iter().any(|w| same_key(w, fk)) {
+            diff.upgrade.push(fk_step(db, fk, false));
+            undo.push(fk_step(db, fk, true));
+        }
+    }
     let (wanted, present) = (model.indexes(), db.indexes());
     for index in &present {
         if !wanted.iter().any(|w| w.name == index.name) {
@@ -289,6 +313,12 @@ fn columns(model: &Table, db: &Table, backend: Backend, diff: &mut Diff, undo: &
             });
         }
     }
+    for fk in model.foreign_keys() {
+        if !db.foreign_keys().iter().any(|p| same_key(p, fk)) {
+            diff.upgrade.push(fk_step(model, fk, true));
+            undo.push(fk_step(model, fk, false));
+        }
+    }
 }
 
 /// Whether the model's `column` (of `table`) differs from the database's `existing` in
@@ -399,6 +429,30 @@ fn literal(value: &Value) -> Option<String> {
     })
 }
 
+/// A foreign key as a migration declares it.
+fn fk_spec(fk: &ForeignKey) -> ForeignKeySpec {
+    ForeignKeySpec {
+        columns: fk.columns.clone(),
+        references: fk.ref_table.clone(),
+        ref_columns: fk.ref_columns.clone(),
+        on_delete: fk.on_delete.map(|a| {
+            match a {
+                OnDelete::Cascade => "cascade",
+                OnDelete::SetNull => "set_null",
+                OnDelete::Restrict => "restrict",
+                OnDelete::SetDefault => "set_default",
+            }
+            .to_owned()
+        }),
+    }
+}
+
+/// Whether two foreign keys are the same key, whatever their names.
+fn same_key(a: &ForeignKey, b: &ForeignKey) -> bool {
+    (&a.columns, &a.ref_table, &a.ref_columns, a.on_delete)
+        == (&b.columns, &b.ref_table, &b.ref_columns, b.on_delete)
+}
+
 /// The steps that make a table: its `create_table` (with its columns' own indexes)
 /// and a `create_index` for each index of its own.
 fn create(table: &Table, backend: Backend) -> Vec<Op> {
@@ -406,24 +460,7 @@ fn create(table: &Table, backend: Backend) -> Vec<Op> {
     let mut out = vec![Op::CreateTable {
         table: table.name().to_owned(),
         columns: columns.iter().map(|c| spec(table, c, backend)).collect(),
-        foreign_keys: table
-            .foreign_keys()
-            .iter()
-            .map(|fk| ForeignKeySpec {
-                columns: fk.columns.clone(),
-                references: fk.ref_table.clone(),
-                ref_columns: fk.ref_columns.clone(),
-                on_delete: fk.on_delete.map(|a| {
-                    match a {
-                        OnDelete::Cascade => "cascade",
-                        OnDelete::SetNull => "set_null",
-                        OnDelete::Restrict => "restrict",
-                        OnDelete::SetDefault => "set_default",
-                    }
-                    .to_owned()
-                }),
-            })
-            .collect(),
+        foreign_keys: table.foreign_keys().iter().map(fk_spec).collect(),
         checks: table
             .checks()
             .iter()

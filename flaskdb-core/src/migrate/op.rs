@@ -126,6 +126,25 @@ pub enum Op {
         /// The constraint's name.
         name: String,
     },
+    /// `ALTER TABLE .. ADD CONSTRAINT .. FOREIGN KEY`: rows already there must
+    /// reference existing rows. SQLite rebuilds the table (as `alter_column`).
+    CreateForeignKey {
+        /// The table.
+        table: String,
+        /// The constraint's name (autogenerate writes
+        /// `fk_<table>_<column>_<referred table>`).
+        name: String,
+        /// The foreign key.
+        foreign_key: ForeignKeySpec,
+    },
+    /// Drops a foreign key by name (MariaDB: with the index it made for it); SQLite
+    /// rebuilds the table without it.
+    DropForeignKey {
+        /// The table.
+        table: String,
+        /// The constraint's name.
+        name: String,
+    },
     /// Statements written by hand, for data changes: `sql` runs on every backend unless
     /// the backend has its own list.
     Sql {
@@ -265,7 +284,7 @@ impl ColumnSpec {
 }
 
 impl ForeignKeySpec {
-    fn to_foreign_key(&self) -> Result<ForeignKey> {
+    pub(crate) fn to_foreign_key(&self) -> Result<ForeignKey> {
         let on_delete = match self.on_delete.as_deref() {
             None => None,
             Some("cascade") => Some(OnDelete::Cascade),
@@ -285,6 +304,7 @@ impl ForeignKeySpec {
             ref_table: self.references.clone(),
             ref_columns: self.ref_columns.clone(),
             on_delete,
+            name: None,
         })
     }
 }
@@ -337,6 +357,10 @@ impl std::fmt::Display for Op {
             Op::DropIndex { table, name } => write!(f, "drop index {name} on {table}"),
             Op::CreateCheck { table, name, .. } => write!(f, "create check {name} on {table}"),
             Op::DropCheck { table, name } => write!(f, "drop check {name} on {table}"),
+            Op::CreateForeignKey { table, name, .. } => {
+                write!(f, "create foreign key {name} on {table}")
+            }
+            Op::DropForeignKey { table, name } => write!(f, "drop foreign key {name} on {table}"),
             Op::Sql { .. } => f.write_str("run SQL"),
         }
     }

@@ -4,7 +4,7 @@ use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::migrate::op::{ColumnSpec, Op, table_of};
 use crate::schema::{Check, Table};
-use crate::sql::{ColumnKind, check_sql, column_sql, create_table, idents};
+use crate::sql::{ColumnKind, check_sql, column_sql, create_table, foreign_key_sql, idents};
 
 /// The table whose present shape `op` needs on `backend`: SQLite alters a column and
 /// adds or drops a constraint by rebuilding its table, which takes every other column,
@@ -14,6 +14,8 @@ pub(crate) fn rebuilt_table(op: &Op, backend: Backend) -> Option<&str> {
         Op::AlterColumn { table, .. }
         | Op::CreateCheck { table, .. }
         | Op::DropCheck { table, .. }
+        | Op::CreateForeignKey { table, .. }
+        | Op::DropForeignKey { table, .. }
             if backend == Backend::Sqlite =>
         {
             Some(table)
@@ -164,6 +166,46 @@ pub(crate) fn statements(
             // MySQL 8.0.19 and MariaDB 10.2 take DROP CONSTRAINT too.
             _ => vec![format!(
                 "ALTER TABLE {} DROP CONSTRAINT {}",
+                q(table)?,
+                q(name)?
+            )],
+        },
+        Op::CreateForeignKey {
+            table,
+            name,
+            foreign_key,
+        } => {
+            let mut fk = foreign_key.to_foreign_key()?;
+            match backend {
+                Backend::Sqlite => {
+                    let current = rebuilding(current, table)?;
+                    fk.name = Some(name.clone());
+                    rebuild(current, current.clone().composite_foreign_key(fk), |c| {
+                        c.to_owned()
+                    })?
+                }
+                _ => {
+                    let mut out = format!("ALTER TABLE {} ADD ", q(table)?);
+                    foreign_key_sql(name, &fk, backend, &mut out)?;
+                    vec![out]
+                }
+            }
+        }
+        Op::DropForeignKey { table, name } => match backend {
+            Backend::Sqlite => {
+                let current = rebuilding(current, table)?;
+                let kept = current.without_foreign_key(name).ok_or_else(|| {
+                    Error::Migration(format!("`{table}` has no foreign key `{name}` to drop"))
+                })?;
+                rebuild(current, kept, |c| c.to_owned())?
+            }
+            Backend::Postgres => vec![format!(
+                "ALTER TABLE {} DROP CONSTRAINT {}",
+                q(table)?,
+                q(name)?
+            )],
+            Backend::MySql => vec![format!(
+                "ALTER TABLE {} DROP FOREIGN KEY {}",
                 q(table)?,
                 q(name)?
             )],

@@ -578,7 +578,22 @@ impl Locked {
                 })?)
             }
         };
-        statements(op, self.backend, current.as_ref())
+        let mut out = statements(op, self.backend, current.as_ref())?;
+        if let (Backend::MySql, Op::DropForeignKey { table, name }) = (self.backend, op) {
+            // InnoDB made an index under the key's name for it, unless one was there:
+            // it goes with the key.
+            let own_index = "SELECT 1 FROM information_schema.STATISTICS \
+                             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ?";
+            let params = vec![Value::Text(table.clone()), Value::Text(name.clone())];
+            if !self.fetch(own_index.into(), params).await?.is_empty() {
+                out.push(format!(
+                    "ALTER TABLE {} DROP INDEX {}",
+                    self.q(table)?,
+                    self.q(name)?
+                ));
+            }
+        }
+        Ok(out)
     }
 
     /// After a failed step: rolls back where DDL is transactional, else records the

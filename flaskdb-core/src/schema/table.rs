@@ -322,6 +322,9 @@ pub struct ForeignKey {
     pub ref_columns: Vec<String>,
     /// What happens on delete of the referenced row.
     pub on_delete: Option<OnDelete>,
+    /// The constraint's name where it is not the convention's
+    /// (`fk_<table>_<column>_<referred table>`): a reflected foreign key made by hand.
+    pub name: Option<String>,
 }
 
 /// An index of a [`Table`].
@@ -553,6 +556,7 @@ impl Table {
             ref_table: ref_table.to_owned(),
             ref_columns: vec![ref_column.to_owned()],
             on_delete,
+            name: None,
         })
     }
 
@@ -567,6 +571,7 @@ impl Table {
     ///         ref_table: "orders".into(),
     ///         ref_columns: vec!["shop".into(), "no".into()],
     ///         on_delete: Some(OnDelete::Cascade),
+    ///         name: None,
     ///     });
     /// assert_eq!(t.foreign_keys()[0].columns.len(), 2);
     /// ```
@@ -720,6 +725,25 @@ impl Table {
     /// The foreign keys.
     pub fn foreign_keys(&self) -> &[ForeignKey] {
         &self.foreign_keys
+    }
+
+    /// The name of foreign key `fk` of this table: its own, or the convention's.
+    pub fn foreign_key_name(&self, fk: &ForeignKey) -> String {
+        fk.name.clone().unwrap_or_else(|| {
+            let first = fk.columns.first().map_or("", String::as_str);
+            convention::foreign_key_name(&self.name, first, &fk.ref_table)
+        })
+    }
+
+    /// This table without foreign key `name`, or `None` when it has none of that name.
+    pub(crate) fn without_foreign_key(&self, name: &str) -> Option<Table> {
+        let at = self
+            .foreign_keys
+            .iter()
+            .position(|fk| self.foreign_key_name(fk) == name)?;
+        let mut table = self.clone();
+        table.foreign_keys.remove(at);
+        Some(table)
     }
 
     /// Whether `column` is part of a key, unique, indexed or referencing: what MySQL

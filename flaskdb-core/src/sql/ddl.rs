@@ -3,7 +3,7 @@
 use crate::backend::Backend;
 use crate::error::Result;
 use crate::schema::convention;
-use crate::schema::{ColumnDef, Table};
+use crate::schema::{ColumnDef, ForeignKey, Table};
 use crate::value::Value;
 
 /// The statements that create `table`: the CREATE TABLE and, on backends without
@@ -50,20 +50,7 @@ pub(crate) fn create_table(
     }
     for fk in table.foreign_keys() {
         sql.push_str(", ");
-        let first = fk.columns.first().map_or("", String::as_str);
-        let name = convention::foreign_key_name(table.name(), first, &fk.ref_table);
-        constraint(&name, backend, &mut sql)?;
-        sql.push_str("FOREIGN KEY (");
-        idents(&fk.columns, backend, &mut sql)?;
-        sql.push_str(") REFERENCES ");
-        backend.quote_ident(&fk.ref_table, &mut sql)?;
-        sql.push_str(" (");
-        idents(&fk.ref_columns, backend, &mut sql)?;
-        sql.push(')');
-        if let Some(action) = fk.on_delete {
-            sql.push_str(" ON DELETE ");
-            sql.push_str(action.sql());
-        }
+        foreign_key_sql(&table.foreign_key_name(fk), fk, backend, &mut sql)?;
     }
     for check in table.checks() {
         sql.push_str(", ");
@@ -105,6 +92,28 @@ fn constraint(name: &str, backend: Backend, out: &mut String) -> Result<()> {
     out.push_str("CONSTRAINT ");
     backend.quote_ident(name, out)?;
     out.push(' ');
+    Ok(())
+}
+
+/// `CONSTRAINT "name" FOREIGN KEY (..) REFERENCES "table" (..) [ON DELETE ..]`.
+pub(crate) fn foreign_key_sql(
+    name: &str,
+    fk: &ForeignKey,
+    backend: Backend,
+    out: &mut String,
+) -> Result<()> {
+    constraint(name, backend, out)?;
+    out.push_str("FOREIGN KEY (");
+    idents(&fk.columns, backend, out)?;
+    out.push_str(") REFERENCES ");
+    backend.quote_ident(&fk.ref_table, out)?;
+    out.push_str(" (");
+    idents(&fk.ref_columns, backend, out)?;
+    out.push(')');
+    if let Some(action) = fk.on_delete {
+        out.push_str(" ON DELETE ");
+        out.push_str(action.sql());
+    }
     Ok(())
 }
 

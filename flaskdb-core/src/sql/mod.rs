@@ -9,7 +9,9 @@ pub(crate) mod dialect;
 pub(crate) mod expr;
 mod render;
 
-pub(crate) use ddl::{ColumnKind, check_sql, column_sql, create_table, drop_table, idents};
+pub(crate) use ddl::{
+    ColumnKind, check_sql, column_sql, create_table, drop_table, foreign_key_sql, idents,
+};
 pub(crate) use render::{Rendered, copy_to_history, delete, insert, select, update};
 
 use crate::schema::Table;

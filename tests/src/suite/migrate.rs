@@ -820,3 +820,94 @@ pub async fn named_constraints_hold_and_drop_by_name(t: TestDb) -> TestResult {
     assert!(diff.is_empty(), "autogenerate found:\n{}", listed(&diff));
     Ok(())
 }
+
+/// The foreign key of `post` and the unique column of `user`, dropped by the names
+/// `create_all` gave them.
+const UNKEY: &str = r#"revision = "a1"
+message = "unkey"
+
+[[upgrade]]
+op = "drop_foreign_key"
+table = "post"
+name = "fk_post_user_id_user"
+
+[[upgrade]]
+op = "drop_index"
+table = "user"
+name = "uq_user_email"
+
+[[downgrade]]
+op = "create_index"
+table = "user"
+name = "uq_user_email"
+columns = ["email"]
+unique = true
+
+[[downgrade]]
+op = "create_foreign_key"
+table = "post"
+name = "fk_post_user_id_user"
+foreign_key = { columns = ["user_id"], references = "user", ref_columns = ["id"], on_delete = "cascade" }
+"#;
+
+/// A foreign key and a unique column drop by their conventional names on every
+/// backend (MariaDB's index for the key goes with it); autogenerate sees both missing
+/// and its migration makes them again, ON DELETE included.
+#[case]
+pub async fn foreign_keys_and_unique_columns_drop_and_come_back(t: TestDb) -> TestResult {
+    let db = t.with_tables().await?;
+    let quote = if t.backend == Backend::MySql {
+        '`'
+    } else {
+        '"'
+    };
+    let user = |id: i64| {
+        format!(
+            "INSERT INTO {quote}user{quote} (id, username, email) VALUES ({id}, 'u{id}', 'a@x')"
+        )
+    };
+    exec(&db, &user(1)).await?;
+    exec(
+        &db,
+        "INSERT INTO post (id, user_id, title, score) VALUES (1, 1, 't', 0)",
+    )
+    .await?;
+    let orphan = "INSERT INTO post (id, user_id, title, score) VALUES (2, 99, 'o', 0)";
+    assert!(refused(&db, orphan).await, "the foreign key holds");
+    assert!(refused(&db, &user(2)).await, "the unique column holds");
+
+    let m = Migrations::from_sources(&[("a1_unkey.toml", UNKEY)])?;
+    m.upgrade(&db).await?;
+    exec(&db, orphan).await?;
+    exec(&db, &user(2)).await?;
+    exec(&db, "DELETE FROM post WHERE id = 2").await?;
+    exec(&db, &format!("DELETE FROM {quote}user{quote} WHERE id = 2")).await?;
+
+    let diff = flaskdb::migrate::compare(&db, None).await?;
+    let steps: Vec<String> = diff.upgrade.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        steps,
+        [
+            "create foreign key fk_post_user_id_user on post",
+            "create index uq_user_email on user"
+        ]
+    );
+    let text = flaskdb::migrate::migration_text("b2", Some("a1"), "key", &[(None, &diff)]);
+    let m = Migrations::from_sources(&[("a1_unkey.toml", UNKEY), ("b2_key.toml", &text)])?;
+    m.upgrade(&db).await?;
+    assert!(refused(&db, orphan).await, "the foreign key is back");
+    assert!(refused(&db, &user(2)).await, "the unique column is back");
+    let diff = flaskdb::migrate::compare(&db, None).await?;
+    assert!(diff.is_empty(), "autogenerate found:\n{}", listed(&diff));
+    exec(&db, &format!("DELETE FROM {quote}user{quote} WHERE id = 1")).await?;
+    assert!(
+        rows(&db, "SELECT id FROM post").await?.is_empty(),
+        "ON DELETE CASCADE came back with the key"
+    );
+
+    // Down to a1 and to the start: the file's own steps make the keys again.
+    m.downgrade_bind(&db, None, Some("base")).await?;
+    assert!(refused(&db, orphan).await, "the foreign key is back");
+    assert!(flaskdb::migrate::compare(&db, None).await?.is_empty());
+    Ok(())
+}
