@@ -23,8 +23,27 @@ pub(crate) struct Model {
     pub(crate) renamed_from: Option<String>,
     /// `#[model(index("a", "b"))]` and `#[model(unique("a", "b"))]`, in order.
     pub(crate) indexes: Vec<TableIndex>,
-    /// `#[model(check(name = "..", sql = ".."))]`: name and condition.
-    pub(crate) checks: Vec<(String, String)>,
+    /// `#[model(check(name = "..", sql = ".."))]`.
+    pub(crate) checks: Vec<TableCheck>,
+    /// `#[model(foreign_key(columns(..), references = "..", to(..)))]`.
+    pub(crate) foreign_keys: Vec<TableForeignKey>,
+}
+
+/// A CHECK constraint of a model.
+pub(crate) struct TableCheck {
+    pub(crate) name: String,
+    /// `constraint = ".."`: `name` is the whole name, not the convention's part.
+    pub(crate) whole: bool,
+    pub(crate) sql: String,
+}
+
+/// A foreign key of a model over several columns (or one, named otherwise).
+pub(crate) struct TableForeignKey {
+    pub(crate) columns: Vec<LitStr>,
+    pub(crate) references: String,
+    pub(crate) to: Vec<String>,
+    pub(crate) on_delete: Option<OnDelete>,
+    pub(crate) name: Option<String>,
 }
 
 /// An index of a model's own, over one column or several.
@@ -165,7 +184,7 @@ impl Model {
     pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Model {
         let (mut table, mut bind, mut view, mut renamed_from) = (None, None, None, None);
         let mut versioned: Option<Span> = None;
-        let (mut indexes, mut checks) = (Vec::new(), Vec::new());
+        let (mut indexes, mut checks, mut foreign_keys) = (Vec::new(), Vec::new(), Vec::new());
         for_each_key(cx, attrs, |meta| {
             let span = meta.path.span();
             if meta.path == TABLE {
@@ -194,6 +213,8 @@ impl Model {
                 indexes.push(table_index(meta, meta.path == UNIQUE, span)?);
             } else if meta.path == CHECK {
                 checks.push(check(cx, meta, span)?);
+            } else if meta.path == FOREIGN_KEY {
+                foreign_keys.push(table_foreign_key(meta, span)?);
             } else {
                 skip_value(meta)?;
                 cx.error_at(
@@ -215,6 +236,7 @@ impl Model {
             renamed_from,
             indexes,
             checks,
+            foreign_keys,
         }
     }
 }
@@ -255,28 +277,91 @@ fn table_index(meta: &ParseNestedMeta<'_>, unique: bool, span: Span) -> syn::Res
     Ok(index)
 }
 
-/// `check(name = "..", sql = "..")`.
-fn check(cx: &Ctxt, meta: &ParseNestedMeta<'_>, span: Span) -> syn::Result<(String, String)> {
+/// An ON DELETE action from its words.
+fn on_delete(v: &LitStr) -> Option<OnDelete> {
+    match v.value().to_ascii_lowercase().as_str() {
+        "cascade" => Some(OnDelete::Cascade),
+        "set null" => Some(OnDelete::SetNull),
+        "restrict" => Some(OnDelete::Restrict),
+        "set default" => Some(OnDelete::SetDefault),
+        _ => None,
+    }
+}
+
+/// `("a", "b")`: a parenthesized list of strings.
+fn strings(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<LitStr>> {
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let list = content.parse_terminated(|input| input.parse::<LitStr>(), syn::Token![,])?;
+    Ok(list.into_iter().collect())
+}
+
+/// `foreign_key(columns("a", "b"), references = "t", to("x", "y"), on_delete = "..",
+/// name = "..")`.
+fn table_foreign_key(meta: &ParseNestedMeta<'_>, span: Span) -> syn::Result<TableForeignKey> {
+    let mut fk = TableForeignKey {
+        columns: Vec::new(),
+        references: String::new(),
+        to: Vec::new(),
+        on_delete: None,
+        name: None,
+    };
+    let usage = "a foreign key over several columns takes `columns(\"a\", \"b\")`, \
+                 `references = \"table\"`, `to(\"x\", \"y\")`, and may take \
+                 `on_delete = \"..\"` and `name = \"..\"`";
+    meta.parse_nested_meta(|inner| {
+        if inner.path == COLUMNS {
+            fk.columns = strings(&inner)?;
+        } else if inner.path == REFERENCES {
+            fk.references = inner.value()?.parse::<LitStr>()?.value();
+        } else if inner.path == TO {
+            fk.to = strings(&inner)?.iter().map(LitStr::value).collect();
+        } else if inner.path == ON_DELETE {
+            let v: LitStr = inner.value()?.parse()?;
+            fk.on_delete = Some(on_delete(&v).ok_or_else(|| {
+                syn::Error::new(
+                    v.span(),
+                    "`on_delete` must be \"cascade\", \"set null\", \"set default\" or \"restrict\"",
+                )
+            })?);
+        } else if inner.path == NAME {
+            fk.name = Some(inner.value()?.parse::<LitStr>()?.value());
+        } else {
+            return Err(inner.error(usage));
+        }
+        Ok(())
+    })?;
+    if fk.columns.is_empty() || fk.references.is_empty() || fk.columns.len() != fk.to.len() {
+        return Err(syn::Error::new(
+            span,
+            format!("{usage}, as many `to` columns as `columns`"),
+        ));
+    }
+    Ok(fk)
+}
+
+/// `check(name = "..", sql = "..")`, or `constraint = ".."` for the whole name.
+fn check(cx: &Ctxt, meta: &ParseNestedMeta<'_>, span: Span) -> syn::Result<TableCheck> {
     let (mut name, mut sql) = (None, None);
+    let usage = "a check takes `name = \"..\"` (or the whole `constraint = \"..\"`) \
+                 and `sql = \"..\"`";
     meta.parse_nested_meta(|inner| {
         let at = inner.path.span();
-        if inner.path == NAME {
+        if inner.path == NAME || inner.path == CONSTRAINT {
             let v: LitStr = inner.value()?.parse()?;
-            set_once(cx, &mut name, v.value(), NAME.as_str(), at);
+            let whole = inner.path == CONSTRAINT;
+            set_once(cx, &mut name, (v.value(), whole), NAME.as_str(), at);
         } else if inner.path == SQL {
             let v: LitStr = inner.value()?.parse()?;
             set_once(cx, &mut sql, v.value(), SQL.as_str(), at);
         } else {
-            return Err(inner.error("a check takes `name = \"..\"` and `sql = \"..\"`"));
+            return Err(inner.error(usage));
         }
         Ok(())
     })?;
     match (name, sql) {
-        (Some(name), Some(sql)) => Ok((name, sql)),
-        _ => Err(syn::Error::new(
-            span,
-            "a check takes `name = \"..\"` and `sql = \"..\"`",
-        )),
+        (Some((name, whole)), Some(sql)) => Ok(TableCheck { name, whole, sql }),
+        _ => Err(syn::Error::new(span, usage)),
     }
 }
 
@@ -438,14 +523,7 @@ impl Field {
                 }
             } else if meta.path == ON_DELETE {
                 let v: LitStr = meta.value()?.parse()?;
-                let action = match v.value().to_ascii_lowercase().as_str() {
-                    "cascade" => Some(OnDelete::Cascade),
-                    "set null" => Some(OnDelete::SetNull),
-                    "restrict" => Some(OnDelete::Restrict),
-                    "set default" => Some(OnDelete::SetDefault),
-                    _ => None,
-                };
-                match action {
+                match on_delete(&v) {
                     Some(a) => set_once(cx, &mut f.on_delete, (a, span), &name, span),
                     None => cx.error_at(
                         v.span(),

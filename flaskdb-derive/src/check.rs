@@ -68,15 +68,12 @@ fn columns(cx: &Ctxt, model: &Model) {
     }
     // The columns an index names are the model's (a mixin's are known only to it).
     if model.mixins().next().is_none() {
-        for column in model.attrs.indexes.iter().flat_map(|i| &i.columns) {
+        let named = model.attrs.indexes.iter().flat_map(|i| &i.columns);
+        for column in named.chain(model.attrs.foreign_keys.iter().flat_map(|f| &f.columns)) {
             if !columns.iter().any(|f| f.column == column.value()) {
                 cx.error_at(
                     column.span(),
-                    format!(
-                        "model `{}` has no column `{}` to index",
-                        model.ident,
-                        column.value()
-                    ),
+                    format!("model `{}` has no column `{}`", model.ident, column.value()),
                 );
             }
         }

@@ -23,6 +23,11 @@ pub(crate) const VERSIONED: Symbol = Symbol("versioned");
 pub(crate) const CHECK: Symbol = Symbol("check");
 pub(crate) const NAME: Symbol = Symbol("name");
 pub(crate) const SQL: Symbol = Symbol("sql");
+pub(crate) const CONSTRAINT: Symbol = Symbol("constraint");
+// A model's foreign key over several columns: `foreign_key(columns(..), references, to(..))`.
+pub(crate) const COLUMNS: Symbol = Symbol("columns");
+pub(crate) const REFERENCES: Symbol = Symbol("references");
+pub(crate) const TO: Symbol = Symbol("to");
 // On a model or a column field: its former name, for a migration that renames.
 pub(crate) const RENAMED_FROM: Symbol = Symbol("renamed_from");
 
@@ -66,6 +71,7 @@ pub(crate) const STRUCT_KEYS: &[Symbol] = &[
     INDEX,
     UNIQUE,
     CHECK,
+    FOREIGN_KEY,
 ];
 
 /// The keys a field takes, in the order error messages list them.

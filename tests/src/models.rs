@@ -319,3 +319,22 @@ pub struct Stock {
     pub sku: String,
     pub quantity: i64,
 }
+
+/// A foreign key over two columns, to `stock`'s unique pair.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(
+    table = "stock_move",
+    foreign_key(
+        columns("shop", "sku"),
+        references = "stock",
+        to("shop", "sku"),
+        on_delete = "cascade"
+    )
+)]
+pub struct StockMove {
+    pub id: i64,
+    pub shop: i64,
+    #[model(max_length = 40)]
+    pub sku: String,
+    pub delta: i64,
+}

@@ -10,7 +10,7 @@ pub use crate::model::{
 pub use crate::query::joined::Joined;
 pub use crate::runtime::session::{Addable, Pending};
 pub use crate::schema::naming::{TableName, camel_to_snake_case, matching_foreign_keys};
-pub use crate::schema::{ColumnDef, ModelEntry, OnDelete, Table};
+pub use crate::schema::{Check, ColumnDef, ForeignKey, Index, ModelEntry, OnDelete, Table};
 pub use crate::value::Value;
 pub use crate::value::column_type::{ColumnType, CustomType, IntoField};
 pub use crate::value::sql_type::SqlType;

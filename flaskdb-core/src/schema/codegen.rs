@@ -4,8 +4,9 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::schema::convention;
 use crate::schema::naming::camel_to_snake_case;
-use crate::schema::{ColumnDef, ForeignKey, Table};
+use crate::schema::{ColumnDef, Table};
 use crate::value::Value;
 
 /// Rust source with one `#[derive(Model)]` struct per table, formatted as rustfmt
@@ -13,8 +14,8 @@ use crate::value::Value;
 /// and column names where the derived ones would differ, keys, autoincrement, lengths,
 /// uniqueness, indexes, defaults, foreign keys with their ON DELETE, views, binds), and
 /// the relationships the foreign keys imply (`belongs_to` on the child, `has_many` or
-/// `has_one` on the parent). What `#[model]` cannot say (a composite foreign key, an
-/// index over several columns) is written as a comment on the struct.
+/// `has_one` on the parent), and on the struct the indexes over several columns or
+/// named otherwise, the CHECK constraints and the foreign keys over several columns.
 ///
 /// Database names never become code: each identifier is made of letters, digits and
 /// underscores (the real name kept in `table = ".."` / `column = ".."`), and every
@@ -301,30 +302,6 @@ fn infer_relations(tables: &[Arc<Table>], names: &[String], relations: &mut [Vec
 fn write_struct(out: &mut String, table: &Table, name: &str, relations: &[Relation]) {
     let kind = if table.is_view() { "view" } else { "table" };
     let _ = writeln!(out, "/// The `{}` {kind}.", table.name());
-    for fk in table
-        .foreign_keys()
-        .iter()
-        .filter(|fk| fk.columns.len() > 1)
-    {
-        let _ = writeln!(
-            out,
-            "// Not expressible in #[model]: {}.",
-            describe_foreign_key(fk)
-        );
-    }
-    for index in table
-        .indexes()
-        .iter()
-        .filter(|i| i.columns.len() > 1 || !own_index(table, &i.name))
-    {
-        let _ = writeln!(
-            out,
-            "// Not expressible in #[model]: {}index `{}` on ({}).",
-            if index.unique { "unique " } else { "" },
-            index.name,
-            index.columns.join(", ")
-        );
-    }
     out.push_str("#[derive(Model, Debug, Clone, PartialEq)]\n");
     let mut attrs = Vec::new();
     if camel_to_snake_case(name) != table.name() {
@@ -337,6 +314,9 @@ fn write_struct(out: &mut String, table: &Table, name: &str, relations: &[Relati
         attrs.push("view".to_owned());
     }
     write_attrs(out, "", &attrs);
+    for (key, args) in constraint_attrs(table) {
+        write_call_attr(out, key, &args);
+    }
     let _ = writeln!(out, "pub struct {name} {{");
     for (column, field) in table.columns().iter().zip(column_fields(table)) {
         write_column(out, table, column, &field);
@@ -366,17 +346,67 @@ fn own_index(table: &Table, name: &str) -> bool {
         .any(|c| table.column_index(c).is_some_and(|own| own.name == name))
 }
 
-fn describe_foreign_key(fk: &ForeignKey) -> String {
-    let mut s = format!(
-        "foreign key ({}) references {} ({})",
-        fk.columns.join(", "),
-        fk.ref_table,
-        fk.ref_columns.join(", ")
-    );
-    if let Some(action) = fk.on_delete {
-        let _ = write!(s, " on delete {}", action.sql().to_ascii_lowercase());
+/// The model attributes of what a column's attributes cannot say, each as its key and
+/// its arguments: each index over several columns or named otherwise (`index(..)`,
+/// `unique(..)`), each CHECK (`check(..)`) and each foreign key over several columns
+/// (`foreign_key(..)`).
+fn constraint_attrs(table: &Table) -> Vec<(&'static str, Vec<String>)> {
+    let quoted = |names: &[String]| names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>();
+    let mut attrs = Vec::new();
+    for index in table
+        .indexes()
+        .iter()
+        .filter(|i| !own_index(table, &i.name))
+    {
+        let (key, conventional) = match index.unique {
+            true => (
+                "unique",
+                convention::unique_name(table.name(), &index.columns),
+            ),
+            false => (
+                "index",
+                convention::index_name(table.name(), &index.columns),
+            ),
+        };
+        let mut args = quoted(&index.columns);
+        if index.name != conventional {
+            args.push(format!("name = {:?}", index.name));
+        }
+        attrs.push((key, args));
     }
-    s
+    for check in table.checks() {
+        let part = check
+            .name
+            .strip_prefix(&format!("ck_{}_", table.name()))
+            .filter(|part| convention::check_name(table.name(), part) == check.name);
+        let name = match part {
+            Some(part) => format!("name = {part:?}"),
+            None => format!("constraint = {:?}", check.name),
+        };
+        attrs.push(("check", vec![name, format!("sql = {:?}", check.sql)]));
+    }
+    for fk in table
+        .foreign_keys()
+        .iter()
+        .filter(|fk| fk.columns.len() > 1)
+    {
+        let mut args = vec![
+            format!("columns({})", quoted(&fk.columns).join(", ")),
+            format!("references = {:?}", fk.ref_table),
+            format!("to({})", quoted(&fk.ref_columns).join(", ")),
+        ];
+        if let Some(action) = fk.on_delete {
+            args.push(format!(
+                "on_delete = \"{}\"",
+                action.sql().to_ascii_lowercase()
+            ));
+        }
+        if let Some(name) = &fk.name {
+            args.push(format!("name = {name:?}"));
+        }
+        attrs.push(("foreign_key", args));
+    }
+    attrs
 }
 
 fn write_column(out: &mut String, table: &Table, column: &ColumnDef, field: &str) {
@@ -458,6 +488,18 @@ fn default_attr(value: &Value) -> String {
             format!("server_default = {:?}", format!("'{text}'"))
         }
     }
+}
+
+/// `#[model(key(a, b))]` in an attribute of its own, as rustfmt writes one that does
+/// not fit on a line: the arguments one per line inside `#[model(key(` and `))]`.
+fn write_call_attr(out: &mut String, key: &str, args: &[String]) {
+    let line = format!("#[model({key}({}))]", args.join(", "));
+    if line.len() <= 100 {
+        out.push_str(&line);
+        out.push('\n');
+        return;
+    }
+    let _ = writeln!(out, "#[model({key}(\n    {}\n))]", args.join(",\n    "));
 }
 
 /// `#[model(a, b)]`, one attribute per line when they do not fit on one.
@@ -570,6 +612,47 @@ mod tests {
     /// A control character or a direction change in any name is refused with an error
     /// naming it: a newline would end the comment it is quoted in, and rustc refuses
     /// direction changes in comments.
+    /// Constraints the columns cannot carry become attributes of the struct; a name
+    /// the convention would not give is kept.
+    #[test]
+    fn constraints_become_struct_attributes() {
+        use crate::schema::{Check, ForeignKey, OnDelete};
+        let column = |name: &str| ColumnDef::new(name, SqlType::BigInt);
+        let table = Table::new("line")
+            .column(column("id").primary_key())
+            .column(column("shop"))
+            .column(column("no"))
+            .index_on(&["shop", "no"], true)
+            .index(Index {
+                name: "by_no".into(),
+                columns: vec!["no".into(), "shop".into()],
+                unique: false,
+            })
+            .check("no_positive", "no > 0")
+            .check_constraint(Check {
+                name: "line_shop_check".into(),
+                sql: "shop <> 0".into(),
+            })
+            .composite_foreign_key(ForeignKey {
+                columns: vec!["shop".into(), "no".into()],
+                ref_table: "orders".into(),
+                ref_columns: vec!["shop".into(), "no".into()],
+                on_delete: Some(OnDelete::SetNull),
+                name: Some("line_order_fkey".into()),
+            });
+        let source = model_source(&[Arc::new(table)]).unwrap();
+        for line in [
+            r#"#[model(index("no", "shop", name = "by_no"))]"#,
+            r#"#[model(unique("shop", "no"))]"#,
+            r#"#[model(check(name = "no_positive", sql = "no > 0"))]"#,
+            r#"#[model(check(constraint = "line_shop_check", sql = "shop <> 0"))]"#,
+            "#[model(foreign_key(\n    columns(\"shop\", \"no\"),\n    references = \"orders\",\n    \
+             to(\"shop\", \"no\"),\n    on_delete = \"set null\",\n    name = \"line_order_fkey\"\n))]",
+        ] {
+            assert!(source.contains(line), "{line} is not in:\n{source}");
+        }
+    }
+
     #[test]
     fn control_characters_are_refused() {
         let plain = || Table::new("t").column(ColumnDef::new("id", SqlType::BigInt).primary_key());

@@ -61,11 +61,31 @@ pub(super) fn table(model: &Model) -> TokenStream {
             })),
         }
     });
-    let checks = model
-        .attrs
-        .checks
-        .iter()
-        .map(|(name, sql)| quote!(.check(#name, #sql)));
+    let checks = model.attrs.checks.iter().map(|c| {
+        let (name, sql) = (&c.name, &c.sql);
+        match c.whole {
+            false => quote!(.check(#name, #sql)),
+            true => quote!(.check_constraint(__fdb::Check {
+                name: ::std::string::String::from(#name),
+                sql: ::std::string::String::from(#sql),
+            })),
+        }
+    });
+    let table_foreign_keys = model.attrs.foreign_keys.iter().map(|fk| {
+        let (columns, references, to) = (&fk.columns, &fk.references, &fk.to);
+        let on_delete = on_delete(fk.on_delete);
+        let name = match &fk.name {
+            Some(n) => quote!(::std::option::Option::Some(::std::string::String::from(#n))),
+            None => quote!(::std::option::Option::None),
+        };
+        quote!(.composite_foreign_key(__fdb::ForeignKey {
+            columns: ::std::vec![#(::std::string::String::from(#columns)),*],
+            ref_table: ::std::string::String::from(#references),
+            ref_columns: ::std::vec![#(::std::string::String::from(#to)),*],
+            on_delete: #on_delete,
+            name: #name,
+        }))
+    });
     quote! {
         fn table() -> &'static __fdb::Table {
             static TABLE: ::std::sync::LazyLock<__fdb::Table> = ::std::sync::LazyLock::new(|| {
@@ -75,6 +95,7 @@ pub(super) fn table(model: &Model) -> TokenStream {
                     #(#foreign_keys)*
                     #(#indexes)*
                     #(#checks)*
+                    #(#table_foreign_keys)*
                     #(.relation(#ident::#relations))*
                     #versioned
                     #renamed_from
@@ -88,7 +109,13 @@ pub(super) fn table(model: &Model) -> TokenStream {
 pub(crate) fn foreign_key(f: &Field) -> Option<TokenStream> {
     let (ref_table, ref_column) = f.foreign_key()?;
     let column = &f.column;
-    let on_delete = match f.attrs.on_delete.map(|(a, _)| a) {
+    let on_delete = on_delete(f.attrs.on_delete.map(|(a, _)| a));
+    Some(quote!(.references(#column, #ref_table, #ref_column, #on_delete)))
+}
+
+/// `Option<OnDelete>` as an expression.
+fn on_delete(action: Option<OnDelete>) -> TokenStream {
+    match action {
         None => quote!(::std::option::Option::None),
         Some(a) => {
             let variant = match a {
@@ -99,8 +126,7 @@ pub(crate) fn foreign_key(f: &Field) -> Option<TokenStream> {
             };
             quote!(::std::option::Option::Some(__fdb::OnDelete::#variant))
         }
-    };
-    Some(quote!(.references(#column, #ref_table, #ref_column, #on_delete)))
+    }
 }
 
 pub(crate) fn column_def(f: &Field) -> TokenStream {

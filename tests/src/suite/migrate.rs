@@ -717,9 +717,15 @@ pub async fn renamed_from_renames_keeping_the_rows(t: TestDb) -> TestResult {
     Ok(())
 }
 
-/// `sku` widened: on SQLite a rebuild, which must keep the table's CHECK and indexes.
+/// `stock_move`'s foreign key over two columns dropped, and `sku` widened: on SQLite
+/// a rebuild, which must keep the table's CHECK and indexes.
 const WIDEN: &str = r#"revision = "c1"
 message = "widen sku"
+
+[[upgrade]]
+op = "drop_foreign_key"
+table = "stock_move"
+name = "fk_stock_move_shop_stock"
 
 [[upgrade]]
 op = "alter_column"
@@ -732,6 +738,12 @@ op = "alter_column"
 table = "stock"
 from = { name = "sku", type = "text", length = 60 }
 to = { name = "sku", type = "text", length = 40 }
+
+[[downgrade]]
+op = "create_foreign_key"
+table = "stock_move"
+name = "fk_stock_move_shop_stock"
+foreign_key = { columns = ["shop", "sku"], references = "stock", ref_columns = ["shop", "sku"], on_delete = "cascade" }
 "#;
 
 /// The CHECK and the unique pair of `stock` dropped by name, and made again on the
@@ -802,7 +814,8 @@ pub async fn named_constraints_hold_and_drop_by_name(t: TestDb) -> TestResult {
         [
             "alter column stock.sku",
             "create index uq_stock_shop_sku on stock",
-            "create check ck_stock_quantity_not_negative on stock"
+            "create check ck_stock_quantity_not_negative on stock",
+            "create foreign key fk_stock_move_shop_stock on stock_move"
         ]
     );
     exec(&db, negative).await?;
@@ -815,6 +828,21 @@ pub async fn named_constraints_hold_and_drop_by_name(t: TestDb) -> TestResult {
     assert_eq!(
         rows(&db, "SELECT id, shop, sku, quantity FROM stock").await?,
         [vec![Value::I64(1), Value::I64(1), text("a"), Value::I64(5)]]
+    );
+    let stray = "INSERT INTO stock_move (id, shop, sku, delta) VALUES (1, 1, 'zz', 1)";
+    assert!(
+        refused(&db, stray).await,
+        "the two-column foreign key is back"
+    );
+    exec(
+        &db,
+        "INSERT INTO stock_move (id, shop, sku, delta) VALUES (1, 1, 'a', 1)",
+    )
+    .await?;
+    exec(&db, "DELETE FROM stock WHERE id = 1").await?;
+    assert!(
+        rows(&db, "SELECT id FROM stock_move").await?.is_empty(),
+        "its ON DELETE CASCADE is back"
     );
     let diff = flaskdb::migrate::compare(&db, None).await?;
     assert!(diff.is_empty(), "autogenerate found:\n{}", listed(&diff));

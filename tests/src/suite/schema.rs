@@ -153,7 +153,7 @@ async fn index_names(t: &TestDb) -> anyhow::Result<Vec<String>> {
 }
 
 /// The models' tables and the declared `enrollment`.
-const ALL_TABLES: [&str; 35] = [
+const ALL_TABLES: [&str; 36] = [
     "all_types",
     "article",
     "audit_log",
@@ -184,6 +184,7 @@ const ALL_TABLES: [&str; 35] = [
     "spam",
     "stamped",
     "stock",
+    "stock_move",
     "student",
     "tally",
     "typed",
