@@ -334,3 +334,152 @@ fn autogenerate_refuses_a_program_without_models() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Two migrations, the first slow enough that processes started together overlap in
+/// it; each adds a row to `runs`, so a migration applied twice shows.
+const RACED: [(&str, &str); 2] = [
+    (
+        "a1_runs.toml",
+        r#"revision = "a1"
+message = "runs"
+
+[[upgrade]]
+op = "create_table"
+table = "runs"
+columns = [{ name = "n", type = "bigint", primary_key = true, autoincrement = false }]
+
+[[upgrade]]
+op = "sql"
+sqlite = ["WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 300000) SELECT count(*) FROM c"]
+postgres = ["SELECT pg_sleep(0.3)"]
+mysql = ["DO SLEEP(0.3)"]
+
+[[upgrade]]
+op = "sql"
+sql = ["INSERT INTO runs (n) VALUES (1)"]
+
+[[downgrade]]
+op = "drop_table"
+table = "runs"
+"#,
+    ),
+    (
+        "b2_second.toml",
+        r#"revision = "b2"
+down_revision = "a1"
+message = "second"
+
+[[upgrade]]
+op = "sql"
+sql = ["INSERT INTO runs (n) VALUES (2)"]
+
+[[downgrade]]
+op = "sql"
+sql = ["DELETE FROM runs WHERE n = 2"]
+"#,
+    ),
+];
+
+/// A database of its own for the race on each backend there is: a SQLite file, and
+/// a schema (PostgreSQL) or database (MariaDB) on the servers the suites use. Each
+/// comes with the statement that drops it.
+fn race_databases(dir: &std::path::Path) -> Vec<(String, Option<(String, String)>)> {
+    let mut out = vec![(
+        format!("sqlite://{}?mode=rwc", dir.join("race.db").display()),
+        None,
+    )];
+    let name = format!("flaskdb_race_{}", std::process::id());
+    if let Ok(base) = std::env::var("FLASKDB_TEST_POSTGRES_URL") {
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3D{name}");
+        let admin = (base, format!("SCHEMA {name}"));
+        out.push((url, Some(admin)));
+    } else {
+        eprintln!("notice: FLASKDB_TEST_POSTGRES_URL is not set; the race runs without PostgreSQL");
+    }
+    if let Ok(base) = std::env::var("FLASKDB_TEST_MYSQL_URL") {
+        let root = base.rsplit_once('/').map_or(base.as_str(), |(r, _)| r);
+        let url = format!("{root}/{name}");
+        let admin = (base.clone(), format!("DATABASE {name}"));
+        out.push((url, Some(admin)));
+    } else {
+        eprintln!("notice: FLASKDB_TEST_MYSQL_URL is not set; the race runs without MariaDB");
+    }
+    out
+}
+
+/// Runs `sql` on the database at `url`, returning the rows' first column as integers.
+fn on(url: &str, sql: &str) -> Vec<i64> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let db = Db::connect(Config::new(url)).await.unwrap();
+        let rows = db
+            .fetch_all(flaskdb::AssertSqlSafe(sql.to_owned()), vec![])
+            .await
+            .unwrap();
+        rows.iter().map(|r| r.get_at::<i64>(0).unwrap()).collect()
+    })
+}
+
+/// Four `flaskdb db upgrade` processes started together on one database: the lock
+/// (SQLite `BEGIN IMMEDIATE`, PostgreSQL's advisory lock, MariaDB's `GET_LOCK`) lets
+/// one apply each migration, the others find it applied, and all four succeed.
+#[test]
+fn processes_upgrading_at_once_apply_each_migration_once() {
+    let dir = std::env::temp_dir().join(format!("flaskdb-cli-race-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let migrations = dir.join("migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    for (file, text) in RACED {
+        std::fs::write(migrations.join(file), text).unwrap();
+    }
+    for (url, admin) in race_databases(&dir) {
+        if let Some((base, what)) = &admin {
+            on(base, &format!("CREATE {what}"));
+        }
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_flaskdb"))
+                    .args(["db", "upgrade", "-d", migrations.to_str().unwrap()])
+                    .env("DATABASE_URL", &url)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let outputs: Vec<Output> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
+        for out in &outputs {
+            assert!(
+                out.status.success(),
+                "{url}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let applied: String = outputs
+            .iter()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .collect();
+        assert_eq!(
+            (applied.matches("a1").count(), applied.matches("b2").count()),
+            (1, 1),
+            "{url}: each migration is reported applied once:\n{applied}"
+        );
+        assert_eq!(on(&url, "SELECT n FROM runs ORDER BY n"), [1, 2], "{url}");
+        if let Some((base, what)) = &admin {
+            let cascade = if what.starts_with("SCHEMA") {
+                " CASCADE"
+            } else {
+                ""
+            };
+            on(base, &format!("DROP {what}{cascade}"));
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
