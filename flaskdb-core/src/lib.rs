@@ -85,7 +85,9 @@ pub use runtime::events::{Change, ColumnChange, EventContext, Operation, Session
 pub use runtime::session::{Addable, Session, SessionTransaction};
 pub use schema::naming::camel_to_snake_case;
 pub use schema::relation::{Lazy, RelationKind};
-pub use schema::{Check, ColumnDef, ForeignKey, Index, Metadata, OnDelete, Table, model_source};
+pub use schema::{
+    Check, ColumnDef, ForeignKey, Index, Metadata, NamingConvention, OnDelete, Table, model_source,
+};
 pub use sql::expr::{Assignment, Assignments, Expr, Order, escape_like};
 pub use value::Value;
 pub use value::column_type::{ColumnType, CustomType, IntoField};

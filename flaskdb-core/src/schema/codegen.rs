@@ -375,11 +375,7 @@ fn constraint_attrs(table: &Table) -> Vec<(&'static str, Vec<String>)> {
         attrs.push((key, args));
     }
     for check in table.checks() {
-        let part = check
-            .name
-            .strip_prefix(&format!("ck_{}_", table.name()))
-            .filter(|part| convention::check_name(table.name(), part) == check.name);
-        let name = match part {
+        let name = match convention::check_part(table.name(), &check.name) {
             Some(part) => format!("name = {part:?}"),
             None => format!("constraint = {:?}", check.name),
         };

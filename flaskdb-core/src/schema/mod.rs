@@ -12,6 +12,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use crate::error::{Error, Result};
 
 pub use codegen::model_source;
+pub use convention::NamingConvention;
 pub(crate) use order::parents_first;
 pub use table::{Check, ColumnDef, ForeignKey, Index, OnDelete, Table};
 

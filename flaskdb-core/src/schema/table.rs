@@ -730,8 +730,7 @@ impl Table {
     /// The name of foreign key `fk` of this table: its own, or the convention's.
     pub fn foreign_key_name(&self, fk: &ForeignKey) -> String {
         fk.name.clone().unwrap_or_else(|| {
-            let first = fk.columns.first().map_or("", String::as_str);
-            convention::foreign_key_name(&self.name, first, &fk.ref_table)
+            convention::foreign_key_name(&self.name, &fk.columns, &fk.ref_table, &fk.ref_columns)
         })
     }
 

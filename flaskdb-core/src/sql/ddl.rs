@@ -40,7 +40,7 @@ pub(crate) fn create_table(
     if !pk.is_empty() {
         sql.push_str(", ");
         constraint(
-            &convention::primary_key_name(table.name()),
+            &convention::primary_key_name(table.name(), &pk),
             backend,
             &mut sql,
         )?;

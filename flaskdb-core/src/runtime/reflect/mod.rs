@@ -275,13 +275,16 @@ fn table(
             } => {
                 // SQLite keeps no names of foreign keys; elsewhere a name that is not
                 // the convention's is kept.
+                let ref_columns: Vec<String> =
+                    parts.iter().filter_map(|p| p.ref_column.clone()).collect();
                 let conventional =
-                    convention::foreign_key_name(name, &columns[0], ref_table) == first.name;
+                    convention::foreign_key_name(name, &columns, ref_table, &ref_columns)
+                        == first.name;
                 let own = backend != Backend::Sqlite && !conventional;
                 table = table.composite_foreign_key(ForeignKey {
                     columns,
                     ref_table: ref_table.clone(),
-                    ref_columns: parts.iter().filter_map(|p| p.ref_column.clone()).collect(),
+                    ref_columns,
                     on_delete: *on_delete,
                     name: own.then(|| first.name.clone()),
                 });
